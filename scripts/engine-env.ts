@@ -1,0 +1,34 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/** The repository root (this file compiles to dist/scripts/). */
+export const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** Where scripts/bootstrap-engine.sh installs the engine. */
+export const toolsBin = path.join(process.env.COEXIST_TOOLS_DIR ?? path.join(repoRoot, ".tools"), "bin");
+
+/**
+ * The environment every engine run of this project uses: the pinned CLI and plugins first on PATH,
+ * a file backend, the passphrase secrets provider, and nothing that reaches the internet (no
+ * update check, no plugin download).
+ */
+export function engineEnv(options: { stateDir: string; passphrase: string; extra?: NodeJS.ProcessEnv }): NodeJS.ProcessEnv {
+  if (!fs.existsSync(path.join(toolsBin, "pulumi"))) {
+    throw new Error(`The Pulumi engine is not installed in ${toolsBin}: run \`npm run engine\` first.`);
+  }
+  fs.mkdirSync(options.stateDir, { recursive: true });
+  return {
+    ...process.env,
+    PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
+    PULUMI_HOME: path.join(options.stateDir, "home"),
+    PULUMI_BACKEND_URL: `file://${options.stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: options.passphrase,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // The package is compiled by tsc and type-checked there; the engine only transpiles examples.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    ...options.extra,
+  };
+}
