@@ -1,1 +1,10 @@
-export {};
+export { AcceptedDomain, AcceptedDomainArgs, DomainType } from "./resources/acceptedDomain";
+export { OutboundConnector, OutboundConnectorArgs } from "./resources/outboundConnector";
+export { RoutingDomain, RoutingDomainArgs } from "./resources/routingDomain";
+export { TransportRule, TransportRuleArgs } from "./resources/transportRule";
+export { MailUser, MailUserArgs } from "./resources/mailUser";
+export { LicenseAssignment, LicenseAssignmentArgs } from "./resources/licenseAssignment";
+export { GoogleForwardingRoute, GoogleForwardingRouteArgs } from "./resources/googleForwardingRoute";
+export { Coexistence, CoexistenceArgs, DnsRecord } from "./components/coexistence";
+export { BatchState, Phase } from "./components/plan";
+export { MigrationUser, parseUsersCsv } from "./components/usersCsv";

@@ -4,11 +4,14 @@
 #   pulumi-language-nodejs          the Node.js language host (scripts/engine/cmd/pulumi-language-nodejs)
 #   pulumi-resource-pulumi-nodejs   shim that runs dynamic providers with the program's @pulumi/pulumi
 #   pulumi-analyzer-policy          shim that runs Node policy packs with the pack's @pulumi/pulumi
+#   actionlint                      the GitHub Actions workflow linter, v$ACTIONLINT_VERSION
 # A `pulumi` on PATH is used when its version is the pinned one; otherwise the CLI is built from the
 # Go module proxy (scripts/engine/go.mod pins every module). Idempotent: a second run only checks.
 set -euo pipefail
 
 PULUMI_VERSION=3.248.0
+# The workflow linter the tests run over examples/gitops (a Go module, built the same way).
+ACTIONLINT_VERSION=1.7.12
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools=${COEXIST_TOOLS_DIR:-$root/.tools}
 bin=$tools/bin
@@ -24,7 +27,7 @@ stamp_of_sources() {
     sha256sum | cut -c1-16
 }
 stamp_file=$tools/engine.stamp
-want_stamp="v$PULUMI_VERSION $(stamp_of_sources)"
+want_stamp="v$PULUMI_VERSION actionlint-$ACTIONLINT_VERSION $(stamp_of_sources)"
 
 installed_version() {
   PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | tr -d '\r' | head -n1
@@ -108,6 +111,10 @@ EOF
 }
 write_shim pulumi-resource-pulumi-nodejs dynamic-provider
 write_shim pulumi-analyzer-policy run-policy-pack
+
+say "building actionlint v$ACTIONLINT_VERSION"
+GOBIN=$bin GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" ||
+  fail "building actionlint failed; it needs the Go module proxy (GOPROXY=$(go env GOPROXY))"
 
 got=$(installed_version "$bin/pulumi")
 [ "$got" = "v$PULUMI_VERSION" ] || fail "$bin/pulumi reports '$got', expected v$PULUMI_VERSION"

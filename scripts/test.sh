@@ -12,6 +12,7 @@ npx tsc -p tsconfig.json
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
+if [ $# -eq 0 ]; then set -- "dist/tests/**/*.test.js"; fi
 npx mocha "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

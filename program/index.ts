@@ -1,0 +1,38 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { Coexistence } from "../provider/components/coexistence";
+import { BatchState, Phase, PHASES } from "../provider/components/plan";
+import { parseUsersCsv } from "../provider/components/usersCsv";
+
+// The root program: the whole coexistence set-up driven by stack config, so a migration step is a
+// one-line config or CSV change in a pull request.
+const config = new pulumi.Config("coexist");
+const primaryDomain = config.require("primaryDomain");
+const phase = (config.get("phase") ?? "coexistence") as Phase;
+if (!PHASES.includes(phase)) {
+  throw new Error(`coexist:phase "${phase}" is not one of ${PHASES.join(", ")}: run \`pulumi config set coexist:phase coexistence\``);
+}
+const csvPath = path.resolve(process.cwd(), config.require("usersCsv"));
+if (!fs.existsSync(csvPath)) {
+  throw new Error(`coexist:usersCsv: ${csvPath} does not exist; point it at the migration CSV (email, firstName, lastName, batch)`);
+}
+const users = parseUsersCsv(fs.readFileSync(csvPath, "utf8"), { primaryDomain });
+
+const coexistence = new Coexistence("coexistence", {
+  primaryDomain,
+  routingDomain: config.require("routingDomain"),
+  smartHosts: config.getObject<string[]>("smartHosts"),
+  licenseSku: config.require("licenseSku"),
+  usageLocation: config.get("usageLocation"),
+  mailUserPassword: config.requireSecret("mailUserPassword"),
+  users,
+  batches: config.getObject<Record<string, BatchState>>("batches") ?? {},
+  phase,
+  connectorName: config.get("connectorName"),
+  adopt: config.getBoolean("adopt"),
+});
+
+export const dnsRecords = coexistence.dnsRecords;
+export const spfRecord = coexistence.spfRecord;
+export const userCount = users.length;

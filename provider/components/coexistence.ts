@@ -1,0 +1,190 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AcceptedDomain } from "../resources/acceptedDomain";
+import { GoogleForwardingRoute } from "../resources/googleForwardingRoute";
+import { LicenseAssignment } from "../resources/licenseAssignment";
+import { MailUser } from "../resources/mailUser";
+import { OutboundConnector } from "../resources/outboundConnector";
+import { RoutingDomain } from "../resources/routingDomain";
+import {
+  anyUserAtGoogle,
+  BatchState,
+  coexistenceSpf,
+  GOOGLE_SMART_HOSTS,
+  microsoftMxHost,
+  Phase,
+  planDomain,
+  planProblems,
+  planUser,
+} from "./plan";
+import type { MigrationUser } from "./usersCsv";
+
+export interface CoexistenceArgs {
+  /** The mail domain being migrated, e.g. `contoso.com`. */
+  primaryDomain: string;
+  /** The Microsoft 365 routing subdomain Google forwards to, e.g. `o365.contoso.com`. */
+  routingDomain: string;
+  /**
+   * Google's MX hosts, the smart hosts of the connector to Google.
+   * @default ["aspmx.l.google.com", "alt1.aspmx.l.google.com", "alt2.aspmx.l.google.com"]
+   */
+  smartHosts?: string[];
+  /** The licence that turns a mail user into a mailbox: a skuPartNumber (e.g. `EXCHANGESTANDARD`) or skuId. */
+  licenseSku: string;
+  /**
+   * Usage location (ISO country) for users whose CSV row has none; licences need one.
+   * @default "US"
+   */
+  usageLocation?: string;
+  /** Initial password of the mail users (a secret); users sign in only after licensing. */
+  mailUserPassword: pulumi.Input<string>;
+  /** The users, usually `parseUsersCsv(...)` of the migration CSV. */
+  users: MigrationUser[];
+  /**
+   * State per batch: `google` → `migrating` (licensed, data copying) → `migrated` (Google forwards).
+   * @default every batch "google"
+   */
+  batches?: Record<string, BatchState>;
+  /**
+   * `coexistence` → `cutover` (MX at Microsoft 365) → `decommissioned` (coexistence objects removed).
+   * @default "coexistence"
+   */
+  phase?: Phase;
+  /**
+   * Name of the outbound connector to Google.
+   * @default "Google Workspace coexistence"
+   */
+  connectorName?: string;
+  /**
+   * Take over objects that already exist instead of failing (see each resource's `adopt`).
+   * @default false
+   */
+  adopt?: boolean;
+}
+
+export interface DnsRecord {
+  type: "MX" | "TXT";
+  name: string;
+  value: string;
+  priority?: number;
+}
+
+/**
+ * The whole coexistence set-up for one domain, from a CSV of users and a state per batch. It
+ * creates the right resources for each state and wires `dependsOn` so that every step of an
+ * update is safe for mail: the connector exists before the domain relays to it, the domain relays
+ * before any user is licensed, a user's mailbox exists (licence assigned, mailbox converted)
+ * before Google forwards to it, and — since Pulumi deletes dependents first — forwarding stops
+ * before a licence is rolled back and before the relay is torn down.
+ */
+export class Coexistence extends pulumi.ComponentResource {
+  readonly mailUsers: Record<string, MailUser> = {};
+  readonly licences: Record<string, LicenseAssignment> = {};
+  readonly forwardingRoutes: Record<string, GoogleForwardingRoute> = {};
+  readonly routingDomainResource: RoutingDomain;
+  readonly connector?: OutboundConnector;
+  readonly acceptedDomain?: AcceptedDomain;
+  /** DNS records the admin must publish (routing domain TXT and MX; the primary MX from cutover). */
+  readonly dnsRecords: pulumi.Output<DnsRecord[]>;
+  /** The SPF record for the primary domain in the current phase. */
+  readonly spfRecord: string;
+
+  constructor(name: string, args: CoexistenceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("coexist:index:Coexistence", name, {}, opts);
+    const phase = args.phase ?? "coexistence";
+    const batches = args.batches ?? {};
+    const input = {
+      primaryDomain: args.primaryDomain,
+      routingDomain: args.routingDomain,
+      smartHosts: args.smartHosts ?? GOOGLE_SMART_HOSTS,
+      licenseSku: args.licenseSku,
+      usageLocation: args.usageLocation ?? "US",
+      connectorName: args.connectorName ?? "Google Workspace coexistence",
+      users: args.users,
+      batches,
+      phase,
+    };
+    const problems = planProblems(input);
+    if (problems.length > 0) {
+      throw new Error(`Coexistence ${name}: the plan is not safe:\n- ${problems.join("\n- ")}`);
+    }
+    const adopt = args.adopt ?? false;
+    const child = { parent: this };
+    const domain = planDomain(phase, anyUserAtGoogle(args.users, batches));
+
+    this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, adopt }, child);
+
+    if (domain.connector.present) {
+      this.connector = new OutboundConnector(
+        "connector",
+        {
+          name: input.connectorName,
+          recipientDomains: [input.primaryDomain],
+          smartHosts: input.smartHosts,
+          enabled: domain.connector.enabled,
+          comment: `Mail for ${input.primaryDomain} users still at Google (managed by pulumi-mail-coexistence)`,
+          adopt,
+        },
+        child,
+      );
+    }
+    if (domain.acceptedDomain.present) {
+      this.acceptedDomain = new AcceptedDomain(
+        "accepted-domain",
+        { domainName: input.primaryDomain, domainType: domain.acceptedDomain.domainType, adopt },
+        { parent: this, dependsOn: this.connector ? [this.connector] : [] },
+      );
+    }
+
+    for (const user of args.users) {
+      const plan = planUser(user, input);
+      const key = user.email;
+      let mailUser: MailUser | undefined;
+      if (plan.mailUser) {
+        mailUser = new MailUser(
+          `mail-user-${key}`,
+          {
+            name: user.displayName,
+            alias: user.alias,
+            displayName: user.displayName,
+            firstName: user.firstName,
+            lastName: user.lastName,
+            externalEmailAddress: user.email,
+            microsoftOnlineServicesId: user.email,
+            password: args.mailUserPassword,
+            routingAddress: plan.routingAddress,
+            adopt,
+          },
+          { parent: this, dependsOn: [this.routingDomainResource] },
+        );
+        this.mailUsers[key] = mailUser;
+      }
+      if (!plan.licensed) continue;
+      const licence = new LicenseAssignment(
+        `licence-${key}`,
+        { userPrincipalName: user.email, sku: input.licenseSku, usageLocation: user.usageLocation ?? input.usageLocation, onDelete: "retain" },
+        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(this.acceptedDomain ? [this.acceptedDomain] : [])] },
+      );
+      this.licences[key] = licence;
+      if (plan.forwarded) {
+        this.forwardingRoutes[key] = new GoogleForwardingRoute(
+          `forward-${key}`,
+          { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash", adopt },
+          { parent: this, dependsOn: [licence] },
+        );
+      }
+    }
+
+    this.spfRecord = coexistenceSpf(phase);
+    const primaryMx: DnsRecord[] = domain.mxAtMicrosoft
+      ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
+      : [];
+    this.dnsRecords = pulumi
+      .all([this.routingDomainResource.verificationTxtRecord, this.routingDomainResource.mxRecord])
+      .apply(([txt, mx]) => [
+        ...(txt ? [{ type: "TXT" as const, name: input.routingDomain, value: txt.text }] : []),
+        ...(mx ? [{ type: "MX" as const, name: input.routingDomain, value: mx.mailExchange, priority: mx.preference }] : []),
+        ...primaryMx,
+      ]);
+    this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord });
+  }
+}

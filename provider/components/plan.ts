@@ -1,0 +1,138 @@
+import type { MigrationUser } from "./usersCsv";
+
+/** Where a batch of users is in the migration. */
+export type BatchState = "google" | "migrating" | "migrated";
+/** Where the whole domain is. */
+export type Phase = "coexistence" | "cutover" | "decommissioned";
+
+export const BATCH_STATES: readonly BatchState[] = ["google", "migrating", "migrated"];
+export const PHASES: readonly Phase[] = ["coexistence", "cutover", "decommissioned"];
+
+/** Google's MX hosts, the default smart hosts of the connector (google-workspace.md §4.1). */
+export const GOOGLE_SMART_HOSTS = ["aspmx.l.google.com", "alt1.aspmx.l.google.com", "alt2.aspmx.l.google.com"];
+
+export interface PlanInput {
+  primaryDomain: string;
+  routingDomain: string;
+  smartHosts: string[];
+  licenseSku: string;
+  /** Usage location for users whose CSV row has none. */
+  usageLocation: string;
+  connectorName: string;
+  users: MigrationUser[];
+  /** State per batch name; a batch the CSV uses but this map omits is `google`. */
+  batches: Record<string, BatchState>;
+  phase: Phase;
+}
+
+/** The user-level state that decides which resources a user has. */
+export interface UserPlan {
+  user: MigrationUser;
+  state: BatchState;
+  /** `<local part>@<routing domain>`: the address Google forwards to. */
+  routingAddress: string;
+  /** Exists as a mail user (or, once licensed, a mailbox) managed by the stack. */
+  mailUser: boolean;
+  licensed: boolean;
+  forwarded: boolean;
+}
+
+export interface DomainPlan {
+  /** The routing subdomain exists (created, verified, Email). */
+  routingDomain: boolean;
+  /** The outbound connector to Google exists; `enabled` says whether it routes. */
+  connector: { present: boolean; enabled: boolean };
+  /** The primary domain's type while the AcceptedDomain resource exists, or absent. */
+  acceptedDomain: { present: boolean; domainType: "InternalRelay" | "Authoritative" };
+  /** The primary MX should point at Microsoft 365 (the admin's DNS change at cutover). */
+  mxAtMicrosoft: boolean;
+}
+
+export function batchStateOf(user: MigrationUser, batches: Record<string, BatchState>): BatchState {
+  return batches[user.batch] ?? "google";
+}
+
+export function routingAddressOf(user: MigrationUser, routingDomain: string): string {
+  return `${user.email.slice(0, user.email.lastIndexOf("@"))}@${routingDomain}`.toLowerCase();
+}
+
+/**
+ * Which resources one user has. A user is a mail user from the start (Exchange routes mail for
+ * them to Google through the connector), licensed once the batch is migrating (the mailbox must
+ * exist before anything forwards to it), and forwarded from Google once migrated — until
+ * decommission, when forwarding and the mail-user object go and the licence (the mailbox) stays.
+ */
+export function planUser(user: MigrationUser, input: Pick<PlanInput, "batches" | "phase" | "routingDomain">): UserPlan {
+  const state = batchStateOf(user, input.batches);
+  const licensed = state !== "google";
+  const decommissioned = input.phase === "decommissioned";
+  return {
+    user,
+    state,
+    routingAddress: routingAddressOf(user, input.routingDomain),
+    mailUser: !decommissioned,
+    licensed,
+    forwarded: state === "migrated" && !decommissioned,
+  };
+}
+
+/**
+ * The domain-level objects per phase. While any user still receives at Google the primary domain
+ * stays Internal Relay with an enabled connector — even after the MX moved (mail-routing.md §4 F5:
+ * safe only in that combination). Authoritative comes back, and the connector stops, only when
+ * nobody is left at Google; at decommission both are removed (the domain reverts to Authoritative).
+ * The routing domain stays while mailboxes carry its addresses.
+ */
+export function planDomain(phase: Phase, anyUserAtGoogle: boolean): DomainPlan {
+  const stillRelaying = phase === "coexistence" || anyUserAtGoogle;
+  return {
+    routingDomain: true,
+    connector: { present: phase !== "decommissioned", enabled: stillRelaying },
+    acceptedDomain: { present: phase !== "decommissioned", domainType: stillRelaying ? "InternalRelay" : "Authoritative" },
+    mxAtMicrosoft: phase !== "coexistence",
+  };
+}
+
+/**
+ * Problems that make a plan unsafe or impossible, each naming the fix. The component refuses to
+ * plan while any exists, so nothing is half-applied.
+ */
+export function planProblems(input: PlanInput): string[] {
+  const problems: string[] = [];
+  const routing = input.routingDomain.toLowerCase();
+  const primary = input.primaryDomain.toLowerCase();
+  if (!routing.endsWith(`.${primary}`)) {
+    problems.push(`routingDomain ${input.routingDomain} must be a subdomain of primaryDomain ${input.primaryDomain} (e.g. o365.${primary}): Google forwards without verification only to a subdomain of the user's domain`);
+  }
+  const usedBatches = new Set(input.users.map((u) => u.batch));
+  for (const batch of Object.keys(input.batches)) {
+    if (!usedBatches.has(batch)) problems.push(`batches: "${batch}" has no user in the CSV; fix the batch name or remove it`);
+  }
+  for (const [batch, state] of Object.entries(input.batches)) {
+    if (!BATCH_STATES.includes(state)) problems.push(`batches.${batch}: "${state}" is not one of ${BATCH_STATES.join(", ")}`);
+  }
+  const atGoogle = input.users.filter((u) => batchStateOf(u, input.batches) !== "migrated");
+  if (input.phase === "decommissioned" && atGoogle.length > 0) {
+    const batches = [...new Set(atGoogle.map((u) => u.batch))].sort();
+    problems.push(
+      `phase decommissioned removes the connector to Google and Internal Relay, but ${atGoogle.length} user(s) in batch(es) ${batches.join(", ")} are not migrated yet; migrate them (state "migrated") first`,
+    );
+  }
+  return problems;
+}
+
+export function anyUserAtGoogle(users: MigrationUser[], batches: Record<string, BatchState>): boolean {
+  return users.some((u) => batchStateOf(u, batches) !== "migrated");
+}
+
+/** The combined SPF record for the coexistence period: both systems send for the domain. */
+export function coexistenceSpf(phase: Phase): string {
+  return phase === "decommissioned"
+    ? "v=spf1 include:spf.protection.outlook.com -all"
+    : "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all";
+}
+
+/** The classic Microsoft 365 MX host of a domain (mail-routing.md §5). */
+export function microsoftMxHost(domain: string): string {
+  return `${domain.toLowerCase().replace(/\./g, "-")}.mail.protection.outlook.com`;
+}

@@ -1,0 +1,88 @@
+import * as assert from "assert";
+import { BatchState, Phase, planDomain, planProblems, planUser, PlanInput, routingAddressOf } from "../../../provider/components/plan";
+import type { MigrationUser } from "../../../provider/components/usersCsv";
+
+const user = (email: string, batch: string): MigrationUser => ({
+  email,
+  firstName: "A",
+  lastName: "B",
+  displayName: "A B",
+  alias: email.split("@")[0],
+  batch,
+});
+
+const alice = user("alice@contoso.com", "sales");
+const bob = user("bob@contoso.com", "finance");
+
+const baseInput = (batches: Record<string, BatchState>, phase: Phase): PlanInput => ({
+  primaryDomain: "contoso.com",
+  routingDomain: "o365.contoso.com",
+  smartHosts: ["aspmx.l.google.com"],
+  licenseSku: "EXCHANGESTANDARD",
+  usageLocation: "US",
+  connectorName: "To Google",
+  users: [alice, bob],
+  batches,
+  phase,
+});
+
+describe("the coexistence plan", () => {
+  describe("per user: a mailbox exists before Google forwards, forwarding goes before the mail user", () => {
+    const cases: [BatchState | undefined, Phase, { mailUser: boolean; licensed: boolean; forwarded: boolean }][] = [
+      [undefined, "coexistence", { mailUser: true, licensed: false, forwarded: false }],
+      ["google", "coexistence", { mailUser: true, licensed: false, forwarded: false }],
+      ["migrating", "coexistence", { mailUser: true, licensed: true, forwarded: false }],
+      ["migrated", "coexistence", { mailUser: true, licensed: true, forwarded: true }],
+      ["migrated", "cutover", { mailUser: true, licensed: true, forwarded: true }],
+      ["migrated", "decommissioned", { mailUser: false, licensed: true, forwarded: false }],
+    ];
+    for (const [state, phase, expected] of cases) {
+      it(`batch ${state ?? "(not listed)"} in phase ${phase}`, () => {
+        const plan = planUser(alice, { batches: state ? { sales: state } : {}, phase, routingDomain: "o365.contoso.com" });
+        assert.deepStrictEqual({ mailUser: plan.mailUser, licensed: plan.licensed, forwarded: plan.forwarded }, expected);
+        assert.ok(!plan.forwarded || plan.licensed, "never forwarded without a licensed mailbox");
+      });
+    }
+  });
+
+  it("forwards to the user's local part on the routing domain", () => {
+    assert.strictEqual(routingAddressOf(user("Jane.Doe@Contoso.com", "x"), "o365.contoso.com"), "jane.doe@o365.contoso.com");
+  });
+
+  describe("per domain: Internal Relay and the connector stay while anyone receives at Google", () => {
+    const cases: [Phase, boolean, string, boolean, boolean][] = [
+      // phase, anyone at Google, domain type, connector present, connector enabled
+      ["coexistence", true, "InternalRelay", true, true],
+      ["coexistence", false, "InternalRelay", true, true],
+      ["cutover", true, "InternalRelay", true, true],
+      ["cutover", false, "Authoritative", true, false],
+      ["decommissioned", false, "Authoritative", false, false],
+    ];
+    for (const [phase, atGoogle, domainType, present, enabled] of cases) {
+      it(`${phase}, ${atGoogle ? "users still at Google" : "nobody at Google"}: ${domainType}, connector ${present ? (enabled ? "on" : "off") : "removed"}`, () => {
+        const plan = planDomain(phase, atGoogle);
+        assert.strictEqual(plan.acceptedDomain.domainType, domainType);
+        assert.deepStrictEqual(plan.connector, { present, enabled });
+        assert.strictEqual(plan.acceptedDomain.present, phase !== "decommissioned");
+        assert.strictEqual(plan.mxAtMicrosoft, phase !== "coexistence");
+      });
+    }
+  });
+
+  describe("refuses unsafe plans, naming the fix", () => {
+    it("decommission while a batch is still at Google", () => {
+      const [problem] = planProblems(baseInput({ sales: "migrated", finance: "migrating" }, "decommissioned"));
+      assert.match(problem, /1 user\(s\) in batch\(es\) finance are not migrated yet; migrate them/);
+    });
+    it("a routing domain that is not a subdomain of the primary domain", () => {
+      const input = { ...baseInput({}, "coexistence"), routingDomain: "contoso-mail.com" };
+      assert.match(planProblems(input)[0], /must be a subdomain of primaryDomain contoso.com/);
+    });
+    it("a batch name that no user has (a typo would silently migrate nobody)", () => {
+      assert.match(planProblems(baseInput({ slaes: "migrating" }, "coexistence"))[0], /batches: "slaes" has no user in the CSV/);
+    });
+    it("accepts a safe plan", () => {
+      assert.deepStrictEqual(planProblems(baseInput({ sales: "migrated", finance: "migrated" }, "decommissioned")), []);
+    });
+  });
+});
