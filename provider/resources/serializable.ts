@@ -49,3 +49,12 @@ export function createdButNotReady(message: string, id: string, outs: object, in
 export function storable<T extends object>(outs: T): T {
   return Object.fromEntries(Object.entries(outs).filter(([, value]) => value !== undefined)) as T;
 }
+
+/**
+ * Outputs as the engine can carry them: the dynamic provider serializes outputs as a protobuf
+ * Struct, which fails with "Unexpected struct type" on an `undefined` value, so absent optional
+ * fields are dropped (at any depth).
+ */
+export function engineOutputs<T extends object>(outputs: T): T {
+  return JSON.parse(JSON.stringify(outputs)) as T;
+}

@@ -1,0 +1,82 @@
+/**
+ * Entra ID tokens for Graph and the Exchange admin API: a client-secret credential against the
+ * configured authority host, or the configured static access token (emulators).
+ */
+import { ClientSecretCredential, type AccessToken, type TokenCredential } from "@azure/identity";
+import { currentConfig, requireSetting } from "../config";
+import { ApiError, messageOf, type ApiName } from "./errors";
+
+export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+export const EXCHANGE_SCOPE = "https://outlook.office365.com/.default";
+
+/** Hosts MSAL knows; any other authority (the sandbox) must skip instance discovery. */
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+  "login.microsoftonline.com",
+  "login.microsoftonline.us",
+  "login.chinacloudapi.cn",
+  "login.partner.microsoftonline.cn",
+]);
+
+const credentials = new Map<string, TokenCredential>();
+
+export function usesMicrosoftAuthority(loginUrl: string): boolean {
+  return MICROSOFT_AUTHORITY_HOSTS.has(new URL(loginUrl).hostname.toLowerCase());
+}
+
+/**
+ * The credential for the current configuration: the static token, or a client-secret credential
+ * (cached per configuration for this process) whose failures name the settings to check.
+ */
+export function entraCredential(api: ApiName): TokenCredential {
+  const config = currentConfig();
+  if (config.accessToken) return staticTokenCredential(config.accessToken);
+  const why = "needed to get an Entra ID token unless coexist:accessToken is set";
+  const tenantId = requireSetting("tenantId", why);
+  const clientId = requireSetting("clientId", why);
+  const clientSecret = requireSetting("clientSecret", why);
+  const cacheKey = JSON.stringify([config.loginUrl, tenantId, clientId, clientSecret]);
+  let credential = credentials.get(cacheKey);
+  if (!credential) {
+    credential = new ClientSecretCredential(tenantId, clientId, clientSecret, {
+      authorityHost: config.loginUrl,
+      disableInstanceDiscovery: !usesMicrosoftAuthority(config.loginUrl),
+    });
+    credentials.set(cacheKey, credential);
+  }
+  return explainingFailures(credential, api, config.loginUrl);
+}
+
+function staticTokenCredential(token: string): TokenCredential {
+  return {
+    async getToken(): Promise<AccessToken> {
+      return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
+function explainingFailures(credential: TokenCredential, api: ApiName, loginUrl: string): TokenCredential {
+  return {
+    async getToken(scopes, options): Promise<AccessToken> {
+      let reason: string;
+      try {
+        const token = await credential.getToken(scopes, options);
+        if (token) return token;
+        reason = "no token was returned";
+      } catch (error) {
+        reason = messageOf(error);
+      }
+      throw new ApiError(
+        api,
+        `Could not get an Entra ID token for ${[scopes].flat().join(" ")} from ${loginUrl}: ${reason}. ` +
+          "Check coexist:tenantId, coexist:clientId and coexist:clientSecret, and that the app has admin consent.",
+        {},
+      );
+    },
+  };
+}
+
+/** A bearer token for `scope`. */
+export async function entraToken(api: ApiName, scope: string): Promise<string> {
+  const accessToken = await entraCredential(api).getToken(scope);
+  return (accessToken as AccessToken).token;
+}

@@ -1,0 +1,312 @@
+/**
+ * Exchange Online admin API (`/adminapi/beta/{tenant}/InvokeCommand`) client. Wire decisions are
+ * in docs/clients.md; the protocol is exchange-admin-api.md §1.
+ */
+import { randomUUID } from "node:crypto";
+import { currentConfig, registerSecret, requireSetting } from "../config";
+import { ApiError, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
+import { EXCHANGE_SCOPE, entraToken } from "./entra";
+import { withRetry } from "./retry";
+
+export type ExchangeObject = Record<string, unknown>;
+export type CmdletParameters = Record<string, unknown>;
+
+export interface InvokeOptions {
+  /** A list call: sends `ResultSize: "Unlimited"` (unless given) so the first page is not cut to one row. */
+  list?: boolean;
+  /** Trims the output to these properties (`?$select=`). */
+  select?: string[];
+}
+
+export interface InvokeResult {
+  objects: ExchangeObject[];
+  warnings: string[];
+}
+
+export const APP_ONLY_ANCHOR_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
+const REQUEST_TIMEOUT_MS = 120_000;
+const MAX_REDIRECTS = 3;
+const CONNECTION_ID = randomUUID();
+const TRUNCATION_WARNING = /resultsize/i;
+
+export class ExchangeError extends ApiError {
+  readonly exceptionType?: string;
+  readonly errorId?: string;
+  readonly notFound: boolean;
+  readonly alreadyExists: boolean;
+
+  constructor(
+    readonly cmdlet: string,
+    message: string,
+    facts: {
+      status?: number;
+      exceptionType?: string;
+      errorId?: string;
+      networkCode?: string;
+      retryAfter?: string;
+      rateLimitReset?: string;
+      notFound?: boolean;
+      alreadyExists?: boolean;
+    },
+  ) {
+    super("exchange", message, { ...facts, reasons: facts.exceptionType ? [facts.exceptionType] : [] });
+    this.name = "ExchangeError";
+    this.exceptionType = facts.exceptionType;
+    this.errorId = facts.errorId;
+    this.notFound = facts.notFound ?? false;
+    this.alreadyExists = facts.alreadyExists ?? false;
+  }
+}
+
+/** `@{Add=...; Remove=...}`: the hashtable tag is required, or Exchange rejects the value (§1.4). */
+export function addRemove(change: { add?: string | string[]; remove?: string | string[] }): Record<string, unknown> {
+  const table: Record<string, unknown> = { "@odata.type": "#Exchange.GenericHashTable" };
+  if (change.add !== undefined) table.Add = change.add;
+  if (change.remove !== undefined) table.Remove = change.remove;
+  return table;
+}
+
+/**
+ * The value to send as New-MailUser/Set-MailUser `-Password`: the plain string (docs/clients.md,
+ * "SecureString parameters"). Registered for redaction so it never shows in an error.
+ */
+export function mailUserPassword(plain: string): string {
+  registerSecret(plain);
+  return plain;
+}
+
+export function requestBody(cmdlet: string, parameters: CmdletParameters, options: InvokeOptions = {}): object {
+  const withResultSize = options.list && !hasParameter(parameters, "ResultSize") ? { ...parameters, ResultSize: "Unlimited" } : parameters;
+  return { CmdletInput: { CmdletName: cmdlet, Parameters: withResultSize } };
+}
+
+function hasParameter(parameters: CmdletParameters, name: string): boolean {
+  return Object.keys(parameters).some((key) => key.toLowerCase() === name.toLowerCase());
+}
+
+/** Drops OData annotation keys (`Prop@odata.type`, `@odata.context`, ...), at any depth. */
+export function stripAnnotations<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => stripAnnotations(item)) as T;
+  if (!value || typeof value !== "object") return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (!key.includes("@")) result[key] = stripAnnotations(inner);
+  }
+  return result as T;
+}
+
+/** Runs a cmdlet and returns every output object, following `@odata.nextLink`. */
+export async function invoke(cmdlet: string, parameters: CmdletParameters = {}, options: InvokeOptions = {}): Promise<ExchangeObject[]> {
+  return (await invokeWithWarnings(cmdlet, parameters, options)).objects;
+}
+
+export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParameters = {}, options: InvokeOptions = {}): Promise<InvokeResult> {
+  const body = JSON.stringify(requestBody(cmdlet, parameters, options));
+  const result: InvokeResult = { objects: [], warnings: [] };
+  let url: string | undefined = invokeUrl(options.select);
+  while (url) {
+    const pageUrl: string = url;
+    const page = await withRetry("exchange", () => postPage(pageUrl, body, cmdlet));
+    result.objects.push(...page.objects);
+    result.warnings.push(...page.warnings);
+    url = page.nextLink;
+  }
+  const truncation = result.warnings.find((warning) => TRUNCATION_WARNING.test(warning));
+  if (truncation) {
+    throw new ExchangeError(cmdlet, `Exchange ${cmdlet} returned a truncated result: ${truncation}`, { status: 200 });
+  }
+  return result;
+}
+
+/** Hosts we were redirected to, by configured origin: later calls go there directly (§1.1). */
+const regionalOrigins = new Map<string, string>();
+
+function invokeUrl(select: string[] | undefined): string {
+  const config = currentConfig();
+  const tenantId = requireSetting("tenantId", "the Exchange admin API URL contains the tenant");
+  const base = new URL(config.exchangeUrl.replace(/\/+$/, "") + `/${encodeURIComponent(tenantId)}/InvokeCommand`);
+  const regional = regionalOrigins.get(base.origin);
+  const url = regional ? new URL(base.pathname + base.search, regional) : base;
+  if (select?.length) url.searchParams.set("$select", select.join(","));
+  return url.toString();
+}
+
+interface Page {
+  objects: ExchangeObject[];
+  warnings: string[];
+  nextLink?: string;
+}
+
+async function postPage(url: string, body: string, cmdlet: string): Promise<Page> {
+  // A fresh token per page: a long paged read can outlive one (ExoHelper does the same).
+  const token = await entraToken("exchange", EXCHANGE_SCOPE);
+  const headers = requestHeaders(token, cmdlet);
+  let target = url;
+  for (let redirects = 0; ; redirects++) {
+    const response = await send(target, headers, body, cmdlet);
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      target = redirectTarget(target, headerOf(response.headers, "location"), redirects, cmdlet);
+      continue;
+    }
+    const text = await response.text();
+    if (!response.ok) throw parseExchangeError(cmdlet, response.status, text, response.headers);
+    return parsePage(cmdlet, text, response.headers);
+  }
+}
+
+function requestHeaders(token: string, cmdlet: string): Record<string, string> {
+  const tenantId = requireSetting("tenantId", "the Exchange admin API anchor mailbox contains the tenant");
+  return {
+    Authorization: `Bearer ${token}`,
+    "Content-Type": "application/json",
+    Accept: "application/json",
+    Prefer: "odata.maxpagesize=1000",
+    "X-AnchorMailbox": `APP:${APP_ONLY_ANCHOR_MAILBOX}@${tenantId}`,
+    "X-CmdletName": cmdlet,
+    "X-ResponseFormat": "json",
+    "X-ClientApplication": "pulumi-mail-coexistence",
+    "connection-id": CONNECTION_ID,
+    "client-request-id": randomUUID(),
+  };
+}
+
+async function send(url: string, headers: Record<string, string>, body: string, cmdlet: string): Promise<Response> {
+  try {
+    return await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    throw new ExchangeError(cmdlet, `Exchange ${cmdlet} could not reach ${new URL(url).origin}: ${messageOf(error)}`, {
+      networkCode: networkCodeOf(error),
+    });
+  }
+}
+
+/**
+ * The regional redirect is followed by hand (fetch drops Authorization across hosts), at most
+ * MAX_REDIRECTS times.
+ */
+function redirectTarget(from: string, location: string | undefined, redirects: number, cmdlet: string): string {
+  if (!location) throw new ExchangeError(cmdlet, `Exchange ${cmdlet} answered with a redirect without a Location header`, {});
+  if (redirects >= MAX_REDIRECTS) throw new ExchangeError(cmdlet, `Exchange ${cmdlet} redirected more than ${MAX_REDIRECTS} times`, {});
+  const target = trustedTarget(new URL(location, from), cmdlet, "redirected to");
+  const configuredOrigin = new URL(currentConfig().exchangeUrl).origin;
+  if (target.origin !== new URL(from).origin) regionalOrigins.set(configuredOrigin, target.origin);
+  return target.toString();
+}
+
+/** Only the configured host or one of its subdomains (a regional host) ever gets the token. */
+function trustedTarget(target: URL, cmdlet: string, how: string): URL {
+  const configured = new URL(currentConfig().exchangeUrl);
+  const trusted =
+    target.protocol === configured.protocol &&
+    (target.hostname === configured.hostname || target.hostname.endsWith(`.${configured.hostname}`));
+  if (!trusted) {
+    throw new ExchangeError(cmdlet, `Exchange ${cmdlet} ${how} ${target.origin}, which is not ${configured.hostname} or a subdomain of it; not sending the token there`, {});
+  }
+  return target;
+}
+
+function parsePage(cmdlet: string, text: string, headers: Headers): Page {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ExchangeError(cmdlet, `Exchange ${cmdlet} answered 200 with a body that is not JSON: ${text.slice(0, 200)}`, { status: 200 });
+  }
+  const page = (parsed ?? {}) as { value?: unknown; "@odata.nextLink"?: unknown; "@adminapi.warnings"?: unknown };
+  const objects = Array.isArray(page.value) ? page.value.map((item) => stripAnnotations(item as ExchangeObject)) : [];
+  const warnings = Array.isArray(page["@adminapi.warnings"]) ? page["@adminapi.warnings"].map(String) : [];
+  const headerWarning = headerOf(headers, "x-warnings");
+  if (headerWarning) warnings.push(headerWarning);
+  const nextLink = typeof page["@odata.nextLink"] === "string" ? trustedTarget(new URL(page["@odata.nextLink"]), cmdlet, "sent a nextLink to").toString() : undefined;
+  return { objects, warnings, nextLink };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (§1.7)
+
+interface DetailParts {
+  errorId?: string;
+  exceptionType?: string;
+  text: string;
+}
+
+/** `details[0].message` in either documented format: `Id|Type|Text`, or a JSON object in a string. */
+export function parseDetailMessage(message: string): DetailParts {
+  const trimmed = message.trim();
+  if (trimmed.startsWith("{")) {
+    try {
+      const json = JSON.parse(trimmed) as {
+        Message?: unknown;
+        TypeName?: unknown;
+        ClassName?: unknown;
+        localizedString?: { stringId?: unknown };
+      };
+      const text = typeof json.Message === "string" ? json.Message : trimmed;
+      const type = typeof json.TypeName === "string" ? json.TypeName : typeof json.ClassName === "string" ? json.ClassName : undefined;
+      const errorId = typeof json.localizedString?.stringId === "string" ? json.localizedString.stringId : undefined;
+      return { errorId, exceptionType: type, text };
+    } catch {
+      // Not JSON after all: fall through to the other formats.
+    }
+  }
+  const parts = trimmed.split("|");
+  if (parts.length >= 3 && /^[\w.+`]+$/.test(parts[1])) {
+    return { errorId: parts[0] || undefined, exceptionType: parts[1], text: parts.slice(2).join("|").trim() };
+  }
+  return { text: trimmed };
+}
+
+const NOT_FOUND_TEXT = /couldn't be found|could not be found|can't be found|cannot be found|couldn't find|could not find|wasn't found|was not found/i;
+const ALREADY_EXISTS_TEXT = /already exists|is already being used/i;
+
+/** An ExchangeError from a failed response: body (both detail formats), headers, then fallbacks. */
+export function parseExchangeError(cmdlet: string, status: number, bodyText: string, headers: unknown): ExchangeError {
+  const body = parseJsonObject(bodyText);
+  const error = (body?.error ?? {}) as {
+    message?: unknown;
+    details?: Array<{ message?: unknown }>;
+    innererror?: { message?: unknown; internalexception?: { message?: unknown } };
+  };
+  const detail = Array.isArray(error.details) ? error.details.find((d) => typeof d?.message === "string") : undefined;
+  const candidates = [detail?.message, error.innererror?.internalexception?.message, error.innererror?.message, error.message];
+  const first = candidates.find((candidate): candidate is string => typeof candidate === "string" && candidate.trim() !== "");
+  const parts = first ? parseDetailMessage(first) : { text: "" };
+  const exceptionType = parts.exceptionType ?? headerOf(headers, "x-exceptiontype");
+  const text = parts.text || fallbackText(status, headers, bodyText);
+  const shortType = exceptionType ? exceptionType.split(".").pop() : undefined;
+  const clientError = status >= 400 && status < 500;
+  const notFound = status === 404 || /NotFoundException$/.test(exceptionType ?? "") || (clientError && NOT_FOUND_TEXT.test(text));
+  const alreadyExists = /AlreadyExistsException$/.test(exceptionType ?? "") || (clientError && ALREADY_EXISTS_TEXT.test(text));
+  const label = shortType ? `HTTP ${status}, ${shortType}` : `HTTP ${status}`;
+  return new ExchangeError(cmdlet, `Exchange ${cmdlet} failed (${label}): ${text}`, {
+    status,
+    exceptionType,
+    errorId: parts.errorId,
+    notFound,
+    alreadyExists,
+    ...throttleHeaders(headers),
+  });
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fallbackText(status: number, headers: unknown, bodyText: string): string {
+  if (status === 401) {
+    const challenge = headerOf(headers, "www-authenticate");
+    return `not authorised${challenge ? ` (${challenge})` : ""}: check that the app has the Exchange.ManageAsApp permission with admin consent`;
+  }
+  if (status === 403) {
+    return "access denied: the app's service principal lacks an Exchange role that allows this cmdlet, or the cmdlet name is unknown";
+  }
+  // Bodies can be NUL bytes declared as gzip (§1.7); keep only printable text.
+  const printable = bodyText.replace(/[^\x20-\x7e]/g, "").trim();
+  return printable ? printable.slice(0, 300) : "no error text in the response";
+}

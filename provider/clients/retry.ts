@@ -1,0 +1,255 @@
+/**
+ * The one retry policy for Graph, the Exchange admin API and the Google APIs, plus an adaptive
+ * concurrency limiter per API. The libraries' own retry layers are switched off (see each client),
+ * so a failed call is retried here and only here. Decisions and defaults: docs/clients.md.
+ */
+import { ApiError, type ApiName } from "./errors";
+
+export type FailureKind = "throttled" | "unavailable" | "serverError" | "network" | "fatal";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Attempts when the server answers 500 (a bug on its side as often as a blip). */
+  maxServerErrorAttempts: number;
+  /** No retry starts once this much time (first attempt to end of the next wait) would be exceeded. */
+  maxElapsedMs: number;
+  /** First backoff step when the server gave no Retry-After; doubles per attempt. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  maxAttempts: 6,
+  maxServerErrorAttempts: 3,
+  maxElapsedMs: 180_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+});
+
+let activePolicy: RetryPolicy = { ...DEFAULT_RETRY_POLICY };
+
+/** Changes the policy for this process (the tests shorten it). */
+export function setRetryPolicy(changes: Partial<RetryPolicy>): RetryPolicy {
+  activePolicy = { ...activePolicy, ...changes };
+  return { ...activePolicy };
+}
+
+const TRANSIENT_NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "TimeoutError",
+]);
+
+const GMAIL_RATE_LIMIT_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
+const EXCHANGE_TENANT_CONCURRENCY = "maximum number of concurrent requests per tenant";
+
+interface FailureFacts {
+  status?: number;
+  reasons: string[];
+  networkCode?: string;
+  message: string;
+  retryAfter?: string;
+  rateLimitReset?: string;
+}
+
+function factsOf(error: unknown): FailureFacts {
+  const source = (error && typeof error === "object" ? error : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  return {
+    status: typeof source.status === "number" ? source.status : undefined,
+    reasons: Array.isArray(source.reasons) ? source.reasons.filter((r): r is string => typeof r === "string") : [],
+    networkCode: text(source.networkCode),
+    message: text(source.message) ?? String(error),
+    retryAfter: text(source.retryAfter),
+    rateLimitReset: text(source.rateLimitReset),
+  };
+}
+
+/** What kind of failure this is, from an ApiError (or anything shaped like one). */
+export function classifyFailure(error: unknown): FailureKind {
+  const facts = factsOf(error);
+  if (facts.message.toLowerCase().includes(EXCHANGE_TENANT_CONCURRENCY)) return "throttled";
+  if (facts.status === 429) return "throttled";
+  if (facts.status === 403 && facts.reasons.some((reason) => GMAIL_RATE_LIMIT_REASONS.has(reason))) return "throttled";
+  if (facts.status === 408 || facts.status === 502 || facts.status === 503 || facts.status === 504) return "unavailable";
+  if (facts.status === 500) return "serverError";
+  if (facts.status === undefined && facts.networkCode && TRANSIENT_NETWORK_CODES.has(facts.networkCode)) return "network";
+  return "fatal";
+}
+
+export function isRetryable(error: unknown): boolean {
+  return classifyFailure(error) !== "fatal";
+}
+
+/** `Retry-After` as milliseconds from `now`: delta-seconds (fractions allowed) or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * How long to wait before attempt `attempt + 1`. The server's Retry-After wins; a throttled
+ * answer without it waits for Rate-Limit-Reset; otherwise jittered exponential backoff
+ * (between half and all of base·2^(attempt-1), capped).
+ */
+export function retryDelayFor(
+  error: unknown,
+  attempt: number,
+  now: number = Date.now(),
+  random: () => number = Math.random,
+  policy: RetryPolicy = activePolicy,
+): number {
+  const facts = factsOf(error);
+  const serverDelay = parseRetryAfter(facts.retryAfter, now);
+  if (serverDelay !== undefined) return serverDelay;
+  if (classifyFailure(error) === "throttled") {
+    // Exchange's Rate-Limit-Reset is an ISO timestamp, which parseRetryAfter reads as a date.
+    const resetDelay = parseRetryAfter(facts.rateLimitReset, now);
+    if (resetDelay !== undefined) return resetDelay;
+  }
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (0.5 + random() / 2));
+}
+
+/** Whether to try again after `attempt` attempts, `elapsedMs` spent, and a wait of `delayMs` ahead. */
+export function shouldRetry(kind: FailureKind, attempt: number, elapsedMs: number, delayMs: number, policy: RetryPolicy = activePolicy): boolean {
+  if (kind === "fatal") return false;
+  const allowedAttempts = kind === "serverError" ? Math.min(policy.maxServerErrorAttempts, policy.maxAttempts) : policy.maxAttempts;
+  if (attempt >= allowedAttempts) return false;
+  return elapsedMs + delayMs <= policy.maxElapsedMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive concurrency per API
+
+export interface ConcurrencyBounds {
+  initial: number;
+  min: number;
+  max: number;
+  /** Consecutive successes needed before one more concurrent call is allowed. */
+  successesPerStep: number;
+}
+
+/** Exchange: the reference recommends 1–3 calls at a time per tenant (exchange-admin-api.md §1.8). */
+export const DEFAULT_CONCURRENCY: Readonly<Record<ApiName, ConcurrencyBounds>> = Object.freeze({
+  exchange: { initial: 2, min: 1, max: 3, successesPerStep: 10 },
+  graph: { initial: 4, min: 1, max: 8, successesPerStep: 10 },
+  google: { initial: 4, min: 1, max: 8, successesPerStep: 10 },
+});
+
+export interface ConcurrencyState {
+  limit: number;
+  successStreak: number;
+}
+
+export type CallOutcome = "success" | "throttled" | "other";
+
+/** Halve on throttling, add one after a streak of successes, leave alone otherwise. */
+export function nextConcurrency(state: ConcurrencyState, outcome: CallOutcome, bounds: ConcurrencyBounds): ConcurrencyState {
+  if (outcome === "throttled") return { limit: Math.max(bounds.min, Math.floor(state.limit / 2)), successStreak: 0 };
+  if (outcome === "other") return state;
+  const successStreak = state.successStreak + 1;
+  if (successStreak < bounds.successesPerStep) return { limit: state.limit, successStreak };
+  return { limit: Math.min(bounds.max, state.limit + 1), successStreak: 0 };
+}
+
+export class AdaptiveLimiter {
+  private state: ConcurrencyState;
+  private active = 0;
+  private pausedUntil = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly bounds: ConcurrencyBounds) {
+    this.state = { limit: bounds.initial, successStreak: 0 };
+  }
+
+  get concurrency(): number {
+    return this.state.limit;
+  }
+
+  get pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - Date.now());
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      // Each waiter sleeps out the pause itself: a shared wake-up timer can fire a tick before
+      // Date.now() reaches the end of the pause and leave everyone asleep.
+      const pausedFor = this.pausedUntil - Date.now();
+      if (pausedFor > 0) await sleep(pausedFor);
+      else if (this.active < this.state.limit) break;
+      else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.active++;
+  }
+
+  release(outcome: CallOutcome): void {
+    this.active--;
+    this.state = nextConcurrency(this.state, outcome, this.bounds);
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** Holds every caller of this API back until `delayMs` from now. */
+  pause(delayMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delayMs);
+  }
+}
+
+const limiters = new Map<ApiName, AdaptiveLimiter>();
+
+export function limiterFor(api: ApiName): AdaptiveLimiter {
+  let limiter = limiters.get(api);
+  if (!limiter) {
+    limiter = new AdaptiveLimiter(DEFAULT_CONCURRENCY[api]);
+    limiters.set(api, limiter);
+  }
+  return limiter;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs `operation` under the API's limiter and retries it by the policy. `operation` must throw
+ * our ApiError shapes (each client converts its library's errors before they get here).
+ */
+export async function withRetry<T>(api: ApiName, operation: (attempt: number) => Promise<T>): Promise<T> {
+  const limiter = limiterFor(api);
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    await limiter.acquire();
+    try {
+      const result = await operation(attempt);
+      limiter.release("success");
+      return result;
+    } catch (error) {
+      const kind = classifyFailure(error);
+      limiter.release(kind === "throttled" ? "throttled" : "other");
+      const delay = retryDelayFor(error, attempt);
+      if (!shouldRetry(kind, attempt, Date.now() - started, delay)) {
+        if (kind !== "fatal" && error instanceof ApiError) {
+          error.retryNote = ` (gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round((Date.now() - started) / 1000)} s)`;
+          error.message += error.retryNote;
+        }
+        throw error;
+      }
+      if (kind === "throttled") limiter.pause(delay);
+      await sleep(delay);
+    }
+  }
+}

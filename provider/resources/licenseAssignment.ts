@@ -1,0 +1,355 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
+import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
+import { InputChecker, guidItem, isUnknown } from "./inputs";
+import { note } from "./log";
+import { pollUntil } from "./poll";
+import { configureFromStack, createdButNotReady, serializableProvider, storable } from "./serializable";
+
+export type OnDelete = "retain" | "remove";
+const ON_DELETE: readonly OnDelete[] = ["retain", "remove"];
+
+/**
+ * A licence assigned directly to a Microsoft 365 user. An Exchange Online licence turns the
+ * user's mail user into a mailbox: from then on mail from Microsoft 365 senders (and from the
+ * Internet once the MX points there) stays in Microsoft 365, so license a batch only when its
+ * data copy starts. The resource waits until Exchange shows the mailbox.
+ */
+export interface LicenseAssignmentArgs {
+  /** The user, e.g. `alice@contoso.com`. Changing it replaces the assignment. */
+  userPrincipalName: pulumi.Input<string>;
+  /**
+   * The subscription: a skuPartNumber such as `EXCHANGESTANDARD`, or its skuId GUID. Checked
+   * against the tenant's subscriptions at preview. Changing it to another SKU replaces the
+   * assignment (the new licence is assigned before the old one is deleted).
+   */
+  sku: pulumi.Input<string>;
+  /**
+   * servicePlanIds of the SKU to switch off. Updated in place. Do not list the Exchange plan:
+   * the user would never get a mailbox.
+   * @default []
+   */
+  disabledPlans?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Two-letter country code, e.g. `GB`; a licence cannot be assigned without one. Set on the user
+   * when it differs. Updated in place.
+   * @default unset: the user's current usage location is kept (creating fails if it has none)
+   */
+  usageLocation?: pulumi.Input<string>;
+  /**
+   * On delete: `retain` leaves the licence (after cutover the users live in Microsoft 365);
+   * `remove` takes it away, for rolling back a user licensed by mistake. Removing it deletes
+   * the cloud user's mailbox (soft-deleted for 30 days) and its addresses: mail for the user then
+   * follows Internal Relay to Google, so stop any Google forwarding to the user first.
+   * @default "retain"
+   */
+  onDelete?: pulumi.Input<OnDelete>;
+  /**
+   * How long create waits for Exchange to show the mailbox, 0 to 3600 seconds (0: do not wait).
+   * On timeout the licence stays assigned, the step fails, and the next `up` waits again.
+   * @default 600
+   */
+  conversionTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * Take over a licence the user already has with other disabled plans (they are changed to
+   * match) instead of failing. An identical assignment is always taken over.
+   * @default false
+   */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export interface LicenseAssignmentState {
+  userPrincipalName: string;
+  sku: string;
+  /** The resolved skuId. */
+  skuId: string;
+  skuPartNumber: string;
+  disabledPlans: string[];
+  /** The user's usage location as last seen. */
+  usageLocation?: string;
+  onDelete: OnDelete;
+  conversionTimeoutSeconds: number;
+  adopt: boolean;
+  /** The Entra user's object id. */
+  userId: string;
+  /** Whether the user has the licence by direct assignment; false after refresh means it was removed out of band. */
+  assigned: boolean;
+  /** `UserMailbox` once Exchange has converted the user; as last seen by create or update. */
+  recipientTypeDetails?: string;
+}
+
+/** The checked inputs, as create and update receive them. */
+type DesiredLicense = Omit<LicenseAssignmentState, "userId" | "assigned" | "recipientTypeDetails">;
+
+const RESOURCE = "LicenseAssignment";
+const MAILBOX = "UserMailbox";
+const USER_SELECT = ["id", "userPrincipalName", "usageLocation", "assignedLicenses", "licenseAssignmentStates"];
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const COUNTRY = /^[A-Z]{2}$/;
+
+type Graph = typeof import("../clients/graph");
+type Exchange = typeof import("../clients/exchange");
+const graph = (): Graph => require("../clients/graph");
+const exchange = (): Exchange => require("../clients/exchange");
+
+const fields: FieldRule[] = [
+  { field: "userPrincipalName", replaces: true, equal: sameIgnoringCase },
+  { field: "skuId", replaces: true, equal: sameIgnoringCase },
+  { field: "disabledPlans", equal: sameSet },
+  { field: "usageLocation", equal: unlessUnset(sameIgnoringCase) },
+  { field: "onDelete" },
+];
+
+/** The engine's diff: input changes, plus a licence that refresh found removed (re-assigned by the next up). */
+export function planLicenseDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
+  const planned = planDiff(olds, news, fields);
+  return { ...planned, changes: planned.changes || olds.assigned === false };
+}
+
+/** The SKU named by part number or skuId, or a reason naming what the tenant has. */
+export function findSku(skus: SubscribedSku[], sku: string): SubscribedSku | { reason: string } {
+  const match = skus.find((candidate) => (GUID.test(sku) ? candidate.skuId.toLowerCase() === sku.toLowerCase() : candidate.skuPartNumber.toLowerCase() === sku.toLowerCase()));
+  if (match && match.appliesTo !== undefined && match.appliesTo !== "User") {
+    return { reason: `${match.skuPartNumber} applies to the company, not to users; name a user licence` };
+  }
+  if (match) return match;
+  const known = skus.filter((candidate) => candidate.appliesTo === undefined || candidate.appliesTo === "User").map((candidate) => `${candidate.skuPartNumber} (${candidate.skuId})`);
+  return { reason: `the tenant has no subscription ${JSON.stringify(sku)}; it has: ${known.join(", ") || "none"}` };
+}
+
+/** Why no seat can be taken, or undefined when one is free. */
+export function seatShortage(sku: SubscribedSku): string | undefined {
+  if (sku.capabilityStatus && !["Enabled", "Warning"].includes(sku.capabilityStatus)) {
+    return `the ${sku.skuPartNumber} subscription is ${sku.capabilityStatus}; renew or reactivate it`;
+  }
+  const enabled = sku.prepaidUnits?.enabled ?? 0;
+  const consumed = sku.consumedUnits ?? 0;
+  const free = enabled - consumed;
+  if (free >= 1) return undefined;
+  return `no free ${sku.skuPartNumber} seat (skuId ${sku.skuId}): ${enabled} enabled, ${consumed} consumed, ${Math.max(0, free)} free; buy more or free one, then run pulumi up again`;
+}
+
+/** The user's direct assignment of the SKU (group-based assignments are not ours to change). */
+export function directAssignment(user: GraphUser, skuId: string): AssignedLicense | undefined {
+  const same = (id: string): boolean => id.toLowerCase() === skuId.toLowerCase();
+  const licence = (user.assignedLicenses ?? []).find((candidate) => same(candidate.skuId));
+  if (!licence) return undefined;
+  const states = (user.licenseAssignmentStates ?? []).filter((state) => same(state.skuId));
+  const direct = states.length === 0 || states.some((state) => !state.assignedByGroup);
+  return direct ? licence : undefined;
+}
+
+let cachedSkus: Promise<SubscribedSku[]> | undefined;
+
+/** subscribedSkus once per provider process for `check`; seat counts are always read fresh. */
+function skusForCheck(): Promise<SubscribedSku[]> {
+  cachedSkus ??= graph().listSubscribedSkus().catch((error: unknown) => {
+    cachedSkus = undefined;
+    throw error;
+  });
+  return cachedSkus;
+}
+
+async function getUser(userPrincipalName: string): Promise<GraphUser> {
+  const user = await graph().getUser(userPrincipalName, USER_SELECT);
+  if (!user) {
+    throw new Error(`${RESOURCE}: there is no Microsoft 365 user ${userPrincipalName}; create it first (a MailUser creates one), and make this resource depend on it.`);
+  }
+  return user;
+}
+
+async function ensureUsageLocation(user: GraphUser, desired: DesiredLicense): Promise<string | undefined> {
+  const current = user.usageLocation ?? undefined;
+  if (desired.usageLocation && desired.usageLocation !== current?.toUpperCase()) {
+    await graph().setUsageLocation(user.id, desired.usageLocation);
+    return desired.usageLocation;
+  }
+  if (!current) {
+    throw new Error(`${RESOURCE}.usageLocation: ${desired.userPrincipalName} has no usage location and a licence cannot be assigned without one; set usageLocation (e.g. "US").`);
+  }
+  return current;
+}
+
+async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boolean): Promise<void> {
+  if (needsSeat) {
+    const sku = (await graph().listSubscribedSkus()).find((candidate) => candidate.skuId.toLowerCase() === desired.skuId);
+    const shortage = sku ? seatShortage(sku) : `the tenant no longer has the subscription ${desired.sku}`;
+    if (shortage) throw new Error(`${RESOURCE}.sku: cannot license ${desired.userPrincipalName}: ${shortage}.`);
+  }
+  await graph().assignLicense(user.id, { addLicenses: [{ skuId: desired.skuId, disabledPlans: desired.disabledPlans }] });
+}
+
+async function recipientType(userPrincipalName: string): Promise<string | undefined> {
+  try {
+    const [recipient] = await exchange().invoke("Get-Recipient", { Identity: userPrincipalName });
+    return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
+  } catch (error) {
+    if ((error as { notFound?: boolean }).notFound) return undefined;
+    throw error;
+  }
+}
+
+/** Polls Exchange until the user is a mailbox; the type last seen, and whether it got there in time. */
+async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boolean; lastSeen?: string }> {
+  let lastSeen: string | undefined;
+  const converted = await pollUntil(
+    async () => {
+      lastSeen = await recipientType(desired.userPrincipalName);
+      return lastSeen === MAILBOX ? true : undefined;
+    },
+    { timeoutMs: desired.conversionTimeoutSeconds * 1000 },
+  );
+  return { converted: converted === true, lastSeen };
+}
+
+function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
+  return storable({
+    userPrincipalName: desired.userPrincipalName,
+    sku: desired.sku,
+    skuId: desired.skuId,
+    skuPartNumber: desired.skuPartNumber,
+    disabledPlans: desired.disabledPlans,
+    usageLocation,
+    onDelete: desired.onDelete,
+    conversionTimeoutSeconds: desired.conversionTimeoutSeconds,
+    adopt: desired.adopt,
+    userId: user.id,
+    assigned: true,
+    recipientTypeDetails,
+  });
+}
+
+/**
+ * Assigns (or corrects) the licence and waits for the mailbox. When the wait runs out the
+ * licence is assigned: the step fails but the engine records the resource, and the next up waits again.
+ */
+async function converge(id: string, desired: DesiredLicense, inputs: Record<string, unknown>, previousType: string | undefined): Promise<LicenseAssignmentState> {
+  const user = await getUser(desired.userPrincipalName);
+  const usageLocation = await ensureUsageLocation(user, desired);
+  const existing = directAssignment(user, desired.skuId);
+  if (!existing || !sameSet(existing.disabledPlans, desired.disabledPlans)) await assign(user, desired, !existing);
+  if (previousType === MAILBOX || desired.conversionTimeoutSeconds === 0) return stateOf(desired, user, usageLocation, previousType);
+  const { converted, lastSeen } = await waitForMailbox(desired);
+  const state = stateOf(desired, user, usageLocation, lastSeen);
+  if (!converted) {
+    const message =
+      `${RESOURCE}: assigned ${desired.skuPartNumber} to ${desired.userPrincipalName}, but after ${desired.conversionTimeoutSeconds} s Exchange shows it as ` +
+      `${lastSeen ?? "no recipient"}, not a UserMailbox. Conversion can take minutes: run pulumi up again to keep waiting (or raise conversionTimeoutSeconds). ` +
+      `If it never converts, check that the SKU includes Exchange Online and that its Exchange plan is not in disabledPlans.`;
+    throw createdButNotReady(message, id, state, inputs);
+  }
+  return state;
+}
+
+export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
+  configure: configureFromStack,
+
+  async check(_olds, news) {
+    const inputs = new InputChecker(RESOURCE, news);
+    inputs.email("userPrincipalName", { required: true });
+    const sku = inputs.text("sku", { required: true, maxLength: 64 });
+    inputs.list("disabledPlans", guidItem, { fallback: [] });
+    const usageLocation = inputs.text("usageLocation", { maxLength: 2 });
+    inputs.oneOf("onDelete", ON_DELETE, "retain");
+    inputs.integer("conversionTimeoutSeconds", 600, { min: 0, max: 3600 });
+    inputs.boolean("adopt", false);
+    if (usageLocation !== undefined && !isUnknown(usageLocation)) {
+      if (COUNTRY.test(usageLocation.toUpperCase())) inputs.values.usageLocation = usageLocation.toUpperCase();
+      else inputs.problem("usageLocation", `${JSON.stringify(usageLocation)} is not a two-letter country code (ISO 3166), e.g. US or GB`);
+    }
+    if (sku === undefined || isUnknown(sku)) {
+      if (sku !== undefined) inputs.values.skuId = sku;
+      return inputs.result();
+    }
+    // The SKU is looked up only once everything else is valid, so a bad input costs no API call.
+    if (inputs.failures.length > 0) return inputs.result();
+    const found = findSku(await skusForCheck(), sku.trim());
+    if ("reason" in found) {
+      inputs.problem("sku", found.reason);
+    } else {
+      inputs.values.skuId = found.skuId.toLowerCase();
+      inputs.values.skuPartNumber = found.skuPartNumber;
+    }
+    return inputs.result();
+  },
+
+  async diff(_id, olds, news) {
+    return planLicenseDiff(olds, news);
+  },
+
+  async create(inputs) {
+    const desired = inputs as DesiredLicense;
+    const id = `${desired.userPrincipalName}/${desired.skuId}`;
+    const user = await getUser(desired.userPrincipalName);
+    const existing = directAssignment(user, desired.skuId);
+    if (existing && sameSet(existing.disabledPlans, desired.disabledPlans)) {
+      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over.`);
+    } else if (existing && !desired.adopt) {
+      throw new Error(
+        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over (it will be changed to match).`,
+      );
+    }
+    return { id, outs: await converge(id, desired, inputs, undefined) };
+  },
+
+  async read(id, props) {
+    const user = await graph().getUser(props.userPrincipalName, USER_SELECT);
+    if (!user) return {};
+    const licence = directAssignment(user, props.skuId);
+    return {
+      id,
+      props: storable({
+        ...props,
+        userId: user.id,
+        usageLocation: user.usageLocation ?? undefined,
+        assigned: licence !== undefined,
+        disabledPlans: licence ? licence.disabledPlans : props.disabledPlans,
+      }),
+    };
+  },
+
+  async update(id, olds, news) {
+    return { outs: await converge(id, news as DesiredLicense, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
+  },
+
+  async delete(_id, props) {
+    if (props.onDelete !== "remove") {
+      note(RESOURCE, `kept ${props.skuPartNumber} on ${props.userPrincipalName} (onDelete "retain"): the mailbox stays.`);
+      return;
+    }
+    const user = await graph().getUser(props.userPrincipalName, USER_SELECT);
+    if (!user || !directAssignment(user, props.skuId)) {
+      note(RESOURCE, `${props.userPrincipalName} no longer has ${props.skuPartNumber}; nothing to remove.`);
+      return;
+    }
+    await graph().assignLicense(user.id, { removeLicenses: [props.skuId] });
+    note(RESOURCE, `removed ${props.skuPartNumber} from ${props.userPrincipalName}: Exchange removes the mailbox (soft-deleted, recoverable for 30 days).`);
+  },
+};
+
+const provider = serializableProvider("licenseAssignment", "licenseAssignmentProvider");
+
+/** A licence assigned directly to a user, waited on until the user is an Exchange mailbox. */
+export class LicenseAssignment extends pulumi.dynamic.Resource {
+  declare readonly userPrincipalName: pulumi.Output<string>;
+  declare readonly sku: pulumi.Output<string>;
+  declare readonly skuId: pulumi.Output<string>;
+  declare readonly skuPartNumber: pulumi.Output<string>;
+  declare readonly disabledPlans: pulumi.Output<string[]>;
+  declare readonly usageLocation: pulumi.Output<string | undefined>;
+  declare readonly onDelete: pulumi.Output<OnDelete>;
+  declare readonly userId: pulumi.Output<string>;
+  declare readonly assigned: pulumi.Output<boolean>;
+  declare readonly recipientTypeDetails: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: LicenseAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      { skuId: undefined, skuPartNumber: undefined, userId: undefined, assigned: undefined, recipientTypeDetails: undefined, ...args },
+      opts,
+      "coexist",
+      "LicenseAssignment",
+    );
+  }
+}

@@ -1,0 +1,497 @@
+import * as pulumi from "@pulumi/pulumi";
+import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
+import { InputChecker, domainOf, isUnknown } from "./inputs";
+import { note } from "./log";
+import { pollUntil } from "./poll";
+import { configureFromStack, createdButNotReady, serializableProvider, storable } from "./serializable";
+
+/**
+ * A Google Workspace user as an Exchange Online mail user: it is in the address list, and mail
+ * for it is relayed to Google until the user is migrated. Its secondary address on the routing
+ * subdomain is where Google forwards the user's mail after migration. Licensing the user
+ * (LicenseAssignment) turns it into a mailbox; from then on this resource keeps only the name,
+ * alias, display name and routing address, and never deletes the mailbox.
+ */
+export interface MailUserArgs {
+  /** Exchange object name, at most 64 characters, e.g. `Alice Smith`. Updated in place. */
+  name: pulumi.Input<string>;
+  /** Mail nickname, e.g. `alice`. Updated in place; it never changes an address. */
+  alias: pulumi.Input<string>;
+  /**
+   * Name in the address list. Updated in place.
+   * @default the `name`
+   */
+  displayName?: pulumi.Input<string>;
+  /**
+   * Given name, set when the mail user is created. Changing it re-creates a mail user (Set-MailUser
+   * cannot change it); on a mailbox it is left alone.
+   * @default unset: not managed
+   */
+  firstName?: pulumi.Input<string>;
+  /**
+   * Surname, set when the mail user is created. Changing it re-creates a mail user (Set-MailUser
+   * cannot change it); on a mailbox it is left alone.
+   * @default unset: not managed
+   */
+  lastName?: pulumi.Input<string>;
+  /**
+   * The user's Google address, e.g. `alice@contoso.com`: Exchange relays the user's mail there
+   * (with the domain Internal Relay and the outbound connector to Google), and it is also the
+   * primary SMTP address. Updated in place while a mail user (the primary address stays).
+   */
+  externalEmailAddress: pulumi.Input<string>;
+  /** Microsoft 365 sign-in name (UPN), e.g. `alice@contoso.com`. Changing it replaces a mail user. */
+  microsoftOnlineServicesId: pulumi.Input<string>;
+  /**
+   * Password of the Microsoft 365 account, at least 8 characters. Always stored as a secret input
+   * (the resource wraps it); outputs hold only a salted scrypt fingerprint, which is how a changed
+   * password is found. Changing it resets the password while a mail user.
+   */
+  password: pulumi.Input<string>;
+  /**
+   * Secondary SMTP address on the Microsoft 365 routing subdomain, e.g. `alice@o365.contoso.com`:
+   * the address Google forwards to after migration. Updated in place; a removed address is drift
+   * and is added again.
+   */
+  routingAddress: pulumi.Input<string>;
+  /**
+   * Take over an existing recipient with the `externalEmailAddress` instead of failing; it is
+   * changed to match these inputs (a mail user's password is reset).
+   * @default false
+   */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export interface MailUserState {
+  name: string;
+  alias: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  externalEmailAddress?: string;
+  microsoftOnlineServicesId: string;
+  routingAddress: string;
+  adopt: boolean;
+  /** Exchange object GUID (the resource id). */
+  guid: string;
+  /** The Entra user's object id. */
+  externalDirectoryObjectId?: string;
+  primarySmtpAddress?: string;
+  /** Every proxy address as Exchange shows it (`SMTP:` primary, `smtp:` secondary). */
+  emailAddresses: string[];
+  /** `MailUser`, or `UserMailbox` once the user is licensed (that is not drift). */
+  recipientTypeDetails: string;
+  /** `scrypt$<salt>$<hash>` of the password last set; a secret output. */
+  passwordHash: string;
+}
+
+/** The checked inputs, as create and update receive them. */
+interface DesiredMailUser {
+  name: string;
+  alias: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  externalEmailAddress: string;
+  microsoftOnlineServicesId: string;
+  password: string;
+  routingAddress: string;
+  adopt: boolean;
+}
+
+/** What Get-Recipient says about one recipient; a property it did not return is undefined. */
+export interface Recipient {
+  guid: string;
+  recipientTypeDetails: string;
+  externalDirectoryObjectId?: string;
+  name?: string;
+  alias?: string;
+  displayName?: string;
+  firstName?: string;
+  lastName?: string;
+  externalEmailAddress?: string;
+  microsoftOnlineServicesId?: string;
+  primarySmtpAddress?: string;
+  emailAddresses: string[];
+}
+
+const RESOURCE = "MailUser";
+const MAIL_USER = "MailUser";
+/** A new mail user can take about 90 s to be visible to the next cmdlet (exchange-admin-api.md §2.3). */
+const NEW_OBJECT_LAG_MS = 120_000;
+const SCRYPT = { N: 16_384, r: 8, p: 1 };
+const MIN_PASSWORD_LENGTH = 8;
+
+type Exchange = typeof import("../clients/exchange");
+const exchange = (): Exchange => require("../clients/exchange");
+const config = (): typeof import("../config") => require("../config");
+
+const fields: FieldRule[] = [
+  { field: "microsoftOnlineServicesId", replaces: true, equal: sameIgnoringCase },
+  { field: "externalEmailAddress", equal: sameIgnoringCase },
+  { field: "name" },
+  { field: "alias" },
+  { field: "displayName" },
+  // Set-MailUser cannot change them (Set-User can, but needs more rights); a mail user is cheap to re-create.
+  { field: "firstName", replaces: true, equal: unlessUnset() },
+  { field: "lastName", replaces: true, equal: unlessUnset() },
+  { field: "routingAddress", equal: sameIgnoringCase },
+];
+/** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
+const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress"]);
+
+export function isMailbox(recipientTypeDetails: unknown): boolean {
+  return typeof recipientTypeDetails === "string" && recipientTypeDetails !== MAIL_USER;
+}
+
+/** A salted scrypt fingerprint of a password: enough to notice a change, useless to sign in. */
+export function passwordFingerprint(password: string, salt: Buffer = randomBytes(16)): string {
+  const hash = scryptSync(password, salt, 32, SCRYPT);
+  return `scrypt$${salt.toString("base64")}$${hash.toString("base64")}`;
+}
+
+export function matchesFingerprint(password: string, fingerprint: unknown): boolean {
+  if (typeof fingerprint !== "string") return false;
+  const [kind, salt, hash] = fingerprint.split("$");
+  if (kind !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64");
+  const actual = scryptSync(password, Buffer.from(salt, "base64"), expected.length, SCRYPT);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+const bareAddress = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();
+
+export function hasSmtpAddress(emailAddresses: readonly string[] | undefined, address: string): boolean {
+  return (emailAddresses ?? []).some((proxy) => /^smtp:/i.test(proxy) && bareAddress(proxy) === address.toLowerCase());
+}
+
+/** A Get-Recipient object as a Recipient (addresses lower-cased, `SMTP:` prefixes off single addresses). */
+export function parseRecipient(object: Record<string, unknown>): Recipient {
+  const text = (key: string): string | undefined => (key in object ? String(object[key] ?? "") : undefined);
+  const address = (key: string): string | undefined => {
+    const value = text(key);
+    return value === undefined ? undefined : bareAddress(value);
+  };
+  const emailAddresses = Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : [];
+  return {
+    guid: String(object.Guid ?? "").toLowerCase(),
+    recipientTypeDetails: String(object.RecipientTypeDetails ?? ""),
+    externalDirectoryObjectId: text("ExternalDirectoryObjectId"),
+    name: text("Name"),
+    alias: text("Alias"),
+    displayName: text("DisplayName"),
+    firstName: text("FirstName"),
+    lastName: text("LastName"),
+    externalEmailAddress: address("ExternalEmailAddress"),
+    microsoftOnlineServicesId: address("MicrosoftOnlineServicesID") ?? address("WindowsLiveID"),
+    primarySmtpAddress: address("PrimarySmtpAddress"),
+    emailAddresses,
+  };
+}
+
+export interface RecipientChange {
+  cmdlet: "Set-MailUser" | "Set-Mailbox";
+  /** Set-* parameters besides Identity and EmailAddresses; empty when nothing differs. */
+  parameters: Record<string, string>;
+  /** Proxy addresses to add and remove (`smtp:` secondaries). */
+  addresses: { add?: string; remove?: string };
+  /** Every input that differs from the object (the password is never known). */
+  differences: string[];
+  /** Inputs that differ but cannot be set on this object (see MailUserArgs). */
+  ignored: string[];
+  /** An earlier routing address left on a mailbox, because Google may still forward to it. */
+  keptRoutingAddress?: string;
+}
+
+/** Each input and its Set-MailUser parameter; the names are set only by New-MailUser. */
+const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
+  ["name", "Name"],
+  ["alias", "Alias"],
+  ["displayName", "DisplayName"],
+  ["firstName", undefined],
+  ["lastName", undefined],
+  ["externalEmailAddress", "ExternalEmailAddress"],
+  ["microsoftOnlineServicesId", "MicrosoftOnlineServicesID"],
+];
+const CASE_INSENSITIVE = new Set<keyof DesiredMailUser>(["externalEmailAddress", "microsoftOnlineServicesId"]);
+
+/**
+ * What to send to make `live` match `desired`. A mail user gets every setting; a mailbox only
+ * its names and the routing address. A previous routing address is removed from a mail user
+ * (Google does not forward to users who are not migrated) but kept on a mailbox.
+ */
+export function changesToApply(
+  live: Recipient,
+  desired: Omit<DesiredMailUser, "password" | "adopt">,
+  options: { password?: string; previousRoutingAddress?: string } = {},
+): RecipientChange {
+  const mailbox = isMailbox(live.recipientTypeDetails);
+  const parameters: Record<string, string> = {};
+  const differences: string[] = [];
+  const ignored: string[] = [];
+  for (const [field, parameter] of MAIL_USER_SETTINGS) {
+    const wanted = desired[field as keyof typeof desired] as string | undefined;
+    const current = live[field as keyof Recipient] as string | undefined;
+    if (wanted === undefined || current === undefined) continue;
+    // A mailbox has no external address: conversion cleared it, which is not a difference.
+    if (mailbox && field === "externalEmailAddress") continue;
+    const same = CASE_INSENSITIVE.has(field) ? wanted.toLowerCase() === current.toLowerCase() : wanted === current;
+    if (same) continue;
+    differences.push(field);
+    if (parameter === undefined || (mailbox && !MAILBOX_FIELDS.has(field))) ignored.push(field);
+    else parameters[parameter] = wanted;
+  }
+  if (options.password !== undefined) {
+    if (mailbox) ignored.push("password");
+    else parameters.Password = options.password;
+  }
+  const addresses: RecipientChange["addresses"] = {};
+  if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) addresses.add = `smtp:${desired.routingAddress}`;
+  const previous = options.previousRoutingAddress;
+  let keptRoutingAddress: string | undefined;
+  if (previous && previous.toLowerCase() !== desired.routingAddress.toLowerCase() && hasSmtpAddress(live.emailAddresses, previous)) {
+    if (mailbox) keptRoutingAddress = previous;
+    else addresses.remove = `smtp:${previous}`;
+  }
+  return { cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser", parameters, addresses, differences, ignored, keptRoutingAddress };
+}
+
+/**
+ * The engine's diff. A mail user that became a mailbox is not drift; on a mailbox only the
+ * names and the routing address are compared. A routing address missing from the refreshed
+ * addresses is drift, and so is a password whose fingerprint does not match.
+ */
+export function planMailUserDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
+  const mailbox = isMailbox(olds.recipientTypeDetails);
+  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : fields;
+  const planned = planDiff(olds, news, rules, true);
+  const routingAddressMissing =
+    typeof news.routingAddress === "string" && !isUnknown(news.routingAddress) && !hasSmtpAddress(olds.emailAddresses as string[], news.routingAddress);
+  const passwordChanged =
+    !mailbox && typeof news.password === "string" && (isUnknown(news.password) || !matchesFingerprint(news.password, olds.passwordHash));
+  return { ...planned, changes: planned.changes || routingAddressMissing || passwordChanged };
+}
+
+/** Outputs from what Exchange shows; what it did not return keeps the `fallback` (inputs or state). */
+export function stateFrom(live: Recipient, fallback: Record<string, unknown>, passwordHash: string): MailUserState {
+  const keep = (value: string | undefined, field: string): string | undefined => value ?? (fallback[field] as string | undefined);
+  return storable({
+    name: keep(live.name, "name") as string,
+    alias: keep(live.alias, "alias") as string,
+    displayName: keep(live.displayName, "displayName") as string,
+    firstName: keep(live.firstName, "firstName"),
+    lastName: keep(live.lastName, "lastName"),
+    externalEmailAddress: keep(live.externalEmailAddress, "externalEmailAddress"),
+    microsoftOnlineServicesId: keep(live.microsoftOnlineServicesId, "microsoftOnlineServicesId") as string,
+    routingAddress: fallback.routingAddress as string,
+    adopt: fallback.adopt === true,
+    guid: live.guid,
+    externalDirectoryObjectId: keep(live.externalDirectoryObjectId, "externalDirectoryObjectId"),
+    primarySmtpAddress: keep(live.primarySmtpAddress, "primarySmtpAddress"),
+    emailAddresses: live.emailAddresses,
+    recipientTypeDetails: live.recipientTypeDetails,
+    passwordHash,
+  });
+}
+
+async function getRecipient(identity: string): Promise<Recipient | undefined> {
+  try {
+    const [found] = await exchange().invoke("Get-Recipient", { Identity: identity });
+    return found ? parseRecipient(found) : undefined;
+  } catch (error) {
+    if ((error as { notFound?: boolean }).notFound) return undefined;
+    throw error;
+  }
+}
+
+const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
+
+/** Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is now. */
+async function reconcile(live: Recipient, desired: DesiredMailUser, options: { password?: string; previousRoutingAddress?: string }): Promise<Recipient> {
+  const change = changesToApply(live, desired, options);
+  if (change.ignored.length > 0) {
+    note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
+  }
+  if (change.keptRoutingAddress) {
+    note(RESOURCE, `${label(live)}: kept the previous routing address ${change.keptRoutingAddress} as well, because Google may still forward to it; remove it once the user's GoogleForwardingRoute points to ${desired.routingAddress}.`);
+  }
+  const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
+  if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return live;
+  await exchange().invoke(change.cmdlet, {
+    Identity: live.guid,
+    ...change.parameters,
+    ...(hasAddressChange ? { EmailAddresses: exchange().addRemove(change.addresses) } : {}),
+  });
+  return (await getRecipient(live.guid)) ?? live;
+}
+
+async function newMailUser(desired: DesiredMailUser, password: string): Promise<string> {
+  const [created] = await exchange().invoke("New-MailUser", {
+    Name: desired.name,
+    Alias: desired.alias,
+    DisplayName: desired.displayName,
+    ...(desired.firstName !== undefined ? { FirstName: desired.firstName } : {}),
+    ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
+    ExternalEmailAddress: desired.externalEmailAddress,
+    MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
+    Password: password,
+  });
+  const guid = created ? parseRecipient(created).guid : "";
+  if (guid) return guid;
+  const found = await pollUntil(() => getRecipient(desired.externalEmailAddress), { timeoutMs: NEW_OBJECT_LAG_MS });
+  if (!found) {
+    throw new Error(`${RESOURCE}: New-MailUser for ${desired.externalEmailAddress} succeeded but Exchange does not show the object; run pulumi up again (it will be taken over as identical).`);
+  }
+  return found.guid;
+}
+
+/** An existing recipient with the address: taken over when identical or adopted, refused otherwise. */
+async function takeOver(existing: Recipient, desired: DesiredMailUser, password: string): Promise<Recipient> {
+  const { differences } = changesToApply(existing, desired);
+  const identical = !isMailbox(existing.recipientTypeDetails) && differences.length === 0;
+  if (identical) {
+    note(RESOURCE, `found an identical mail user ${label(existing)} (left by an interrupted create?); taking it over without resetting its password.`);
+    return reconcile(existing, desired, {});
+  }
+  if (!desired.adopt) {
+    const what = isMailbox(existing.recipientTypeDetails) ? `as a ${existing.recipientTypeDetails}` : `with a different ${differences.join(", ")}`;
+    throw new Error(`${RESOURCE}: ${desired.externalEmailAddress} already exists in Exchange Online ${what}; set adopt: true to take it over (it will be changed to match).`);
+  }
+  note(RESOURCE, `adopting ${label(existing)} and changing it to match.`);
+  return reconcile(existing, desired, { password });
+}
+
+export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
+  configure: configureFromStack,
+
+  async check(_olds, news) {
+    const inputs = new InputChecker(RESOURCE, news);
+    const name = inputs.name("name", { required: true, maxLength: 64 });
+    inputs.alias("alias", { required: true });
+    inputs.name("displayName", { fallback: name });
+    inputs.name("firstName", { maxLength: 64 });
+    inputs.name("lastName", { maxLength: 64 });
+    const external = inputs.email("externalEmailAddress", { required: true });
+    inputs.email("microsoftOnlineServicesId", { required: true });
+    const password = inputs.text("password", { required: true, secret: true });
+    const routing = inputs.email("routingAddress", { required: true });
+    inputs.boolean("adopt", false);
+    if (password !== undefined && !isUnknown(password)) {
+      config().registerSecret(password);
+      if (password.length < MIN_PASSWORD_LENGTH) inputs.problem("password", `must be at least ${MIN_PASSWORD_LENGTH} characters long (Microsoft 365 password rules)`);
+    }
+    if (external && routing && !isUnknown(external) && !isUnknown(routing) && domainOf(routing) === domainOf(external)) {
+      inputs.problem(
+        "routingAddress",
+        `${routing} is in ${domainOf(external)}, the user's own domain; Google will not forward there. Use the Microsoft 365 routing subdomain, e.g. ${routing.split("@")[0]}@o365.${domainOf(external)}`,
+      );
+    }
+    return inputs.result();
+  },
+
+  async diff(_id, olds, news) {
+    return planMailUserDiff(olds, news);
+  },
+
+  async create(inputs) {
+    const desired = inputs as DesiredMailUser;
+    const password = exchange().mailUserPassword(desired.password);
+    const passwordHash = passwordFingerprint(desired.password);
+    const existing = await getRecipient(desired.externalEmailAddress);
+    if (existing) {
+      const live = await takeOver(existing, desired, password);
+      return { id: live.guid, outs: stateFrom(live, inputs, passwordHash) };
+    }
+    const guid = await newMailUser(desired, password);
+    const created = await pollUntil(() => getRecipient(guid), { timeoutMs: NEW_OBJECT_LAG_MS });
+    const unfinished = (why: string): Error =>
+      createdButNotReady(
+        `${RESOURCE}: created ${desired.externalEmailAddress} (${guid}) but ${why}; run pulumi up again to add the routing address ${desired.routingAddress}.`,
+        guid,
+        storable({ ...inputs, password: undefined, guid, emailAddresses: [], recipientTypeDetails: MAIL_USER, passwordHash }),
+        inputs,
+      );
+    if (!created) throw unfinished(`Exchange does not show it yet after ${NEW_OBJECT_LAG_MS / 1000} s`);
+    try {
+      const live = await reconcile(created, desired, {});
+      return { id: guid, outs: stateFrom(live, inputs, passwordHash) };
+    } catch (error) {
+      throw unfinished(`adding the routing address failed: ${(error as Error).message}`);
+    }
+  },
+
+  async read(id, props) {
+    const live = await getRecipient(id);
+    if (!live) return {};
+    return { id, props: stateFrom(live, props, props.passwordHash) };
+  },
+
+  async update(id, olds, news) {
+    const desired = news as DesiredMailUser;
+    const live = await getRecipient(id);
+    if (!live) {
+      throw new Error(`${RESOURCE}: ${olds.externalEmailAddress} (${id}) no longer exists in Exchange Online; run pulumi refresh, then pulumi up to create it again.`);
+    }
+    const resetPassword = !isMailbox(live.recipientTypeDetails) && !matchesFingerprint(desired.password, olds.passwordHash);
+    const password = resetPassword ? exchange().mailUserPassword(desired.password) : undefined;
+    const updated = await reconcile(live, desired, { password, previousRoutingAddress: olds.routingAddress });
+    const passwordHash = resetPassword ? passwordFingerprint(desired.password) : olds.passwordHash;
+    return { outs: stateFrom(updated, news, passwordHash) };
+  },
+
+  async delete(id, props) {
+    const live = await getRecipient(id);
+    if (!live) {
+      note(RESOURCE, `${props.externalEmailAddress} (${id}) is already gone from Exchange Online.`);
+      return;
+    }
+    if (isMailbox(live.recipientTypeDetails)) {
+      note(RESOURCE, `${label(live)} was migrated: kept the mailbox and all its addresses, so no mail is lost; only this resource's record was removed.`);
+      return;
+    }
+    try {
+      await exchange().invoke("Remove-MailUser", { Identity: id, Confirm: false });
+    } catch (error) {
+      if (!(error as { notFound?: boolean }).notFound) throw error;
+    }
+  },
+};
+
+const provider = serializableProvider("mailUser", "mailUserProvider");
+
+/** A Google Workspace user as an Exchange Online mail user with a routing-subdomain address. */
+export class MailUser extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly displayName: pulumi.Output<string>;
+  declare readonly firstName: pulumi.Output<string | undefined>;
+  declare readonly lastName: pulumi.Output<string | undefined>;
+  declare readonly externalEmailAddress: pulumi.Output<string | undefined>;
+  declare readonly microsoftOnlineServicesId: pulumi.Output<string>;
+  declare readonly routingAddress: pulumi.Output<string>;
+  declare readonly guid: pulumi.Output<string>;
+  declare readonly externalDirectoryObjectId: pulumi.Output<string | undefined>;
+  declare readonly primarySmtpAddress: pulumi.Output<string | undefined>;
+  declare readonly emailAddresses: pulumi.Output<string[]>;
+  declare readonly recipientTypeDetails: pulumi.Output<string>;
+
+  constructor(name: string, args: MailUserArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      {
+        guid: undefined,
+        externalDirectoryObjectId: undefined,
+        primarySmtpAddress: undefined,
+        emailAddresses: undefined,
+        recipientTypeDetails: undefined,
+        ...args,
+        password: pulumi.secret(args.password),
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
+      "coexist",
+      "MailUser",
+    );
+  }
+}

@@ -1,0 +1,860 @@
+/**
+ * Exchange Online admin API: `POST /adminapi/beta/{tenant}/InvokeCommand` (exchange-admin-api.md
+ * §1–§3). Cmdlet and parameter names are case-insensitive; errors use the pipe-delimited format.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { systemForHost } from "../provider/routing/addresses";
+import { recipientDomainSpecificity } from "../provider/routing/tenantIndex";
+import type { AcceptedDomainType, Origin, System } from "../provider/routing/types";
+import {
+  acceptedDomains,
+  domainOf,
+  isPrimaryProxy,
+  primaryAddress,
+  removeRecipient,
+  saveRecipient,
+  stripPrefix,
+  type AcceptedDomain,
+} from "./directory";
+import { exchangeError, header, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
+import { routeFrom } from "./mailflow";
+import type { ConnectorRecord, DomainRecord, EntraUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
+import type { Seed } from "./seed";
+import { newRecipient, type Store } from "./store";
+
+export interface ExchangeContext {
+  store: Store;
+  tenant: TenantRecord;
+  behaviour: Seed["behaviour"];
+}
+
+type Parameters = Map<string, unknown>;
+
+interface CmdletResult {
+  objects: object[];
+  warnings?: string[];
+}
+
+interface Cmdlet {
+  name: string;
+  parameters: string[];
+  required?: string[];
+  run(context: ExchangeContext, parameters: Parameters): CmdletResult;
+}
+
+const COMMON_PARAMETERS = ["confirm", "erroraction", "warningaction", "whatif", "verbose", "debug"];
+const NAME_LIMIT = 64;
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+const NO_CHANGE = (identity: string): string => `The command completed successfully but no settings of '${identity}' have been modified.`;
+const TRUNCATED = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.";
+
+export function invokeCommand(context: ExchangeContext, request: SandboxRequest): SandboxResponse {
+  const input = jsonBody<{ CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } }>(request, (message) =>
+    exchangeError(400, "parameterBinding", message),
+  );
+  const cmdletName = input.CmdletInput?.CmdletName;
+  if (typeof cmdletName !== "string") throw exchangeError(400, "parameterBinding", "The request body needs CmdletInput.CmdletName, e.g. {\"CmdletInput\":{\"CmdletName\":\"Get-AcceptedDomain\",\"Parameters\":{}}}.");
+  const cmdlet = CMDLETS.get(cmdletName.toLowerCase());
+  // The real endpoint answers an unknown (or not permitted) cmdlet with 403 and an empty body (§1.7).
+  if (!cmdlet) return { status: 403, headers: { "X-ExceptionType": "CmdletAccessDeniedException" }, body: "" };
+  const parameters = normalizeParameters(cmdlet, input.CmdletInput?.Parameters ?? {});
+  const result = context.store.transaction(() => cmdlet.run(context, parameters));
+  return page(context, request, parameters, result);
+}
+
+export function cmdletNameOf(body: string): string {
+  try {
+    const name = (JSON.parse(body) as { CmdletInput?: { CmdletName?: unknown } }).CmdletInput?.CmdletName;
+    return typeof name === "string" ? canonicalName(name) : "(none)";
+  } catch {
+    return "(invalid)";
+  }
+}
+
+function canonicalName(name: string): string {
+  return CMDLETS.get(name.toLowerCase())?.name ?? name;
+}
+
+function normalizeParameters(cmdlet: Cmdlet, raw: unknown): Parameters {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw exchangeError(400, "parameterBinding", "CmdletInput.Parameters must be a JSON object.");
+  const parameters: Parameters = new Map();
+  for (const [name, value] of Object.entries(raw)) {
+    const key = name.toLowerCase();
+    if (!cmdlet.parameters.includes(key) && !COMMON_PARAMETERS.includes(key)) {
+      throw exchangeError(400, "parameterBinding", `A parameter cannot be found that matches parameter name '${name}'.`);
+    }
+    parameters.set(key, value);
+  }
+  for (const required of cmdlet.required ?? []) {
+    const value = parameters.get(required);
+    if (value === undefined || value === null || value === "") {
+      throw exchangeError(400, "parameterBinding", `Cannot process command because of one or more missing mandatory parameters: ${required}.`);
+    }
+  }
+  return parameters;
+}
+
+// ---- output and paging -----------------------------------------------------------------------
+
+function page(context: ExchangeContext, request: SandboxRequest, parameters: Parameters, result: CmdletResult): SandboxResponse {
+  const warnings = [...(result.warnings ?? [])];
+  let objects = result.objects;
+  const resultSize = parameters.get("resultsize");
+  if (typeof resultSize === "number" && objects.length > resultSize) {
+    objects = objects.slice(0, resultSize);
+    warnings.push(TRUNCATED);
+  }
+  const pageSize = preferredPageSize(request) ?? context.behaviour.exchangePageSize;
+  const offset = Number(request.query.get("$skiptoken") ?? 0);
+  const select = request.query.get("$select")?.split(",").map((name) => name.trim());
+  const value = objects.slice(offset, offset + pageSize).map((object) => (select ? selectProperties(object, select) : object));
+  const body: Record<string, unknown> = {
+    "@odata.context": `${request.origin}/adminapi/beta/${context.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
+    "adminapi.warnings@odata.type": "#Collection(String)",
+    "@adminapi.warnings": warnings,
+    value,
+  };
+  if (offset + pageSize < objects.length) {
+    const next = new URLSearchParams(request.query);
+    next.set("$skiptoken", String(offset + pageSize));
+    body["@odata.nextLink"] = `${request.origin}${request.path}?${next.toString()}`;
+  }
+  return json(200, body, { "Content-Type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8" });
+}
+
+function preferredPageSize(request: SandboxRequest): number | undefined {
+  const match = /odata\.maxpagesize=(\d+)/i.exec(header(request, "prefer") ?? "");
+  return match ? Math.max(1, Number(match[1])) : undefined;
+}
+
+function selectProperties(object: object, names: string[]): object {
+  const lower = names.map((name) => name.toLowerCase());
+  return Object.fromEntries(Object.entries(object).filter(([key]) => lower.includes(key.split("@")[0].toLowerCase())));
+}
+
+function stableGuid(text: string): string {
+  const hex = createHash("sha1").update(text).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+// ---- parameter values ------------------------------------------------------------------------
+
+function text(parameters: Parameters, name: string, field = name): string | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${field}'. Give a string.`);
+  return value;
+}
+
+function flag(parameters: Parameters, name: string): boolean | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw exchangeError(400, "parameterBinding", `Cannot convert value "${String(value)}" to type "System.Boolean" for parameter '${name}'. Use true or false.`);
+  return value;
+}
+
+function list(parameters: Parameters, name: string): string[] | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
+  throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${name}'. Give a string or an array of strings.`);
+}
+
+function enumValue<T extends string>(parameters: Parameters, name: string, allowed: readonly T[]): T | undefined {
+  const value = text(parameters, name);
+  if (value === undefined) return undefined;
+  const found = allowed.find((option) => option.toLowerCase() === value.toLowerCase());
+  if (!found) {
+    throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${name}'. Cannot convert value "${value}" to an allowed value. Specify one of: "${allowed.join(", ")}".`);
+  }
+  return found;
+}
+
+/** ADObjectAlreadyExistsException when another object of the list already has the name. */
+function assertNameFree(objects: { name: string; guid: string }[], name: string, self?: string): void {
+  if (objects.some((entry) => entry.guid !== self && entry.name.toLowerCase() === name.toLowerCase())) {
+    throw exchangeError(400, "alreadyExists", `The object '${name}' already exists.`);
+  }
+}
+
+/** An object of the list by name or GUID, or the not-found error. */
+function findNamed<T extends { name: string; guid: string }>(objects: T[], identity: string): T {
+  const key = identity.toLowerCase();
+  const found = objects.find((entry) => entry.name.toLowerCase() === key || entry.guid === key);
+  if (!found) throw notFound(identity);
+  return found;
+}
+
+function checkName(name: string, field: string): void {
+  if (name.length > NAME_LIMIT) throw exchangeError(400, "dataValidation", `The length of the property '${field}' is too long. The maximum length is ${NAME_LIMIT} and the length of the value provided is ${name.length}.`);
+}
+
+// ---- accepted domains ------------------------------------------------------------------------
+
+function acceptedDomainView(tenant: TenantRecord, domain: AcceptedDomain): object {
+  return {
+    Identity: domain.domainName,
+    Name: domain.domainName,
+    DomainName: domain.domainName,
+    DomainType: domain.domainType,
+    Default: domain.isDefault,
+    InitialDomain: domain.isInitial,
+    MatchSubDomains: domain.matchSubDomains,
+    AddressBookEnabled: domain.domainType === "Authoritative",
+    Guid: stableGuid(`${tenant.tenantId}/${domain.domainName}`),
+    IsValid: true,
+  };
+}
+
+function findAcceptedDomain(context: ExchangeContext, identity: string): AcceptedDomain {
+  const domain = acceptedDomains(context.store, context.tenant.tenantId).find(
+    (entry) => entry.domainName === identity.toLowerCase() || stableGuid(`${context.tenant.tenantId}/${entry.domainName}`) === identity.toLowerCase(),
+  );
+  if (!domain) throw notFound(identity);
+  return domain;
+}
+
+function notFound(identity: string): HttpError {
+  return exchangeError(404, "notFound", `The operation couldn't be performed because object '${identity}' couldn't be found on 'SANDBOX01A001.prod.outlook.com'.`);
+}
+
+const getAcceptedDomain: Cmdlet = {
+  name: "Get-AcceptedDomain",
+  parameters: ["identity", "resultsize"],
+  run(context, parameters) {
+    const identity = text(parameters, "identity");
+    const domains = identity ? [findAcceptedDomain(context, identity)] : acceptedDomains(context.store, context.tenant.tenantId);
+    return { objects: domains.map((domain) => acceptedDomainView(context.tenant, domain)) };
+  },
+};
+
+const setAcceptedDomain: Cmdlet = {
+  name: "Set-AcceptedDomain",
+  parameters: ["identity", "domaintype", "matchsubdomains", "outboundonly", "sendingfromdomaindisabled", "sendingtodomaindisabled", "makedefault", "name"],
+  required: ["identity"],
+  run(context, parameters) {
+    for (const onPremisesOnly of ["makedefault", "name"]) {
+      if (parameters.has(onPremisesOnly)) {
+        throw exchangeError(400, "parameterBinding", `A parameter cannot be found that matches parameter name '${onPremisesOnly === "name" ? "Name" : "MakeDefault"}'. It is available on-premises only.`);
+      }
+    }
+    const domain = findAcceptedDomain(context, text(parameters, "identity") ?? "");
+    const requestedType = text(parameters, "domaintype");
+    if (requestedType?.toLowerCase() === "externalrelay") {
+      throw exchangeError(400, "dataValidation", "ExternalRelay accepted domains are available on-premises only; use InternalRelay to relay unknown recipients to another system.");
+    }
+    const domainType: AcceptedDomainType = enumValue(parameters, "domaintype", ["Authoritative", "InternalRelay"] as const) ?? domain.domainType;
+    const matchSubDomains = flag(parameters, "matchsubdomains") ?? (domainType === "InternalRelay" ? domain.matchSubDomains : false);
+    if (matchSubDomains && domainType !== "InternalRelay") {
+      throw exchangeError(400, "dataValidation", "MatchSubDomains can only be set on an InternalRelay accepted domain.");
+    }
+    if (domainType === domain.domainType && matchSubDomains === domain.matchSubDomains) return { objects: [], warnings: [NO_CHANGE(domain.domainName)] };
+    context.store.put(context.tenant.tenantId, "acceptedDomainType", domain.domainName, { domainName: domain.domainName, domainType, matchSubDomains });
+    return { objects: [] };
+  },
+};
+
+// ---- outbound connectors ---------------------------------------------------------------------
+
+const CONNECTOR_NEW_PARAMETERS = [
+  "name",
+  "connectortype",
+  "recipientdomains",
+  "smarthosts",
+  "usemxrecord",
+  "tlssettings",
+  "tlsdomain",
+  "istransportrulescoped",
+  "enabled",
+  "comment",
+  "testmode",
+  "routeallmessagesviaonpremises",
+  "allaccepteddomains",
+  "senderrewritingenabled",
+  "cloudservicesmailenabled",
+  "connectorsource",
+];
+const CONNECTOR_SET_PARAMETERS = [...CONNECTOR_NEW_PARAMETERS, "identity", "isvalidated", "lastvalidationtimestamp", "validationrecipients"];
+const TLS_SETTINGS = ["EncryptionOnly", "CertificateValidation", "DomainValidation"] as const;
+
+function connectorView(connector: ConnectorRecord): object {
+  return {
+    Identity: connector.name,
+    Name: connector.name,
+    Guid: connector.guid,
+    Enabled: connector.enabled,
+    ConnectorType: connector.connectorType,
+    ConnectorSource: "Default",
+    RecipientDomains: connector.recipientDomains,
+    "RecipientDomains@odata.type": "#Collection(String)",
+    SmartHosts: connector.smartHosts,
+    "SmartHosts@odata.type": "#Collection(String)",
+    UseMXRecord: connector.useMxRecord,
+    TlsSettings: connector.tlsSettings,
+    TlsDomain: connector.tlsDomain,
+    IsTransportRuleScoped: connector.isTransportRuleScoped,
+    Comment: connector.comment,
+    TestMode: false,
+    RouteAllMessagesViaOnPremises: false,
+    AllAcceptedDomains: false,
+    SenderRewritingEnabled: false,
+    CloudServicesMailEnabled: false,
+    ValidationRecipients: connector.validationRecipients,
+    IsValidated: connector.isValidated,
+    LastValidationTimestamp: connector.lastValidationTimestamp,
+    WhenCreated: connector.whenCreated,
+  };
+}
+
+function findConnector(context: ExchangeContext, identity: string): ConnectorRecord {
+  return findNamed(context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector"), identity);
+}
+
+/** `contoso.com`, `*.contoso.com` or `*`; an embedded wildcard is refused (New-OutboundConnector doc). */
+export function recipientDomainProblem(entry: string): string | undefined {
+  if (entry === "*") return undefined;
+  const name = entry.startsWith("*.") ? entry.slice(2) : entry;
+  if (name.includes("*")) return `The value "${entry}" of RecipientDomains is invalid: a wildcard is allowed only as the leading "*." label or as "*".`;
+  if (!/^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i.test(name)) return `The value "${entry}" of RecipientDomains is not a valid domain name.`;
+  return undefined;
+}
+
+function applyConnectorParameters(base: ConnectorRecord, parameters: Parameters): ConnectorRecord {
+  const next: ConnectorRecord = { ...base };
+  const name = text(parameters, "name");
+  if (name !== undefined) {
+    checkName(name, "Name");
+    next.name = name;
+  }
+  next.connectorType = enumValue(parameters, "connectortype", ["Partner", "OnPremises"] as const) ?? next.connectorType;
+  const domains = list(parameters, "recipientdomains");
+  if (domains) {
+    const problem = domains.map(recipientDomainProblem).find(Boolean);
+    if (problem) throw exchangeError(400, "dataValidation", problem);
+    next.recipientDomains = domains.map((domain) => domain.toLowerCase());
+  }
+  next.smartHosts = list(parameters, "smarthosts") ?? next.smartHosts;
+  next.useMxRecord = flag(parameters, "usemxrecord") ?? next.useMxRecord;
+  if (parameters.has("tlssettings")) next.tlsSettings = parameters.get("tlssettings") === null ? null : (enumValue(parameters, "tlssettings", TLS_SETTINGS) ?? null);
+  if (parameters.has("tlsdomain")) next.tlsDomain = text(parameters, "tlsdomain") ?? null;
+  next.isTransportRuleScoped = flag(parameters, "istransportrulescoped") ?? next.isTransportRuleScoped;
+  next.enabled = flag(parameters, "enabled") ?? next.enabled;
+  next.comment = text(parameters, "comment") ?? next.comment;
+  next.validationRecipients = list(parameters, "validationrecipients") ?? next.validationRecipients;
+  next.isValidated = flag(parameters, "isvalidated") ?? next.isValidated;
+  if (parameters.has("lastvalidationtimestamp")) next.lastValidationTimestamp = text(parameters, "lastvalidationtimestamp") ?? null;
+  for (const onPremisesOnly of ["routeallmessagesviaonpremises", "allaccepteddomains", "senderrewritingenabled"]) {
+    if (flag(parameters, onPremisesOnly) === true && next.connectorType !== "OnPremises") {
+      throw exchangeError(400, "dataValidation", `${onPremisesOnly} can be set only when ConnectorType is OnPremises.`);
+    }
+  }
+  if (!next.useMxRecord && next.smartHosts.length === 0) {
+    throw exchangeError(400, "dataValidation", "SmartHosts must be specified when UseMXRecord is $false. Give the smart hosts (e.g. smtp.google.com) or set UseMXRecord to $true.");
+  }
+  if (next.tlsDomain && next.tlsSettings !== "DomainValidation") {
+    throw exchangeError(400, "dataValidation", "TlsDomain can be set only when TlsSettings is DomainValidation.");
+  }
+  return next;
+}
+
+const newOutboundConnector: Cmdlet = {
+  name: "New-OutboundConnector",
+  parameters: CONNECTOR_NEW_PARAMETERS,
+  required: ["name"],
+  run(context, parameters) {
+    const name = text(parameters, "name") ?? "";
+    assertNameFree(context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector"), name);
+    const connector = applyConnectorParameters(
+      {
+        guid: randomUUID(),
+        name,
+        enabled: true,
+        connectorType: "Partner",
+        recipientDomains: [],
+        smartHosts: [],
+        useMxRecord: true,
+        isTransportRuleScoped: false,
+        tlsSettings: null,
+        tlsDomain: null,
+        comment: "",
+        validationRecipients: [],
+        isValidated: false,
+        lastValidationTimestamp: null,
+        whenCreated: new Date().toISOString(),
+      },
+      parameters,
+    );
+    context.store.put(context.tenant.tenantId, "connector", connector.guid, connector);
+    return { objects: [connectorView(connector)] };
+  },
+};
+
+const setOutboundConnector: Cmdlet = {
+  name: "Set-OutboundConnector",
+  parameters: CONNECTOR_SET_PARAMETERS,
+  required: ["identity"],
+  run(context, parameters) {
+    const connector = findConnector(context, text(parameters, "identity") ?? "");
+    const next = applyConnectorParameters(connector, parameters);
+    assertNameFree(context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector"), next.name, connector.guid);
+    if (JSON.stringify(next) === JSON.stringify(connector)) return { objects: [], warnings: [NO_CHANGE(connector.name)] };
+    context.store.put(context.tenant.tenantId, "connector", connector.guid, next);
+    return { objects: [] };
+  },
+};
+
+const getOutboundConnector: Cmdlet = {
+  name: "Get-OutboundConnector",
+  parameters: ["identity", "istransportrulescoped", "includetestmodeconnectors", "resultsize"],
+  run(context, parameters) {
+    const identity = text(parameters, "identity");
+    const scoped = flag(parameters, "istransportrulescoped");
+    const connectors = identity
+      ? [findConnector(context, identity)]
+      : context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector").filter((entry) => scoped === undefined || entry.isTransportRuleScoped === scoped);
+    return { objects: connectors.map(connectorView) };
+  },
+};
+
+const removeOutboundConnector: Cmdlet = {
+  name: "Remove-OutboundConnector",
+  parameters: ["identity"],
+  required: ["identity"],
+  run(context, parameters) {
+    const connector = findConnector(context, text(parameters, "identity") ?? "");
+    const rule = context.store
+      .list<TransportRuleRecord>(context.tenant.tenantId, "transportRule")
+      .find((entry) => entry.routeMessageOutboundConnector.toLowerCase() === connector.name.toLowerCase());
+    if (rule) throw exchangeError(400, "dataValidation", `The connector '${connector.name}' is used by the transport rule '${rule.name}'. Remove or change the rule first.`);
+    context.store.delete(context.tenant.tenantId, "connector", connector.guid);
+    return { objects: [] };
+  },
+};
+
+/**
+ * Simulated: the test message for each recipient is handed to the connector's first smart host
+ * (or, with UseMXRecord, to the Internet) and routed from there by the routing model; a recipient
+ * succeeds when the message is delivered.
+ */
+const validateOutboundConnector: Cmdlet = {
+  name: "Validate-OutboundConnector",
+  parameters: ["identity", "recipients"],
+  required: ["identity", "recipients"],
+  run(context, parameters) {
+    const connector = findConnector(context, text(parameters, "identity") ?? "");
+    const objects = (list(parameters, "recipients") ?? []).map((recipient) => {
+      const outcome = validationOutcome(context, connector, recipient);
+      return { Identity: connector.name, Recipient: recipient, TaskStatus: outcome.succeeded ? "Succeeded" : "Failed", Details: outcome.details, Hops: outcome.hops };
+    });
+    return { objects };
+  },
+};
+
+const ENTRY_ORIGINS: Record<System, Origin> = { google: "google", exchange: "m365", internet: "internet" };
+
+function validationOutcome(context: ExchangeContext, connector: ConnectorRecord, recipient: string): { succeeded: boolean; details: string; hops: string[] } {
+  const domain = domainOf(recipient);
+  const inScope = connector.recipientDomains.length === 0 || connector.recipientDomains.some((pattern) => recipientDomainSpecificity(pattern, domain) !== undefined);
+  if (!inScope) return { succeeded: false, details: `${recipient} is not in the connector's RecipientDomains (${connector.recipientDomains.join(", ")}).`, hops: [] };
+  const smartHost = connector.smartHosts[0];
+  const entry: System = connector.useMxRecord ? "internet" : systemForHost(smartHost ?? "");
+  if (!connector.useMxRecord && entry === "internet") {
+    return { succeeded: false, details: `450 4.4.317 Cannot connect to remote server ${smartHost}: the sandbox models only Google and Microsoft 365 hosts.`, hops: [] };
+  }
+  const route = routeFrom(context.store, context.tenant, { from: ENTRY_ORIGINS[entry] }, recipient);
+  const hops = route.hops.map((hop) => `${hop.system}: ${hop.action}`);
+  if (route.disposition.kind === "delivered") return { succeeded: true, details: `Delivered to ${route.disposition.mailbox} (${route.disposition.system}).`, hops };
+  return { succeeded: false, details: `${route.disposition.code} ${route.disposition.reason}`, hops };
+}
+
+// ---- recipients ------------------------------------------------------------------------------
+
+function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undefined): object {
+  const mailbox = recipient.recipientTypeDetails === "UserMailbox";
+  return {
+    Identity: recipient.name,
+    Name: recipient.name,
+    DisplayName: recipient.displayName,
+    Alias: recipient.alias,
+    Guid: recipient.guid,
+    RecipientType: mailbox ? "UserMailbox" : "MailUser",
+    RecipientTypeDetails: recipient.recipientTypeDetails,
+    PrimarySmtpAddress: primaryAddress(recipient),
+    EmailAddresses: recipient.emailAddresses,
+    "EmailAddresses@odata.type": "#Collection(String)",
+    ExternalEmailAddress: recipient.externalEmailAddress ? `SMTP:${recipient.externalEmailAddress}` : null,
+    ForwardingSmtpAddress: recipient.forwardingSmtpAddress ? `smtp:${recipient.forwardingSmtpAddress}` : null,
+    DeliverToMailboxAndForward: recipient.deliverToMailboxAndForward,
+    MicrosoftOnlineServicesID: recipient.microsoftOnlineServicesId,
+    WindowsLiveID: recipient.microsoftOnlineServicesId,
+    UserPrincipalName: user?.userPrincipalName ?? recipient.microsoftOnlineServicesId,
+    ExternalDirectoryObjectId: recipient.externalDirectoryObjectId,
+    ExchangeGuid: mailbox ? stableGuid(`mailbox/${recipient.guid}`) : ZERO_GUID,
+    SKUAssigned: mailbox,
+    WhenCreated: recipient.whenCreated,
+  };
+}
+
+function viewOf(context: ExchangeContext): (recipient: RecipientRecord) => object {
+  return (recipient) => recipientView(recipient, context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId));
+}
+
+function findRecipient(context: ExchangeContext, identity: string, type?: RecipientRecord["recipientTypeDetails"]): RecipientRecord {
+  const tenantId = context.tenant.tenantId;
+  const key = identity.toLowerCase();
+  const byAddress = context.store.ownerOf(tenantId, "proxy", stripPrefix(key));
+  const byUser = context.store.ownerOf(tenantId, "recipientOf", key) ?? context.store.ownerOf(tenantId, "recipientOf", context.store.ownerOf(tenantId, "upn", key) ?? "");
+  const direct = byAddress ?? byUser;
+  let recipient = direct ? context.store.get<RecipientRecord>(tenantId, "recipient", direct) : context.store.get<RecipientRecord>(tenantId, "recipient", key);
+  recipient ??= context.store.list<RecipientRecord>(tenantId, "recipient").find((entry) => entry.name.toLowerCase() === key || entry.alias.toLowerCase() === key);
+  if (!recipient || (type && recipient.recipientTypeDetails !== type)) throw notFound(identity);
+  return recipient;
+}
+
+function recipientsOfType(context: ExchangeContext, types: string[] | undefined): RecipientRecord[] {
+  const wanted = types?.map((type) => type.toLowerCase());
+  return context.store.list<RecipientRecord>(context.tenant.tenantId, "recipient").filter((entry) => !wanted || wanted.includes(entry.recipientTypeDetails.toLowerCase()));
+}
+
+function listOrOne(context: ExchangeContext, parameters: Parameters, type: RecipientRecord["recipientTypeDetails"]): CmdletResult {
+  const identity = text(parameters, "identity");
+  const recipients = identity ? [findRecipient(context, identity, type)] : recipientsOfType(context, [type]);
+  return { objects: recipients.map(viewOf(context)) };
+}
+
+/** Every address must be an SMTP address in an accepted domain and not held by another recipient. */
+function checkAddresses(context: ExchangeContext, owner: string, proxies: string[]): void {
+  const accepted = new Set(acceptedDomains(context.store, context.tenant.tenantId).map((domain) => domain.domainName));
+  for (const proxy of proxies) {
+    const address = stripPrefix(proxy);
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw exchangeError(400, "dataValidation", `The email address "${address}" isn't correct. Please use this format: user name, the @ sign, followed by the domain name.`);
+    if (!accepted.has(domainOf(address))) {
+      throw exchangeError(
+        400,
+        "invalidParameter",
+        `The domain '${domainOf(address)}' of the address '${address}' isn't an accepted domain for your organization. Add and verify it in Microsoft 365 (with the Email service) first.`,
+      );
+    }
+    const holder = context.store.ownerOf(context.tenant.tenantId, "proxy", address);
+    if (holder && holder !== owner) {
+      const other = context.store.get<RecipientRecord>(context.tenant.tenantId, "recipient", holder);
+      throw exchangeError(
+        400,
+        "proxyInUse",
+        `The proxy address "SMTP:${address}" is already being used by the proxy addresses or LegacyExchangeDN of "${other?.name ?? holder}". Please choose another proxy address.`,
+      );
+    }
+  }
+}
+
+/** Full replacement (array) or `{"@odata.type":"#Exchange.GenericHashTable", Add, Remove}` (§1.4, §2.5). */
+export function applyEmailAddresses(current: string[], value: unknown): string[] {
+  if (Array.isArray(value)) return normalizeProxies(value.map(String));
+  if (typeof value === "string") return normalizeProxies([value]);
+  if (typeof value === "object" && value !== null) {
+    const table = value as Record<string, unknown>;
+    if (table["@odata.type"] !== "#Exchange.GenericHashTable") {
+      throw exchangeError(
+        400,
+        "transformation",
+        `Cannot process argument transformation on parameter 'EmailAddresses'. Cannot convert value "${JSON.stringify(value)}" to type "Microsoft.Exchange.Data.ProxyAddressCollection". Error: "Error converting value {"JProperty"} to type 'Microsoft.Exchange.Data.ProxyAddress'." Tag the hashtable with "@odata.type": "#Exchange.GenericHashTable".`,
+      );
+    }
+    const entry = (name: string): string[] => {
+      const key = Object.keys(table).find((candidate) => candidate.toLowerCase() === name);
+      const raw = key ? table[key] : undefined;
+      return raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
+    };
+    const removed = new Set(entry("remove").map(stripPrefix));
+    const kept = current.filter((proxy) => !removed.has(stripPrefix(proxy)));
+    const added = entry("add").filter((proxy) => !kept.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
+    return normalizeProxies([...kept, ...added]);
+  }
+  throw exchangeError(400, "parameterBinding", "Cannot bind parameter 'EmailAddresses'. Give an array of addresses or a #Exchange.GenericHashTable with Add/Remove.");
+}
+
+/** `a@b` → `smtp:a@b`; several `SMTP:` keep only the last as primary, as Exchange does. */
+function normalizeProxies(proxies: string[]): string[] {
+  const withPrefix = proxies.map((proxy) => (proxy.includes(":") ? proxy : `smtp:${proxy}`));
+  const lastPrimary = withPrefix.map((proxy) => proxy.startsWith("SMTP:")).lastIndexOf(true);
+  return withPrefix.map((proxy, index) => (proxy.startsWith("SMTP:") && index !== lastPrimary ? `smtp:${proxy.slice(5)}` : proxy));
+}
+
+function withPrimary(proxies: string[], primary: string): string[] {
+  const others = proxies.filter((proxy) => stripPrefix(proxy) !== primary.toLowerCase()).map((proxy) => (isPrimaryProxy(proxy) ? `smtp:${proxy.slice(5)}` : proxy));
+  return [`SMTP:${primary.toLowerCase()}`, ...others];
+}
+
+function updateAddresses(recipient: RecipientRecord, parameters: Parameters): RecipientRecord {
+  const emailAddresses = parameters.get("emailaddresses");
+  const primary = text(parameters, "primarysmtpaddress");
+  if (emailAddresses !== undefined && primary !== undefined) {
+    throw exchangeError(400, "invalidParameter", "The EmailAddresses and PrimarySmtpAddress parameters can't be used in the same command. Set one, then the other.");
+  }
+  let proxies = recipient.emailAddresses;
+  if (emailAddresses !== undefined) proxies = applyEmailAddresses(proxies, emailAddresses);
+  if (primary !== undefined) proxies = withPrimary(proxies, primary);
+  if (!proxies.some(isPrimaryProxy)) {
+    throw exchangeError(400, "dataValidation", "The primary SMTP address can't be removed. Keep one SMTP: (upper-case) address in EmailAddresses.");
+  }
+  return { ...recipient, emailAddresses: proxies };
+}
+
+function externalAddress(parameters: Parameters): string | undefined {
+  const value = text(parameters, "externalemailaddress");
+  if (value === undefined) return undefined;
+  const address = stripPrefix(value);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw exchangeError(400, "dataValidation", `The ExternalEmailAddress "${value}" isn't a valid SMTP address.`);
+  return address;
+}
+
+const MAIL_USER_NEW_PARAMETERS = [
+  "name",
+  "microsoftonlineservicesid",
+  "password",
+  "externalemailaddress",
+  "primarysmtpaddress",
+  "alias",
+  "displayname",
+  "firstname",
+  "lastname",
+  "initials",
+  "resetpasswordonnextlogon",
+  "mailboxregion",
+];
+
+const newMailUser: Cmdlet = {
+  name: "New-MailUser",
+  parameters: MAIL_USER_NEW_PARAMETERS,
+  required: ["name", "microsoftonlineservicesid", "password"],
+  run(context, parameters) {
+    const tenantId = context.tenant.tenantId;
+    const name = text(parameters, "name") ?? "";
+    checkName(name, "Name");
+    // The sandbox takes -Password as a plain string or as the module's RSA-encrypted base64; it never stores it.
+    text(parameters, "password", "Password");
+    const upn = (text(parameters, "microsoftonlineservicesid") ?? "").toLowerCase();
+    const upnDomain = context.store.get<DomainRecord>(tenantId, "domain", domainOf(upn));
+    if (!upnDomain?.isVerified) {
+      throw exchangeError(400, "invalidParameter", `The domain '${domainOf(upn)}' of MicrosoftOnlineServicesID '${upn}' isn't a verified domain of this tenant. Verify it in Microsoft 365 or use the onmicrosoft.com domain.`);
+    }
+    if (context.store.ownerOf(tenantId, "upn", upn)) throw exchangeError(400, "alreadyExists", `The object '${upn}' already exists.`);
+    assertNameFree(context.store.list<RecipientRecord>(tenantId, "recipient"), name);
+    const external = externalAddress(parameters);
+    const accepted = new Set(acceptedDomains(context.store, tenantId).map((domain) => domain.domainName));
+    const primary = (text(parameters, "primarysmtpaddress") ?? (external && accepted.has(domainOf(external)) ? external : upn)).toLowerCase();
+    const user: EntraUserRecord = {
+      id: randomUUID(),
+      userPrincipalName: upn,
+      displayName: text(parameters, "displayname") ?? name,
+      givenName: text(parameters, "firstname"),
+      surname: text(parameters, "lastname"),
+      accountEnabled: true,
+      assignedLicenses: [],
+      createdDateTime: new Date().toISOString(),
+    };
+    const alias = text(parameters, "alias") ?? upn.split("@")[0];
+    const recipient: RecipientRecord = {
+      ...newRecipient(user, "MailUser", [`SMTP:${primary}`]),
+      name,
+      alias,
+      externalEmailAddress: external,
+    };
+    checkAddresses(context, recipient.guid, recipient.emailAddresses);
+    context.store.put(tenantId, "user", user.id, { ...user, mail: primary });
+    context.store.claim(tenantId, "upn", upn, user.id);
+    saveRecipient(context.store, tenantId, recipient);
+    context.store.claim(tenantId, "recipientOf", user.id, recipient.guid);
+    return { objects: [viewOf(context)(recipient)] };
+  },
+};
+
+function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName: string, extra: string[]): Cmdlet {
+  return {
+    name: cmdletName,
+    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", ...extra],
+    required: ["identity"],
+    run(context, parameters) {
+      const recipient = findRecipient(context, text(parameters, "identity") ?? "", type);
+      let next = updateAddresses(recipient, parameters);
+      next = { ...next, displayName: text(parameters, "displayname") ?? next.displayName };
+      if (parameters.has("externalemailaddress")) next.externalEmailAddress = externalAddress(parameters);
+      if (parameters.has("forwardingsmtpaddress")) {
+        const forwarding = text(parameters, "forwardingsmtpaddress");
+        next.forwardingSmtpAddress = forwarding ? stripPrefix(forwarding) : undefined;
+      }
+      next.deliverToMailboxAndForward = flag(parameters, "delivertomailboxandforward") ?? next.deliverToMailboxAndForward;
+      const added = next.emailAddresses.filter((proxy) => !recipient.emailAddresses.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
+      checkAddresses(context, recipient.guid, added);
+      if (JSON.stringify(next) === JSON.stringify(recipient)) return { objects: [], warnings: [NO_CHANGE(recipient.name)] };
+      saveRecipient(context.store, context.tenant.tenantId, next);
+      return { objects: [] };
+    },
+  };
+}
+
+const getMailUser: Cmdlet = {
+  name: "Get-MailUser",
+  parameters: ["identity", "resultsize", "softdeletedmailuser"],
+  run: (context, parameters) => (parameters.get("softdeletedmailuser") === true ? { objects: [] } : listOrOne(context, parameters, "MailUser")),
+};
+
+const removeMailUser: Cmdlet = {
+  name: "Remove-MailUser",
+  parameters: ["identity", "permanentlydelete"],
+  required: ["identity"],
+  run(context, parameters) {
+    const recipient = findRecipient(context, text(parameters, "identity") ?? "", "MailUser");
+    removeRecipient(context.store, context.tenant.tenantId, recipient);
+    context.store.delete(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId);
+    context.store.release(context.tenant.tenantId, "upn", recipient.microsoftOnlineServicesId);
+    return { objects: [] };
+  },
+};
+
+const getRecipient: Cmdlet = {
+  name: "Get-Recipient",
+  parameters: ["identity", "recipienttypedetails", "recipienttype", "resultsize"],
+  run(context, parameters) {
+    const identity = text(parameters, "identity");
+    const types = list(parameters, "recipienttypedetails") ?? list(parameters, "recipienttype");
+    const recipients = identity ? [findRecipient(context, identity)] : recipientsOfType(context, types);
+    return { objects: recipients.map(viewOf(context)) };
+  },
+};
+
+const getMailbox: Cmdlet = {
+  name: "Get-Mailbox",
+  parameters: ["identity", "resultsize", "recipienttypedetails"],
+  run: (context, parameters) => listOrOne(context, parameters, "UserMailbox"),
+};
+
+// ---- transport rules -------------------------------------------------------------------------
+
+function ruleView(rule: TransportRuleRecord): object {
+  return {
+    Identity: rule.name,
+    Name: rule.name,
+    Guid: rule.guid,
+    State: rule.state,
+    Priority: rule.priority,
+    SentTo: rule.sentTo,
+    "SentTo@odata.type": "#Collection(String)",
+    RouteMessageOutboundConnector: rule.routeMessageOutboundConnector,
+    Comments: rule.comments,
+    Mode: "Enforce",
+  };
+}
+
+function findRule(context: ExchangeContext, identity: string): TransportRuleRecord {
+  return findNamed(context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule"), identity);
+}
+
+const RULE_PARAMETERS = ["name", "sentto", "routemessageoutboundconnector", "enabled", "priority", "comments", "mode"];
+
+function applyRuleParameters(context: ExchangeContext, base: TransportRuleRecord, parameters: Parameters): TransportRuleRecord {
+  const next = { ...base };
+  const name = text(parameters, "name");
+  if (name !== undefined) {
+    checkName(name, "Name");
+    next.name = name;
+  }
+  next.sentTo = list(parameters, "sentto")?.map((address) => address.toLowerCase()) ?? next.sentTo;
+  const connector = text(parameters, "routemessageoutboundconnector");
+  if (connector !== undefined) {
+    const found = context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector").find((entry) => entry.name.toLowerCase() === connector.toLowerCase());
+    if (!found) throw exchangeError(400, "dataValidation", `The outbound connector '${connector}' couldn't be found. Create it with New-OutboundConnector first.`);
+    if (!found.isTransportRuleScoped) {
+      throw exchangeError(400, "dataValidation", `The outbound connector '${connector}' isn't transport-rule scoped. Set IsTransportRuleScoped $true on it before a rule can route to it.`);
+    }
+    next.routeMessageOutboundConnector = found.name;
+  }
+  const enabled = flag(parameters, "enabled");
+  if (enabled !== undefined) next.state = enabled ? "Enabled" : "Disabled";
+  const priority = parameters.get("priority");
+  if (priority !== undefined) {
+    if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0) throw exchangeError(400, "parameterBinding", "Cannot bind parameter 'Priority'. Give a whole number ≥ 0.");
+    next.priority = priority;
+  }
+  next.comments = text(parameters, "comments") ?? next.comments;
+  return next;
+}
+
+const newTransportRule: Cmdlet = {
+  name: "New-TransportRule",
+  parameters: RULE_PARAMETERS,
+  required: ["name"],
+  run(context, parameters) {
+    const name = text(parameters, "name") ?? "";
+    const rules = context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule");
+    assertNameFree(rules, name);
+    const rule = applyRuleParameters(
+      context,
+      { guid: randomUUID(), name, state: "Enabled", priority: rules.length, sentTo: [], routeMessageOutboundConnector: "", comments: "" },
+      parameters,
+    );
+    context.store.put(context.tenant.tenantId, "transportRule", rule.guid, rule);
+    return { objects: [ruleView(rule)] };
+  },
+};
+
+const setTransportRule: Cmdlet = {
+  name: "Set-TransportRule",
+  parameters: ["identity", ...RULE_PARAMETERS],
+  required: ["identity"],
+  run(context, parameters) {
+    const rule = findRule(context, text(parameters, "identity") ?? "");
+    const next = applyRuleParameters(context, rule, parameters);
+    if (JSON.stringify(next) === JSON.stringify(rule)) return { objects: [], warnings: [NO_CHANGE(rule.name)] };
+    context.store.put(context.tenant.tenantId, "transportRule", rule.guid, next);
+    return { objects: [] };
+  },
+};
+
+const getTransportRule: Cmdlet = {
+  name: "Get-TransportRule",
+  parameters: ["identity", "resultsize", "state"],
+  run(context, parameters) {
+    const identity = text(parameters, "identity");
+    const rules = identity ? [findRule(context, identity)] : context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule");
+    return { objects: rules.sort((left, right) => left.priority - right.priority).map(ruleView) };
+  },
+};
+
+const removeTransportRule: Cmdlet = {
+  name: "Remove-TransportRule",
+  parameters: ["identity"],
+  required: ["identity"],
+  run(context, parameters) {
+    context.store.delete(context.tenant.tenantId, "transportRule", findRule(context, text(parameters, "identity") ?? "").guid);
+    return { objects: [] };
+  },
+};
+
+const CMDLETS = new Map(
+  [
+    getAcceptedDomain,
+    setAcceptedDomain,
+    newOutboundConnector,
+    setOutboundConnector,
+    getOutboundConnector,
+    removeOutboundConnector,
+    validateOutboundConnector,
+    newMailUser,
+    setRecipient("MailUser", "Set-MailUser", ["externalemailaddress"]),
+    getMailUser,
+    removeMailUser,
+    getRecipient,
+    getMailbox,
+    setRecipient("UserMailbox", "Set-Mailbox", ["forwardingsmtpaddress", "delivertomailboxandforward"]),
+    newTransportRule,
+    setTransportRule,
+    getTransportRule,
+    removeTransportRule,
+  ].map((cmdlet) => [cmdlet.name.toLowerCase(), cmdlet]),
+);
+
+export function isReadCmdlet(name: string): boolean {
+  return /^get-/i.test(name);
+}

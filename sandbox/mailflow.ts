@@ -1,0 +1,91 @@
+/**
+ * Mail-flow simulation: the database as the routing model's TenantState, and `POST /sandbox/mail`.
+ * The sandbox never routes by itself; it asks provider/routing/model.ts.
+ */
+import { routeMessage } from "../provider/routing/model";
+import type { Origin, Route, TenantState } from "../provider/routing/types";
+import { acceptedDomains, primaryAddress, stripPrefix } from "./directory";
+import type { ConnectorRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
+import { GOOGLE_SCOPE, type Store } from "./store";
+
+export function tenantState(store: Store, tenant: TenantRecord): TenantState {
+  const seed = store.seed();
+  const googleDomains = store.list<GoogleDomainRecord>(GOOGLE_SCOPE, "googleDomain");
+  return {
+    dns: { mx: store.dns().mx },
+    exchange: {
+      acceptedDomains: acceptedDomains(store, tenant.tenantId).map(({ domainName, domainType }) => ({ domainName, domainType })),
+      outboundConnectors: store.list<ConnectorRecord>(tenant.tenantId, "connector").map((connector) => ({
+        name: connector.name,
+        enabled: connector.enabled,
+        recipientDomains: connector.recipientDomains,
+        smartHosts: connector.smartHosts,
+        useMxRecord: connector.useMxRecord,
+        isTransportRuleScoped: connector.isTransportRuleScoped,
+      })),
+      recipients: store.list<RecipientRecord>(tenant.tenantId, "recipient").map((recipient) => ({
+        recipientTypeDetails: recipient.recipientTypeDetails,
+        primarySmtpAddress: primaryAddress(recipient),
+        emailAddresses: recipient.emailAddresses.filter((proxy) => /^smtp:/i.test(proxy) || !proxy.includes(":")).map(stripPrefix),
+        externalEmailAddress: recipient.externalEmailAddress,
+        forwardingSmtpAddress: recipient.forwardingSmtpAddress,
+      })),
+      transportRules: store.list<TransportRuleRecord>(tenant.tenantId, "transportRule").map((rule) => ({
+        name: rule.name,
+        enabled: rule.state === "Enabled",
+        sentTo: rule.sentTo,
+        routeMessageOutboundConnector: rule.routeMessageOutboundConnector,
+      })),
+    },
+    google: {
+      domains: googleDomains.map((domain) => domain.domainName),
+      users: store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").map((user) => ({
+        primaryEmail: user.primaryEmail,
+        aliases: [...user.aliases, ...domainAliasAddresses(user.primaryEmail, googleDomains)],
+        suspended: user.suspended,
+        autoForwarding: effectiveForwarding(user, seed.google.policy.autoForwardingAllowed),
+      })),
+    },
+  };
+}
+
+/** Forwarding Gmail actually applies: enabled, to an accepted address, and allowed by the admin policy. */
+export function effectiveForwarding(user: GoogleUserRecord, policyAllows: boolean): TenantState["google"]["users"][number]["autoForwarding"] {
+  const forwarding = user.autoForwarding;
+  if (!policyAllows || !forwarding.enabled || !forwarding.emailAddress) return undefined;
+  const target = user.forwardingAddresses.find((address) => address.forwardingEmail === forwarding.emailAddress);
+  if (target?.verificationStatus !== "accepted") return undefined;
+  return { enabled: true, emailAddress: forwarding.emailAddress, disposition: forwarding.disposition ?? "leaveInInbox" };
+}
+
+export interface SimulatedMail extends Route {
+  origin: { from: Origin; address?: string };
+}
+
+/**
+ * Where a sender lives: a Microsoft 365 mailbox (a migrated user sends from Outlook even though
+ * the Google account still exists), else a Google user, else the Internet.
+ */
+export function senderOrigin(store: Store, tenant: TenantRecord, from: string): { from: Origin; address?: string } {
+  const address = from.trim().toLowerCase();
+  if (address === "" || address === "internet") return { from: "internet" };
+  const recipientGuid = store.ownerOf(tenant.tenantId, "proxy", address);
+  const recipient = recipientGuid ? store.get<RecipientRecord>(tenant.tenantId, "recipient", recipientGuid) : undefined;
+  if (recipient?.recipientTypeDetails === "UserMailbox") return { from: "m365", address };
+  if (store.ownerOf(GOOGLE_SCOPE, "googleAddress", address)) return { from: "google", address };
+  return { from: "internet", address };
+}
+
+export function simulateMail(store: Store, tenant: TenantRecord, from: string, to: string): SimulatedMail {
+  return routeFrom(store, tenant, senderOrigin(store, tenant, from), to);
+}
+
+export function routeFrom(store: Store, tenant: TenantRecord, origin: SimulatedMail["origin"], to: string): SimulatedMail {
+  return { origin, ...routeMessage(tenantState(store, tenant), origin, to.trim().toLowerCase()) };
+}
+
+/** A Workspace domain alias gives every user of its parent domain an address there. */
+export function domainAliasAddresses(primaryEmail: string, domains: GoogleDomainRecord[]): string[] {
+  const [local, domain] = primaryEmail.split("@");
+  return domains.filter((entry) => entry.aliasOf === domain).map((entry) => `${local}@${entry.domainName}`);
+}

@@ -1,0 +1,430 @@
+/**
+ * The sandbox HTTPS server: one port, every API by path prefix (docs/ARCHITECTURE.md), bound to
+ * 127.0.0.1 only. Faults are decided before a request reaches its API.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  EXCHANGE_AUDIENCE,
+  GRAPH_AUDIENCE,
+  entraToken,
+  findTenant,
+  googleCaller,
+  googleCredentialsJson,
+  googleToken,
+  instanceDiscovery,
+  microsoftClaims,
+  openIdConfiguration,
+  staticToken,
+} from "./auth";
+import { applyDueMailboxChanges } from "./directory";
+import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
+import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
+import { googleUnauthenticated, handleGoogle } from "./google";
+import { handleGraph } from "./graph";
+import { HttpError, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
+import { simulateMail } from "./mailflow";
+import type { TenantRecord } from "./records";
+import { parseSeed, type Seed } from "./seed";
+import { GOOGLE_SCOPE, Store, loadSeed } from "./store";
+import { ensureCertificates } from "./tls";
+
+export const LOOPBACK = "127.0.0.1";
+
+export interface SandboxServerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Overrides the seed's fault settings. */
+  faults?: FaultSettings;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+}
+
+type Api = FaultApi | "sandbox" | "googleToken";
+
+interface Route {
+  api: Api;
+  handle(request: SandboxRequest): SandboxResponse;
+  /** Operation name for statistics. */
+  operation: string;
+  read: boolean;
+}
+
+export function assertLoopback(host: string): void {
+  if (host !== LOOPBACK) throw new Error(`The sandbox binds ${LOOPBACK} only (asked for ${host}); it must never be reachable from another machine.`);
+}
+
+export async function startServer(options: SandboxServerOptions): Promise<RunningServer> {
+  const host = options.host ?? LOOPBACK;
+  assertLoopback(host);
+  const store = new Store(options.dataDir);
+  store.seed();
+  const tls = ensureCertificates(options.dataDir);
+  const sandbox = new Sandbox(store, options.dataDir, tls.caPath, options.faults ?? store.seed().faults ?? {});
+  const server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => void sandbox.serve(request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  sandbox.origin = `https://${LOOPBACK}:${port}`;
+  return { url: sandbox.origin, port, store, close: () => closeServer(server, store) };
+}
+
+function closeServer(server: Server, store: Store): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      store.close();
+      resolve();
+    });
+    server.closeAllConnections();
+  });
+}
+
+class Sandbox {
+  origin = "";
+  private faults: FaultInjector;
+  private readonly stats = new RequestStats();
+
+  constructor(
+    private readonly store: Store,
+    private readonly dataDir: string,
+    private readonly caPath: string,
+    faults: FaultSettings,
+  ) {
+    this.faults = new FaultInjector(validateFaultSettings(faults));
+  }
+
+  async serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const body = await readBody(incoming);
+    const url = new URL(incoming.url ?? "/", this.origin);
+    const request: SandboxRequest = {
+      method: (incoming.method ?? "GET").toUpperCase(),
+      path: url.pathname.replace(/\/{2,}/g, "/"),
+      query: url.searchParams,
+      headers: incoming.headers,
+      body,
+      origin: this.origin,
+      requestId: randomUUID(),
+    };
+    let api: Api = "sandbox";
+    try {
+      const route = this.route(request);
+      api = route.api;
+      if (api !== "sandbox") this.stats.record(api, route.operation, route.read);
+      const response = await this.withFaults(route, request, outgoing);
+      if (response) write(outgoing, response);
+    } catch (error) {
+      if (error instanceof HttpError) write(outgoing, error.response);
+      else write(outgoing, unexpected(api, request, error));
+    }
+  }
+
+  private async withFaults(route: Route, request: SandboxRequest, outgoing: ServerResponse): Promise<SandboxResponse | undefined> {
+    if (route.api === "sandbox" || route.api === "googleToken") return route.handle(request);
+    const api = route.api;
+    const decision = this.faults.decide(api);
+    this.faults.enter(api);
+    try {
+      if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
+      if (decision.kind === "pass") return route.handle(request);
+      this.stats.recordFault(api, decision.kind === "error" ? String(decision.status) : decision.kind);
+      if (decision.kind === "drop") {
+        outgoing.socket?.destroy();
+        return undefined;
+      }
+      return faultResponse(api, request, decision, this.faults.faultsFor(api).throttleStatus);
+    } finally {
+      this.faults.leave(api);
+    }
+  }
+
+  private route(request: SandboxRequest): Route {
+    const { path, method } = request;
+    const segments = path.split("/").filter(Boolean);
+    if (segments[0] === "sandbox") return { api: "sandbox", operation: `${method} ${path}`, read: method === "GET", handle: (r) => this.control(r, segments.slice(1)) };
+    if (path === "/token") return { api: "googleToken", operation: "POST /token", read: false, handle: (r) => googleToken(this.store, r) };
+    if (segments[0] === "v1.0") {
+      const graphPath = `/${segments.slice(1).join("/")}`;
+      return { api: "graph", operation: `${method} ${pathTemplate(graphPath)}`, read: method === "GET", handle: (r) => this.graph(r, graphPath) };
+    }
+    if (segments[0] === "adminapi") return this.exchangeRoute(request, segments);
+    if (segments[0] === "gmail" || (segments[0] === "admin" && segments[1] === "directory")) {
+      const api = segments[0] === "gmail" ? "gmail" : "directory";
+      return { api, operation: `${method} ${pathTemplate(path)}`, read: method === "GET", handle: (r) => this.google(r) };
+    }
+    if (path === "/common/discovery/instance") return { api: "entra", operation: "GET instance discovery", read: true, handle: instanceDiscovery };
+    if (segments.length === 4 && segments[1] === "v2.0" && segments[2] === ".well-known") {
+      return { api: "entra", operation: "GET openid-configuration", read: true, handle: (r) => openIdConfiguration(this.store, r, segments[0]) };
+    }
+    if (segments.length === 4 && segments[1] === "oauth2" && segments[3] === "token") {
+      return { api: "entra", operation: "POST token", read: false, handle: (r) => entraToken(this.store, r, segments[0]) };
+    }
+    throw new HttpError(json(404, { error: { code: "NotFound", message: `No sandbox API serves ${method} ${path}. See docs/ARCHITECTURE.md for the URL layout.` } }));
+  }
+
+  private tenantFor(tenantId: string): TenantRecord {
+    const tenant = findTenant(this.store, tenantId);
+    if (!tenant) throw new Error(`Token names tenant ${tenantId}, which the sandbox no longer has; get a new token.`);
+    applyDueMailboxChanges(this.store, tenant);
+    return tenant;
+  }
+
+  private graph(request: SandboxRequest, graphPath: string): SandboxResponse {
+    const claims = microsoftClaims(this.store, request, GRAPH_AUDIENCE);
+    if (!claims?.tid) {
+      throw graphError(request, 401, "InvalidAuthenticationToken", request.headers.authorization ? "Access token validation failure. Invalid audience." : "Access token is empty.", {
+        "WWW-Authenticate": `Bearer realm="", authorization_uri="${this.origin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
+      });
+    }
+    const tenant = this.tenantFor(claims.tid);
+    const seed = this.store.seed();
+    const context = {
+      store: this.store,
+      tenant,
+      behaviour: seed.behaviour,
+      throttleBatchStep: () => {
+        const decision = this.faults.throttle("graph");
+        return decision ? faultResponse("graph", request, decision) : undefined;
+      },
+    };
+    return request.method === "GET" ? handleGraph(context, request, graphPath) : this.store.transaction(() => handleGraph(context, request, graphPath));
+  }
+
+  private exchangeRoute(request: SandboxRequest, segments: string[]): Route {
+    const cmdlet = cmdletNameOf(request.body);
+    const handle = (r: SandboxRequest): SandboxResponse => {
+      if (segments.length !== 4 || segments[3].toLowerCase() !== "invokecommand") {
+        throw exchangeError(404, "notFound", `The sandbox emulates only POST /adminapi/beta/{tenant}/InvokeCommand, not ${r.path}.`);
+      }
+      if (segments[1] !== "beta") return { status: 405, body: "" };
+      if (r.method !== "POST") return { status: 405, headers: { Allow: "POST" }, body: "" };
+      const claims = microsoftClaims(this.store, r, EXCHANGE_AUDIENCE);
+      const tenant = claims?.tid ? findTenant(this.store, segments[2]) : undefined;
+      if (!claims?.tid || tenant?.tenantId !== claims.tid) {
+        return {
+          status: 401,
+          headers: { "WWW-Authenticate": `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="${this.origin}/common/oauth2/authorize", error="invalid_token"` },
+          body: "",
+        };
+      }
+      return invokeCommand({ store: this.store, tenant: this.tenantFor(claims.tid), behaviour: this.store.seed().behaviour }, r);
+    };
+    return { api: "exchange", operation: cmdlet, read: isReadCmdlet(cmdlet), handle };
+  }
+
+  private google(request: SandboxRequest): SandboxResponse {
+    const caller = googleCaller(this.store, request);
+    if (!caller) throw googleUnauthenticated();
+    const context = { store: this.store, caller, seed: this.store.seed() };
+    return request.method === "GET" ? handleGoogle(context, request) : this.store.transaction(() => handleGoogle(context, request));
+  }
+
+  // ---- control API ---------------------------------------------------------------------------
+
+  private control(request: SandboxRequest, segments: string[]): SandboxResponse {
+    const key = `${request.method} ${segments.join("/")}`;
+    const input = (): Record<string, unknown> => {
+      try {
+        return request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
+      } catch {
+        throw new HttpError(json(400, { error: "The request body is not valid JSON." }));
+      }
+    };
+    switch (key) {
+      case "GET health":
+        return json(200, { ok: true, url: this.origin });
+      case "GET env":
+        return json(200, sandboxEnv(this.store, this.origin, this.dataDir, this.caPath));
+      case "GET tokens":
+        return json(200, Object.fromEntries(this.store.tenants().map((tenant) => [tenant.tenantId, staticToken(this.store, tenant, this.origin)])));
+      case "GET state":
+        return json(200, this.state());
+      case "GET stats":
+        return json(200, this.stats.snapshot());
+      case "POST stats/reset":
+        this.stats.reset();
+        return { status: 204 };
+      case "GET faults":
+        return json(200, this.faults.settings);
+      case "PUT faults":
+        return this.badRequestOnError(() => {
+          this.faults = new FaultInjector(validateFaultSettings(input()));
+          return json(200, this.faults.settings);
+        });
+      case "GET dns":
+        return json(200, this.store.dns());
+      case "PUT dns/mx":
+      case "PUT dns/txt":
+        return this.badRequestOnError(() => this.putDns(segments[1] as "mx" | "txt", input()));
+      case "POST mail":
+        return this.badRequestOnError(() => this.mail(input()));
+      case "POST reset":
+        return this.badRequestOnError(() => {
+          const body = input();
+          const seed = body.seed ? parseSeed(body.seed) : this.store.seed();
+          loadSeed(this.store, seed);
+          this.faults = new FaultInjector(validateFaultSettings(seed.faults ?? {}));
+          this.stats.reset();
+          return json(200, { reset: true, googleUsers: seed.google.users.length });
+        });
+      default:
+        throw new HttpError(json(404, { error: `Unknown sandbox control ${request.method} /sandbox/${segments.join("/")}.` }));
+    }
+  }
+
+  private badRequestOnError(work: () => SandboxResponse): SandboxResponse {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(json(400, { error: error instanceof Error ? error.message : String(error) }));
+    }
+  }
+
+  /** `{ "domain": "contoso.com", "hosts": ["x.mail.protection.outlook.com"] }`; an empty list removes the record. */
+  private putDns(kind: "mx" | "txt", body: Record<string, unknown>): SandboxResponse {
+    const domain = typeof body.domain === "string" ? body.domain.toLowerCase() : "";
+    const values = kind === "mx" ? body.hosts : body.values;
+    if (!domain || !Array.isArray(values) || values.some((value) => typeof value !== "string")) {
+      const field = kind === "mx" ? "hosts" : "values";
+      throw new Error(`Give {"domain": "<name>", "${field}": ["..."]}; an empty ${field} list removes the records.`);
+    }
+    const dns = this.store.dns();
+    const table = { ...dns[kind] };
+    if (values.length === 0) delete table[domain];
+    else table[domain] = values as string[];
+    const next: Seed["dns"] = { ...dns, [kind]: table };
+    this.store.setMeta("dns", next);
+    return json(200, next);
+  }
+
+  private mail(body: Record<string, unknown>): SandboxResponse {
+    if (typeof body.from !== "string" || typeof body.to !== "string") {
+      throw new Error('Give {"from": "internet" | "<sender address>", "to": "<recipient address>"} (and optionally "tenant").');
+    }
+    const tenant = typeof body.tenant === "string" ? findTenant(this.store, body.tenant) : this.store.tenants()[0];
+    if (!tenant) throw new Error(`No tenant ${String(body.tenant)} in the sandbox; give its id or initial domain.`);
+    applyDueMailboxChanges(this.store, tenant);
+    return json(200, simulateMail(this.store, tenant, body.from, body.to));
+  }
+
+  private state(): object {
+    const tenants = this.store.tenants().map((tenant) => {
+      applyDueMailboxChanges(this.store, tenant);
+      const scope = tenant.tenantId;
+      return {
+        tenantId: tenant.tenantId,
+        initialDomain: tenant.initialDomain,
+        domains: this.store.list(scope, "domain"),
+        acceptedDomainTypes: this.store.list(scope, "acceptedDomainType"),
+        skus: this.store.list(scope, "sku"),
+        users: this.store.list(scope, "user"),
+        recipients: this.store.list(scope, "recipient"),
+        connectors: this.store.list(scope, "connector"),
+        transportRules: this.store.list(scope, "transportRule"),
+        pendingMailboxChanges: this.store.list(scope, "pendingMailboxChange"),
+      };
+    });
+    return {
+      tenants,
+      google: { domains: this.store.list(GOOGLE_SCOPE, "googleDomain"), users: this.store.list(GOOGLE_SCOPE, "googleUser"), policy: this.store.seed().google.policy },
+      dns: this.store.dns(),
+    };
+  }
+}
+
+/** The environment a client (the provider, a test, CI) needs to use this sandbox. */
+export function sandboxEnv(store: Store, origin: string, dataDir: string, caPath: string): Record<string, string> {
+  const tenant = store.tenants()[0];
+  const seed = store.seed();
+  return {
+    NODE_EXTRA_CA_CERTS: caPath,
+    COEXIST_GRAPH_URL: `${origin}/v1.0`,
+    COEXIST_EXCHANGE_URL: `${origin}/adminapi/beta`,
+    COEXIST_GOOGLE_URL: `${origin}/`,
+    COEXIST_LOGIN_URL: origin,
+    COEXIST_TENANT_ID: tenant.tenantId,
+    COEXIST_CLIENT_ID: tenant.apps[0].clientId,
+    COEXIST_CLIENT_SECRET: tenant.apps[0].clientSecret,
+    COEXIST_GOOGLE_CREDENTIALS: JSON.stringify(googleCredentialsJson(store, origin)),
+    COEXIST_GOOGLE_ADMIN: seed.google.admins[0] ?? "",
+    COEXIST_SANDBOX_DIR: dataDir,
+    COEXIST_SANDBOX_STATIC_TOKEN: staticToken(store, tenant, origin),
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function write(outgoing: ServerResponse, response: SandboxResponse): void {
+  if (outgoing.destroyed) return;
+  const headers: Record<string, string> = { ...(response.headers ?? {}) };
+  let payload = "";
+  if (typeof response.body === "string") payload = response.body;
+  else if (response.body !== undefined) {
+    payload = JSON.stringify(response.body);
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json; charset=utf-8";
+  }
+  outgoing.writeHead(response.status, headers);
+  outgoing.end(payload);
+}
+
+/** Each API's own answer to throttling and to injected server errors. */
+function faultResponse(
+  api: FaultApi,
+  request: SandboxRequest,
+  decision: Exclude<FaultDecision, { kind: "pass" } | { kind: "drop" }>,
+  throttleStatus?: 403 | 429,
+): SandboxResponse {
+  if (decision.kind === "throttle") {
+    const retryAfter = String(decision.retryAfterSeconds);
+    if (api === "graph" || api === "entra") {
+      return graphError(request, 429, "TooManyRequests", "Too many requests. Retry after the number of seconds in the Retry-After header.", {
+        "Retry-After": retryAfter,
+        "x-ms-throttle-scope": "Tenant_Application/ReadWrite/sandbox",
+        "x-ms-throttle-information": "ResourceUnitLimitExceeded",
+      }).response;
+    }
+    if (api === "exchange") {
+      const text =
+        decision.reason === "concurrency"
+          ? "You have reached the maximum number of concurrent requests per tenant. Please wait and try again"
+          : `The request was throttled. Retry after ${retryAfter} seconds.`;
+      return exchangeError(429, "concurrency", text, { "Retry-After": retryAfter }).response;
+    }
+    const status = throttleStatus ?? 403;
+    const error = googleError(status, status === 429 ? "rateLimitExceeded" : "userRateLimitExceeded", status === 429 ? "Too many concurrent requests for user." : "User-rate limit exceeded.", {
+      domain: "usageLimits",
+    });
+    return { ...error.response, headers: { ...(error.response.headers ?? {}), "Retry-After": retryAfter } };
+  }
+  if (api === "graph" || api === "entra") {
+    return graphError(request, decision.status, decision.status === 503 ? "serviceNotAvailable" : "generalException", "The service is temporarily unavailable (injected by the sandbox).", decision.status === 503 ? { "Retry-After": "1" } : {}).response;
+  }
+  if (api === "exchange") return { status: decision.status, body: "" };
+  return googleError(decision.status, decision.status === 503 ? "backendError" : "internalError", decision.status === 503 ? "The service is currently unavailable." : "Internal error encountered.").response;
+}
+
+function unexpected(api: Api, request: SandboxRequest, error: unknown): SandboxResponse {
+  const message = `Sandbox internal error: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n${error instanceof Error ? error.stack : ""}\n`);
+  if (api === "graph") return graphError(request, 500, "generalException", message).response;
+  if (api === "gmail" || api === "directory") return googleError(500, "internalError", message).response;
+  return json(500, { error: { code: "InternalServerError", message } });
+}

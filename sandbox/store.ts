@@ -1,0 +1,280 @@
+/**
+ * SQLite state of the sandbox: one JSON document per object, plus a unique-key table that enforces
+ * the uniqueness rules of the real services (UPNs, proxy addresses). WAL mode with one transaction
+ * per write request, so state survives restarts and `kill -9`.
+ */
+import Database from "better-sqlite3";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import type { DomainRecord, EntraUserRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, SkuRecord, TenantRecord } from "./records";
+import { domainAliasAddresses } from "./mailflow";
+import type { Seed } from "./seed";
+
+export const GOOGLE_SCOPE = "google";
+
+export type Kind =
+  | "tenant"
+  | "domain"
+  | "sku"
+  | "user"
+  | "recipient"
+  | "connector"
+  | "transportRule"
+  | "acceptedDomainType"
+  | "googleUser"
+  | "googleDomain"
+  | "pendingMailboxChange";
+
+/**
+ * Unique keys: `upn` (Entra UPNs), `proxy` (Exchange proxy addresses of all recipients),
+ * `recipientOf` (Entra user id → its Exchange recipient), `googleAddress` (Gmail addresses).
+ */
+export type KeyNamespace = "upn" | "proxy" | "recipientOf" | "googleAddress";
+
+export interface SandboxSecrets {
+  /** HMAC key for the sandbox's JWT-looking access tokens. */
+  tokenKey: string;
+  google: { privateKeyPem: string; publicKeyPem: string; privateKeyId: string };
+}
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    this.db = new Database(join(dataDir, "sandbox.db"));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    // The CLI may reseed while the sandbox process serves requests from the same database.
+    this.db.pragma("busy_timeout = 10000");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS docs (scope TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (scope, kind, id));
+      CREATE TABLE IF NOT EXISTS keys (scope TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (scope, namespace, key));
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  get<T>(scope: string, kind: Kind, id: string): T | undefined {
+    const row = this.db.prepare("SELECT data FROM docs WHERE scope = ? AND kind = ? AND id = ?").get(scope, kind, id) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as T) : undefined;
+  }
+
+  /** In creation order. */
+  list<T>(scope: string, kind: Kind): T[] {
+    const rows = this.db.prepare("SELECT data FROM docs WHERE scope = ? AND kind = ? ORDER BY rowid").all(scope, kind) as { data: string }[];
+    return rows.map((row) => JSON.parse(row.data) as T);
+  }
+
+  count(scope: string, kind: Kind): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM docs WHERE scope = ? AND kind = ?").get(scope, kind) as { n: number }).n;
+  }
+
+  put(scope: string, kind: Kind, id: string, doc: unknown): void {
+    this.db
+      .prepare("INSERT INTO docs (scope, kind, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (scope, kind, id) DO UPDATE SET data = excluded.data")
+      .run(scope, kind, id, JSON.stringify(doc));
+  }
+
+  delete(scope: string, kind: Kind, id: string): void {
+    this.db.prepare("DELETE FROM docs WHERE scope = ? AND kind = ? AND id = ?").run(scope, kind, id);
+  }
+
+  ownerOf(scope: string, namespace: KeyNamespace, key: string): string | undefined {
+    const row = this.db.prepare("SELECT owner FROM keys WHERE scope = ? AND namespace = ? AND key = ?").get(scope, namespace, key.toLowerCase()) as
+      | { owner: string }
+      | undefined;
+    return row?.owner;
+  }
+
+  /** Records `key` as owned by `owner`; false when someone else owns it. */
+  claim(scope: string, namespace: KeyNamespace, key: string, owner: string): boolean {
+    const current = this.ownerOf(scope, namespace, key);
+    if (current !== undefined) return current === owner;
+    this.db.prepare("INSERT INTO keys (scope, namespace, key, owner) VALUES (?, ?, ?, ?)").run(scope, namespace, key.toLowerCase(), owner);
+    return true;
+  }
+
+  release(scope: string, namespace: KeyNamespace, key: string): void {
+    this.db.prepare("DELETE FROM keys WHERE scope = ? AND namespace = ? AND key = ?").run(scope, namespace, key.toLowerCase());
+  }
+
+  releaseAll(scope: string, namespace: KeyNamespace, owner: string): void {
+    this.db.prepare("DELETE FROM keys WHERE scope = ? AND namespace = ? AND owner = ?").run(scope, namespace, owner);
+  }
+
+  getMeta<T>(key: string): T | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, JSON.stringify(value));
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  tenants(): TenantRecord[] {
+    return this.list<TenantRecord>("sandbox", "tenant");
+  }
+
+  seed(): Seed {
+    const seed = this.getMeta<Seed>("seed");
+    if (!seed) throw new Error("The sandbox database has no seed. Run `coexist sandbox seed` or `coexist sandbox reset`.");
+    return seed;
+  }
+
+  dns(): Seed["dns"] {
+    return this.getMeta<Seed["dns"]>("dns") ?? { mx: {}, txt: {} };
+  }
+
+  /** Created once per data directory and kept across resets, so issued credentials stay valid. */
+  secrets(): SandboxSecrets {
+    let secrets = this.getMeta<SandboxSecrets>("secrets");
+    if (!secrets) {
+      const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      secrets = {
+        tokenKey: randomBytes(32).toString("hex"),
+        google: {
+          privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+          publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+          privateKeyId: randomBytes(20).toString("hex"),
+        },
+      };
+      this.setMeta("secrets", secrets);
+    }
+    return secrets;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export type SeedProgress = (message: string) => void;
+
+const PROGRESS_EVERY = 1000;
+
+/** Replaces all state with the seed, in one transaction. */
+export function loadSeed(store: Store, seed: Seed, progress: SeedProgress = () => undefined): void {
+  store.secrets();
+  store.transaction(() => {
+    store.db.exec("DELETE FROM docs; DELETE FROM keys;");
+    store.setMeta("seed", seed);
+    store.setMeta("dns", seed.dns);
+    for (const tenant of seed.microsoft) seedTenant(store, tenant, progress);
+    seedGoogle(store, seed, progress);
+  });
+}
+
+function seedTenant(store: Store, tenant: Seed["microsoft"][number], progress: SeedProgress): void {
+  const scope = tenant.tenantId;
+  store.put("sandbox", "tenant", scope, { tenantId: scope, initialDomain: tenant.initialDomain, apps: tenant.apps } satisfies TenantRecord);
+  const hasDefault = tenant.domains.some((domain) => domain.isDefault);
+  const initial: DomainRecord = {
+    id: tenant.initialDomain,
+    isVerified: true,
+    isDefault: !hasDefault,
+    isInitial: true,
+    supportedServices: ["Email", "OfficeCommunicationsOnline"],
+    verificationCode: verificationCode(),
+  };
+  store.put(scope, "domain", initial.id, initial);
+  for (const domain of tenant.domains.filter((entry) => entry.name !== tenant.initialDomain)) {
+    const record: DomainRecord = {
+      id: domain.name,
+      isVerified: domain.isVerified,
+      isDefault: domain.isDefault === true,
+      isInitial: false,
+      supportedServices: domain.supportedServices,
+      verificationCode: verificationCode(),
+    };
+    store.put(scope, "domain", record.id, record);
+  }
+  for (const [domainName, domainType] of Object.entries(tenant.acceptedDomainTypes)) {
+    store.put(scope, "acceptedDomainType", domainName, { domainName, domainType, matchSubDomains: false });
+  }
+  for (const sku of tenant.skus) store.put(scope, "sku", sku.skuId, sku satisfies SkuRecord);
+  tenant.users.forEach((seedUser, index) => {
+    const user: EntraUserRecord = {
+      id: randomUUID(),
+      userPrincipalName: seedUser.userPrincipalName.toLowerCase(),
+      displayName: seedUser.displayName,
+      mail: seedUser.userPrincipalName.toLowerCase(),
+      usageLocation: seedUser.usageLocation,
+      accountEnabled: true,
+      assignedLicenses: (seedUser.licenses ?? []).map((partNumber) => ({ skuId: skuIdFor(tenant.skus, partNumber), disabledPlans: [] })),
+      createdDateTime: new Date().toISOString(),
+    };
+    store.put(scope, "user", user.id, user);
+    store.claim(scope, "upn", user.userPrincipalName, user.id);
+    if (user.assignedLicenses.length > 0) {
+      const mailbox = newRecipient(user, "UserMailbox", [`SMTP:${user.userPrincipalName}`]);
+      store.put(scope, "recipient", mailbox.guid, mailbox);
+      store.claim(scope, "proxy", user.userPrincipalName, mailbox.guid);
+      store.claim(scope, "recipientOf", user.id, mailbox.guid);
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0) progress(`  ${tenant.initialDomain}: ${index + 1} Entra users`);
+  });
+}
+
+function skuIdFor(skus: SkuRecord[], partNumber: string): string {
+  const sku = skus.find((entry) => entry.skuPartNumber === partNumber);
+  if (!sku) throw new Error(`Seed user licence ${partNumber} is not one of the tenant's skus; add it to skus or fix the part number.`);
+  return sku.skuId;
+}
+
+function seedGoogle(store: Store, seed: Seed, progress: SeedProgress): void {
+  for (const domain of seed.google.domains) store.put(GOOGLE_SCOPE, "googleDomain", domain.domainName, googleDomainRecord(domain));
+  const admins = new Set(seed.google.admins.map((admin) => admin.toLowerCase()));
+  const total = seed.google.users.length;
+  seed.google.users.forEach((seedUser, index) => {
+    const user: GoogleUserRecord = {
+      id: String(100000000000000000000n + BigInt(index)),
+      primaryEmail: seedUser.primaryEmail,
+      givenName: seedUser.givenName,
+      familyName: seedUser.familyName,
+      department: seedUser.department,
+      suspended: seedUser.suspended === true,
+      aliases: (seedUser.aliases ?? []).map((alias) => alias.toLowerCase()),
+      isAdmin: admins.has(seedUser.primaryEmail),
+      forwardingAddresses: [],
+      autoForwarding: { enabled: false },
+    };
+    store.put(GOOGLE_SCOPE, "googleUser", user.primaryEmail, user);
+    for (const address of [user.primaryEmail, ...user.aliases, ...domainAliasAddresses(user.primaryEmail, seed.google.domains.map(googleDomainRecord))]) {
+      if (!store.claim(GOOGLE_SCOPE, "googleAddress", address, user.primaryEmail)) {
+        throw new Error(`Seed google.users has ${address} twice; give every Google user a unique address.`);
+      }
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0 || index + 1 === total) progress(`  Google: ${index + 1}/${total} users`);
+  });
+}
+
+function googleDomainRecord(domain: Seed["google"]["domains"][number]): GoogleDomainRecord {
+  return { domainName: domain.domainName, isPrimary: domain.isPrimary === true, aliasOf: domain.aliasOf };
+}
+
+export function verificationCode(): string {
+  return `MS=ms${10_000_000 + (randomBytes(4).readUInt32BE() % 90_000_000)}`;
+}
+
+export function newRecipient(
+  user: Pick<EntraUserRecord, "id" | "userPrincipalName" | "displayName">,
+  type: RecipientRecord["recipientTypeDetails"],
+  emailAddresses: string[],
+): RecipientRecord {
+  const alias = user.userPrincipalName.split("@")[0];
+  return {
+    guid: randomUUID(),
+    name: alias,
+    displayName: user.displayName,
+    alias,
+    recipientTypeDetails: type,
+    emailAddresses,
+    deliverToMailboxAndForward: false,
+    microsoftOnlineServicesId: user.userPrincipalName,
+    externalDirectoryObjectId: user.id,
+    whenCreated: new Date().toISOString(),
+  };
+}

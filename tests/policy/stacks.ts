@@ -1,0 +1,184 @@
+/**
+ * Small coexistence stacks as data: what the Coexistence component plans (through
+ * provider/components/plan.ts), and the mistakes the policy pack must catch. The same declarations
+ * feed the engine fixture (tests/fixtures/policy-stack) and the pure checks.
+ */
+import {
+  anyUserAtGoogle,
+  GOOGLE_SMART_HOSTS,
+  planDomain,
+  planUser,
+  type BatchState,
+  type Phase,
+} from "../../provider/components/plan";
+import type { MigrationUser } from "../../provider/components/usersCsv";
+import { COEXIST_TYPE_PREFIX, type CoexistType, type PlannedResource } from "../../policy/plannedState";
+
+export interface DeclaredResource {
+  type: CoexistType;
+  name: string;
+  props: Record<string, unknown>;
+  dependsOn?: string[];
+}
+
+export const PRIMARY_DOMAIN = "contoso.com";
+export const ROUTING_DOMAIN = "o365.contoso.com";
+
+export function migrationUser(localPart: string, batch: string): MigrationUser {
+  const name = localPart[0].toUpperCase() + localPart.slice(1);
+  return { email: `${localPart}@${PRIMARY_DOMAIN}`, firstName: name, lastName: "Test", displayName: `${name} Test`, alias: localPart, batch };
+}
+
+export interface CoexistencePlan {
+  users: MigrationUser[];
+  batches: Record<string, BatchState>;
+  phase: Phase;
+}
+
+/** The resources, names and dependsOn the Coexistence component creates for this plan. */
+export function coexistenceResources({ users, batches, phase }: CoexistencePlan): DeclaredResource[] {
+  const input = { batches, phase, routingDomain: ROUTING_DOMAIN };
+  const domain = planDomain(phase, anyUserAtGoogle(users, batches));
+  const resources: DeclaredResource[] = [{ type: "RoutingDomain", name: "routing-domain", props: { domainName: ROUTING_DOMAIN } }];
+  if (domain.connector.present) {
+    resources.push({
+      type: "OutboundConnector",
+      name: "connector",
+      props: { name: "Google Workspace coexistence", recipientDomains: [PRIMARY_DOMAIN], smartHosts: GOOGLE_SMART_HOSTS, enabled: domain.connector.enabled },
+    });
+  }
+  if (domain.acceptedDomain.present) {
+    resources.push({
+      type: "AcceptedDomain",
+      name: "accepted-domain",
+      props: { domainName: PRIMARY_DOMAIN, domainType: domain.acceptedDomain.domainType },
+      dependsOn: domain.connector.present ? ["connector"] : [],
+    });
+  }
+  for (const user of users) {
+    const plan = planUser(user, input);
+    const mailUserName = `mail-user-${user.email}`;
+    if (plan.mailUser) {
+      resources.push({
+        type: "MailUser",
+        name: mailUserName,
+        props: {
+          name: user.displayName,
+          alias: user.alias,
+          externalEmailAddress: user.email,
+          microsoftOnlineServicesId: user.email,
+          routingAddress: plan.routingAddress,
+        },
+        dependsOn: ["routing-domain"],
+      });
+    }
+    if (!plan.licensed) continue;
+    const licenceName = `licence-${user.email}`;
+    resources.push({
+      type: "LicenseAssignment",
+      name: licenceName,
+      props: { userPrincipalName: user.email, sku: "EXCHANGESTANDARD", usageLocation: "US", onDelete: "retain" },
+      dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...(domain.acceptedDomain.present ? ["accepted-domain"] : [])],
+    });
+    if (plan.forwarded) {
+      resources.push({
+        type: "GoogleForwardingRoute",
+        name: `forward-${user.email}`,
+        props: { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash" },
+        dependsOn: [licenceName],
+      });
+    }
+  }
+  return resources;
+}
+
+/** The declarations as the policy pack sees them (URNs of a stack `test` of project `policy-stack`). */
+export function asPlanned(resources: DeclaredResource[]): PlannedResource[] {
+  const urnOf = (type: string, name: string) => `urn:pulumi:test::policy-stack::${COEXIST_TYPE_PREFIX}${type}::${name}`;
+  const typeOf = new Map(resources.map((resource) => [resource.name, resource.type]));
+  return resources.map((resource) => ({
+    type: `${COEXIST_TYPE_PREFIX}${resource.type}`,
+    urn: urnOf(resource.type, resource.name),
+    name: resource.name,
+    props: resource.props,
+    dependencies: (resource.dependsOn ?? []).map((name) => urnOf(typeOf.get(name) as string, name)),
+  }));
+}
+
+/** Applies `change` to the named resource's declaration. */
+export function changed(resources: DeclaredResource[], name: string, change: (resource: DeclaredResource) => DeclaredResource | undefined): DeclaredResource[] {
+  if (!resources.some((resource) => resource.name === name)) throw new Error(`no resource ${name} in the stack`);
+  return resources.flatMap((resource) => (resource.name === name ? (change(resource) ?? []) : [resource]));
+}
+
+/** Removes the named resource and every mention of it in dependsOn. */
+export function without(resources: DeclaredResource[], name: string): DeclaredResource[] {
+  return changed(resources, name, () => undefined).map((resource) => ({
+    ...resource,
+    dependsOn: resource.dependsOn?.filter((dependency) => dependency !== name),
+  }));
+}
+
+const ALICE = migrationUser("alice", "pilot");
+const BOB = migrationUser("bob", "sales");
+const USERS = [ALICE, BOB];
+
+/** The demo's journey: each stage is a safe plan. */
+export const SAFE_STAGES: Record<string, DeclaredResource[]> = {
+  "coexistence, nobody migrated": coexistenceResources({ users: USERS, batches: {}, phase: "coexistence" }),
+  "pilot batch migrating (licensed)": coexistenceResources({ users: USERS, batches: { pilot: "migrating" }, phase: "coexistence" }),
+  "pilot batch migrated (forwarded)": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence" }),
+  "cutover with sales still at Google": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrating" }, phase: "cutover" }),
+  "cutover, everybody migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover" }),
+  decommissioned: coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "decommissioned" }),
+};
+
+const PILOT_MIGRATED = SAFE_STAGES["pilot batch migrated (forwarded)"];
+const PILOT_MIGRATING = SAFE_STAGES["pilot batch migrating (licensed)"];
+
+export interface UnsafeStack {
+  resources: DeclaredResource[];
+  /** The policy that must block (or warn about) it. */
+  policy: string;
+  /** Words the violation must contain: the user and the fix. */
+  mentions: string[];
+}
+
+/** The mistakes of the issue, each written as a small stack. */
+export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
+  "forwarding to a mail user that has no licence": {
+    resources: without(PILOT_MIGRATED, "licence-alice@contoso.com"),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "554 5.4.14", "Fix: license alice@contoso.com first"],
+  },
+  "forwarding that does not wait for the licence": {
+    resources: changed(PILOT_MIGRATED, "forward-alice@contoso.com", (route) => ({ ...route, dependsOn: [] })),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "before the licence is applied", "Fix: add dependsOn: [licence-alice@contoso.com]"],
+  },
+  "Authoritative while sales still receive at Google": {
+    resources: changed(PILOT_MIGRATED, "accepted-domain", (domain) => ({ ...domain, props: { ...domain.props, domainType: "Authoritative" } })),
+    policy: "no-authoritative-while-users-at-google",
+    mentions: ["bob@contoso.com", "Fix: keep contoso.com Internal Relay"],
+  },
+  "routing subdomain that is not an accepted domain": {
+    resources: without(PILOT_MIGRATED, "routing-domain"),
+    policy: "routing-address-on-email-verified-domain",
+    mentions: ["alice@contoso.com", "o365.contoso.com", "Fix: add a RoutingDomain for o365.contoso.com"],
+  },
+  "routing subdomain not verified for Email": {
+    resources: changed(PILOT_MIGRATED, "routing-domain", (domain) => ({ ...domain, props: { ...domain.props, isVerified: true, supportedServices: [] } })),
+    policy: "routing-address-on-email-verified-domain",
+    mentions: ["alice@contoso.com", "does not have Email among its supportedServices", "Fix: verify o365.contoso.com and enable Email"],
+  },
+  "Internal Relay without the connector": {
+    resources: without(PILOT_MIGRATING, "connector"),
+    policy: "internal-relay-needs-connector-to-google",
+    mentions: ["bob@contoso.com", "contoso.com is an InternalRelay domain", "Fix: create an enabled outbound connector"],
+  },
+  "forwarding that keeps a copy at Google": {
+    resources: changed(PILOT_MIGRATED, "forward-alice@contoso.com", (route) => ({ ...route, props: { ...route.props, disposition: "leaveInInbox" } })),
+    policy: "forwarding-keeps-no-copy-at-google",
+    mentions: ["alice@contoso.com", "duplicates", "Fix: set disposition \"trash\" on GoogleForwardingRoute forward-alice@contoso.com"],
+  },
+};

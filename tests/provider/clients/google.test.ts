@@ -1,0 +1,188 @@
+import * as assert from "assert";
+import { generateKeyPairSync } from "crypto";
+import {
+  GoogleApiError,
+  createForwardingAddress,
+  deleteForwardingAddress,
+  getAutoForwarding,
+  getDirectoryUser,
+  getForwardingAddress,
+  googleErrorBody,
+  listForwardingAddresses,
+  parseServiceAccount,
+  toGoogleApiError,
+  updateAutoForwarding,
+} from "../../../provider/clients/google";
+import { isRetryable } from "../../../provider/clients/retry";
+import { fixturePerTest, useFastRetries, type Reply } from "./fixture";
+
+const ALICE = "alice@contoso.com";
+const FORWARD_TO = "alice@o365.contoso.com";
+
+function googleError(status: number, reason: string, message: string): Reply {
+  return { status, body: { error: { code: status, message, errors: [{ message, domain: "global", reason }], status: "X" } } };
+}
+
+describe("Google client", () => {
+  describe("error normalisation", () => {
+    const bodies = [
+      {
+        name: "Gmail failedPrecondition",
+        data: { error: { code: 400, message: "Invalid forwarding address", errors: [{ reason: "failedPrecondition", domain: "global" }], status: "FAILED_PRECONDITION" } },
+        expected: { reasons: ["failedPrecondition"], text: "Invalid forwarding address" },
+      },
+      {
+        name: "usage limit",
+        data: { error: { code: 403, message: "User-rate limit exceeded", errors: [{ reason: "userRateLimitExceeded", domain: "usageLimits" }] } },
+        expected: { reasons: ["userRateLimitExceeded"], text: "User-rate limit exceeded" },
+      },
+      {
+        name: "status only",
+        data: { error: { code: 429, message: "Too many requests", status: "RESOURCE_EXHAUSTED" } },
+        expected: { reasons: ["RESOURCE_EXHAUSTED"], text: "Too many requests" },
+      },
+      {
+        name: "token endpoint (OAuth) error",
+        data: { error: "unauthorized_client", error_description: "Client is unauthorized to retrieve access tokens using this method." },
+        expected: { reasons: ["unauthorized_client"], text: "Client is unauthorized to retrieve access tokens using this method." },
+      },
+      { name: "JSON as a string", data: '{"error":{"message":"Not Found","errors":[{"reason":"notFound"}]}}', expected: { reasons: ["notFound"], text: "Not Found" } },
+      { name: "HTML", data: "<html>bad gateway</html>", expected: { reasons: [], text: "<html>bad gateway</html>" } },
+    ];
+    for (const { name, data, expected } of bodies) {
+      it(`reads a ${name} body`, () => assert.deepStrictEqual(googleErrorBody(data), expected));
+    }
+
+    it("builds a GoogleApiError with status, reason and message from a Gaxios-shaped error", () => {
+      const error = toGoogleApiError(
+        { message: "Request failed", response: { status: 403, headers: {}, data: { error: { message: "Rate Limit Exceeded", errors: [{ reason: "rateLimitExceeded" }] } } } },
+        "forwardingAddresses.create",
+      );
+      assert.strictEqual(error.status, 403);
+      assert.strictEqual(error.reason, "rateLimitExceeded");
+      assert.strictEqual(error.message, "Google forwardingAddresses.create failed (HTTP 403, rateLimitExceeded): Rate Limit Exceeded");
+      assert.ok(isRetryable(error));
+    });
+
+    it("keeps the network code of a transport failure", () => {
+      const error = toGoogleApiError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "users.get");
+      assert.strictEqual(error.status, undefined);
+      assert.strictEqual(error.networkCode, "ECONNRESET");
+      assert.ok(isRetryable(error));
+    });
+
+    const badCredentials = [
+      { json: "not json", message: /coexist:googleCredentials is not JSON/ },
+      { json: "{}", message: /coexist:googleCredentials has no "client_email"/ },
+      { json: '{"client_email":"sa@x"}', message: /coexist:googleCredentials has no "private_key"/ },
+    ];
+    for (const { json, message } of badCredentials) {
+      it(`explains bad service-account JSON ${json}`, () => assert.throws(() => parseServiceAccount(json), message));
+    }
+  });
+
+  describe("over HTTP with a static token (local fixture)", () => {
+    const server = fixturePerTest((url) => ({ googleUrl: `${url}/`, accessToken: "google-test-token", googleAdmin: "admin@contoso.com" }));
+
+    it("creates a forwarding address with the bearer token on the Gmail path", async () => {
+      server().handler = () => ({ body: { forwardingEmail: FORWARD_TO, verificationStatus: "accepted" } });
+      assert.deepStrictEqual(await createForwardingAddress(ALICE, FORWARD_TO), { forwardingEmail: FORWARD_TO, verificationStatus: "accepted" });
+      const [request] = server().requests;
+      assert.strictEqual(request.method, "POST");
+      assert.strictEqual(decodeURIComponent(request.path), `/gmail/v1/users/${ALICE}/settings/forwardingAddresses`);
+      assert.strictEqual(request.headers.authorization, "Bearer google-test-token");
+      assert.deepStrictEqual(JSON.parse(request.body), { forwardingEmail: FORWARD_TO });
+    });
+
+    it("gets, lists and deletes forwarding addresses; missing ones are undefined / already gone", async () => {
+      server().handler = (request) => {
+        if (request.path.endsWith("/forwardingAddresses")) return { body: { forwardingAddresses: [{ forwardingEmail: FORWARD_TO, verificationStatus: "pending" }] } };
+        return googleError(404, "notFound", "Not Found");
+      };
+      assert.deepStrictEqual(await listForwardingAddresses(ALICE), [{ forwardingEmail: FORWARD_TO, verificationStatus: "pending" }]);
+      assert.strictEqual(await getForwardingAddress(ALICE, FORWARD_TO), undefined);
+      assert.strictEqual(await deleteForwardingAddress(ALICE, FORWARD_TO), false);
+      assert.strictEqual(server().requests[2].method, "DELETE");
+    });
+
+    it("reads and writes auto-forwarding", async () => {
+      server().handler = (request) => (request.method === "PUT" ? { body: JSON.parse(request.body) } : { body: { enabled: false } });
+      assert.deepStrictEqual(await getAutoForwarding(ALICE), { enabled: false });
+      const settings = { enabled: true, emailAddress: FORWARD_TO, disposition: "trash" };
+      assert.deepStrictEqual(await updateAutoForwarding(ALICE, settings), settings);
+      assert.strictEqual(decodeURIComponent(server().requests[1].path), `/gmail/v1/users/${ALICE}/settings/autoForwarding`);
+    });
+
+    it("normalises failedPrecondition without retrying it", async () => {
+      server().handler = () => googleError(400, "failedPrecondition", "Invalid forwarding address");
+      await assert.rejects(
+        updateAutoForwarding(ALICE, { enabled: true, emailAddress: "x@elsewhere.example", disposition: "trash" }),
+        (error: unknown) => error instanceof GoogleApiError && error.status === 400 && error.reason === "failedPrecondition" && /Invalid forwarding address/.test(error.message),
+      );
+      assert.strictEqual(server().requests.length, 1);
+    });
+
+    it("retries a 403 rate limit on a POST, which googleapis alone would not", async () => {
+      let calls = 0;
+      server().handler = () => (++calls === 1 ? googleError(403, "userRateLimitExceeded", "User-rate limit exceeded") : { body: { forwardingEmail: FORWARD_TO, verificationStatus: "accepted" } });
+      await createForwardingAddress(ALICE, FORWARD_TO);
+      assert.strictEqual(server().requests.length, 2);
+    });
+
+    it("retries by our policy only: a persistent 500 is tried maxServerErrorAttempts times", async () => {
+      useFastRetries({ maxServerErrorAttempts: 2 });
+      server().handler = () => googleError(500, "backendError", "Backend Error");
+      await assert.rejects(getAutoForwarding(ALICE), (error: unknown) => error instanceof GoogleApiError && error.status === 500);
+      assert.strictEqual(server().requests.length, 2);
+    });
+
+    it("does not retry a 403 that is not a rate limit", async () => {
+      server().handler = () => googleError(403, "forbidden", "Access restricted to service accounts that have been delegated domain-wide authority");
+      await assert.rejects(createForwardingAddress(ALICE, FORWARD_TO), /domain-wide authority/);
+      assert.strictEqual(server().requests.length, 1);
+    });
+
+    it("reads a Directory user; a missing one is undefined", async () => {
+      server().handler = (request) => (request.path.includes("alice") ? { body: { primaryEmail: ALICE, aliases: ["a@contoso.com"] } } : googleError(404, "notFound", "Resource Not Found: userKey"));
+      assert.strictEqual((await getDirectoryUser(ALICE))?.primaryEmail, ALICE);
+      assert.strictEqual(decodeURIComponent(server().requests[0].path), `/admin/directory/v1/users/${ALICE}`);
+      assert.strictEqual(await getDirectoryUser("nobody@contoso.com"), undefined);
+    });
+  });
+
+  describe("with a service account (domain-wide delegation)", () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const server = fixturePerTest((url) => ({
+      googleUrl: `${url}/`,
+      googleCredentials: JSON.stringify({ client_email: "dwd@proj.iam.gserviceaccount.com", private_key: privateKey, token_uri: `${url}/token` }),
+    }));
+
+    it("exchanges a JWT for the mailbox owner at the key file's token_uri and uses the token", async () => {
+      server().handler = (request) =>
+        request.path === "/token" ? { body: { access_token: "minted-for-subject", expires_in: 3600, token_type: "Bearer" } } : { body: { forwardingAddresses: [] } };
+      await listForwardingAddresses(ALICE);
+      const [tokenRequest, apiRequest] = server().requests;
+      assert.strictEqual(tokenRequest.path, "/token");
+      const form = new URLSearchParams(tokenRequest.body);
+      assert.strictEqual(form.get("grant_type"), "urn:ietf:params:oauth:grant-type:jwt-bearer");
+      const claims = JSON.parse(Buffer.from(form.get("assertion")!.split(".")[1], "base64url").toString("utf8"));
+      assert.strictEqual(claims.iss, "dwd@proj.iam.gserviceaccount.com");
+      assert.strictEqual(claims.sub, ALICE);
+      assert.strictEqual(claims.aud, `${server().url}/token`);
+      assert.deepStrictEqual(claims.scope.split(" ").sort(), [
+        "https://www.googleapis.com/auth/gmail.settings.basic",
+        "https://www.googleapis.com/auth/gmail.settings.sharing",
+      ]);
+      assert.strictEqual(apiRequest.headers.authorization, "Bearer minted-for-subject");
+    });
+
+    it("never shows the private key in an error", async () => {
+      server().handler = (request) => ({ status: 400, body: { error: { message: `echo ${JSON.stringify(request.body)} ${privateKey}` } } });
+      await assert.rejects(listForwardingAddresses("bob@contoso.com"), (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.ok(!error.message.includes("PRIVATE KEY-----\nMII"), error.message);
+        return true;
+      });
+    });
+  });
+});

@@ -1,0 +1,295 @@
+import * as assert from "assert";
+import { ExchangeError } from "../../../provider/clients/exchange";
+import { UNKNOWN } from "../../../provider/resources/inputs";
+import {
+  changesToApply,
+  mailUserProvider as provider,
+  matchesFingerprint,
+  parseRecipient,
+  passwordFingerprint,
+  planMailUserDiff,
+  type Recipient,
+} from "../../../provider/resources/mailUser";
+import { FakeTenant } from "./fakeApis";
+
+const PASSWORD = "Coexist-Pa55word!";
+const inputs = {
+  name: "Alice Smith",
+  alias: "alice",
+  externalEmailAddress: "alice@contoso.com",
+  microsoftOnlineServicesId: "alice@contoso.com",
+  password: PASSWORD,
+  routingAddress: "alice@o365.contoso.com",
+};
+
+async function checked(values: Record<string, unknown> = inputs): Promise<Record<string, unknown>> {
+  const result = await provider.check!({}, values);
+  assert.deepStrictEqual(result.failures ?? [], []);
+  return result.inputs!;
+}
+
+describe("MailUser", () => {
+  let tenant: FakeTenant;
+  beforeEach(() => {
+    tenant = new FakeTenant().install();
+  });
+  afterEach(() => tenant.uninstall());
+
+  describe("check", () => {
+    it("fills in the defaults and lower-cases the addresses", async () => {
+      const result = await checked({ ...inputs, externalEmailAddress: "Alice@Contoso.com" });
+      assert.strictEqual(result.displayName, "Alice Smith");
+      assert.strictEqual(result.externalEmailAddress, "alice@contoso.com");
+      assert.strictEqual(result.adopt, false);
+    });
+
+    it("names every bad field with its fix, never echoes the password, and calls no API", async () => {
+      const result = await provider.check!({}, { ...inputs, alias: "al ice", externalEmailAddress: "alice", password: "short", routingAddress: "alice.r@contoso.com" });
+      const reasons = (result.failures ?? []).map((failure) => `${failure.property}: ${failure.reason}`);
+      assert.deepStrictEqual(
+        (result.failures ?? []).map((failure) => failure.property),
+        ["alias", "externalEmailAddress", "password"],
+        "the routing address is checked against the domain only once the address is valid",
+      );
+      assert.match(reasons.join("\n"), /MailUser\.password: must be at least 8 characters/);
+      assert.doesNotMatch(JSON.stringify(result.failures), /short/);
+      assert.deepStrictEqual([...tenant.reads, ...tenant.writes], []);
+    });
+
+    it("refuses a routing address in the user's own domain, suggesting the routing subdomain", async () => {
+      const result = await provider.check!({}, { ...inputs, routingAddress: "alice.r@contoso.com" });
+      assert.strictEqual(result.failures?.[0].property, "routingAddress");
+      assert.match(result.failures![0].reason, /alice\.r@o365\.contoso\.com/);
+    });
+
+    it("passes values the engine does not know yet at preview", async () => {
+      const result = await checked({ ...inputs, password: UNKNOWN, routingAddress: UNKNOWN });
+      assert.strictEqual(result.password, UNKNOWN);
+      assert.strictEqual(result.routingAddress, UNKNOWN);
+    });
+  });
+
+  describe("diff", () => {
+    const hash = passwordFingerprint(PASSWORD);
+    const stored = {
+      ...inputs,
+      password: undefined,
+      displayName: "Alice Smith",
+      emailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"],
+      recipientTypeDetails: "MailUser",
+      passwordHash: hash,
+    };
+    const desired = { ...inputs, displayName: "Alice Smith" };
+    const mailbox = { ...stored, recipientTypeDetails: "UserMailbox", externalEmailAddress: "" };
+    const cases: [string, Record<string, unknown>, Record<string, unknown>, { changes: boolean; replaces: string[] }][] = [
+      ["equal values are no change", stored, desired, { changes: false, replaces: [] }],
+      ["a re-cased address is no change", stored, { ...desired, routingAddress: "Alice@O365.contoso.com" }, { changes: false, replaces: [] }],
+      ["becoming a mailbox (licensed) is not drift", mailbox, desired, { changes: false, replaces: [] }],
+      ["a new display name is an update", stored, { ...desired, displayName: "Alice S." }, { changes: true, replaces: [] }],
+      ["a new external address is an update", stored, { ...desired, externalEmailAddress: "alice.smith@contoso.com" }, { changes: true, replaces: [] }],
+      ["a new sign-in name replaces a mail user", stored, { ...desired, microsoftOnlineServicesId: "asmith@contoso.com" }, { changes: true, replaces: ["microsoftOnlineServicesId"] }],
+      ["a new first name replaces a mail user", stored, { ...desired, firstName: "Alicia" }, { changes: true, replaces: ["firstName"] }],
+      ["a routing address removed out of band is drift", { ...stored, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, { changes: true, replaces: [] }],
+      ["a new password is an update", stored, { ...desired, password: "Another-Pa55word" }, { changes: true, replaces: [] }],
+      ["a password not known yet is an update", stored, { ...desired, password: UNKNOWN }, { changes: true, replaces: [] }],
+      ["on a mailbox a new display name is an update", mailbox, { ...desired, displayName: "Alice S." }, { changes: true, replaces: [] }],
+      ["on a mailbox the sign-in name, names and password are not managed", mailbox, { ...desired, microsoftOnlineServicesId: "x@contoso.com", firstName: "A", password: "Another-Pa55word" }, { changes: false, replaces: [] }],
+      ["on a mailbox a removed routing address is drift", { ...mailbox, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, { changes: true, replaces: [] }],
+    ];
+    for (const [title, olds, news, expected] of cases) {
+      it(title, () => {
+        const { changes, replaces } = planMailUserDiff(olds, news);
+        assert.deepStrictEqual({ changes, replaces }, expected);
+      });
+    }
+
+    it("deletes a mail user before re-creating it, because its addresses are unique", () => {
+      assert.strictEqual(planMailUserDiff(stored, { ...desired, microsoftOnlineServicesId: "asmith@contoso.com" }).deleteBeforeReplace, true);
+    });
+  });
+
+  describe("the password fingerprint", () => {
+    it("matches only the same password and differs per salt", () => {
+      const first = passwordFingerprint(PASSWORD);
+      assert.ok(matchesFingerprint(PASSWORD, first));
+      assert.ok(!matchesFingerprint("Coexist-Pa55word?", first));
+      assert.ok(!matchesFingerprint(PASSWORD, undefined));
+      assert.notStrictEqual(first, passwordFingerprint(PASSWORD));
+      assert.doesNotMatch(first, new RegExp(PASSWORD));
+    });
+  });
+
+  describe("changes to apply", () => {
+    const live: Recipient = parseRecipient({
+      Guid: "6f0c7c4e-0000-4000-8000-000000000001",
+      RecipientTypeDetails: "MailUser",
+      Name: "Alice Smith",
+      Alias: "alice",
+      DisplayName: "Alice Smith",
+      ExternalEmailAddress: "SMTP:alice@contoso.com",
+      MicrosoftOnlineServicesID: "alice@contoso.com",
+      EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"],
+    });
+    const desired = { ...inputs, displayName: "Alice Smith" };
+    const asMailbox: Recipient = { ...live, recipientTypeDetails: "UserMailbox", externalEmailAddress: "" };
+    const cases: [string, Recipient, Record<string, unknown>, { password?: string; previousRoutingAddress?: string }, Partial<ReturnType<typeof changesToApply>>][] = [
+      ["nothing when the object matches", live, desired, {}, { cmdlet: "Set-MailUser", parameters: {}, addresses: {} }],
+      ["only what differs", live, { ...desired, displayName: "Alice S.", alias: "asmith" }, {}, { parameters: { Alias: "asmith", DisplayName: "Alice S." } }],
+      ["a missing routing address is added", { ...live, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, {}, { addresses: { add: "smtp:alice@o365.contoso.com" } }],
+      [
+        "a mail user's previous routing address is removed",
+        live,
+        { ...desired, routingAddress: "alice@m365.contoso.com" },
+        { previousRoutingAddress: "alice@o365.contoso.com" },
+        { addresses: { add: "smtp:alice@m365.contoso.com", remove: "smtp:alice@o365.contoso.com" } },
+      ],
+      [
+        "a mailbox keeps its previous routing address, which Google may still forward to",
+        asMailbox,
+        { ...desired, routingAddress: "alice@m365.contoso.com" },
+        { previousRoutingAddress: "alice@o365.contoso.com" },
+        { cmdlet: "Set-Mailbox", addresses: { add: "smtp:alice@m365.contoso.com" }, keptRoutingAddress: "alice@o365.contoso.com" },
+      ],
+      ["a reset password goes to a mail user", live, desired, { password: PASSWORD }, { parameters: { Password: PASSWORD } }],
+      [
+        "a mailbox gets only its names; the rest is reported as left alone",
+        asMailbox,
+        { ...desired, displayName: "Alice S.", microsoftOnlineServicesId: "asmith@contoso.com" },
+        { password: PASSWORD },
+        { parameters: { DisplayName: "Alice S." }, ignored: ["microsoftOnlineServicesId", "password"] },
+      ],
+      ["names New-MailUser set are reported, not sent", { ...live, firstName: "Al" }, { ...desired, firstName: "Alice" }, {}, { parameters: {}, differences: ["firstName"], ignored: ["firstName"] }],
+    ];
+    for (const [title, current, wanted, options, expected] of cases) {
+      it(title, () => {
+        const change = changesToApply(current, wanted as Parameters<typeof changesToApply>[1], options);
+        for (const [key, value] of Object.entries(expected)) assert.deepStrictEqual(change[key as keyof typeof change], value, key);
+      });
+    }
+  });
+
+  describe("lifecycle", () => {
+    async function create(values: Record<string, unknown> = inputs): Promise<{ id: string; outs: Record<string, unknown> }> {
+      const { id, outs } = await provider.create(await checked(values));
+      return { id, outs: outs as Record<string, unknown> };
+    }
+
+    it("creates the mail user, adds the routing address, and keeps the password out of the outputs", async () => {
+      const { id, outs } = await create();
+      const created = tenant.recipient("alice@contoso.com")!;
+      assert.strictEqual(id, created.Guid);
+      assert.deepStrictEqual(created.EmailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
+      assert.deepStrictEqual(
+        tenant.writes.map((write) => write.call),
+        ["New-MailUser", "Set-MailUser"],
+      );
+      assert.strictEqual(tenant.writes[0].parameters.Password, PASSWORD, "New-MailUser gets the password");
+      assert.strictEqual(outs.recipientTypeDetails, "MailUser");
+      assert.strictEqual(outs.guid, created.Guid);
+      assert.doesNotMatch(JSON.stringify(outs), new RegExp(PASSWORD));
+      assert.ok(matchesFingerprint(PASSWORD, outs.passwordHash));
+    });
+
+    it("takes over an identical mail user left by an interrupted create, without resetting its password", async () => {
+      tenant.addMailUser("alice@contoso.com", { Name: "Alice Smith", DisplayName: "Alice Smith" });
+      const { outs } = await create();
+      assert.deepStrictEqual(tenant.writes.map((write) => [write.call, Object.keys(write.parameters)]), [["Set-MailUser", ["Identity", "EmailAddresses"]]]);
+      assert.match(tenant.notes.join("\n"), /identical mail user/);
+      assert.deepStrictEqual(outs.emailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
+    });
+
+    it("refuses a different existing recipient unless adopt is set", async () => {
+      tenant.addMailUser("alice@contoso.com", { Name: "Alice", DisplayName: "Alice" });
+      await assert.rejects(create(), /alice@contoso\.com already exists in Exchange Online with a different name, displayName; set adopt: true to take it over \(it will be changed to match\)/);
+      assert.deepStrictEqual(tenant.writes, []);
+    });
+
+    it("with adopt, changes an existing mail user to match, password included", async () => {
+      tenant.addMailUser("alice@contoso.com", { Name: "Alice", DisplayName: "Alice" });
+      await create({ ...inputs, adopt: true });
+      const [set] = tenant.writes;
+      assert.strictEqual(set.call, "Set-MailUser");
+      assert.deepStrictEqual({ ...set.parameters, Identity: undefined }, {
+        Identity: undefined,
+        Name: "Alice Smith",
+        DisplayName: "Alice Smith",
+        Password: PASSWORD,
+        EmailAddresses: { "@odata.type": "#Exchange.GenericHashTable", Add: "smtp:alice@o365.contoso.com" },
+      });
+    });
+
+    it("never shows the password in an error", async () => {
+      const exchange = require("../../../provider/clients/exchange");
+      const invoke = exchange.invoke;
+      exchange.invoke = async (cmdlet: string, parameters: Record<string, unknown>) => {
+        if (cmdlet === "New-MailUser") throw new ExchangeError(cmdlet, `Exchange New-MailUser failed: password '${String(parameters.Password)}' is too weak`, { status: 400 });
+        return invoke(cmdlet, parameters);
+      };
+      await assert.rejects(create(), (error: Error) => {
+        assert.match(error.message, /\[redacted\]/);
+        assert.doesNotMatch(error.message, new RegExp(PASSWORD));
+        return true;
+      });
+    });
+
+    it("reads a licensed user as a mailbox without planning any change", async () => {
+      const { id, outs } = await create();
+      const recipient = tenant.recipient(id)!;
+      recipient.RecipientTypeDetails = "UserMailbox";
+      recipient.ExternalEmailAddress = undefined;
+      const read = await provider.read!(id, outs);
+      assert.strictEqual(read.props?.recipientTypeDetails, "UserMailbox");
+      assert.strictEqual((await provider.diff!(id, read.props!, await checked())).changes, false);
+    });
+
+    it("finds a removed routing address on refresh and adds it again on update", async () => {
+      const { id, outs } = await create();
+      tenant.recipient(id)!.EmailAddresses = ["SMTP:alice@contoso.com"];
+      const read = await provider.read!(id, outs);
+      const news = await checked();
+      assert.strictEqual((await provider.diff!(id, read.props!, news)).changes, true);
+      const updated = await provider.update!(id, read.props!, news);
+      assert.deepStrictEqual(tenant.recipient(id)!.EmailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
+      assert.strictEqual((await provider.diff!(id, updated.outs!, news)).changes, false);
+    });
+
+    it("resets the password of a mail user when it changes, and stores the new fingerprint", async () => {
+      const { id, outs } = await create();
+      const news = await checked({ ...inputs, password: "Another-Pa55word" });
+      const updated = await provider.update!(id, outs, news);
+      const set = tenant.writes.at(-1)!;
+      assert.deepStrictEqual(Object.keys(set.parameters), ["Identity", "Password"]);
+      assert.ok(matchesFingerprint("Another-Pa55word", updated.outs!.passwordHash));
+    });
+
+    it("on update of a mailbox, keeps the old routing address and says why", async () => {
+      const { id, outs } = await create();
+      tenant.recipient(id)!.RecipientTypeDetails = "UserMailbox";
+      await provider.update!(id, outs, await checked({ ...inputs, routingAddress: "alice@m365.contoso.com" }));
+      assert.deepStrictEqual(tenant.writes.at(-1)!.call, "Set-Mailbox");
+      assert.ok(tenant.recipient(id)!.EmailAddresses.includes("smtp:alice@o365.contoso.com"));
+      assert.ok(tenant.recipient(id)!.EmailAddresses.includes("smtp:alice@m365.contoso.com"));
+      assert.match(tenant.notes.join("\n"), /kept the previous routing address alice@o365\.contoso\.com/);
+    });
+
+    it("deletes a mail user, but keeps a mailbox and says so", async () => {
+      const first = await create();
+      await provider.delete!(first.id, first.outs);
+      assert.strictEqual(tenant.recipient(first.id), undefined);
+
+      const second = await create();
+      tenant.recipient(second.id)!.RecipientTypeDetails = "UserMailbox";
+      const writesBefore = tenant.writes.length;
+      await provider.delete!(second.id, second.outs);
+      assert.strictEqual(tenant.writes.length, writesBefore, "nothing removed");
+      assert.ok(tenant.recipient(second.id));
+      assert.match(tenant.notes.join("\n"), /kept the mailbox and all its addresses, so no mail is lost/);
+    });
+
+    it("reports a recipient removed out of band as gone", async () => {
+      const { id, outs } = await create();
+      tenant.recipients.delete(id);
+      assert.deepStrictEqual(await provider.read!(id, outs), {});
+    });
+  });
+});

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { google } from "googleapis";
+import { signToken, verifyToken } from "../../sandbox/auth";
+import type { SandboxHandle } from "../../sandbox/index";
+import { assertLoopback } from "../../sandbox/server";
+import { FABRIKAM, credential, failure, graphClient, invokeRaw, raw, startTestSandbox } from "./harness";
+
+describe("sandbox tokens (Entra client credentials, static tokens)", function () {
+  this.timeout(30_000);
+  let sandbox: SandboxHandle;
+
+  before(async () => {
+    sandbox = await startTestSandbox();
+  });
+  after(() => sandbox.stop());
+
+  it("serves the OpenID configuration MSAL reads, pointing at itself", async () => {
+    const response = await raw(sandbox, "GET", `/${sandbox.env.COEXIST_TENANT_ID}/v2.0/.well-known/openid-configuration`);
+    assert.equal(response.body.token_endpoint, `${sandbox.url}/${sandbox.env.COEXIST_TENANT_ID}/oauth2/v2.0/token`);
+  });
+
+  it("binds a token to its tenant: each tenant's Graph client sees only its own domains", async () => {
+    const contoso = (await graphClient(sandbox).api("/domains").get()).value.map((domain: { id: string }) => domain.id);
+    const fabrikam = (await graphClient(sandbox, FABRIKAM).api("/domains").get()).value.map((domain: { id: string }) => domain.id);
+    assert.ok(contoso.includes("contoso.com"));
+    assert.deepEqual(fabrikam, ["fabrikam.onmicrosoft.com"]);
+  });
+
+  it("refuses a wrong client secret with AADSTS7000215 and an unknown scope with AADSTS1002012", async () => {
+    const wrongSecret = await failure(credential(sandbox, { tenantId: sandbox.env.COEXIST_TENANT_ID, clientId: sandbox.env.COEXIST_CLIENT_ID, clientSecret: "wrong" }).getToken("https://graph.microsoft.com/.default"));
+    assert.match(String(wrongSecret.message), /AADSTS7000215/);
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: sandbox.env.COEXIST_CLIENT_ID, client_secret: sandbox.env.COEXIST_CLIENT_SECRET, scope: "https://example.com/.default" });
+    const badScope = await raw(sandbox, "POST", `/${sandbox.env.COEXIST_TENANT_ID}/oauth2/v2.0/token`, { body: form.toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    assert.equal(badScope.status, 400);
+    assert.equal(badScope.body.error, "invalid_scope");
+  });
+
+  it("answers Graph without a valid token with 401 InvalidAuthenticationToken", async () => {
+    const response = await raw(sandbox, "GET", "/v1.0/domains", { token: "not-a-token" });
+    assert.equal(response.status, 401);
+    assert.equal(response.body.error.code, "InvalidAuthenticationToken");
+    assert.ok(response.body.error.innerError["request-id"]);
+  });
+
+  it("accepts the static token (COEXIST_ACCESS_TOKEN mode) on Graph, Exchange and Gmail", async () => {
+    const token = sandbox.env.COEXIST_SANDBOX_STATIC_TOKEN;
+    assert.equal((await raw(sandbox, "GET", "/v1.0/domains", { token })).status, 200);
+    assert.equal((await invokeRaw(sandbox, token, "Get-AcceptedDomain")).status, 200);
+    const auth = new google.auth.OAuth2();
+    auth.setCredentials({ access_token: token });
+    const gmail = google.gmail({ version: "v1", auth, rootUrl: sandbox.env.COEXIST_GOOGLE_URL });
+    assert.equal((await gmail.users.settings.getAutoForwarding({ userId: "ben.adams@contoso.com" })).data.enabled, false);
+  });
+
+  it("verifies only unexpired tokens it signed", () => {
+    const claims = { aud: "a", tid: "t", iss: "i", iat: 0, exp: 2_000_000_000 };
+    const token = signToken("key", claims);
+    assert.deepEqual(verifyToken("key", token, 0), claims);
+    assert.equal(verifyToken("other", token, 0), undefined);
+    assert.equal(verifyToken("key", token, 2_000_000_001_000), undefined);
+    assert.equal(verifyToken("key", "a.b", 0), undefined);
+  });
+
+  it("refuses to bind anything but 127.0.0.1", () => {
+    assert.throws(() => assertLoopback("0.0.0.0"), /binds 127\.0\.0\.1 only/);
+    assert.doesNotThrow(() => assertLoopback("127.0.0.1"));
+  });
+});

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { FaultInjector, pathTemplate, seededRandom, validateFaultSettings, type FaultSettings } from "../../sandbox/faults";
+import type { SandboxHandle } from "../../sandbox/index";
+import { control, exchangeToken, invokeRaw, raw, startTestSandbox } from "./harness";
+
+const FLAKY: FaultSettings = { seed: 42, apis: { graph: { errorRate: 0.3, dropRate: 0.1 } } };
+
+describe("sandbox fault injection", () => {
+  it("draws the same decisions for the same seed, per API, in request order", () => {
+    const kinds = (settings: FaultSettings) => {
+      const injector = new FaultInjector(validateFaultSettings(settings));
+      return Array.from({ length: 200 }, () => injector.decide("graph").kind);
+    };
+    const first = kinds(FLAKY);
+    assert.deepEqual(kinds(FLAKY), first);
+    assert.notDeepEqual(kinds({ ...FLAKY, seed: 43 }), first);
+    assert.ok(first.includes("error") && first.includes("drop") && first.includes("pass"));
+  });
+
+  it("keeps one API's sequence independent of another API's traffic", () => {
+    const settings = validateFaultSettings({ seed: 7, apis: { graph: { errorRate: 0.5 }, exchange: { errorRate: 0.5 } } });
+    const alone = new FaultInjector(settings);
+    const mixed = new FaultInjector(settings);
+    const graphAlone = Array.from({ length: 50 }, () => alone.decide("graph").kind);
+    const graphMixed = Array.from({ length: 50 }, () => (mixed.decide("exchange"), mixed.decide("graph").kind));
+    assert.deepEqual(graphMixed, graphAlone);
+  });
+
+  it("throttles beyond the rate limit with a Retry-After until the window ends", () => {
+    const injector = new FaultInjector(validateFaultSettings({ apis: { exchange: { rateLimit: { requests: 2, perSeconds: 10 } } } }));
+    const at = (ms: number) => injector.decide("exchange", 1_000_000 + ms);
+    assert.equal(at(0).kind, "pass");
+    assert.equal(at(1).kind, "pass");
+    const throttled = at(2_500);
+    assert.equal(throttled.kind, "throttle");
+    assert.equal(throttled.kind === "throttle" && throttled.retryAfterSeconds, 8);
+    assert.equal(at(10_000).kind, "pass");
+  });
+
+  it("refuses settings that name an unknown API or a rate outside 0–1", () => {
+    assert.throws(() => validateFaultSettings({ apis: { smtp: {} } }), /faults\.apis\.smtp is not an API/);
+    assert.throws(() => validateFaultSettings({ apis: { graph: { errorRate: 2 } } }), /between 0 and 1/);
+  });
+
+  it("groups statistics by path template", () => {
+    assert.equal(pathTemplate("/users/jane@contoso.com/assignLicense"), "/users/{id}/assignLicense");
+    assert.equal(pathTemplate("/domains/o365.contoso.com/verify"), "/domains/{id}/verify");
+    assert.equal(pathTemplate("/subscribedSkus"), "/subscribedSkus");
+  });
+
+  it("spreads values over [0, 1)", () => {
+    const next = seededRandom(1);
+    const values = Array.from({ length: 1000 }, next);
+    assert.ok(values.every((value) => value >= 0 && value < 1));
+    assert.ok(Math.abs(values.reduce((sum, value) => sum + value, 0) / 1000 - 0.5) < 0.05);
+  });
+});
+
+describe("sandbox fault injection over HTTP", function () {
+  this.timeout(30_000);
+  let sandbox: SandboxHandle;
+  let token: string;
+  before(async () => {
+    sandbox = await startTestSandbox();
+    token = sandbox.env.COEXIST_SANDBOX_STATIC_TOKEN;
+  });
+  after(() => sandbox.stop());
+
+  const outcomes = async (count: number): Promise<string[]> => {
+    const results: string[] = [];
+    for (let index = 0; index < count; index++) {
+      try {
+        results.push(String((await raw(sandbox, "GET", "/v1.0/domains", { token })).status));
+      } catch {
+        results.push("dropped");
+      }
+    }
+    return results;
+  };
+
+  it("replays the same faults after the same settings are applied again", async () => {
+    await control(sandbox, "PUT", "faults", FLAKY);
+    const first = await outcomes(30);
+    await control(sandbox, "PUT", "faults", FLAKY);
+    assert.deepEqual(await outcomes(30), first);
+    assert.ok(first.includes("dropped") && first.some((status) => status.startsWith("5")));
+    await control(sandbox, "PUT", "faults", {});
+  });
+
+  it("answers throttling the way each API does", async () => {
+    await control(sandbox, "PUT", "faults", { apis: { graph: { rateLimit: { requests: 1, perSeconds: 60 } }, exchange: { rateLimit: { requests: 1, perSeconds: 60 } }, gmail: { rateLimit: { requests: 1, perSeconds: 60 } } } });
+    await raw(sandbox, "GET", "/v1.0/domains", { token });
+    const graph = await raw(sandbox, "GET", "/v1.0/domains", { token });
+    assert.equal(graph.status, 429);
+    assert.equal(graph.body.error.code, "TooManyRequests");
+    assert.ok(Number(graph.headers.get("retry-after")) > 0);
+
+    const exchangeAuth = await exchangeToken(sandbox);
+    await invokeRaw(sandbox, exchangeAuth, "Get-AcceptedDomain");
+    const exchange = await invokeRaw(sandbox, exchangeAuth, "Get-AcceptedDomain");
+    assert.equal(exchange.status, 429);
+    assert.ok(exchange.headers.get("retry-after"));
+
+    const gmailPath = "/gmail/v1/users/ben.adams%40contoso.com/settings/autoForwarding";
+    await raw(sandbox, "GET", gmailPath, { token });
+    const gmail = await raw(sandbox, "GET", gmailPath, { token });
+    assert.equal(gmail.status, 403);
+    assert.equal(gmail.body.error.errors[0].domain, "usageLimits");
+    await control(sandbox, "PUT", "faults", {});
+  });
+
+  it("counts requests per API, per operation, reads and writes, and resets the counts", async () => {
+    await control(sandbox, "POST", "stats/reset");
+    await raw(sandbox, "GET", "/v1.0/domains", { token });
+    await raw(sandbox, "POST", "/v1.0/domains", { token, body: { id: "stats.example" } });
+    await invokeRaw(sandbox, token, "Get-AcceptedDomain");
+    const stats = await control(sandbox, "GET", "stats");
+    assert.equal(stats.apis.graph.reads, 1);
+    assert.equal(stats.apis.graph.writes, 1);
+    assert.equal(stats.apis.graph.byOperation["POST /domains"], 1);
+    assert.equal(stats.apis.exchange.byOperation["Get-AcceptedDomain"], 1);
+    await control(sandbox, "POST", "stats/reset");
+    assert.equal((await control(sandbox, "GET", "stats")).total, 0);
+  });
+});

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { DEMO_SEED_PATH } from "../../sandbox/index";
+import { generateGoogleUsers, parseSeed, readSeedFile, withGeneratedUsers } from "../../sandbox/seed";
+
+describe("sandbox seeds", () => {
+  it("ships a demo seed with 50 Google users in 3 departments and the three test messages", () => {
+    const seed = readSeedFile(DEMO_SEED_PATH);
+    assert.equal(seed.google.users.length, 50);
+    assert.equal(new Set(seed.google.users.map((user) => user.department)).size, 3);
+    assert.equal(seed.microsoft[0].initialDomain, "contoso.onmicrosoft.com");
+    assert.equal(seed.testMessages.length, 3);
+    assert.equal(seed.behaviour.licenceConversionDelaySeconds, 3);
+  });
+
+  const generated: [number, number][] = [
+    [0, 1],
+    [5, 2],
+    [500, 8],
+    [10_000, 3],
+  ];
+  for (const [count, departments] of generated) {
+    it(`generates ${count} unique users over ${departments} department(s)`, () => {
+      const users = generateGoogleUsers(count, departments, "contoso.com");
+      assert.equal(users.length, count);
+      assert.equal(new Set(users.map((user) => user.primaryEmail)).size, count);
+      assert.equal(new Set(users.map((user) => user.department)).size, Math.min(count, departments));
+    });
+  }
+
+  it("replaces the demo's users but keeps its admins", () => {
+    const seed = withGeneratedUsers(readSeedFile(DEMO_SEED_PATH), 5, 1);
+    assert.equal(seed.google.users.length, 5);
+    assert.deepEqual(withGeneratedUsers(readSeedFile(DEMO_SEED_PATH), 0, 1).google.users.map((user) => user.primaryEmail), ["ada.adams@contoso.com"]);
+    assert.ok(seed.google.users.some((user) => user.primaryEmail === "ada.adams@contoso.com"));
+  });
+
+  const invalid: [string, (seed: any) => void, RegExp][] = [
+    ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
+    ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
+    ["no app registration", (seed) => (seed.microsoft[0].apps = []), /apps/],
+    ["a negative conversion delay", (seed) => (seed.behaviour.licenceConversionDelaySeconds = -1), /licenceConversionDelaySeconds/],
+    ["no Google domain", (seed) => (seed.google.domains = []), /google\.domains/],
+    ["a negative user count", (seed) => (seed.google.generate = { users: -1, departments: 1 }), /google\.generate\.users/],
+  ];
+  for (const [name, mutate, field] of invalid) {
+    it(`names the field when a seed has ${name}`, () => {
+      const raw = JSON.parse(JSON.stringify(readSeedFile(DEMO_SEED_PATH)));
+      delete raw.google.generate;
+      mutate(raw);
+      assert.throws(() => parseSeed(raw), field);
+    });
+  }
+});
