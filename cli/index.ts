@@ -16,11 +16,13 @@ import {
 } from "../sandbox/index";
 import { GOOGLE_CREDENTIALS_FILE, type Runtime } from "../sandbox/runtime";
 import { Store, loadSeed } from "../sandbox/store";
+import { runTrace } from "./trace";
 
 const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
 
 Usage:
   coexist help
+  coexist trace <address> [--from internet|google|m365] | --all      (see \`coexist trace --help\`)
   coexist sandbox start  [--seed <file> | --users <N> [--departments <K>]] [--port <P>] [--faults <json|file>] [--reset]
   coexist sandbox stop
   coexist sandbox status
@@ -172,6 +174,10 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (group === "sandbox") return sandbox(command, parseFlags(rest));
+  if (group === "trace") {
+    process.exitCode = await runTrace(args.slice(1));
+    return;
+  }
   throw new UsageError(`Unknown command "${group}".\n\n${HELP}`);
 }
 

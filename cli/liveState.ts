@@ -5,9 +5,11 @@
  * What the APIs cannot list: our Google client has no Directory users.list, so the Google users are
  * found from Exchange Online — every mail user's external address and every recipient's primary
  * address in a tenant domain — plus the addresses the caller names. DNS MX records come from
- * `--mx`, from the sandbox's DNS when the clients point at a running sandbox, else from DNS.
+ * `--mx`, from the sandbox's DNS when the clients point at a running sandbox, else from DNS; an
+ * `*.onmicrosoft.com` domain without one gets Microsoft's, which Microsoft publishes for every tenant.
  */
 import { resolveMx } from "node:dns/promises";
+import { microsoftMxHost } from "../provider/components/plan";
 import { invoke, type ExchangeObject } from "../provider/clients/exchange";
 import { ApiError } from "../provider/clients/errors";
 import { getAutoForwarding, getDirectoryUser, type AutoForwarding, type DirectoryUser } from "../provider/clients/google";
@@ -87,7 +89,7 @@ export async function readLiveState(options: LiveStateOptions = {}): Promise<Ten
     if (tenantDomains.has(domainOf(recipient.primarySmtpAddress))) candidates.add(recipient.primarySmtpAddress);
   }
   const google = await readGoogle(apis, [...candidates].sort());
-  const domains = new Set([...tenantDomains, ...google.domains, ...[...candidates].map(domainOf)]);
+  const domains = new Set([...exchange.acceptedDomains.map((domain) => domain.domainName), ...google.domains, ...[...candidates].map(domainOf)]);
   for (const recipient of exchange.recipients) {
     for (const address of [recipient.externalEmailAddress, recipient.forwardingSmtpAddress, ...recipient.emailAddresses]) if (address) domains.add(domainOf(address));
   }
@@ -169,6 +171,7 @@ async function mxRecords(apis: TenantApis, domains: string[], overrides: Record<
       if (looked[index].length > 0) mx[domain] = looked[index];
     });
   }
+  for (const domain of domains) if (domain.endsWith(".onmicrosoft.com") && !mx[domain]) mx[domain] = [microsoftMxHost(domain)];
   for (const [domain, hosts] of Object.entries(overrides)) mx[normalizeAddress(domain)] = hosts;
   return mx;
 }

@@ -5,9 +5,9 @@
  * plan and add the ones a single state cannot show (update order, SPF).
  */
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
-import { createRouter, type RoutingOptions } from "../provider/routing/model";
+import { createRouter, type Router } from "../provider/routing/model";
 import { findRoutingProblems, ROUTING_RULES, type RoutingProblem } from "../provider/routing/problems";
-import type { Origin, Route, TenantState } from "../provider/routing/types";
+import type { Disposition, Origin, TenantState } from "../provider/routing/types";
 import {
   coexistTypeOf,
   forwardingTargetStatus,
@@ -109,14 +109,14 @@ const ORIGIN_NAMES: Record<Origin, string> = {
   m365: "a Microsoft 365 mailbox",
 };
 
-export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}, options?: RoutingOptions): Violation[] {
-  const problemsByScenario = tenant.scenarios.map((scenario) => ({ scenario, problems: findRoutingProblems(scenario.state, undefined, options) }));
+export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}): Violation[] {
+  const problemsByScenario = tenant.scenarios.map((scenario) => ({ scenario, problems: findRoutingProblems(scenario.state) }));
   // Problems that do not depend on the MX are the same in every scenario: take them from the first.
   const stateProblems = problemsByScenario[0]?.problems ?? [];
   const explicit = [
-    ...forwardingViolations(tenant, options),
+    ...forwardingViolations(tenant),
     ...internalRelayViolations(tenant, stateProblems),
-    ...authoritativeViolations(tenant, options),
+    ...authoritativeViolations(tenant),
     ...routingAddressViolations(tenant, stateProblems),
   ];
   const covered = new Set(explicit.flatMap((violation) => violation.users));
@@ -129,13 +129,23 @@ export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}, option
   ];
 }
 
-/** The first route to `user` that does not deliver, in words, across the tenant states given. */
-function firstFailure(states: { assumption: string; state: TenantState }[], user: string, options?: RoutingOptions): string | undefined {
+const routers = new WeakMap<TenantState, Router>();
+
+function routerFor(state: TenantState): Router {
+  let router = routers.get(state);
+  if (!router) routers.set(state, (router = createRouter(state)));
+  return router;
+}
+
+/** The first route to one of `users` that does not deliver, in words, across the tenant states given. */
+function firstFailure(states: { assumption: string; state: TenantState }[], users: string[]): string | undefined {
   for (const { assumption, state } of states) {
-    const router = createRouter(state, options);
-    for (const origin of originsOf(state)) {
-      const route = router.route({ from: origin }, user);
-      if (route.disposition.kind !== "delivered") return `mail from ${ORIGIN_NAMES[origin]} to ${user}${assumption ? ` (${assumption})` : ""} ${outcome(route)}`;
+    const router = routerFor(state);
+    for (const user of users) {
+      for (const origin of originsOf(state)) {
+        const { disposition } = router.route({ from: origin }, user);
+        if (disposition.kind !== "delivered") return `mail from ${ORIGIN_NAMES[origin]} to ${user}${assumption ? ` (${assumption})` : ""} ${failureText(disposition)}`;
+      }
     }
   }
   return undefined;
@@ -148,20 +158,18 @@ function originsOf(state: TenantState): Origin[] {
   return origins;
 }
 
-function outcome(route: Route): string {
-  const { disposition } = route;
-  if (disposition.kind === "delivered") return `is delivered (${disposition.system})`;
+function failureText(disposition: Exclude<Disposition, { kind: "delivered" }>): string {
   return `${disposition.kind === "loop" ? "loops" : "bounces"}: ${disposition.code} ${disposition.reason}`;
 }
 
-function forwardingViolations(tenant: PlannedTenant, options?: RoutingOptions): Violation[] {
+function forwardingViolations(tenant: PlannedTenant): Violation[] {
   return tenant.users.flatMap((user): Violation[] => {
     const forwarding = user.forwarding;
     if (!forwarding) return [];
     const status = forwardingTargetStatus(tenant, forwarding);
     const route = forwarding.resource;
     const consequenceIn = (states: PlannedTenant["scenarios"]) => {
-      const failure = firstFailure(states, user.email, options);
+      const failure = firstFailure(states, [user.email]);
       return failure ? `: ${failure}` : "";
     };
     switch (status.kind) {
@@ -242,7 +250,7 @@ function internalRelayViolations(tenant: PlannedTenant, problems: RoutingProblem
     });
 }
 
-function authoritativeViolations(tenant: PlannedTenant, options?: RoutingOptions): Violation[] {
+function authoritativeViolations(tenant: PlannedTenant): Violation[] {
   return tenant.acceptedDomains
     .filter((domain) => domain.domainType === "Authoritative")
     .flatMap((domain): Violation[] => {
@@ -252,9 +260,8 @@ function authoritativeViolations(tenant: PlannedTenant, options?: RoutingOptions
       const source = domain.resource
         ? `AcceptedDomain ${domain.resource.name} sets it`
         : "the stack does not manage it, so the pack takes the Microsoft 365 default; if it is Internal Relay, say so in the policy config acceptedDomains";
-      const failures = emails.flatMap((email) => firstFailure(tenant.scenarios, email, options) ?? []);
       const consequence =
-        failures[0] ??
+        firstFailure(tenant.scenarios, emails) ??
         "in an Authoritative domain Exchange Online rejects every address it does not hold (550 5.4.1, 550 5.1.10) instead of relaying it to Google, so any address of these users without an Exchange recipient (an alias, a user added at Google, a removed mail user) bounces";
       return [
         {
@@ -353,14 +360,20 @@ function keptCopyViolations(tenant: PlannedTenant, problems: RoutingProblem[]): 
     });
 }
 
-/** SPF records the stack holds (any resource property that is one), else the policy config's, per user domain. */
+/**
+ * SPF records the stack holds (any resource property that is one, e.g. the Coexistence component's
+ * spfRecord output or a DNS record resource), else the policy config's. A record belongs to the
+ * mail domain its resource names, else to the first mail domain (the routing domains send nothing).
+ */
 function spfRecordsOf(tenant: PlannedTenant, facts: TenantFacts): { domain: string; record: string; resource?: PlannedResource }[] {
   const configured = Object.entries(facts.spf ?? {}).map(([domain, record]) => ({ domain: normalizeAddress(domain), record }));
+  const routingDomains = new Set(tenant.routingDomains.map((domain) => domain.domainName));
+  const mailDomains = tenant.acceptedDomains.map((domain) => domain.domainName).filter((domain) => !routingDomains.has(domain));
   const inStack = tenant.resources.flatMap((resource) =>
     Object.values(resource.props)
       .filter((value): value is string => typeof value === "string" && /^v=spf1(\s|$)/i.test(value.trim()))
       .flatMap((record) => {
-        const domain = tenant.userDomains.find((candidate) => Object.values(resource.props).includes(candidate)) ?? tenant.userDomains[0];
+        const domain = mailDomains.find((candidate) => Object.values(resource.props).includes(candidate)) ?? mailDomains[0];
         return domain ? [{ domain, record, resource }] : [];
       }),
   );

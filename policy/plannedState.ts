@@ -13,6 +13,8 @@
  *   with the MX at Google and with it at Microsoft 365 (the cut-over can happen at any time);
  *   afterwards with it at Microsoft 365.
  * - The Google users are the users in the stack plus `TenantFacts.googleUsers`.
+ * - A TransportRule routes the addresses of its `sentTo`; group members (`sentToMemberOf`) are not
+ *   in the stack, so such a rule routes nobody here.
  */
 import { microsoftMxHost } from "../provider/components/plan";
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
@@ -85,8 +87,6 @@ export interface UserPlan {
   mailUser?: PlannedResource;
   licence?: PlannedResource;
   forwarding?: { resource: PlannedResource; target: string; disposition: ForwardingDisposition };
-  /** The Microsoft 365 recipient is (or will be) a licensed mailbox. */
-  licensed: boolean;
 }
 
 /** Where Google forwards, and whether the Microsoft 365 recipient there is a mailbox by the time it does. */
@@ -108,8 +108,6 @@ export interface PlannedTenant {
   routingDomains: RoutingDomainPlan[];
   connectors: { connector: OutboundConnectorState; resource: PlannedResource }[];
   users: UserPlan[];
-  /** Domains of the Google users. */
-  userDomains: string[];
   /** One tenant state per MX position the plan must be safe in. */
   scenarios: MxScenario[];
   /** The Microsoft 365 recipient holding an address (any of its proxies). */
@@ -244,7 +242,6 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
   });
   const transportRules: TransportRuleState[] = ofType("TransportRule").map((resource) => {
     const props = reader(resource);
-    if (props.list("sentToMemberOf")?.length) unknowns.push({ resource, field: "sentToMemberOf (group members)" });
     return {
       name: props.text("name", resource.name),
       enabled: props.flag("enabled", true),
@@ -262,7 +259,7 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
   const userFor = (email: string): UserPlan => {
     const existing = users.get(email);
     if (existing) return existing;
-    const created: UserPlan = { email, licensed: false };
+    const created: UserPlan = { email };
     users.set(email, created);
     return created;
   };
@@ -278,13 +275,15 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     const external = props.address("externalEmailAddress");
     const signIn = props.address("microsoftOnlineServicesId");
     const routingAddress = props.address("routingAddress");
-    const primary = typeof props.output("primarySmtpAddress") === "string" ? normalizeAddress(String(props.output("primarySmtpAddress"))) : external ?? signIn;
+    const reportedPrimary = props.output("primarySmtpAddress");
+    const primary = typeof reportedPrimary === "string" ? normalizeAddress(reportedPrimary) : (external ?? signIn);
     if (!primary) continue;
     const licence = licences.get(signIn ?? "") ?? licences.get(external ?? "");
     if (licence) licencesOfMailUsers.add(licence);
     const licensed = licence !== undefined || props.output("recipientTypeDetails") === "UserMailbox";
     const reported = props.output("emailAddresses");
-    const proxies = [primary, external, routingAddress, ...(Array.isArray(reported) ? reported.map(String).filter((p) => /^smtp:/i.test(p)).map(bareProxy) : [])];
+    const reportedProxies = Array.isArray(reported) ? reported.map(String).filter((proxy) => /^smtp:/i.test(proxy)).map(bareProxy) : [];
+    const proxies = [primary, external, routingAddress, ...reportedProxies];
     addRecipient(
       {
         recipientTypeDetails: licensed ? "UserMailbox" : "MailUser",
@@ -295,7 +294,7 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
       resource,
       licence,
     );
-    if (external) Object.assign(userFor(external), { mailUser: resource, licence, licensed });
+    if (external) Object.assign(userFor(external), { mailUser: resource, licence });
   }
   for (const [upn, licence] of licences) {
     if (licencesOfMailUsers.has(licence)) continue;
@@ -338,7 +337,6 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     routingDomains,
     connectors,
     users: userList,
-    userDomains,
     scenarios,
     recipientAt,
     dependsOn: (resource, dependency) => closureOf(resource).has(dependency.urn),

@@ -41,7 +41,8 @@ function plainValue(read: () => unknown): unknown {
     if (error instanceof UnknownValueError) return UNKNOWN_VALUE;
     throw error;
   }
-  if (Array.isArray(value)) return value.map((_, index) => plainValue(() => value[index]));
+  // Index by index: Array.prototype.map would read an unknown element through the proxy and throw.
+  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, index) => plainValue(() => value[index]));
   if (value !== null && typeof value === "object") {
     const object = value as Record<string, unknown>;
     return Object.fromEntries(Object.keys(object).map((key) => [key, plainValue(() => object[key])]));

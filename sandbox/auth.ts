@@ -77,7 +77,7 @@ export function microsoftClaims(store: Store, request: SandboxRequest, audience:
 
 // ---- Entra endpoints -------------------------------------------------------------------------
 
-function aadError(status: number, error: string, aadsts: string, description: string): HttpError {
+export function aadError(status: number, error: string, aadsts: string, description: string): HttpError {
   const code = Number(aadsts.replace("AADSTS", ""));
   return new HttpError(
     json(status, {

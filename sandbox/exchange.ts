@@ -100,6 +100,9 @@ function page(context: ExchangeContext, request: SandboxRequest, parameters: Par
   const warnings = [...(result.warnings ?? [])];
   let objects = result.objects;
   const resultSize = parameters.get("resultsize");
+  if (resultSize !== undefined && resultSize !== "Unlimited" && !(typeof resultSize === "number" && Number.isInteger(resultSize) && resultSize > 0)) {
+    throw exchangeError(400, "parameterBinding", `Cannot bind parameter 'ResultSize' to the value "${String(resultSize)}". Give a whole number > 0 or "Unlimited".`);
+  }
   if (typeof resultSize === "number" && objects.length > resultSize) {
     objects = objects.slice(0, resultSize);
     warnings.push(TRUNCATED);
@@ -340,7 +343,7 @@ function applyConnectorParameters(base: ConnectorRecord, parameters: Parameters)
   if (parameters.has("tlsdomain")) next.tlsDomain = text(parameters, "tlsdomain") ?? null;
   next.isTransportRuleScoped = flag(parameters, "istransportrulescoped") ?? next.isTransportRuleScoped;
   next.enabled = flag(parameters, "enabled") ?? next.enabled;
-  next.comment = text(parameters, "comment") ?? next.comment;
+  if (parameters.has("comment")) next.comment = text(parameters, "comment") ?? "";
   next.validationRecipients = list(parameters, "validationrecipients") ?? next.validationRecipients;
   next.isValidated = flag(parameters, "isvalidated") ?? next.isValidated;
   if (parameters.has("lastvalidationtimestamp")) next.lastValidationTimestamp = text(parameters, "lastvalidationtimestamp") ?? null;
@@ -445,7 +448,15 @@ const validateOutboundConnector: Cmdlet = {
     const connector = findConnector(context, text(parameters, "identity") ?? "");
     const objects = (list(parameters, "recipients") ?? []).map((recipient) => {
       const outcome = validationOutcome(context, connector, recipient);
-      return { Identity: connector.name, Recipient: recipient, TaskStatus: outcome.succeeded ? "Succeeded" : "Failed", Details: outcome.details, Hops: outcome.hops };
+      return {
+        Identity: connector.name,
+        TaskName: "SendTestMessage",
+        Recipient: recipient,
+        TaskStatus: outcome.succeeded ? "Succeeded" : "Failed",
+        IsTaskSuccessful: outcome.succeeded,
+        Details: outcome.details,
+        Hops: outcome.hops,
+      };
     });
     return { objects };
   },
@@ -601,11 +612,12 @@ function updateAddresses(recipient: RecipientRecord, parameters: Parameters): Re
   return { ...recipient, emailAddresses: proxies };
 }
 
-function externalAddress(parameters: Parameters): string | undefined {
-  const value = text(parameters, "externalemailaddress");
-  if (value === undefined) return undefined;
+/** An optional SMTP address parameter (`x@y` or `smtp:x@y`); null or "" clears it. */
+function smtpAddress(parameters: Parameters, name: string, field: string): string | undefined {
+  const value = text(parameters, name, field);
+  if (!value) return undefined;
   const address = stripPrefix(value);
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw exchangeError(400, "dataValidation", `The ExternalEmailAddress "${value}" isn't a valid SMTP address.`);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw exchangeError(400, "dataValidation", `The ${field} "${value}" isn't a valid SMTP address.`);
   return address;
 }
 
@@ -641,7 +653,7 @@ const newMailUser: Cmdlet = {
     }
     if (context.store.ownerOf(tenantId, "upn", upn)) throw exchangeError(400, "alreadyExists", `The object '${upn}' already exists.`);
     assertNameFree(context.store.list<RecipientRecord>(tenantId, "recipient"), name);
-    const external = externalAddress(parameters);
+    const external = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
     const accepted = new Set(acceptedDomains(context.store, tenantId).map((domain) => domain.domainName));
     const primary = (text(parameters, "primarysmtpaddress") ?? (external && accepted.has(domainOf(external)) ? external : upn)).toLowerCase();
     const user: EntraUserRecord = {
@@ -679,11 +691,8 @@ function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName:
       const recipient = findRecipient(context, text(parameters, "identity") ?? "", type);
       let next = updateAddresses(recipient, parameters);
       next = { ...next, displayName: text(parameters, "displayname") ?? next.displayName };
-      if (parameters.has("externalemailaddress")) next.externalEmailAddress = externalAddress(parameters);
-      if (parameters.has("forwardingsmtpaddress")) {
-        const forwarding = text(parameters, "forwardingsmtpaddress");
-        next.forwardingSmtpAddress = forwarding ? stripPrefix(forwarding) : undefined;
-      }
+      if (parameters.has("externalemailaddress")) next.externalEmailAddress = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
+      if (parameters.has("forwardingsmtpaddress")) next.forwardingSmtpAddress = smtpAddress(parameters, "forwardingsmtpaddress", "ForwardingSmtpAddress");
       next.deliverToMailboxAndForward = flag(parameters, "delivertomailboxandforward") ?? next.deliverToMailboxAndForward;
       const added = next.emailAddresses.filter((proxy) => !recipient.emailAddresses.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
       checkAddresses(context, recipient.guid, added);
@@ -739,8 +748,9 @@ function ruleView(rule: TransportRuleRecord): object {
     Guid: rule.guid,
     State: rule.state,
     Priority: rule.priority,
-    SentTo: rule.sentTo,
+    SentTo: rule.sentTo.length > 0 ? rule.sentTo : null,
     "SentTo@odata.type": "#Collection(String)",
+    SentToMemberOf: null,
     RouteMessageOutboundConnector: rule.routeMessageOutboundConnector,
     Comments: rule.comments,
     Mode: "Enforce",
@@ -751,7 +761,7 @@ function findRule(context: ExchangeContext, identity: string): TransportRuleReco
   return findNamed(context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule"), identity);
 }
 
-const RULE_PARAMETERS = ["name", "sentto", "routemessageoutboundconnector", "enabled", "priority", "comments", "mode"];
+const RULE_PARAMETERS = ["name", "sentto", "senttomemberof", "routemessageoutboundconnector", "priority", "comments", "mode"];
 
 function applyRuleParameters(context: ExchangeContext, base: TransportRuleRecord, parameters: Parameters): TransportRuleRecord {
   const next = { ...base };
@@ -760,7 +770,11 @@ function applyRuleParameters(context: ExchangeContext, base: TransportRuleRecord
     checkName(name, "Name");
     next.name = name;
   }
-  next.sentTo = list(parameters, "sentto")?.map((address) => address.toLowerCase()) ?? next.sentTo;
+  if (parameters.has("sentto")) next.sentTo = list(parameters, "sentto")?.map((address) => address.toLowerCase()) ?? [];
+  const groups = list(parameters, "senttomemberof");
+  if (groups?.length) {
+    throw exchangeError(400, "invalidParameter", `The recipient group '${groups[0]}' couldn't be found: the sandbox has no distribution groups. Use SentTo with the members' addresses.`);
+  }
   const connector = text(parameters, "routemessageoutboundconnector");
   if (connector !== undefined) {
     const found = context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector").find((entry) => entry.name.toLowerCase() === connector.toLowerCase());
@@ -770,28 +784,27 @@ function applyRuleParameters(context: ExchangeContext, base: TransportRuleRecord
     }
     next.routeMessageOutboundConnector = found.name;
   }
-  const enabled = flag(parameters, "enabled");
-  if (enabled !== undefined) next.state = enabled ? "Enabled" : "Disabled";
   const priority = parameters.get("priority");
-  if (priority !== undefined) {
+  if (priority !== undefined && priority !== null) {
     if (typeof priority !== "number" || !Number.isInteger(priority) || priority < 0) throw exchangeError(400, "parameterBinding", "Cannot bind parameter 'Priority'. Give a whole number ≥ 0.");
     next.priority = priority;
   }
-  next.comments = text(parameters, "comments") ?? next.comments;
+  if (parameters.has("comments")) next.comments = text(parameters, "comments") ?? "";
   return next;
 }
 
 const newTransportRule: Cmdlet = {
   name: "New-TransportRule",
-  parameters: RULE_PARAMETERS,
+  parameters: [...RULE_PARAMETERS, "enabled"],
   required: ["name"],
   run(context, parameters) {
     const name = text(parameters, "name") ?? "";
     const rules = context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule");
     assertNameFree(rules, name);
+    const state = flag(parameters, "enabled") === false ? "Disabled" : "Enabled";
     const rule = applyRuleParameters(
       context,
-      { guid: randomUUID(), name, state: "Enabled", priority: rules.length, sentTo: [], routeMessageOutboundConnector: "", comments: "" },
+      { guid: randomUUID(), name, state, priority: rules.length, sentTo: [], routeMessageOutboundConnector: "", comments: "" },
       parameters,
     );
     context.store.put(context.tenant.tenantId, "transportRule", rule.guid, rule);
@@ -811,6 +824,21 @@ const setTransportRule: Cmdlet = {
     return { objects: [] };
   },
 };
+
+/** Enable-/Disable-TransportRule: Set-TransportRule has no Enabled parameter. */
+function switchTransportRule(cmdletName: string, state: TransportRuleRecord["state"]): Cmdlet {
+  return {
+    name: cmdletName,
+    parameters: ["identity"],
+    required: ["identity"],
+    run(context, parameters) {
+      const rule = findRule(context, text(parameters, "identity") ?? "");
+      if (rule.state === state) return { objects: [], warnings: [NO_CHANGE(rule.name)] };
+      context.store.put(context.tenant.tenantId, "transportRule", rule.guid, { ...rule, state });
+      return { objects: [] };
+    },
+  };
+}
 
 const getTransportRule: Cmdlet = {
   name: "Get-TransportRule",
@@ -850,6 +878,8 @@ const CMDLETS = new Map(
     setRecipient("UserMailbox", "Set-Mailbox", ["forwardingsmtpaddress", "delivertomailboxandforward"]),
     newTransportRule,
     setTransportRule,
+    switchTransportRule("Enable-TransportRule", "Enabled"),
+    switchTransportRule("Disable-TransportRule", "Disabled"),
     getTransportRule,
     removeTransportRule,
   ].map((cmdlet) => [cmdlet.name.toLowerCase(), cmdlet]),

@@ -64,6 +64,8 @@ export function validateFaultSettings(settings: unknown): FaultSettings {
   return { seed: seed ?? 1, apis: apis ?? {} };
 }
 
+const NOMINAL_RATE_LIMIT = { requests: 30000, perSeconds: 60 };
+
 export class FaultInjector {
   private readonly random = new Map<FaultApi, () => number>();
   private readonly windows = new Map<FaultApi, { start: number; count: number }>();
@@ -85,7 +87,8 @@ export class FaultInjector {
     const latencyMs = latency(faults.latencyMs, latencyDraw);
     const throttled = this.throttle(api, now);
     if (throttled) return { ...throttled, latencyMs };
-    if (faults.maxConcurrent !== undefined && (this.inFlight.get(api) ?? 0) > faults.maxConcurrent) {
+    // The deciding request is not in flight yet: `maxConcurrent` others already are → refuse it.
+    if (faults.maxConcurrent !== undefined && (this.inFlight.get(api) ?? 0) >= faults.maxConcurrent) {
       return { kind: "throttle", retryAfterSeconds: 1, reason: "concurrency", latencyMs };
     }
     if (dropDraw < (faults.dropRate ?? 0)) return { kind: "drop", latencyMs };
@@ -96,16 +99,31 @@ export class FaultInjector {
   /** Counts one request against the rate limit; a throttling decision once the window is full. */
   throttle(api: FaultApi, now = Date.now()): Extract<FaultDecision, { kind: "throttle" }> | undefined {
     const limit = this.faultsFor(api).rateLimit;
-    if (!limit) return undefined;
-    const windowMs = limit.perSeconds * 1000;
+    const window = this.currentWindow(api, now);
+    window.count++;
+    if (!limit || window.count <= limit.requests) return undefined;
+    return { kind: "throttle", retryAfterSeconds: Math.max(1, Math.ceil((window.start + limit.perSeconds * 1000 - now) / 1000)), reason: "rate", latencyMs: 0 };
+  }
+
+  /** Exchange's `Rate-Limit-*` answer headers (X §1.8): the configured limit, else its nominal 30000 per minute. */
+  rateLimitHeaders(api: FaultApi, now = Date.now()): Record<string, string> {
+    const limit = this.faultsFor(api).rateLimit ?? NOMINAL_RATE_LIMIT;
+    const window = this.currentWindow(api, now);
+    return {
+      "Rate-Limit-Limit": String(limit.requests),
+      "Rate-Limit-Remaining": String(Math.max(0, limit.requests - window.count)),
+      "Rate-Limit-Reset": new Date(window.start + limit.perSeconds * 1000).toISOString(),
+    };
+  }
+
+  private currentWindow(api: FaultApi, now: number): { start: number; count: number } {
+    const windowMs = (this.faultsFor(api).rateLimit ?? NOMINAL_RATE_LIMIT).perSeconds * 1000;
     let window = this.windows.get(api);
     if (!window || now - window.start >= windowMs) {
       window = { start: now, count: 0 };
       this.windows.set(api, window);
     }
-    window.count++;
-    if (window.count <= limit.requests) return undefined;
-    return { kind: "throttle", retryAfterSeconds: Math.max(1, Math.ceil((window.start + windowMs - now) / 1000)), reason: "rate", latencyMs: 0 };
+    return window;
   }
 
   enter(api: FaultApi): void {

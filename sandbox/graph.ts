@@ -11,7 +11,7 @@ import {
   recipientOfUser,
   scheduleMailboxChange,
 } from "./directory";
-import { graphError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
+import { answerOf, graphError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
 import type { DomainRecord, EntraUserRecord, SkuRecord, TenantRecord } from "./records";
 import { verificationCode, type Store } from "./store";
 
@@ -562,10 +562,6 @@ function runStep(context: GraphContext, outer: SandboxRequest, step: BatchStep):
     headers: Object.fromEntries(Object.entries(step.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     body: step.body === undefined ? "" : JSON.stringify(step.body),
   };
-  try {
-    return context.store.transaction(() => handleGraph(context, inner, url.pathname));
-  } catch (error) {
-    if (error instanceof Error && "response" in error) return (error as HttpError).response;
-    throw error;
-  }
+  // An HttpError inside the transaction rolls the step back; its answer becomes the step's response.
+  return answerOf(() => context.store.transaction(() => handleGraph(context, inner, url.pathname)));
 }

@@ -27,6 +27,16 @@ export class HttpError extends Error {
   }
 }
 
+/** The handler's answer, its HttpError's answer included (other errors propagate). */
+export function answerOf(handle: () => SandboxResponse): SandboxResponse {
+  try {
+    return handle();
+  } catch (error) {
+    if (error instanceof HttpError) return error.response;
+    throw error;
+  }
+}
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): SandboxResponse {
   return { status, body, headers };
 }

@@ -2,8 +2,8 @@
  * Programmatic sandbox control: `startSandbox()` runs the sandbox in a child process (tests,
  * the demo) or detached (the `coexist sandbox start` command).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -28,7 +28,7 @@ export interface SeedChoice {
 }
 
 export interface StartSandboxOptions extends SeedChoice {
-  /** Default: a new temporary directory (tests get isolated state). */
+  /** Default: a new temporary directory (tests get isolated state), removed by `stop()`. */
   dataDir?: string;
   /** Default 0: a free port. */
   port?: number;
@@ -92,7 +92,10 @@ export async function startSandbox(options: StartSandboxOptions = {}, launch: { 
   const args = [MAIN_SCRIPT, "--data-dir", dataDir, "--port", String(options.port ?? 0)];
   if (options.faults) args.push("--faults", JSON.stringify(options.faults));
   const log = openSync(join(dataDir, "sandbox.log"), "a");
-  const child = spawn(process.execPath, args, { detached: launch.detached === true, stdio: ["ignore", log, log] });
+  // An attached sandbox keeps an IPC channel so that it exits when its parent (a test run) dies.
+  const stdio: StdioOptions = launch.detached ? ["ignore", log, log] : ["ignore", log, log, "ipc"];
+  const child = spawn(process.execPath, args, { detached: launch.detached === true, stdio });
+  if (!launch.detached) child.unref();
   const runtime = await waitUntilReady(child, dataDir);
   if (launch.detached) child.unref();
   return {
@@ -101,7 +104,10 @@ export async function startSandbox(options: StartSandboxOptions = {}, launch: { 
     pid: runtime.pid,
     dataDir,
     env: runtime.env,
-    stop: () => stopProcess(child),
+    stop: async () => {
+      await stopProcess(child);
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

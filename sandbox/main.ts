@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     void server.close().then(() => process.exit(0));
   };
   process.on("SIGTERM", stop);
+  if (process.connected) process.on("disconnect", stop);
   process.on("SIGINT", stop);
   process.stdout.write(`ready ${server.url}\n`);
 }

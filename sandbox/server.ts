@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   EXCHANGE_AUDIENCE,
+  aadError,
   GRAPH_AUDIENCE,
   entraToken,
   findTenant,
@@ -24,7 +25,7 @@ import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
 import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
 import { googleUnauthenticated, handleGoogle } from "./google";
 import { handleGraph } from "./graph";
-import { HttpError, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
+import { HttpError, answerOf, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
 import { simulateMail } from "./mailflow";
 import type { TenantRecord } from "./records";
 import { parseSeed, type Seed } from "./seed";
@@ -136,13 +137,14 @@ class Sandbox {
     this.faults.enter(api);
     try {
       if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
-      if (decision.kind === "pass") return route.handle(request);
-      this.stats.recordFault(api, decision.kind === "error" ? String(decision.status) : decision.kind);
       if (decision.kind === "drop") {
+        this.stats.recordFault(api, decision.kind);
         outgoing.socket?.destroy();
         return undefined;
       }
-      return faultResponse(api, request, decision, this.faults.faultsFor(api).throttleStatus);
+      if (decision.kind !== "pass") this.stats.recordFault(api, decision.kind === "error" ? String(decision.status) : decision.kind);
+      const response = decision.kind === "pass" ? answerOf(() => route.handle(request)) : faultResponse(api, request, decision, this.faults.faultsFor(api).throttleStatus);
+      return api === "exchange" ? { ...response, headers: { ...this.faults.rateLimitHeaders(api), ...(response.headers ?? {}) } } : response;
     } finally {
       this.faults.leave(api);
     }
@@ -392,9 +394,16 @@ function faultResponse(
   decision: Exclude<FaultDecision, { kind: "pass" } | { kind: "drop" }>,
   throttleStatus?: 403 | 429,
 ): SandboxResponse {
+  if (api === "entra") {
+    const retryAfter = decision.kind === "throttle" ? String(decision.retryAfterSeconds) : "1";
+    const error = decision.kind === "throttle"
+      ? aadError(429, "temporarily_unavailable", "AADSTS90055", "The request was throttled (injected by the sandbox). Retry after the Retry-After seconds.")
+      : aadError(decision.status, decision.status === 503 ? "temporarily_unavailable" : "server_error", "AADSTS90033", "A transient error has occurred (injected by the sandbox). Please try again.");
+    return { ...error.response, headers: { ...(error.response.headers ?? {}), "Retry-After": retryAfter } };
+  }
   if (decision.kind === "throttle") {
     const retryAfter = String(decision.retryAfterSeconds);
-    if (api === "graph" || api === "entra") {
+    if (api === "graph") {
       return graphError(request, 429, "TooManyRequests", "Too many requests. Retry after the number of seconds in the Retry-After header.", {
         "Retry-After": retryAfter,
         "x-ms-throttle-scope": "Tenant_Application/ReadWrite/sandbox",
@@ -414,7 +423,7 @@ function faultResponse(
     });
     return { ...error.response, headers: { ...(error.response.headers ?? {}), "Retry-After": retryAfter } };
   }
-  if (api === "graph" || api === "entra") {
+  if (api === "graph") {
     return graphError(request, decision.status, decision.status === 503 ? "serviceNotAvailable" : "generalException", "The service is temporarily unavailable (injected by the sandbox).", decision.status === 503 ? { "Retry-After": "1" } : {}).response;
   }
   if (api === "exchange") return { status: decision.status, body: "" };

@@ -121,11 +121,13 @@ async function main(): Promise<void> {
     );
 
     for (const [index, stage] of stages.entries()) {
+      const stageStarted = Date.now();
       const batches = stage.batches(departments);
       await stack.setConfig({ "coexist:batches": JSON.stringify(batches), "coexist:phase": stage.phase });
       const preview = await stack.preview();
       console.log(`\ndemo: stage ${index + 1}/${stages.length}: ${stage.name} — preview: ${summary(preview)}`);
       await stack.up();
+      console.log(`demo: up done in ${Math.round((Date.now() - stageStarted) / 1000)} s`);
       if (stage.mxToMicrosoft) {
         await control(sandbox, "PUT", "/sandbox/dns/mx", { domain: PRIMARY, hosts: [`${PRIMARY.replace(/\./g, "-")}.mail.protection.outlook.com`] });
         console.log(`demo: DNS: MX ${PRIMARY} → Microsoft 365`);

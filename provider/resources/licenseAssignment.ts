@@ -249,7 +249,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     inputs.email("userPrincipalName", { required: true });
     const sku = inputs.text("sku", { required: true, maxLength: 64 });
     inputs.list("disabledPlans", guidItem, { fallback: [] });
-    const usageLocation = inputs.text("usageLocation", { maxLength: 2 });
+    const usageLocation = inputs.text("usageLocation", { maxLength: 8 });
     inputs.oneOf("onDelete", ON_DELETE, "retain");
     inputs.integer("conversionTimeoutSeconds", 600, { min: 0, max: 3600 });
     inputs.boolean("adopt", false);

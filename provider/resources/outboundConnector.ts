@@ -329,18 +329,18 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     const desired = desiredConnector(inputs);
     const existing = await findConnector(desired.name);
-    const differences = existing ? changedFields(connectorFromExchange(existing), desired, settingRules) : [];
-    const action = actionForExisting(RESOURCE, `outbound connector "${desired.name}"`, existing && { differences }, inputs.adopt);
+    const current = existing && connectorFromExchange(existing);
+    const differences = current ? changedFields(current, desired, settingRules) : [];
+    const action = actionForExisting(RESOURCE, `outbound connector "${desired.name}"`, current && { differences }, inputs.adopt);
     if (action === "create") {
       await exchange().invoke("New-OutboundConnector", newConnectorParameters(desired));
     } else if (action === "keep") {
       note(RESOURCE, `outbound connector "${desired.name}" already exists exactly as wanted (an earlier run was interrupted?); adopted it.`);
     } else {
-      await exchange().invoke("Set-OutboundConnector", { Identity: desired.name, ...setConnectorParameters(connectorFromExchange(existing!), desired) });
+      await exchange().invoke("Set-OutboundConnector", { Identity: desired.name, ...setConnectorParameters(current!, desired) });
       note(RESOURCE, `took over outbound connector "${desired.name}" and changed ${differences.join(", ")} to match.`);
     }
-    const found = existing && connectorFromExchange(existing);
-    const outs: OutboundConnectorState = { ...stateOf(inputs, found), ...(await validate(desired.name, inputs.validationRecipients)) };
+    const outs: OutboundConnectorState = { ...stateOf(inputs, current), ...(await validate(desired.name, inputs.validationRecipients)) };
     return { id: desired.name, outs: engineOutputs(outs) };
   },
 

@@ -69,9 +69,22 @@ export function readiness(state: { isVerified?: boolean; supportedServices?: str
   return { isVerified: state.isVerified === true, emailEnabled: (state.supportedServices ?? []).includes(EMAIL) };
 }
 
-/** Services of an existing domain that this resource would not have enabled: the reason to ask for `adopt`. */
+/** Services of an existing domain that this resource would not have enabled. */
 export function foreignServices(supportedServices: string[]): string[] {
   return supportedServices.filter((service) => service !== EMAIL);
+}
+
+/**
+ * Why an existing domain is not one an interrupted create of this resource left behind, so taking
+ * it over (and deleting it on destroy) needs `adopt`: other services in use, or it is the tenant's
+ * default or initial domain.
+ */
+export function adoptionDifferences(domain: { supportedServices: string[]; isDefault?: boolean; isInitial?: boolean }): string[] {
+  return [
+    ...foreignServices(domain.supportedServices).map((service) => `supportedServices (${service} enabled)`),
+    ...(domain.isDefault ? ["isDefault (the tenant's default domain)"] : []),
+    ...(domain.isInitial ? ["isInitial (the tenant's onmicrosoft.com domain)"] : []),
+  ];
 }
 
 interface DnsRecord {
@@ -200,7 +213,7 @@ export const routingDomainProvider: pulumi.dynamic.ResourceProvider = {
       if (!parent?.isVerified) note(RESOURCE, `parentDomain ${inputs.parentDomain} is not a verified domain of this tenant, so ${name} will need its own TXT record to verify.`);
     }
     let domain = await graph().getDomain(name);
-    const action = actionForExisting(RESOURCE, `domain ${name}`, domain && { differences: foreignServices(domain.supportedServices).map((service) => `supportedServices (${service} enabled)`) }, inputs.adopt);
+    const action = actionForExisting(RESOURCE, `domain ${name}`, domain && { differences: adoptionDifferences(domain) }, inputs.adopt);
     if (action === "create") domain = await graph().createDomain(name);
     else if (action === "keep") note(RESOURCE, `${name} is already in the tenant with nothing but Email enabled (an earlier run was interrupted?); adopted it.`);
     else note(RESOURCE, `took over ${name}; its other services (${foreignServices(domain!.supportedServices).join(", ")}) stay enabled, and destroy will delete the domain.`);

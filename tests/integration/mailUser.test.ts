@@ -42,7 +42,7 @@ describe("MailUser with the real engine against the sandbox", function () {
   const plan = async (args: Record<string, unknown>): Promise<[string, string, string[]][]> => {
     const { steps, preview } = await env.plan(args);
     engineOutput.push(JSON.stringify(preview));
-    return steps;
+    return steps.sort();
   };
 
   before(async () => {
@@ -83,10 +83,11 @@ describe("MailUser with the real engine against the sandbox", function () {
     assert.deepStrictEqual(await env.writes(), []);
   });
 
+  // The engine names the reasons of a replacement (our `replaces`); a dynamic provider cannot name an update's.
   const changes: [string, Record<string, string>, string, string[]][] = [
-    ["a display name", { displayName: "Ben A." }, "update", ["displayName"]],
-    ["a routing address", { routingAddress: "ben@o365.contoso.com" }, "update", ["routingAddress"]],
-    ["an external address", { externalEmailAddress: "ben@contoso.com" }, "update", ["externalEmailAddress"]],
+    ["a display name", { displayName: "Ben A." }, "update", []],
+    ["a routing address", { routingAddress: "ben@o365.contoso.com" }, "update", []],
+    ["an external address", { externalEmailAddress: "ben@contoso.com" }, "update", []],
     ["a sign-in name", { microsoftOnlineServicesId: "ben@contoso.com" }, "replace", ["microsoftOnlineServicesId"]],
     ["a first name", { firstName: "Benjamin" }, "replace", ["firstName"]],
   ];

@@ -11,17 +11,21 @@ const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
 describe("sandbox Exchange admin API (through provider/clients/exchange.ts and raw InvokeCommand)", function () {
   this.timeout(30_000);
   let sandbox: SandboxHandle;
+  let restoreEnvironment: () => void;
   let token: string;
   let graph: Client;
 
   before(async () => {
     const seed = readSeedFile(DEMO_SEED_PATH);
     sandbox = await startTestSandbox({ seed: { ...seed, behaviour: { ...seed.behaviour, licenceConversionDelaySeconds: 1 } } });
-    useSandboxEnvironment(sandbox);
+    restoreEnvironment = useSandboxEnvironment(sandbox);
     token = await exchangeToken(sandbox);
     graph = graphClient(sandbox);
   });
-  after(() => sandbox.stop());
+  after(async () => {
+    restoreEnvironment();
+    await sandbox.stop();
+  });
 
   const newMailUser = (alias: string, extra: Record<string, unknown> = {}) =>
     invoke("New-MailUser", {
@@ -152,6 +156,10 @@ describe("sandbox Exchange admin API (through provider/clients/exchange.ts and r
     await invoke("New-OutboundConnector", { Name: "Scoped", SmartHosts: ["smtp.google.com"], UseMXRecord: false, IsTransportRuleScoped: true });
     const [rule] = await invoke("New-TransportRule", { Name: "Route", SentTo: ["carol@contoso.com"], RouteMessageOutboundConnector: "Scoped" });
     assert.equal(rule.State, "Enabled");
+    const setEnabled = await failure(invoke("Set-TransportRule", { Identity: "Route", Enabled: false }));
+    assert.match(setEnabled.message, /parameter name 'Enabled'/);
+    await invoke("Disable-TransportRule", { Identity: "Route", Confirm: false });
+    assert.equal((await invoke("Get-TransportRule", { Identity: "Route" }))[0].State, "Disabled");
     await invoke("Remove-TransportRule", { Identity: "Route" });
     assert.deepEqual(await invoke("Get-TransportRule", {}), []);
   });

@@ -37,6 +37,16 @@ describe("sandbox fault injection", () => {
     assert.equal(at(10_000).kind, "pass");
   });
 
+  it("answers the tenant-concurrency error once maxConcurrent requests are in flight", () => {
+    const injector = new FaultInjector(validateFaultSettings({ apis: { exchange: { maxConcurrent: 1 } } }));
+    assert.equal(injector.decide("exchange").kind, "pass");
+    injector.enter("exchange");
+    const refused = injector.decide("exchange");
+    assert.equal(refused.kind === "throttle" && refused.reason, "concurrency");
+    injector.leave("exchange");
+    assert.equal(injector.decide("exchange").kind, "pass");
+  });
+
   it("refuses settings that name an unknown API or a rate outside 0–1", () => {
     assert.throws(() => validateFaultSettings({ apis: { smtp: {} } }), /faults\.apis\.smtp is not an API/);
     assert.throws(() => validateFaultSettings({ apis: { graph: { errorRate: 2 } } }), /between 0 and 1/);
@@ -100,12 +110,23 @@ describe("sandbox fault injection over HTTP", function () {
     const exchange = await invokeRaw(sandbox, exchangeAuth, "Get-AcceptedDomain");
     assert.equal(exchange.status, 429);
     assert.ok(exchange.headers.get("retry-after"));
+    assert.equal(exchange.headers.get("rate-limit-remaining"), "0");
 
     const gmailPath = "/gmail/v1/users/ben.adams%40contoso.com/settings/autoForwarding";
     await raw(sandbox, "GET", gmailPath, { token });
     const gmail = await raw(sandbox, "GET", gmailPath, { token });
     assert.equal(gmail.status, 403);
     assert.equal(gmail.body.error.errors[0].domain, "usageLimits");
+    await control(sandbox, "PUT", "faults", {});
+  });
+
+  it("throttles $batch steps one by one: a 429 inside a 200 batch", async () => {
+    await control(sandbox, "PUT", "faults", { apis: { graph: { rateLimit: { requests: 2, perSeconds: 60 } } } });
+    const requests = ["1", "2", "3"].map((id) => ({ id, method: "GET", url: "/domains" }));
+    const response = await raw(sandbox, "POST", "/v1.0/$batch", { token, body: { requests } });
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body.responses.map((step: { status: number }) => step.status), [200, 429, 429]);
+    assert.ok(response.body.responses[1].headers["Retry-After"]);
     await control(sandbox, "PUT", "faults", {});
   });
 

@@ -91,10 +91,23 @@ export async function invokeRaw(handle: SandboxHandle, token: string, cmdlet: st
   });
 }
 
-/** Points the provider's clients (provider/config.ts reads the environment) at the sandbox. */
-export function useSandboxEnvironment(handle: SandboxHandle): void {
-  for (const [name, value] of Object.entries(handle.env)) if (name.startsWith("COEXIST_") && name !== "COEXIST_SANDBOX_STATIC_TOKEN") process.env[name] = value;
-  delete process.env.COEXIST_ACCESS_TOKEN;
+/**
+ * Points the provider's clients (provider/config.ts reads the environment) at the sandbox; the
+ * returned function restores the environment, so other test files see it unchanged.
+ */
+export function useSandboxEnvironment(handle: SandboxHandle): () => void {
+  const names = [...Object.keys(handle.env).filter((name) => name.startsWith("COEXIST_") && name !== "COEXIST_SANDBOX_STATIC_TOKEN"), "COEXIST_ACCESS_TOKEN"];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) {
+    if (name === "COEXIST_ACCESS_TOKEN") delete process.env[name];
+    else process.env[name] = handle.env[name];
+  }
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }
 
 export const GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.settings.basic", "https://www.googleapis.com/auth/gmail.settings.sharing"];

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { SandboxHandle } from "../../sandbox/index";
 import { control, graphClient, startTestSandbox } from "./harness";
 
 describe("sandbox process and persistence (startSandbox)", function () {
   this.timeout(60_000);
   const started: SandboxHandle[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), "coexist-sandbox-test-"));
   after(async () => {
     for (const handle of started) await handle.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const start = async (dataDir?: string): Promise<SandboxHandle> => {
@@ -16,18 +21,18 @@ describe("sandbox process and persistence (startSandbox)", function () {
   };
 
   it("keeps state across a clean restart and across kill -9", async () => {
-    const first = await start();
+    const first = await start(dataDir);
     await graphClient(first).api("/domains").post({ id: "persisted.example" });
     await control(first, "PUT", "dns/mx", { domain: "contoso.com", hosts: ["contoso-com.mail.protection.outlook.com"] });
     await first.stop();
 
-    const second = await start(first.dataDir);
+    const second = await start(dataDir);
     assert.equal((await graphClient(second).api("/domains/persisted.example").get()).id, "persisted.example");
     await graphClient(second).api("/domains").post({ id: "after-restart.example" });
     process.kill(second.pid, "SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 200));
 
-    const third = await start(first.dataDir);
+    const third = await start(dataDir);
     const client = graphClient(third);
     assert.equal((await client.api("/domains/after-restart.example").get()).id, "after-restart.example");
     assert.deepEqual((await control(third, "GET", "dns")).mx["contoso.com"], ["contoso-com.mail.protection.outlook.com"]);

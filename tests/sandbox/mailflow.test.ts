@@ -11,13 +11,14 @@ const demo = readSeedFile(DEMO_SEED_PATH);
 describe("sandbox mail-flow simulation (set up through the APIs, routed by the routing model)", function () {
   this.timeout(30_000);
   let sandbox: SandboxHandle;
+  let restoreEnvironment: () => void;
   let graph: Client;
 
   const send = (from: string, to: string) => control(sandbox, "POST", "mail", { from, to });
 
   before(async () => {
     sandbox = await startTestSandbox({ seed: { ...demo, behaviour: { ...demo.behaviour, licenceConversionDelaySeconds: 0 } } });
-    useSandboxEnvironment(sandbox);
+    restoreEnvironment = useSandboxEnvironment(sandbox);
     graph = graphClient(sandbox);
     await graph.api("/domains").post({ id: "o365.contoso.com" });
     await graph.api("/domains/o365.contoso.com/verify").post({});
@@ -38,7 +39,10 @@ describe("sandbox mail-flow simulation (set up through the APIs, routed by the r
     await ben.users.settings.forwardingAddresses.create({ userId: "me", requestBody: { forwardingEmail: "ben.adams@o365.contoso.com" } });
     await ben.users.settings.updateAutoForwarding({ userId: "me", requestBody: { enabled: true, emailAddress: "ben.adams@o365.contoso.com", disposition: "trash" } });
   });
-  after(() => sandbox.stop());
+  after(async () => {
+    restoreEnvironment();
+    await sandbox.stop();
+  });
 
   it("reports a loop while Gmail forwards to a routing address whose Microsoft 365 recipient is still a MailUser", async () => {
     const result = await send("internet", "ben.adams@contoso.com");

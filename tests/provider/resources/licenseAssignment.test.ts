@@ -58,8 +58,9 @@ describe("LicenseAssignment", () => {
       const result = await provider.check!({}, { ...inputs, userPrincipalName: "alice", disabledPlans: ["exchange"], usageLocation: "GBR", onDelete: "purge", conversionTimeoutSeconds: -1 });
       assert.deepStrictEqual(
         (result.failures ?? []).map((failure) => failure.property),
-        ["userPrincipalName", "disabledPlans[0]", "usageLocation", "onDelete", "conversionTimeoutSeconds"],
+        ["userPrincipalName", "disabledPlans[0]", "onDelete", "conversionTimeoutSeconds", "usageLocation"],
       );
+      assert.match(result.failures!.at(-1)!.reason, /"GBR" is not a two-letter country code \(ISO 3166\), e\.g\. US or GB/);
       assert.deepStrictEqual(tenant.reads, []);
     });
 

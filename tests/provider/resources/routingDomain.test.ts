@@ -4,6 +4,7 @@ import { GraphApiError, type Domain, type DomainDnsRecord } from "../../../provi
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import {
   addressesOnDomain,
+  adoptionDifferences,
   deleteRefusal,
   dnsOutputs,
   routingDomainProvider as provider,
@@ -260,6 +261,16 @@ describe("RoutingDomain", () => {
       ];
       assert.deepStrictEqual(addressesOnDomain(recipients, "o365.contoso.com"), ["amy@o365.contoso.com", "zoe@o365.contoso.com"]);
     });
+
+    const adoptionCases: [string, Domain, string[]][] = [
+      ["left by an interrupted create: unverified, nothing enabled", { id: "o", isVerified: false, supportedServices: [] }, []],
+      ["left by an interrupted create: Email enabled", { id: "o", isVerified: true, supportedServices: ["Email"] }, []],
+      ["in use for Teams", { id: "o", isVerified: true, supportedServices: ["Email", "OfficeCommunicationsOnline"] }, ["supportedServices (OfficeCommunicationsOnline enabled)"]],
+      ["the tenant's default domain", { id: "o", isVerified: true, isDefault: true, supportedServices: ["Email"] }, ["isDefault (the tenant's default domain)"]],
+    ];
+    for (const [title, existing, expected] of adoptionCases) {
+      it(`an existing domain ${title} ${expected.length ? "needs adopt" : "is taken up silently"}`, () => assert.deepStrictEqual(adoptionDifferences(existing), expected));
+    }
 
     it("the refusal names ten addresses and counts the rest", () => {
       const addresses = Array.from({ length: 12 }, (_, index) => `user${String(index).padStart(2, "0")}@o365.contoso.com`);
