@@ -6,7 +6,7 @@ import { UnknownValueError, type PolicyConfigSchema, type PolicyResource, type S
 import { checkPlan, formatViolation, POLICIES, type PolicyKey, type Violation } from "./checks";
 import { planTenant, UNKNOWN_VALUE, type PlannedResource, type TenantFacts } from "./plannedState";
 
-/** What the stack cannot tell, accepted by every policy (docs/safety-checks.md, "Configuration"). */
+/** What the stack cannot tell, accepted by every policy (docs/safety-checks.md, "What the pack assumes"). */
 export const TENANT_FACTS_SCHEMA: PolicyConfigSchema = {
   properties: {
     mx: {

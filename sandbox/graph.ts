@@ -96,7 +96,8 @@ function notFound(request: SandboxRequest, id: string): HttpError {
   return graphError(request, 404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
 }
 
-function domainView(request: SandboxRequest, domain: DomainRecord, availabilityStatus: string | null = null): object {
+/** `verifiedNames`: the tenant's verified domains, to tell a root domain from a subdomain. */
+function domainView(request: SandboxRequest, domain: DomainRecord, verifiedNames: string[], availabilityStatus: string | null = null): object {
   return {
     "@odata.context": odataContext(request, "domains/$entity"),
     id: domain.id,
@@ -105,7 +106,7 @@ function domainView(request: SandboxRequest, domain: DomainRecord, availabilityS
     isAdminManaged: true,
     isDefault: domain.isDefault,
     isInitial: domain.isInitial,
-    isRoot: domain.isVerified && !isSubdomainOfAny(request, domain),
+    isRoot: domain.isVerified && !verifiedNames.some((other) => domain.id.endsWith(`.${other}`)),
     isVerified: domain.isVerified,
     passwordNotificationWindowInDays: 14,
     passwordValidityPeriodInDays: 2147483647,
@@ -114,30 +115,24 @@ function domainView(request: SandboxRequest, domain: DomainRecord, availabilityS
   };
 }
 
-/** Set by listDomains/handlers: every domain name of the tenant, to decide `isRoot`. */
-const tenantDomainNames = new WeakMap<SandboxRequest, string[]>();
-
-function isSubdomainOfAny(request: SandboxRequest, domain: DomainRecord): boolean {
-  return (tenantDomainNames.get(request) ?? []).some((other) => domain.id.endsWith(`.${other}`));
-}
-
-function withDomainNames(context: GraphContext, request: SandboxRequest): DomainRecord[] {
-  const domains = context.store.list<DomainRecord>(context.tenant.tenantId, "domain");
-  tenantDomainNames.set(request, domains.filter((domain) => domain.isVerified).map((domain) => domain.id));
-  return domains;
+function verifiedDomainNames(context: GraphContext): string[] {
+  return context.store
+    .list<DomainRecord>(context.tenant.tenantId, "domain")
+    .filter((domain) => domain.isVerified)
+    .map((domain) => domain.id);
 }
 
 function getDomain(context: GraphContext, request: SandboxRequest, [id]: string[]): SandboxResponse {
-  withDomainNames(context, request);
-  return json(200, domainView(request, findDomain(context, request, id)));
+  return json(200, domainView(request, findDomain(context, request, id), verifiedDomainNames(context)));
 }
 
 function listDomains(context: GraphContext, request: SandboxRequest): SandboxResponse {
-  const domains = withDomainNames(context, request);
+  const domains = context.store.list<DomainRecord>(context.tenant.tenantId, "domain");
+  const verified = domains.filter((domain) => domain.isVerified).map((domain) => domain.id);
   return json(200, {
     "@odata.context": odataContext(request, "domains"),
     value: domains.map((domain) => {
-      const { "@odata.context": _ignored, ...view } = domainView(request, domain) as Record<string, unknown>;
+      const { "@odata.context": _ignored, ...view } = domainView(request, domain, verified) as Record<string, unknown>;
       return view;
     }),
   });
@@ -158,8 +153,7 @@ function createDomain(context: GraphContext, request: SandboxRequest): SandboxRe
   if (claimedElsewhere) throw graphError(request, 400, "Request_BadRequest", `The domain '${id}' is already verified by another tenant.`);
   const domain: DomainRecord = { id, isVerified: false, isDefault: false, isInitial: false, supportedServices: [], verificationCode: verificationCode() };
   context.store.put(context.tenant.tenantId, "domain", id, domain);
-  withDomainNames(context, request);
-  return json(201, domainView(request, domain), { Location: `${request.origin}/v1.0/domains/${id}` });
+  return json(201, domainView(request, domain, verifiedDomainNames(context)), { Location: `${request.origin}/v1.0/domains/${id}` });
 }
 
 function updateDomain(context: GraphContext, request: SandboxRequest, [id]: string[]): SandboxResponse {
@@ -271,7 +265,7 @@ export function canVerify(domain: string, code: string, txt: Record<string, stri
 function verifyDomain(context: GraphContext, request: SandboxRequest, [id]: string[]): SandboxResponse {
   const domain = findDomain(context, request, id);
   if (domain.isVerified) throw graphError(request, 400, "Request_BadRequest", `Domain '${domain.id}' is already verified.`);
-  const verified = withDomainNames(context, request).filter((entry) => entry.isVerified).map((entry) => entry.id);
+  const verified = verifiedDomainNames(context);
   if (!canVerify(domain.id, domain.verificationCode, context.store.dns().txt, verified)) {
     throw graphError(
       request,
@@ -282,7 +276,7 @@ function verifyDomain(context: GraphContext, request: SandboxRequest, [id]: stri
   }
   const next = { ...domain, isVerified: true };
   context.store.put(context.tenant.tenantId, "domain", domain.id, next);
-  return json(200, domainView(request, next, "AvailableImmediately"));
+  return json(200, domainView(request, next, verified, "AvailableImmediately"));
 }
 
 // ---- users -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * Entra ID tokens for Graph and the Exchange admin API: a client-secret credential against the
  * configured authority host, or the configured static access token (emulators).
  */
-import { ClientSecretCredential, type AccessToken, type TokenCredential } from "@azure/identity";
+import { ClientSecretCredential, WorkloadIdentityCredential, type AccessToken, type TokenCredential } from "@azure/identity";
 import { currentConfig, requireSetting } from "../config";
 import { ApiError, messageOf, type ApiName } from "./errors";
 
@@ -33,7 +33,9 @@ export function entraCredential(api: ApiName): TokenCredential {
   const why = "needed to get an Entra ID token unless coexist:accessToken is set";
   const tenantId = requireSetting("tenantId", why);
   const clientId = requireSetting("clientId", why);
-  const clientSecret = requireSetting("clientSecret", why);
+  const federatedTokenFile = process.env.AZURE_FEDERATED_TOKEN_FILE;
+  if (!config.clientSecret && federatedTokenFile) return federatedCredential(config.loginUrl, tenantId, clientId, federatedTokenFile);
+  const clientSecret = requireSetting("clientSecret", `${why} or AZURE_FEDERATED_TOKEN_FILE holds a federated token (GitHub OIDC)`);
   const cacheKey = JSON.stringify([config.loginUrl, tenantId, clientId, clientSecret]);
   let credential = credentials.get(cacheKey);
   if (!credential) {
@@ -44,6 +46,26 @@ export function entraCredential(api: ApiName): TokenCredential {
     credentials.set(cacheKey, credential);
   }
   return explainingFailures(credential, api, config.loginUrl);
+}
+
+/**
+ * Workload identity federation (e.g. a GitHub Actions OIDC token written to a file): no client
+ * secret exists anywhere; Entra ID exchanges the file's token for access tokens.
+ */
+function federatedCredential(loginUrl: string, tenantId: string, clientId: string, tokenFilePath: string): TokenCredential {
+  const cacheKey = JSON.stringify([loginUrl, tenantId, clientId, tokenFilePath]);
+  let credential = credentials.get(cacheKey);
+  if (!credential) {
+    credential = new WorkloadIdentityCredential({
+      tenantId,
+      clientId,
+      tokenFilePath,
+      authorityHost: loginUrl,
+      disableInstanceDiscovery: !usesMicrosoftAuthority(loginUrl),
+    });
+    credentials.set(cacheKey, credential);
+  }
+  return credential;
 }
 
 function staticTokenCredential(token: string): TokenCredential {

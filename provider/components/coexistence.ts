@@ -80,7 +80,7 @@ export class Coexistence extends pulumi.ComponentResource {
   readonly mailUsers: Record<string, MailUser> = {};
   readonly licences: Record<string, LicenseAssignment> = {};
   readonly forwardingRoutes: Record<string, GoogleForwardingRoute> = {};
-  readonly routingDomainResource: RoutingDomain;
+  readonly routingDomainResource?: RoutingDomain;
   readonly connector?: OutboundConnector;
   readonly acceptedDomain?: AcceptedDomain;
   /** DNS records the admin must publish (routing domain TXT and MX; the primary MX from cutover). */
@@ -111,7 +111,9 @@ export class Coexistence extends pulumi.ComponentResource {
     const child = { parent: this };
     const domain = planDomain(phase, anyUserAtGoogle(args.users, batches));
 
-    this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, adopt }, child);
+    if (domain.routingDomain) {
+      this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, adopt }, child);
+    }
 
     if (domain.connector.present) {
       this.connector = new OutboundConnector(
@@ -154,7 +156,7 @@ export class Coexistence extends pulumi.ComponentResource {
             routingAddress: plan.routingAddress,
             adopt,
           },
-          { parent: this, dependsOn: [this.routingDomainResource] },
+          { parent: this, dependsOn: this.routingDomainResource ? [this.routingDomainResource] : [] },
         );
         this.mailUsers[key] = mailUser;
       }
@@ -169,7 +171,8 @@ export class Coexistence extends pulumi.ComponentResource {
         this.forwardingRoutes[key] = new GoogleForwardingRoute(
           `forward-${key}`,
           { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash", adopt },
-          { parent: this, dependsOn: [licence] },
+          // The mail user too: its deletion releases the routing address only once nothing forwards to it.
+          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])] },
         );
       }
     }
@@ -178,8 +181,9 @@ export class Coexistence extends pulumi.ComponentResource {
     const primaryMx: DnsRecord[] = domain.mxAtMicrosoft
       ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
       : [];
+    const routing = this.routingDomainResource;
     this.dnsRecords = pulumi
-      .all([this.routingDomainResource.verificationTxtRecord, this.routingDomainResource.mxRecord])
+      .all([routing?.verificationTxtRecord, routing?.mxRecord])
       .apply(([txt, mx]) => [
         ...(txt ? [{ type: "TXT" as const, name: input.routingDomain, value: txt.text }] : []),
         ...(mx ? [{ type: "MX" as const, name: input.routingDomain, value: mx.mailExchange, priority: mx.preference }] : []),

@@ -38,7 +38,7 @@ export interface UserPlan {
 }
 
 export interface DomainPlan {
-  /** The routing subdomain exists (created, verified, Email). */
+  /** The routing subdomain exists (created, verified, Email) until decommission. */
   routingDomain: boolean;
   /** The outbound connector to Google exists; `enabled` says whether it routes. */
   connector: { present: boolean; enabled: boolean };
@@ -81,12 +81,13 @@ export function planUser(user: MigrationUser, input: Pick<PlanInput, "batches" |
  * stays Internal Relay with an enabled connector — even after the MX moved (mail-routing.md §4 F5:
  * safe only in that combination). Authoritative comes back, and the connector stops, only when
  * nobody is left at Google; at decommission both are removed (the domain reverts to Authoritative).
- * The routing domain stays while mailboxes carry its addresses.
+ * At decommission the routing domain goes too: by then nothing forwards to it, and deleting each
+ * mail-user resource releases its address from the mailbox.
  */
 export function planDomain(phase: Phase, anyUserAtGoogle: boolean): DomainPlan {
   const stillRelaying = phase === "coexistence" || anyUserAtGoogle;
   return {
-    routingDomain: true,
+    routingDomain: phase !== "decommissioned",
     connector: { present: phase !== "decommissioned", enabled: stillRelaying },
     acceptedDomain: { present: phase !== "decommissioned", domainType: stillRelaying ? "InternalRelay" : "Authoritative" },
     mxAtMicrosoft: phase !== "coexistence",

@@ -125,6 +125,26 @@ const MIN_PASSWORD_LENGTH = 8;
 
 type Exchange = typeof import("../clients/exchange");
 const exchange = (): Exchange => require("../clients/exchange");
+type Google = typeof import("../clients/google");
+const google = (): Google => require("../clients/google");
+
+/**
+ * Whether a migrated user's routing address can go: only when Gmail no longer forwards to it (the
+ * user's GoogleForwardingRoute is gone, or the Google account is). Until then it stays, because
+ * removing it would bounce forwarded mail.
+ */
+export function routingAddressReleasable(forwarding: { enabled?: boolean | null; emailAddress?: string | null } | undefined, routingAddress: string): boolean {
+  return !forwarding?.enabled || (forwarding.emailAddress ?? "").toLowerCase() !== routingAddress.toLowerCase();
+}
+
+async function googleForwarding(user: string): Promise<{ enabled?: boolean | null; emailAddress?: string | null } | undefined> {
+  try {
+    return await google().getAutoForwarding(user);
+  } catch (error) {
+    if ((error as { notFound?: boolean }).notFound) return undefined;
+    throw error;
+  }
+}
 const config = (): typeof import("../config") => require("../config");
 
 const fields: FieldRule[] = [
@@ -447,7 +467,15 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       return;
     }
     if (isMailbox(live.recipientTypeDetails)) {
-      note(RESOURCE, `${label(live)} was migrated: kept the mailbox and all its addresses, so no mail is lost; only this resource's record was removed.`);
+      const routingAddress: string = props.routingAddress;
+      const onMailbox = hasSmtpAddress(live.emailAddresses, routingAddress);
+      if (onMailbox && routingAddressReleasable(await googleForwarding(props.externalEmailAddress), routingAddress)) {
+        await exchange().invoke("Set-Mailbox", { Identity: id, EmailAddresses: exchange().addRemove({ remove: `smtp:${routingAddress}` }) });
+        note(RESOURCE, `${label(live)} was migrated: kept the mailbox; removed the routing address ${routingAddress}, which Gmail no longer forwards to.`);
+        return;
+      }
+      const kept = onMailbox ? `the mailbox and its routing address ${routingAddress} (Gmail still forwards to it)` : "the mailbox";
+      note(RESOURCE, `${label(live)} was migrated: kept ${kept}, so no mail is lost; only this resource's record was removed.`);
       return;
     }
     try {

@@ -64,6 +64,7 @@ describe("the coexistence plan", () => {
         assert.strictEqual(plan.acceptedDomain.domainType, domainType);
         assert.deepStrictEqual(plan.connector, { present, enabled });
         assert.strictEqual(plan.acceptedDomain.present, phase !== "decommissioned");
+        assert.strictEqual(plan.routingDomain, phase !== "decommissioned");
         assert.strictEqual(plan.mxAtMicrosoft, phase !== "coexistence");
       });
     }

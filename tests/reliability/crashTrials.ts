@@ -1,0 +1,70 @@
+/**
+ * Item 2: `kill -9` of the whole engine process group (CLI, language host, program, provider
+ * plugin) at a seeded random moment of `pulumi up`, then the recovery of docs/recovery.md:
+ * `pulumi refresh --clear-pending-creates`, then `pulumi up`, which must converge with no
+ * duplicate and no orphan and with every mail-flow cell delivered. The trials walk the journey's
+ * stages in turn (creates, updates and deletes all get interrupted) and start a fresh tenant and
+ * stack after the last stage.
+ */
+import { seededRandom } from "../../sandbox/faults";
+import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
+import { Transcript, World } from "./world";
+
+export const CRASH_SEED = 4242;
+
+/** Kill delays: the engine needs a few seconds before its first resource operation. */
+const KILL_WINDOW_MS: [number, number] = [2_500, 14_000];
+
+export interface CrashTrialsResult {
+  trials: number;
+  /** Trials whose `up` was still running when it was killed. */
+  interrupted: number;
+  duplicates: string[];
+  orphans: string[];
+  failures: string[];
+}
+
+export async function runCrashTrials(trials: number, transcript: Transcript, log: (line: string) => void): Promise<CrashTrialsResult> {
+  const random = seededRandom(CRASH_SEED);
+  const result: CrashTrialsResult = { trials: 0, interrupted: 0, duplicates: [], orphans: [], failures: [] };
+  const fresh = (): Promise<World> => World.start({ name: "crashes", users: 3, departments: 3, transcript });
+  let world = await fresh();
+  let stageIndex = 0;
+  try {
+    for (let trial = 1; trial <= trials; trial++) {
+      const stage = stages[stageIndex];
+      const delayMs = Math.round(KILL_WINDOW_MS[0] + (KILL_WINDOW_MS[1] - KILL_WINDOW_MS[0]) * random());
+      const batches = await configureStage(world.stack, stage, world.population.departments);
+      const killed = await world.killedUp(delayMs);
+      result.trials++;
+      if (killed) result.interrupted++;
+      const label = `trial ${trial} (stage "${stage.name}", kill after ${delayMs} ms${killed ? "" : ", up had already finished"})`;
+      let recovered = false;
+      try {
+        await world.run(`refresh after ${label}`, () => world.stack.refresh(["--clear-pending-creates"]));
+        const failure = await world.tryUp(`up after ${label}`);
+        if (failure !== undefined) throw new Error(`the up after the recovery failed: ${failure}`);
+        await applyStageDns(world.sandbox, stage);
+        const inventory = await world.inventory();
+        result.duplicates.push(...inventory.duplicates.map((d) => `${label}: ${d}`));
+        result.orphans.push(...inventory.orphans.map((o) => `${label}: ${o}`));
+        const totals = await checkMailFlow(world.sandbox, stage, batches, world.population, Number.MAX_SAFE_INTEGER);
+        log(`crashes: ${label}: recovered; ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
+        recovered = true;
+      } catch (error) {
+        result.failures.push(`${label}: ${(error as Error).message}`);
+        log(`crashes: ${label}: FAILED: ${(error as Error).message.split("\n").slice(0, 40).join("\n")}`);
+      }
+      // After the last stage, or after a world that did not recover (every later trial would fail
+      // for the same reason), the next trial starts the journey again on a fresh tenant and stack.
+      stageIndex = recovered ? (stageIndex + 1) % stages.length : 0;
+      if (stageIndex === 0 && trial < trials) {
+        await world.stop();
+        world = await fresh();
+      }
+    }
+  } finally {
+    await world.stop();
+  }
+  return result;
+}

@@ -1,0 +1,85 @@
+/**
+ * Item 1: the staged journey while the sandbox throttles, fails, drops connections and adds
+ * latency on every API. Each stage must converge in its first `up` (retries suffice) or its
+ * second, leave no duplicate and no orphan, plan nothing on a second preview, and deliver every
+ * mail-flow cell.
+ */
+import type { FaultSettings } from "../../sandbox/index";
+import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
+import { changedSteps } from "../../scripts/stack";
+import { Transcript, World } from "./world";
+
+/**
+ * The sandbox throttles by rate (fixed windows), not by chance: a budget a little under what the
+ * engine asks for at its busiest makes about a tenth of the requests come back throttled.
+ */
+const API_FAULTS = { errorRate: 0.05, dropRate: 0.02, latencyMs: [5, 60] as [number, number] };
+export const JOURNEY_FAULTS: FaultSettings = {
+  seed: 20261127,
+  apis: {
+    graph: { ...API_FAULTS, rateLimit: { requests: 6, perSeconds: 1 } },
+    exchange: { ...API_FAULTS, rateLimit: { requests: 5, perSeconds: 1 }, maxConcurrent: 2 },
+    gmail: { ...API_FAULTS, rateLimit: { requests: 4, perSeconds: 1 }, throttleStatus: 429 },
+    directory: { ...API_FAULTS, rateLimit: { requests: 4, perSeconds: 1 } },
+    entra: { errorRate: 0.05, latencyMs: [5, 30] },
+  },
+};
+
+export interface FaultJourneyResult {
+  injected: number;
+  /** Injected faults by kind: throttle, 500, 503, drop. */
+  faults: Record<string, number>;
+  requests: number;
+  stages: number;
+  reruns: number;
+  duplicates: string[];
+  orphans: string[];
+  cells: number;
+  failures: string[];
+}
+
+export async function runFaultJourney(transcript: Transcript, log: (line: string) => void): Promise<FaultJourneyResult> {
+  const world = await World.start({ name: "faults", users: 12, departments: 3, faults: JOURNEY_FAULTS, transcript });
+  const result: FaultJourneyResult = { injected: 0, faults: {}, requests: 0, stages: 0, reruns: 0, duplicates: [], orphans: [], cells: 0, failures: [] };
+  try {
+    for (const stage of stages) {
+      const started = Date.now();
+      const batches = await configureStage(world.stack, stage, world.population.departments);
+      let failure = await world.tryUp(`up "${stage.name}"`);
+      const runs = failure === undefined ? 1 : 2;
+      if (failure !== undefined) {
+        result.reruns++;
+        log(`faults: stage "${stage.name}": first up failed, running it again: ${firstLine(failure)}`);
+        failure = await world.tryUp(`up "${stage.name}" (second run)`);
+      }
+      if (failure !== undefined) {
+        result.failures.push(`stage "${stage.name}" did not converge in two runs: ${failure}`);
+        break;
+      }
+      result.stages++;
+      await applyStageDns(world.sandbox, stage);
+      const inventory = await world.inventory();
+      result.duplicates.push(...inventory.duplicates.map((d) => `${stage.name}: ${d}`));
+      result.orphans.push(...inventory.orphans.map((o) => `${stage.name}: ${o}`));
+      const totals = await checkMailFlow(world.sandbox, stage, batches, world.population, Number.MAX_SAFE_INTEGER);
+      result.cells += totals.delivered;
+      const leftover = changedSteps(await world.preview(`preview "${stage.name}"`));
+      if (leftover.length > 0) result.failures.push(`stage "${stage.name}": a second preview still plans ${leftover.map((s) => `${s.op} ${s.urn}`).join(", ")}`);
+      log(`faults: stage "${stage.name}" converged in ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s; ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
+    }
+    const stats = await world.requestStats();
+    result.requests = stats.requests;
+    result.faults = stats.faults;
+    result.injected = Object.values(stats.faults).reduce((a, b) => a + b, 0);
+  } catch (error) {
+    result.failures.push(`faults: ${(error as Error).message}`);
+  } finally {
+    await world.stop();
+  }
+  return result;
+}
+
+function firstLine(text: string): string {
+  const lines = text.split("\n").filter((line) => /error|failed/i.test(line));
+  return (lines.find((line) => !line.startsWith("pulumi up")) ?? lines[0] ?? text).trim().slice(0, 300);
+}
