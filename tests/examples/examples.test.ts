@@ -106,8 +106,12 @@ describe("the examples", () => {
   });
 });
 
-describe("the GitOps example workflow", () => {
-  it("passes actionlint", () => {
+describe("the GitOps example", () => {
+  it("its migration project typechecks", () => {
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(examplesDir, "gitops", "migration", "tsconfig.json")], { stdio: "pipe" });
+  });
+
+  it("its workflow passes actionlint", () => {
     const workflow = path.join(examplesDir, "gitops", ".github", "workflows", "coexistence.yml");
     execFileSync(path.join(toolsBin, "actionlint"), [workflow], { stdio: "pipe" });
   });

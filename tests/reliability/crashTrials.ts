@@ -1,7 +1,8 @@
 /**
  * Item 2: `kill -9` of the whole engine process group (CLI, language host, program, provider
  * plugin) at a seeded random moment of `pulumi up`, then the recovery of docs/recovery.md:
- * `pulumi refresh --clear-pending-creates`, then `pulumi up`, which must converge with no
+ * `pulumi cancel` (the file backend's lock of the dead update), `pulumi refresh
+ * --clear-pending-creates`, then `pulumi up`, which must converge with no
  * duplicate and no orphan and with every mail-flow cell delivered. The trials walk the journey's
  * stages in turn (creates, updates and deletes all get interrupted) and start a fresh tenant and
  * stack after the last stage.
@@ -13,7 +14,7 @@ import { Transcript, World } from "./world";
 export const CRASH_SEED = 4242;
 
 /** Kill delays: the engine needs a few seconds before its first resource operation. */
-const KILL_WINDOW_MS: [number, number] = [2_500, 14_000];
+const KILL_WINDOW_MS: [number, number] = [1_500, 8_000];
 
 export interface CrashTrialsResult {
   trials: number;
@@ -41,6 +42,7 @@ export async function runCrashTrials(trials: number, transcript: Transcript, log
       const label = `trial ${trial} (stage "${stage.name}", kill after ${delayMs} ms${killed ? "" : ", up had already finished"})`;
       let recovered = false;
       try {
+        await world.run(`cancel after ${label}`, () => world.stack.run(["cancel", "--yes"]));
         await world.run(`refresh after ${label}`, () => world.stack.refresh(["--clear-pending-creates"]));
         const failure = await world.tryUp(`up after ${label}`);
         if (failure !== undefined) throw new Error(`the up after the recovery failed: ${failure}`);
