@@ -5,6 +5,7 @@
 import type { AcceptedDomainType } from "../provider/routing/types";
 import type {
   AcceptedDomainTypeRecord,
+  DistributionGroupRecord,
   DomainRecord,
   EntraUserRecord,
   RecipientRecord,
@@ -50,7 +51,7 @@ export function isPrimaryProxy(proxy: string): boolean {
   return proxy.startsWith("SMTP:");
 }
 
-export function primaryAddress(recipient: RecipientRecord): string {
+export function primaryAddress(recipient: Pick<RecipientRecord, "emailAddresses">): string {
   const primary = recipient.emailAddresses.find(isPrimaryProxy);
   return stripPrefix(primary ?? recipient.emailAddresses[0] ?? "");
 }
@@ -148,8 +149,7 @@ export function domainReferences(store: Store, tenantId: string, domain: string)
     .list<EntraUserRecord>(tenantId, "user")
     .filter((user) => matches(user.userPrincipalName) || matches(user.mail))
     .map((user) => user.userPrincipalName);
-  const recipients = store
-    .list<RecipientRecord>(tenantId, "recipient")
+  const recipients = [...store.list<RecipientRecord>(tenantId, "recipient"), ...store.list<DistributionGroupRecord>(tenantId, "distributionGroup")]
     .filter((recipient) => recipient.emailAddresses.some((proxy) => matches(stripPrefix(proxy))))
     .map((recipient) => primaryAddress(recipient));
   return [...new Set([...users, ...recipients])];

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { systemForHost } from "../provider/routing/addresses";
 import { recipientDomainSpecificity } from "../provider/routing/tenantIndex";
-import type { AcceptedDomainType, Origin, System } from "../provider/routing/types";
+import type { AcceptedDomainType } from "../provider/routing/types";
 import {
   acceptedDomains,
   domainOf,
@@ -17,10 +17,9 @@ import {
   type AcceptedDomain,
 } from "./directory";
 import { exchangeError, header, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
-import { routeFrom } from "./mailflow";
-import type { ConnectorRecord, DomainRecord, EntraUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
+import type { ConnectorRecord, DistributionGroupRecord, DomainRecord, EntraUserRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
 import type { Seed } from "./seed";
-import { newRecipient, type Store } from "./store";
+import { GOOGLE_SCOPE, newRecipient, type Store } from "./store";
 
 export interface ExchangeContext {
   store: Store;
@@ -436,9 +435,10 @@ const removeOutboundConnector: Cmdlet = {
 };
 
 /**
- * Simulated: the test message for each recipient is handed to the connector's first smart host
- * (or, with UseMXRecord, to the Internet) and routed from there by the routing model; a recipient
- * succeeds when the message is delivered.
+ * Tests the connector itself, as the real cmdlet does: each test message goes to the connector's
+ * first smart host (or, with UseMXRecord, the recipient domain's first MX host), and succeeds when
+ * that system (Google or Exchange Online) has the recipient. Accepted domains, transport rules and
+ * the rest of the routing are not involved.
  */
 const validateOutboundConnector: Cmdlet = {
   name: "Validate-OutboundConnector",
@@ -447,7 +447,7 @@ const validateOutboundConnector: Cmdlet = {
   run(context, parameters) {
     const connector = findConnector(context, text(parameters, "identity") ?? "");
     const objects = (list(parameters, "recipients") ?? []).map((recipient) => {
-      const outcome = validationOutcome(context, connector, recipient);
+      const outcome = validationOutcome(context, connector, recipient.toLowerCase());
       return {
         Identity: connector.name,
         TaskName: "SendTestMessage",
@@ -462,21 +462,35 @@ const validateOutboundConnector: Cmdlet = {
   },
 };
 
-const ENTRY_ORIGINS: Record<System, Origin> = { google: "google", exchange: "m365", internet: "internet" };
-
 function validationOutcome(context: ExchangeContext, connector: ConnectorRecord, recipient: string): { succeeded: boolean; details: string; hops: string[] } {
   const domain = domainOf(recipient);
   const inScope = connector.recipientDomains.length === 0 || connector.recipientDomains.some((pattern) => recipientDomainSpecificity(pattern, domain) !== undefined);
   if (!inScope) return { succeeded: false, details: `${recipient} is not in the connector's RecipientDomains (${connector.recipientDomains.join(", ")}).`, hops: [] };
-  const smartHost = connector.smartHosts[0];
-  const entry: System = connector.useMxRecord ? "internet" : systemForHost(smartHost ?? "");
-  if (!connector.useMxRecord && entry === "internet") {
-    return { succeeded: false, details: `450 4.4.317 Cannot connect to remote server ${smartHost}: the sandbox models only Google and Microsoft 365 hosts.`, hops: [] };
+  const host = connector.useMxRecord ? context.store.dns().mx[domain]?.[0] : connector.smartHosts[0];
+  if (!host) return { succeeded: false, details: `451 4.4.0 DNS query failed: ${domain} has no MX record.`, hops: [] };
+  const system = systemForHost(host);
+  const sent = `exchange: sent via connector ${connector.name} to ${host}`;
+  if (system === "internet") {
+    return { succeeded: false, details: `450 4.4.317 Cannot connect to remote server ${host}: the sandbox models only Google and Microsoft 365 hosts.`, hops: [sent] };
   }
-  const route = routeFrom(context.store, context.tenant, { from: ENTRY_ORIGINS[entry] }, recipient);
-  const hops = route.hops.map((hop) => `${hop.system}: ${hop.action}`);
-  if (route.disposition.kind === "delivered") return { succeeded: true, details: `Delivered to ${route.disposition.mailbox} (${route.disposition.system}).`, hops };
-  return { succeeded: false, details: `${route.disposition.code} ${route.disposition.reason}`, hops };
+  const refusal = system === "google" ? googleRefusal(context.store, recipient) : exchangeRefusal(context.store, recipient);
+  if (refusal) return { succeeded: false, details: refusal, hops: [sent, `${system}: rejected ${recipient}`] };
+  return { succeeded: true, details: `250 2.0.0 OK: ${host} accepted the test message for ${recipient}.`, hops: [sent, `${system}: accepted ${recipient}`] };
+}
+
+/** Gmail's SMTP answer to RCPT TO, undefined when it accepts the address. */
+function googleRefusal(store: Store, address: string): string | undefined {
+  const owner = store.ownerOf(GOOGLE_SCOPE, "googleAddress", address);
+  const user = owner ? store.get<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser", owner) : undefined;
+  if (!user) return `550 5.1.1 The email account that you tried to reach does not exist (${address}).`;
+  if (user.suspended) return `550 5.2.1 The email account that you tried to reach is disabled (${address}).`;
+  return undefined;
+}
+
+/** Exchange Online's answer for an address no tenant of the sandbox holds. */
+function exchangeRefusal(store: Store, address: string): string | undefined {
+  const held = store.tenants().some((tenant) => store.ownerOf(tenant.tenantId, "proxy", address));
+  return held ? undefined : `550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient ${address} not found by SMTP address lookup.`;
 }
 
 // ---- recipients ------------------------------------------------------------------------------
@@ -509,6 +523,14 @@ function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undef
 
 function viewOf(context: ExchangeContext): (recipient: RecipientRecord) => object {
   return (recipient) => recipientView(recipient, context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId));
+}
+
+/** Get-Recipient's ReducedRecipient also carries the user's names (Get-MailUser/Get-Mailbox do not; Get-User does). */
+function reducedRecipientView(context: ExchangeContext): (recipient: RecipientRecord) => object {
+  return (recipient) => {
+    const user = context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId);
+    return { ...recipientView(recipient, user), FirstName: user?.givenName ?? "", LastName: user?.surname ?? "" };
+  };
 }
 
 function findRecipient(context: ExchangeContext, identity: string, type?: RecipientRecord["recipientTypeDetails"]): RecipientRecord {
@@ -549,7 +571,7 @@ function checkAddresses(context: ExchangeContext, owner: string, proxies: string
     }
     const holder = context.store.ownerOf(context.tenant.tenantId, "proxy", address);
     if (holder && holder !== owner) {
-      const other = context.store.get<RecipientRecord>(context.tenant.tenantId, "recipient", holder);
+      const other = mailObjects(context).find((entry) => entry.guid === holder);
       throw exchangeError(
         400,
         "proxyInUse",
@@ -647,12 +669,8 @@ const newMailUser: Cmdlet = {
     // The sandbox takes -Password as a plain string or as the module's RSA-encrypted base64; it never stores it.
     text(parameters, "password", "Password");
     const upn = (text(parameters, "microsoftonlineservicesid") ?? "").toLowerCase();
-    const upnDomain = context.store.get<DomainRecord>(tenantId, "domain", domainOf(upn));
-    if (!upnDomain?.isVerified) {
-      throw exchangeError(400, "invalidParameter", `The domain '${domainOf(upn)}' of MicrosoftOnlineServicesID '${upn}' isn't a verified domain of this tenant. Verify it in Microsoft 365 or use the onmicrosoft.com domain.`);
-    }
-    if (context.store.ownerOf(tenantId, "upn", upn)) throw exchangeError(400, "alreadyExists", `The object '${upn}' already exists.`);
-    assertNameFree(context.store.list<RecipientRecord>(tenantId, "recipient"), name);
+    assertUpnAvailable(context, upn);
+    assertNameFree(mailObjects(context), name);
     const external = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
     const accepted = new Set(acceptedDomains(context.store, tenantId).map((domain) => domain.domainName));
     const primary = (text(parameters, "primarysmtpaddress") ?? (external && accepted.has(domainOf(external)) ? external : upn)).toLowerCase();
@@ -682,21 +700,87 @@ const newMailUser: Cmdlet = {
   },
 };
 
+/** The MicrosoftOnlineServicesID (= Entra UPN) must be in a verified domain and not held by another user. */
+function assertUpnAvailable(context: ExchangeContext, upn: string, self?: string): void {
+  const tenantId = context.tenant.tenantId;
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(upn)) throw exchangeError(400, "dataValidation", `The MicrosoftOnlineServicesID "${upn}" isn't a valid SMTP address.`);
+  const upnDomain = context.store.get<DomainRecord>(tenantId, "domain", domainOf(upn));
+  if (!upnDomain?.isVerified) {
+    throw exchangeError(400, "invalidParameter", `The domain '${domainOf(upn)}' of MicrosoftOnlineServicesID '${upn}' isn't a verified domain of this tenant. Verify it in Microsoft 365 or use the onmicrosoft.com domain.`);
+  }
+  const owner = context.store.ownerOf(tenantId, "upn", upn);
+  if (owner && owner !== self) throw exchangeError(400, "alreadyExists", `The object '${upn}' already exists.`);
+}
+
+const ALIAS_PATTERN = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00A1-\u00FF]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00A1-\u00FF]+)*$/;
+
+/** Alias (mail nickname) syntax and length (Set-MailUser / Set-Mailbox -Alias), unique among recipients. */
+function checkAlias(context: ExchangeContext, alias: string, self: string): void {
+  checkName(alias, "Alias");
+  if (!ALIAS_PATTERN.test(alias)) {
+    throw exchangeError(
+      400,
+      "dataValidation",
+      `Property expression "${alias}" isn't valid. Valid values are: Strings formed with characters from A to Z (uppercase or lowercase), digits from 0 to 9, !, #, $, %, &, ', *, +, -, /, =, ?, ^, _, \`, {, |, } or ~. One or more periods may be embedded in an alias, but each period should be preceded and followed by at least one of the other characters. Unicode characters from U+00A1 to U+00FF are also valid in an alias.`,
+    );
+  }
+  const holder = mailObjects(context).find((entry) => entry.guid !== self && entry.alias.toLowerCase() === alias.toLowerCase());
+  if (holder) throw exchangeError(400, "proxyInUse", `The value "${alias}" of property "Alias" is used by another recipient object (${holder.name}). Please specify a unique value.`);
+}
+
+/** Every recipient and distribution group: names, aliases and addresses are unique across them. */
+function mailObjects(context: ExchangeContext): { guid: string; name: string; alias: string }[] {
+  const tenantId = context.tenant.tenantId;
+  return [...context.store.list<RecipientRecord>(tenantId, "recipient"), ...context.store.list<DistributionGroupRecord>(tenantId, "distributionGroup")];
+}
+
+/** Moves the Entra user (and the recipient's MicrosoftOnlineServicesID) to a new UPN. */
+function changeUpn(context: ExchangeContext, recipient: RecipientRecord, upn: string): void {
+  const tenantId = context.tenant.tenantId;
+  const user = context.store.get<EntraUserRecord>(tenantId, "user", recipient.externalDirectoryObjectId);
+  if (user) context.store.put(tenantId, "user", user.id, { ...user, userPrincipalName: upn });
+  context.store.release(tenantId, "upn", recipient.microsoftOnlineServicesId);
+  context.store.claim(tenantId, "upn", upn, recipient.externalDirectoryObjectId);
+}
+
+// Set-MailUser/Set-Mailbox -Password changes only the caller's own password (MyBaseOptions user role);
+// an administrator's session has no such parameter, so the service answers as for an unknown one.
+const ADMIN_PASSWORD_REFUSAL =
+  "A parameter cannot be found that matches parameter name 'Password'. Exchange Online offers -Password only to users changing their own password (MyBaseOptions role); set another user's password through Microsoft Graph: PATCH /users/{id} with passwordProfile.";
+
 function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName: string, extra: string[]): Cmdlet {
   return {
     name: cmdletName,
-    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", ...extra],
+    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", "name", "alias", ...extra],
     required: ["identity"],
     run(context, parameters) {
+      if (parameters.has("password")) throw exchangeError(400, "parameterBinding", ADMIN_PASSWORD_REFUSAL);
       const recipient = findRecipient(context, text(parameters, "identity") ?? "", type);
       let next = updateAddresses(recipient, parameters);
       next = { ...next, displayName: text(parameters, "displayname") ?? next.displayName };
+      const name = text(parameters, "name");
+      if (name !== undefined) {
+        checkName(name, "Name");
+        assertNameFree(mailObjects(context), name, recipient.guid);
+        next.name = name;
+      }
+      const alias = text(parameters, "alias");
+      if (alias !== undefined && alias !== recipient.alias) {
+        checkAlias(context, alias, recipient.guid);
+        next.alias = alias;
+      }
+      const upn = text(parameters, "microsoftonlineservicesid")?.toLowerCase();
+      if (upn !== undefined && upn !== recipient.microsoftOnlineServicesId) {
+        assertUpnAvailable(context, upn, recipient.externalDirectoryObjectId);
+        next.microsoftOnlineServicesId = upn;
+      }
       if (parameters.has("externalemailaddress")) next.externalEmailAddress = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
       if (parameters.has("forwardingsmtpaddress")) next.forwardingSmtpAddress = smtpAddress(parameters, "forwardingsmtpaddress", "ForwardingSmtpAddress");
       next.deliverToMailboxAndForward = flag(parameters, "delivertomailboxandforward") ?? next.deliverToMailboxAndForward;
       const added = next.emailAddresses.filter((proxy) => !recipient.emailAddresses.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
       checkAddresses(context, recipient.guid, added);
       if (JSON.stringify(next) === JSON.stringify(recipient)) return { objects: [], warnings: [NO_CHANGE(recipient.name)] };
+      if (next.microsoftOnlineServicesId !== recipient.microsoftOnlineServicesId) changeUpn(context, recipient, next.microsoftOnlineServicesId);
       saveRecipient(context.store, context.tenant.tenantId, next);
       return { objects: [] };
     },
@@ -729,7 +813,7 @@ const getRecipient: Cmdlet = {
     const identity = text(parameters, "identity");
     const types = list(parameters, "recipienttypedetails") ?? list(parameters, "recipienttype");
     const recipients = identity ? [findRecipient(context, identity)] : recipientsOfType(context, types);
-    return { objects: recipients.map(viewOf(context)) };
+    return { objects: recipients.map(reducedRecipientView(context)) };
   },
 };
 
@@ -741,7 +825,11 @@ const getMailbox: Cmdlet = {
 
 // ---- transport rules -------------------------------------------------------------------------
 
-function ruleView(rule: TransportRuleRecord): object {
+function ruleView(context: ExchangeContext, rule: TransportRuleRecord): object {
+  const groupAddresses = (rule.sentToMemberOf ?? []).flatMap((guid) => {
+    const group = context.store.get<DistributionGroupRecord>(context.tenant.tenantId, "distributionGroup", guid);
+    return group ? [primaryAddress(group)] : [];
+  });
   return {
     Identity: rule.name,
     Name: rule.name,
@@ -750,7 +838,8 @@ function ruleView(rule: TransportRuleRecord): object {
     Priority: rule.priority,
     SentTo: rule.sentTo.length > 0 ? rule.sentTo : null,
     "SentTo@odata.type": "#Collection(String)",
-    SentToMemberOf: null,
+    SentToMemberOf: groupAddresses.length > 0 ? groupAddresses : null,
+    "SentToMemberOf@odata.type": "#Collection(String)",
     RouteMessageOutboundConnector: rule.routeMessageOutboundConnector,
     Comments: rule.comments,
     Mode: "Enforce",
@@ -771,9 +860,11 @@ function applyRuleParameters(context: ExchangeContext, base: TransportRuleRecord
     next.name = name;
   }
   if (parameters.has("sentto")) next.sentTo = list(parameters, "sentto")?.map((address) => address.toLowerCase()) ?? [];
-  const groups = list(parameters, "senttomemberof");
-  if (groups?.length) {
-    throw exchangeError(400, "invalidParameter", `The recipient group '${groups[0]}' couldn't be found: the sandbox has no distribution groups. Use SentTo with the members' addresses.`);
+  if (parameters.has("senttomemberof")) {
+    next.sentToMemberOf = (list(parameters, "senttomemberof") ?? []).map((identity) => {
+      const group = findGroup(context, identity, () => exchangeError(400, "invalidParameter", `The distribution group '${identity}' couldn't be found. Create it with New-DistributionGroup first.`));
+      return group.guid;
+    });
   }
   const connector = text(parameters, "routemessageoutboundconnector");
   if (connector !== undefined) {
@@ -808,7 +899,7 @@ const newTransportRule: Cmdlet = {
       parameters,
     );
     context.store.put(context.tenant.tenantId, "transportRule", rule.guid, rule);
-    return { objects: [ruleView(rule)] };
+    return { objects: [ruleView(context, rule)] };
   },
 };
 
@@ -846,7 +937,7 @@ const getTransportRule: Cmdlet = {
   run(context, parameters) {
     const identity = text(parameters, "identity");
     const rules = identity ? [findRule(context, identity)] : context.store.list<TransportRuleRecord>(context.tenant.tenantId, "transportRule");
-    return { objects: rules.sort((left, right) => left.priority - right.priority).map(ruleView) };
+    return { objects: rules.sort((left, right) => left.priority - right.priority).map((rule) => ruleView(context, rule)) };
   },
 };
 
@@ -860,6 +951,108 @@ const removeTransportRule: Cmdlet = {
   },
 };
 
+// ---- distribution groups ---------------------------------------------------------------------
+
+function groupView(group: DistributionGroupRecord): object {
+  const type = group.groupType === "Security" ? "MailUniversalSecurityGroup" : "MailUniversalDistributionGroup";
+  return {
+    Identity: group.name,
+    Name: group.name,
+    DisplayName: group.displayName,
+    Alias: group.alias,
+    Guid: group.guid,
+    RecipientType: type,
+    RecipientTypeDetails: type,
+    GroupType: group.groupType === "Security" ? "Universal, SecurityEnabled" : "Universal",
+    PrimarySmtpAddress: primaryAddress(group),
+    EmailAddresses: group.emailAddresses,
+    "EmailAddresses@odata.type": "#Collection(String)",
+    WhenCreated: group.whenCreated,
+  };
+}
+
+/** A group by name, alias, any of its addresses or GUID. */
+function findGroup(context: ExchangeContext, identity: string, missing: () => HttpError = () => notFound(identity)): DistributionGroupRecord {
+  const key = stripPrefix(identity);
+  const found = context.store
+    .list<DistributionGroupRecord>(context.tenant.tenantId, "distributionGroup")
+    .find((group) => [group.name, group.alias, group.guid, ...group.emailAddresses.map(stripPrefix)].some((value) => value.toLowerCase() === key));
+  if (!found) throw missing();
+  return found;
+}
+
+/** Without Alias the Name is used, spaces removed and other unsupported characters turned into "?" (Alias doc). */
+function aliasFromName(name: string): string {
+  return name.replace(/\s+/g, "").replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u00A1-\u00FF]/g, "?");
+}
+
+const newDistributionGroup: Cmdlet = {
+  name: "New-DistributionGroup",
+  parameters: ["name", "alias", "displayname", "primarysmtpaddress", "members", "type"],
+  required: ["name"],
+  run(context, parameters) {
+    const tenantId = context.tenant.tenantId;
+    const name = text(parameters, "name") ?? "";
+    checkName(name, "Name");
+    assertNameFree(mailObjects(context), name);
+    const guid = randomUUID();
+    const alias = text(parameters, "alias") ?? aliasFromName(name);
+    checkAlias(context, alias, guid);
+    const defaultDomain = acceptedDomains(context.store, tenantId).find((domain) => domain.isDefault)?.domainName ?? context.tenant.initialDomain;
+    const primary = (smtpAddress(parameters, "primarysmtpaddress", "PrimarySmtpAddress") ?? `${alias}@${defaultDomain}`).toLowerCase();
+    checkAddresses(context, guid, [primary]);
+    const group: DistributionGroupRecord = {
+      guid,
+      name,
+      displayName: text(parameters, "displayname") ?? name,
+      alias,
+      groupType: enumValue(parameters, "type", ["Distribution", "Security"] as const) ?? "Distribution",
+      emailAddresses: [`SMTP:${primary}`],
+      members: [...new Set((list(parameters, "members") ?? []).map((member) => findRecipient(context, member).guid))],
+      whenCreated: new Date().toISOString(),
+    };
+    context.store.put(tenantId, "distributionGroup", guid, group);
+    context.store.claim(tenantId, "proxy", primary, guid);
+    return { objects: [groupView(group)] };
+  },
+};
+
+const getDistributionGroup: Cmdlet = {
+  name: "Get-DistributionGroup",
+  parameters: ["identity", "resultsize"],
+  run(context, parameters) {
+    const identity = text(parameters, "identity");
+    const groups = identity ? [findGroup(context, identity)] : context.store.list<DistributionGroupRecord>(context.tenant.tenantId, "distributionGroup");
+    return { objects: groups.map(groupView) };
+  },
+};
+
+const addDistributionGroupMember: Cmdlet = {
+  name: "Add-DistributionGroupMember",
+  parameters: ["identity", "member", "bypasssecuritygroupmanagercheck"],
+  required: ["identity", "member"],
+  run(context, parameters) {
+    const group = findGroup(context, text(parameters, "identity") ?? "");
+    const member = findRecipient(context, text(parameters, "member") ?? "");
+    if (group.members.includes(member.guid)) {
+      throw exchangeError(400, "memberAlreadyExists", `The recipient "${member.name}" is already a member of the group "${group.name}".`);
+    }
+    context.store.put(context.tenant.tenantId, "distributionGroup", group.guid, { ...group, members: [...group.members, member.guid] });
+    return { objects: [] };
+  },
+};
+
+const getDistributionGroupMember: Cmdlet = {
+  name: "Get-DistributionGroupMember",
+  parameters: ["identity", "resultsize"],
+  required: ["identity"],
+  run(context, parameters) {
+    const group = findGroup(context, text(parameters, "identity") ?? "");
+    const members = group.members.flatMap((guid) => context.store.get<RecipientRecord>(context.tenant.tenantId, "recipient", guid) ?? []);
+    return { objects: members.map(viewOf(context)) };
+  },
+};
+
 const CMDLETS = new Map(
   [
     getAcceptedDomain,
@@ -870,18 +1063,22 @@ const CMDLETS = new Map(
     removeOutboundConnector,
     validateOutboundConnector,
     newMailUser,
-    setRecipient("MailUser", "Set-MailUser", ["externalemailaddress"]),
+    setRecipient("MailUser", "Set-MailUser", ["externalemailaddress", "microsoftonlineservicesid", "password"]),
     getMailUser,
     removeMailUser,
     getRecipient,
     getMailbox,
-    setRecipient("UserMailbox", "Set-Mailbox", ["forwardingsmtpaddress", "delivertomailboxandforward"]),
+    setRecipient("UserMailbox", "Set-Mailbox", ["forwardingsmtpaddress", "delivertomailboxandforward", "password"]),
     newTransportRule,
     setTransportRule,
     switchTransportRule("Enable-TransportRule", "Enabled"),
     switchTransportRule("Disable-TransportRule", "Disabled"),
     getTransportRule,
     removeTransportRule,
+    newDistributionGroup,
+    getDistributionGroup,
+    addDistributionGroupMember,
+    getDistributionGroupMember,
   ].map((cmdlet) => [cmdlet.name.toLowerCase(), cmdlet]),
 );
 

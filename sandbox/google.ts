@@ -1,5 +1,5 @@
 /**
- * Gmail v1 forwarding settings and Directory `users.get` (google-workspace.md §1, §2.1), at the
+ * Gmail v1 forwarding settings and Directory `users.get`/`users.list` (google-workspace.md §1, §2.1), at the
  * paths googleapis generates when `rootUrl` is the sandbox.
  */
 import type { ForwardingDisposition } from "../provider/routing/types";
@@ -31,6 +31,7 @@ const ROUTES: { method: string; pattern: RegExp; handler: Handler }[] = [
   { method: "DELETE", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/forwardingAddresses\/([^/]+)$/, handler: deleteForwardingAddress },
   { method: "GET", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/autoForwarding$/, handler: getAutoForwarding },
   { method: "PUT", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/autoForwarding$/, handler: updateAutoForwarding },
+  { method: "GET", pattern: /^\/admin\/directory\/v1\/users$/, handler: listDirectoryUsers },
   { method: "GET", pattern: /^\/admin\/directory\/v1\/users\/([^/]+)$/, handler: getDirectoryUser },
 ];
 
@@ -152,13 +153,65 @@ function updateAutoForwarding(context: GoogleContext, request: SandboxRequest, [
   return json(200, enabled);
 }
 
-function getDirectoryUser(context: GoogleContext, _request: SandboxRequest, [userKey]: string[]): SandboxResponse {
+/** Directory calls need a Directory user scope and, when delegated, an admin subject (§2.1). */
+function requireDirectoryAdmin(context: GoogleContext): void {
   requireScope(context, DIRECTORY_SCOPES);
   const subject = context.caller.subject;
   if (subject && !findUser(context.store, subject)?.isAdmin) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
+}
+
+function getDirectoryUser(context: GoogleContext, _request: SandboxRequest, [userKey]: string[]): SandboxResponse {
+  requireDirectoryAdmin(context);
   const user = findUser(context.store, userKey.toLowerCase()) ?? context.store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").find((entry) => entry.id === userKey);
   if (!user) throw googleError(404, "notFound", "Resource Not Found: userKey");
+  return json(200, directoryUserView(context, user));
+}
+
+const LIST_PARAMETERS = ["customer", "domain", "maxResults", "pageToken"];
+/** Parameters every Google API takes (googleapis may send them); they do not change the answer here. */
+const GOOGLE_SYSTEM_PARAMETERS = ["alt", "prettyPrint", "fields", "key", "quotaUser"];
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 500;
+
+/**
+ * users.list for the customer (`my_customer` or its id) or one of its domains, ordered by primary
+ * email, paged by an opaque `pageToken`/`nextPageToken`.
+ */
+function listDirectoryUsers(context: GoogleContext, request: SandboxRequest): SandboxResponse {
+  requireDirectoryAdmin(context);
+  const unsupported = [...request.query.keys()].filter((name) => !LIST_PARAMETERS.includes(name) && !GOOGLE_SYSTEM_PARAMETERS.includes(name));
+  if (unsupported.length > 0) throw googleError(400, "invalid", `The sandbox's users.list does not emulate ${unsupported.join(", ")}; it takes ${LIST_PARAMETERS.join(", ")}.`);
+  const customer = request.query.get("customer");
+  const domain = request.query.get("domain")?.toLowerCase();
+  if (!customer && !domain) throw googleError(400, "badRequest", "Bad Request: give customer (my_customer or the customer id) or domain.");
+  if (customer && customer !== "my_customer" && customer !== context.seed.google.customerId) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
+  const domains = context.store.list<GoogleDomainRecord>(GOOGLE_SCOPE, "googleDomain");
+  if (domain && !domains.some((entry) => entry.domainName === domain)) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
+  const pageSize = Number(request.query.get("maxResults") ?? DEFAULT_PAGE_SIZE);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw googleError(400, "invalid", `Invalid value for maxResults: ${request.query.get("maxResults")}; give 1 to ${MAX_PAGE_SIZE}.`);
+  const offset = pageOffset(request.query.get("pageToken"));
+  const users = context.store
+    .list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser")
+    .filter((user) => !domain || user.primaryEmail.endsWith(`@${domain}`))
+    .sort((left, right) => left.primaryEmail.localeCompare(right.primaryEmail));
+  const page = users.slice(offset, offset + pageSize);
   return json(200, {
+    kind: "admin#directory#users",
+    etag: `"${users.length}"`,
+    ...(page.length > 0 ? { users: page.map((user) => directoryUserView(context, user)) } : {}),
+    ...(offset + pageSize < users.length ? { nextPageToken: Buffer.from(`offset:${offset + pageSize}`).toString("base64url") } : {}),
+  });
+}
+
+function pageOffset(token: string | null): number {
+  if (!token) return 0;
+  const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
+  if (!match) throw googleError(400, "invalid", "Invalid pageToken: pass the nextPageToken of the previous page unchanged.");
+  return Number(match[1]);
+}
+
+function directoryUserView(context: GoogleContext, user: GoogleUserRecord): object {
+  return {
     kind: "admin#directory#user",
     id: user.id,
     etag: `"${user.id}"`,
@@ -174,5 +227,5 @@ function getDirectoryUser(context: GoogleContext, _request: SandboxRequest, [use
     ...(user.aliases.length > 0 ? { aliases: user.aliases } : {}),
     nonEditableAliases: domainAliasAddresses(user.primaryEmail, context.store.list(GOOGLE_SCOPE, "googleDomain")),
     ...(user.department ? { organizations: [{ department: user.department, primary: true, customType: "" }] } : {}),
-  });
+  };
 }

@@ -377,6 +377,22 @@ function decodeSkipToken(request: SandboxRequest): number {
   return Number(match[1]);
 }
 
+/**
+ * Entra's password rule: 8–256 characters from at least three of lower case, upper case, digits
+ * and symbols. The password is checked, never stored: the sandbox has no sign-in.
+ */
+function checkPasswordProfile(request: SandboxRequest, value: unknown): void {
+  const profile = value as { password?: unknown; forceChangePasswordNextSignIn?: unknown } | null;
+  if (typeof profile?.password !== "string" || (profile.forceChangePasswordNextSignIn !== undefined && typeof profile.forceChangePasswordNextSignIn !== "boolean")) {
+    throw graphError(request, 400, "Request_BadRequest", "Invalid value specified for property 'passwordProfile' of resource 'User': give {password, forceChangePasswordNextSignIn?}.");
+  }
+  const password = profile.password;
+  const categories = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((category) => category.test(password)).length;
+  if (password.length < 8 || password.length > 256 || categories < 3) {
+    throw graphError(request, 400, "Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password.");
+  }
+}
+
 function updateUser(context: GraphContext, request: SandboxRequest, [id]: string[]): SandboxResponse {
   const user = findUser(context, request, id);
   const input = body<Record<string, unknown>>(request);
@@ -389,10 +405,12 @@ function updateUser(context: GraphContext, request: SandboxRequest, [id]: string
       next.usageLocation = value;
     } else if (key === "displayName" && typeof value === "string") {
       next.displayName = value;
+    } else if (key === "passwordProfile") {
+      checkPasswordProfile(request, value);
     } else if (key === "proxyAddresses") {
       throw graphError(request, 400, "Request_BadRequest", "Property 'proxyAddresses' is read-only; manage addresses in Exchange (Set-Mailbox/Set-MailUser -EmailAddresses).");
     } else {
-      throw graphError(request, 400, "Request_BadRequest", `Property '${key}' is not supported by the sandbox's PATCH /users (supported: usageLocation, displayName).`);
+      throw graphError(request, 400, "Request_BadRequest", `Property '${key}' is not supported by the sandbox's PATCH /users (supported: usageLocation, displayName, passwordProfile).`);
     }
   }
   context.store.put(context.tenant.tenantId, "user", user.id, next);

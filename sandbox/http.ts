@@ -108,6 +108,7 @@ export const EXCHANGE_ERROR_IDS = {
   parameterBinding: "ExB0C7A6|System.Management.Automation.ParameterBindingException",
   transformation: "Ex7BA63A|System.Management.Automation.ParameterTransformationException",
   dataValidation: "Ex2D5E0D|Microsoft.Exchange.Data.DataValidationException",
+  memberAlreadyExists: "ExC7E4A1|Microsoft.Exchange.Management.Tasks.MemberAlreadyExistsException",
   concurrency: "Ex1F0B4A|Microsoft.Exchange.Admin.OData.Core.ThrottlingException",
 } as const;
 

@@ -158,6 +158,9 @@ export function controlRequest(runtime: Runtime, method: string, path: string, b
 function stopProcess(child: ChildProcess): Promise<void> {
   return new Promise((resolveStop) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    // The child is unref'd so that it never keeps its parent alive; while stopping it must, or the
+    // parent could exit (with code 0) before the child's exit event arrives.
+    child.ref();
     child.once("exit", () => resolveStop());
     child.kill("SIGTERM");
   });

@@ -5,7 +5,7 @@
 import { routeMessage } from "../provider/routing/model";
 import type { Origin, Route, TenantState } from "../provider/routing/types";
 import { acceptedDomains, primaryAddress, stripPrefix } from "./directory";
-import type { ConnectorRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
+import type { ConnectorRecord, DistributionGroupRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
 export function tenantState(store: Store, tenant: TenantRecord): TenantState {
@@ -33,7 +33,8 @@ export function tenantState(store: Store, tenant: TenantRecord): TenantState {
       transportRules: store.list<TransportRuleRecord>(tenant.tenantId, "transportRule").map((rule) => ({
         name: rule.name,
         enabled: rule.state === "Enabled",
-        sentTo: rule.sentTo,
+        // The routing model knows SentTo only; a SentToMemberOf group matches its members' addresses.
+        sentTo: [...rule.sentTo, ...memberAddresses(store, tenant.tenantId, rule.sentToMemberOf ?? [])],
         routeMessageOutboundConnector: rule.routeMessageOutboundConnector,
       })),
     },
@@ -47,6 +48,15 @@ export function tenantState(store: Store, tenant: TenantRecord): TenantState {
       })),
     },
   };
+}
+
+/** Every SMTP address of the direct members of the groups. */
+function memberAddresses(store: Store, tenantId: string, groupGuids: string[]): string[] {
+  return groupGuids.flatMap((guid) =>
+    (store.get<DistributionGroupRecord>(tenantId, "distributionGroup", guid)?.members ?? []).flatMap((member) =>
+      (store.get<RecipientRecord>(tenantId, "recipient", member)?.emailAddresses ?? []).filter((proxy) => /^smtp:/i.test(proxy)).map(stripPrefix),
+    ),
+  );
 }
 
 /** Forwarding Gmail actually applies: enabled, to an accepted address, and allowed by the admin policy. */
@@ -77,10 +87,7 @@ export function senderOrigin(store: Store, tenant: TenantRecord, from: string): 
 }
 
 export function simulateMail(store: Store, tenant: TenantRecord, from: string, to: string): SimulatedMail {
-  return routeFrom(store, tenant, senderOrigin(store, tenant, from), to);
-}
-
-export function routeFrom(store: Store, tenant: TenantRecord, origin: SimulatedMail["origin"], to: string): SimulatedMail {
+  const origin = senderOrigin(store, tenant, from);
   return { origin, ...routeMessage(tenantState(store, tenant), origin, to.trim().toLowerCase()) };
 }
 

@@ -81,8 +81,23 @@ export interface TransportRuleRecord {
   state: "Enabled" | "Disabled";
   priority: number;
   sentTo: string[];
+  /** Distribution group GUIDs (SentToMemberOf); absent in rules stored before groups existed. */
+  sentToMemberOf?: string[];
   routeMessageOutboundConnector: string;
   comments: string;
+}
+
+export interface DistributionGroupRecord {
+  guid: string;
+  name: string;
+  displayName: string;
+  alias: string;
+  groupType: "Distribution" | "Security";
+  /** Prefixed like a recipient's: `SMTP:` primary, `smtp:` secondaries. */
+  emailAddresses: string[];
+  /** Recipient GUIDs, in the order they were added. */
+  members: string[];
+  whenCreated: string;
 }
 
 export interface AcceptedDomainTypeRecord {

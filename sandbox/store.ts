@@ -20,13 +20,14 @@ export type Kind =
   | "recipient"
   | "connector"
   | "transportRule"
+  | "distributionGroup"
   | "acceptedDomainType"
   | "googleUser"
   | "googleDomain"
   | "pendingMailboxChange";
 
 /**
- * Unique keys: `upn` (Entra UPNs), `proxy` (Exchange proxy addresses of all recipients),
+ * Unique keys: `upn` (Entra UPNs), `proxy` (Exchange proxy addresses of all recipients and groups),
  * `recipientOf` (Entra user id → its Exchange recipient), `googleAddress` (Gmail addresses).
  */
 export type KeyNamespace = "upn" | "proxy" | "recipientOf" | "googleAddress";

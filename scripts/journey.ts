@@ -98,7 +98,7 @@ export function journeyConfig(csvPath: string): Record<string, string> {
 /** Sets the stack config of `stage`; returns the batch states it sets. */
 export async function configureStage(stack: Stack, stage: Stage, departments: string[]): Promise<Record<string, BatchState>> {
   const batches = stage.batches(departments);
-  await stack.setConfig({ "coexist:batches": JSON.stringify(batches), "coexist:phase": stage.phase });
+  await stack.run(["config", "set-all", "--plaintext", `coexist:batches=${JSON.stringify(batches)}`, "--plaintext", `coexist:phase=${stage.phase}`]);
   return batches;
 }
 

@@ -37,13 +37,13 @@ async function main(): Promise<void> {
     log(`bad input: finding: the users CSV accepts ${characters.join(" ")} in ${column}, which MailUser's check then refuses at preview (naming the MailUser field, not the CSV cell)`);
   }
 
-  const faults = await runFaultJourney(transcript, log);
+  // The fault journey spends most of its time waiting out latency and Retry-After, so the crash
+  // trials run beside it: each has its own sandbox, stack and file backend.
+  const [faults, crashes] = await Promise.all([runFaultJourney(transcript, log), runCrashTrials(CRASH_TRIALS, transcript, log)]);
   record("faults", [...faults.failures, ...faults.duplicates.map((d) => `duplicate: ${d}`), ...faults.orphans.map((o) => `orphan: ${o}`)]);
   log(`faults: ${faults.injected} faults injected into ${faults.requests} requests (${Object.entries(faults.faults).map(([kind, n]) => `${kind} ${n}`).join(", ")}); ${faults.stages} stages converged, ${faults.reruns} needed a second run; ${faults.cells} cells delivered`);
-
-  const crashes = await runCrashTrials(CRASH_TRIALS, transcript, log);
   record("crashes", [...crashes.failures, ...crashes.duplicates.map((d) => `duplicate: ${d}`), ...crashes.orphans.map((o) => `orphan: ${o}`)]);
-  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running, ${crashes.failures.length} did not recover`);
+  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over ${crashes.adopted} object(s) the killed up had made but not recorded; ${crashes.failures.length} did not recover`);
 
   const scan = scanForSecrets(transcript);
   for (const leak of scan.leaks) failures.push(`secrets: ${leak.secret} appears in ${leak.source}`);

@@ -215,3 +215,18 @@ export type DirectoryUser = admin_directory_v1.Schema$User;
 export function getDirectoryUser(userKey: string): Promise<DirectoryUser | undefined> {
   return unlessNotFound(call(`users.get ${userKey}`, () => directory().users.get({ userKey })));
 }
+
+/** users.list's largest page (google-workspace.md §2.1). */
+const DIRECTORY_PAGE_SIZE = 500;
+
+/** Every user of the Workspace customer, read as coexist:googleAdmin, following nextPageToken. */
+export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
+  const users: DirectoryUser[] = [];
+  let pageToken: string | undefined;
+  do {
+    const data = await call("users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
+    users.push(...(data.users ?? []));
+    pageToken = data.nextPageToken ?? undefined;
+  } while (pageToken);
+  return users;
+}

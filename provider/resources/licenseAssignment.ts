@@ -89,7 +89,9 @@ const COUNTRY = /^[A-Z]{2}$/;
 
 type Graph = typeof import("../clients/graph");
 type Exchange = typeof import("../clients/exchange");
+type Snapshots = typeof import("../clients/snapshots");
 const graph = (): Graph => require("../clients/graph");
+const snapshots = (): Snapshots => require("../clients/snapshots");
 const exchange = (): Exchange => require("../clients/exchange");
 
 const fields: FieldRule[] = [
@@ -293,7 +295,8 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const user = await graph().getUser(props.userPrincipalName, USER_SELECT);
+    const listed = await snapshots().userByIdOrUpn(props.userPrincipalName, USER_SELECT);
+    const user = listed ?? (await graph().getUser(props.userPrincipalName, USER_SELECT));
     if (!user) return {};
     const licence = directAssignment(user, props.skuId);
     return {

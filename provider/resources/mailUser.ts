@@ -125,6 +125,8 @@ const MIN_PASSWORD_LENGTH = 8;
 
 type Exchange = typeof import("../clients/exchange");
 const exchange = (): Exchange => require("../clients/exchange");
+type Snapshots = typeof import("../clients/snapshots");
+const snapshots = (): Snapshots => require("../clients/snapshots");
 type Google = typeof import("../clients/google");
 const google = (): Google => require("../clients/google");
 
@@ -442,7 +444,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const live = await getRecipient(id);
+    const listed = await snapshots().recipientByIdentity(id);
+    const live = listed ? parseRecipient(listed) : await getRecipient(id);
     if (!live) return {};
     return { id, props: stateFrom(live, props, props.passwordHash) };
   },

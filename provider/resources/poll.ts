@@ -17,10 +17,10 @@ export interface PollOptions {
   maxDelayMs?: number;
 }
 
-/** The wait after probe `attempt` (1-based): 2 s, 4 s, 8 s, … capped, never past the deadline. */
+/** The wait after probe `attempt` (1-based): 1 s, 2 s, 4 s, … up to 15 s, never past the deadline. */
 export function pollDelay(attempt: number, remainingMs: number, options: Pick<PollOptions, "firstDelayMs" | "maxDelayMs"> = {}): number {
-  const first = options.firstDelayMs ?? 2_000;
-  const max = options.maxDelayMs ?? 30_000;
+  const first = options.firstDelayMs ?? 1_000;
+  const max = options.maxDelayMs ?? 15_000;
   const backoff = Math.min(max, first * 2 ** Math.min(attempt - 1, 20));
   return Math.max(0, Math.min(backoff, remainingMs));
 }

@@ -20,7 +20,6 @@ import { transportRuleProvider } from "../../provider/resources/transportRule";
 import { startSandbox, type SandboxHandle } from "../../sandbox/index";
 import { control } from "../../scripts/journey";
 import { trustCa } from "../sandbox/harness";
-import { stopSandbox } from "./world";
 
 type Inputs = Record<string, unknown>;
 
@@ -310,7 +309,7 @@ export async function runBadInput(log: (line: string) => void, numRuns = 60): Pr
     result.accepted += await csvRoundTrip(numRuns, late);
     log(`bad input: ${result.refused}/${result.tried} invalid inputs refused naming the field; ${result.fuzzed} random inputs without an exception; ${result.accepted} valid inputs accepted; ${result.apiCallsForInvalid} API requests for invalid input`);
   } finally {
-    await stopSandbox(sandbox);
+    await sandbox.stop();
   }
   return result;
 }

@@ -13,13 +13,21 @@ import { Transcript, World } from "./world";
 
 export const CRASH_SEED = 4242;
 
-/** Kill delays: the engine needs a few seconds before its first resource operation. */
-const KILL_WINDOW_MS: [number, number] = [1_500, 8_000];
+/** The resources' notes when a create finds the identical object an interrupted create left. */
+const LEFTOVER_TAKEN_OVER = /taking it over|taking the assignment over|\(an earlier run was interrupted\?\); adopted it/g;
+
+/** Kill delays, counted from the engine's first resource operation of the `up`. */
+const KILL_WINDOW_MS: [number, number] = [0, 4_000];
 
 export interface CrashTrialsResult {
   trials: number;
   /** Trials whose `up` was still running when it was killed. */
   interrupted: number;
+  /** Trials that left pending operations in the state. */
+  pending: number;
+  /** Trials whose recovery took over objects the killed `up` had made but not recorded, and how many. */
+  withLeftovers: number;
+  adopted: number;
   duplicates: string[];
   orphans: string[];
   failures: string[];
@@ -27,7 +35,7 @@ export interface CrashTrialsResult {
 
 export async function runCrashTrials(trials: number, transcript: Transcript, log: (line: string) => void): Promise<CrashTrialsResult> {
   const random = seededRandom(CRASH_SEED);
-  const result: CrashTrialsResult = { trials: 0, interrupted: 0, duplicates: [], orphans: [], failures: [] };
+  const result: CrashTrialsResult = { trials: 0, interrupted: 0, pending: 0, withLeftovers: 0, adopted: 0, duplicates: [], orphans: [], failures: [] };
   const fresh = (): Promise<World> => World.start({ name: "crashes", users: 3, departments: 3, transcript });
   let world = await fresh();
   let stageIndex = 0;
@@ -39,19 +47,25 @@ export async function runCrashTrials(trials: number, transcript: Transcript, log
       const killed = await world.killedUp(delayMs);
       result.trials++;
       if (killed) result.interrupted++;
-      const label = `trial ${trial} (stage "${stage.name}", kill after ${delayMs} ms${killed ? "" : ", up had already finished"})`;
+      const pending = world.pendingOperations();
+      if (pending > 0) result.pending++;
+      const label = `trial ${trial} (stage "${stage.name}", kill ${delayMs} ms into its operations${killed ? "" : ", up had already finished"})`;
       let recovered = false;
       try {
-        await world.run(`cancel after ${label}`, () => world.stack.run(["cancel", "--yes"]));
+        if (killed) await world.run(`cancel after ${label}`, () => world.stack.run(["cancel", "--yes"]));
         await world.run(`refresh after ${label}`, () => world.stack.refresh(["--clear-pending-creates"]));
-        const failure = await world.tryUp(`up after ${label}`);
-        if (failure !== undefined) throw new Error(`the up after the recovery failed: ${failure}`);
+        const recovery = await world.run(`up after ${label}`, () => world.stack.up()).catch((error: Error) => {
+          throw new Error(`the up after the recovery failed: ${error.message}`);
+        });
+        const adopted = `${recovery.stdout}\n${recovery.stderr}`.match(LEFTOVER_TAKEN_OVER)?.length ?? 0;
+        result.adopted += adopted;
+        if (adopted > 0) result.withLeftovers++;
         await applyStageDns(world.sandbox, stage);
         const inventory = await world.inventory();
         result.duplicates.push(...inventory.duplicates.map((d) => `${label}: ${d}`));
         result.orphans.push(...inventory.orphans.map((o) => `${label}: ${o}`));
         const totals = await checkMailFlow(world.sandbox, stage, batches, world.population, Number.MAX_SAFE_INTEGER);
-        log(`crashes: ${label}: recovered; ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
+        log(`crashes: ${label}: ${pending} pending operation(s); recovered, taking over ${adopted} leftover(s); ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
         recovered = true;
       } catch (error) {
         result.failures.push(`${label}: ${(error as Error).message}`);

@@ -45,7 +45,9 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
     for (const stage of stages) {
       const started = Date.now();
       const batches = await configureStage(world.stack, stage, world.population.departments);
-      let failure = await world.tryUp(`up "${stage.name}"`);
+      // The first stage also logs the engine and the provider plugin, for the secret scan, at
+      // verbosity 6: at 9 the engine logs its gRPC payloads, decrypted secrets included (docs/security.md).
+      let failure = await world.tryUp(`up "${stage.name}"`, stage === stages[0] ? ["--logtostderr", "--logflow", "-v=6"] : []);
       const runs = failure === undefined ? 1 : 2;
       if (failure !== undefined) {
         result.reruns++;

@@ -8,7 +8,7 @@ import { assertLoopback } from "../../sandbox/server";
 import { startSandbox, type SandboxHandle } from "../../sandbox/index";
 import { control } from "../../scripts/journey";
 import { FABRIKAM, credential, googleJwt, invokeRaw, raw, trustCa } from "../sandbox/harness";
-import { stopSandbox, type Secret } from "./world";
+import type { Secret } from "./world";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const EXCHANGE_SCOPE = "https://outlook.office365.com/.default";
@@ -121,7 +121,7 @@ export async function runIsolation(log: (line: string) => void): Promise<Isolati
     await expect("fabrikam's static token is refused by contoso's Google Workspace", async () => (await status(raw(sandbox, "GET", gmailSettings("ben.adams@contoso.com"), { token: statics[FABRIKAM.tenantId] }))) >= 400);
     log(`isolation: ${result.passed}/${result.checks} checks held (loopback only; tokens bound to tenant and audience)`);
   } finally {
-    await stopSandbox(sandbox);
+    await sandbox.stop();
   }
   return result;
 }

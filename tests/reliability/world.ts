@@ -10,7 +10,7 @@ import * as path from "path";
 import { startSandbox, type FaultSettings, type SandboxHandle } from "../../sandbox/index";
 import { engineEnv, repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, usersCsv, type GoogleUser } from "../../scripts/journey";
-import { Stack, type CommandResult, type PreviewResult, type StackResourceState } from "../../scripts/stack";
+import { Stack, type CommandResult, type PreviewResult, type StackExport, type StackResourceState } from "../../scripts/stack";
 import { tempStateDir } from "../helpers/tempState";
 
 export const MAIL_USER_PASSWORD = "Reliab1lity-Passw0rd!";
@@ -77,6 +77,9 @@ interface SandboxState {
   google: { users: SandboxGoogleUser[] };
 }
 
+/** A progress line of the engine about a resource operation, e.g. `+  … mail-user-x creating (0s)`. */
+const RESOURCE_OPERATION = /\b(creating|updating|deleting|replacing)\b/;
+
 const SEEDED_DOMAINS = new Set(["contoso.onmicrosoft.com", "contoso.com"]);
 const SEEDED_ADMIN = "admin@contoso.onmicrosoft.com";
 
@@ -133,19 +136,6 @@ export function takeInventory(state: SandboxState, resources: StackResourceState
   return { duplicates, orphans };
 }
 
-/**
- * `SandboxHandle.stop()` waits for the child's exit event, but the child is unref'd: in a plain
- * node process (no mocha keeping the loop busy) node would exit before the event arrives.
- */
-export async function stopSandbox(sandbox: SandboxHandle): Promise<void> {
-  const keepAlive = setInterval(() => undefined, 1_000);
-  try {
-    await sandbox.stop();
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
-
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -186,14 +176,17 @@ export class World {
       const env = { ...sandbox.env, COEXIST_CLIENT_SECRET: "", COEXIST_GOOGLE_CREDENTIALS: "", COEXIST_SANDBOX_STATIC_TOKEN: "" };
       const stack = new Stack({ projectDir: repoRoot, stack: `reliability-${options.name}`, stateDir: state.dir, passphrase: `reliability-${options.name}`, env });
       await stack.remove();
-      await stack.init(journeyConfig(csvPath), {
+      await stack.init();
+      const secrets = {
         "coexist:mailUserPassword": MAIL_USER_PASSWORD,
         "coexist:clientSecret": sandbox.env.COEXIST_CLIENT_SECRET,
         "coexist:googleCredentials": sandbox.env.COEXIST_GOOGLE_CREDENTIALS,
-      });
+      };
+      const pairs = (flag: string, values: Record<string, string>) => Object.entries(values).flatMap(([key, value]) => [flag, `${key}=${value}`]);
+      await stack.run(["config", "set-all", ...pairs("--plaintext", journeyConfig(csvPath)), ...pairs("--secret", secrets)]);
       return new World(sandbox, stack, population, options.transcript, state.cleanup);
     } catch (error) {
-      await stopSandbox(sandbox);
+      await sandbox.stop();
       state.cleanup();
       throw error;
     }
@@ -213,16 +206,19 @@ export class World {
   }
 
   /** `pulumi up`; the error message of a failed run, or undefined. */
-  async tryUp(label: string): Promise<string | undefined> {
+  async tryUp(label: string, extraArgs: string[] = []): Promise<string | undefined> {
     try {
-      await this.run(label, () => this.stack.up());
+      await this.run(label, () => this.stack.up(extraArgs));
       return undefined;
     } catch (error) {
       return (error as Error).message;
     }
   }
 
-  /** Starts `pulumi up` in its own process group and kills the whole group after `delayMs`; true when it was still running. */
+  /**
+   * Starts `pulumi up` in its own process group and, `delayMs` after the engine reports its first
+   * resource operation, kills the whole group. Says whether it was still running then.
+   */
   killedUp(delayMs: number): Promise<boolean> {
     const { options } = this.stack;
     const env = engineEnv({ stateDir: options.stateDir, passphrase: options.passphrase, extra: options.env });
@@ -233,13 +229,17 @@ export class World {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    let running = true;
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (timer === undefined && RESOURCE_OPERATION.test(output)) {
+        timer = setTimeout(() => running && process.kill(-child.pid!, "SIGKILL"), delayMs);
+      }
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
     return new Promise((resolve, reject) => {
-      let running = true;
-      const timer = setTimeout(() => {
-        if (running) process.kill(-child.pid!, "SIGKILL");
-      }, delayMs);
       child.once("error", reject);
       child.once("exit", (_code, signal) => {
         running = false;
@@ -250,9 +250,22 @@ export class World {
     });
   }
 
+  /** Pending operations in the checkpoint the file backend holds (read from disk: no engine run). */
+  pendingOperations(): number {
+    const { stateDir, stack } = this.stack.options;
+    const checkpoint = filesUnder(path.join(stateDir, ".pulumi", "stacks")).find((file) => path.basename(file) === `${stack}.json`);
+    if (!checkpoint) return 0;
+    const state = JSON.parse(fs.readFileSync(checkpoint, "utf8")) as { checkpoint?: { latest?: { pending_operations?: unknown[] } } };
+    return state.checkpoint?.latest?.pending_operations?.length ?? 0;
+  }
+
+  /** The plain `pulumi stack export` (secrets stay encrypted), kept in the transcript. */
+  async exportStack(): Promise<StackExport> {
+    return JSON.parse((await this.run("stack export", () => this.stack.run(["stack", "export"]))).stdout) as StackExport;
+  }
+
   async resources(): Promise<StackResourceState[]> {
-    const exported = await this.run("stack export", () => this.stack.run(["stack", "export"]));
-    const resources = (JSON.parse(exported.stdout) as { deployment: { resources?: StackResourceState[] } }).deployment.resources ?? [];
+    const resources = (await this.exportStack()).deployment.resources ?? [];
     return resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
   }
 
@@ -274,19 +287,20 @@ export class World {
   }
 
   /**
-   * Keeps the sandbox's log, the stack's config file and the backend's files (checkpoints, history,
-   * backups) for the scan, then removes the stack, its state and the sandbox.
+   * Keeps the sandbox's log, the stack's config file and every file of the state folder (the
+   * backend's checkpoints, history and backups, PULUMI_HOME's logs) for the scan, then removes the
+   * stack, its state and the sandbox.
    */
   async stop(): Promise<void> {
     const { stack: name, stateDir, projectDir } = this.stack.options;
     const files = [
       path.join(this.sandbox.dataDir, "sandbox.log"),
       path.join(projectDir, `Pulumi.${name}.yaml`),
-      ...filesUnder(path.join(stateDir, ".pulumi")),
+      ...filesUnder(stateDir),
     ];
     for (const file of files.filter((f) => fs.existsSync(f))) this.transcript.add(`${name} ${path.basename(file)}`, fs.readFileSync(file, "utf8"));
     await this.stack.remove();
-    await stopSandbox(this.sandbox);
+    await this.sandbox.stop();
     this.cleanup();
   }
 }

@@ -150,6 +150,52 @@ describe("sandbox Exchange admin API (through provider/clients/exchange.ts and r
     assert.ok(gone);
   });
 
+  it("renames a mail user and changes its alias; names and aliases stay unique and valid", async () => {
+    const [frank] = await newMailUser("frank", { FirstName: "Frank", LastName: "Fisher" });
+    await newMailUser("gina");
+    await invoke("Set-MailUser", { Identity: "frank@contoso.com", Name: "Frank Fisher", Alias: "ffisher" });
+    const [renamed] = await invoke("Get-MailUser", { Identity: "ffisher" });
+    assert.deepEqual([renamed.Guid, renamed.Name, renamed.Alias, renamed.PrimarySmtpAddress], [frank.Guid, "Frank Fisher", "ffisher", "frank@contoso.com"]);
+    const takenName = (await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Name: "frank fisher" }))) as ExchangeError;
+    assert.equal(takenName.alreadyExists, true);
+    const takenAlias = await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Alias: "FFisher" }));
+    assert.match(takenAlias.message, /"FFisher" of property "Alias" is used by another recipient object/);
+    assert.match((await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Alias: "gina fisher" }))).message, /isn't valid/);
+    assert.match((await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Alias: ".gina" }))).message, /isn't valid/);
+    assert.match((await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Name: "n".repeat(65) }))).message, /maximum length is 64/);
+    const again = await invokeWithWarnings("Set-MailUser", { Identity: "ffisher", Alias: "ffisher", Name: "Frank Fisher" });
+    assert.match(again.warnings[0], /no settings of 'Frank Fisher' have been modified/);
+  });
+
+  it("moves a mail user to another MicrosoftOnlineServicesID, which is the Entra UPN: verified domain, unique", async () => {
+    const [henry] = await newMailUser("henry");
+    await invoke("Set-MailUser", { Identity: "henry@contoso.com", MicrosoftOnlineServicesID: "henry.h@contoso.com" });
+    const [moved] = await invoke("Get-MailUser", { Identity: henry.Guid });
+    assert.deepEqual([moved.MicrosoftOnlineServicesID, moved.UserPrincipalName, moved.PrimarySmtpAddress], ["henry.h@contoso.com", "henry.h@contoso.com", "henry@contoso.com"]);
+    assert.equal((await graph.api(`/users/${henry.ExternalDirectoryObjectId}`).get()).userPrincipalName, "henry.h@contoso.com");
+    await newMailUser("henry", { Name: "Henry Two", ExternalEmailAddress: "henry2@contoso.com", PrimarySmtpAddress: "henry2@contoso.com" });
+    const taken = (await failure(invoke("Set-MailUser", { Identity: henry.Guid, MicrosoftOnlineServicesID: "henry@contoso.com" }))) as ExchangeError;
+    assert.equal(taken.alreadyExists, true);
+    const unverified = await failure(invoke("Set-MailUser", { Identity: henry.Guid, MicrosoftOnlineServicesID: "henry@unverified.example" }));
+    assert.match(unverified.message, /isn't a verified domain/);
+  });
+
+  it("refuses Set-MailUser -Password from an administrator, as Exchange Online does, and never echoes the password", async () => {
+    const response = await invokeRaw(sandbox, token, "Set-MailUser", { Identity: "carol@contoso.com", Password: "N3w-Secret-Passw0rd" });
+    assert.equal(response.status, 400);
+    const message: string = response.body.error.details[0].message;
+    assert.match(message, /ParameterBindingException\|A parameter cannot be found that matches parameter name 'Password'.*passwordProfile/);
+    assert.equal(message.includes("N3w-Secret-Passw0rd"), false);
+  });
+
+  it("returns FirstName and LastName from Get-Recipient (not from Get-MailUser)", async () => {
+    await newMailUser("ivy", { FirstName: "Ivy", LastName: "Irwin" });
+    const [recipient] = await invoke("Get-Recipient", { Identity: "ivy@contoso.com" });
+    assert.deepEqual([recipient.FirstName, recipient.LastName], ["Ivy", "Irwin"]);
+    const [mailUser] = await invoke("Get-MailUser", { Identity: "ivy@contoso.com" });
+    assert.equal("FirstName" in mailUser, false);
+  });
+
   it("routes transport rules only to transport-rule-scoped connectors", async () => {
     const notScoped = await failure(invoke("New-TransportRule", { Name: "Route", SentTo: ["carol@contoso.com"], RouteMessageOutboundConnector: "ToGoogle" }));
     assert.match(notScoped.message, /isn't transport-rule scoped/);
@@ -162,6 +208,33 @@ describe("sandbox Exchange admin API (through provider/clients/exchange.ts and r
     assert.equal((await invoke("Get-TransportRule", { Identity: "Route" }))[0].State, "Disabled");
     await invoke("Remove-TransportRule", { Identity: "Route" });
     assert.deepEqual(await invoke("Get-TransportRule", {}), []);
+  });
+
+  it("renames a mailbox and changes its alias with Set-Mailbox; the alias does not change its addresses", async () => {
+    const [before] = await invoke("Get-Mailbox", { Identity: "admin@contoso.onmicrosoft.com" });
+    await invoke("Set-Mailbox", { Identity: "admin@contoso.onmicrosoft.com", Name: "Tenant Admin", Alias: "tenant.admin" });
+    const [after] = await invoke("Get-Mailbox", { Identity: "tenant.admin" });
+    assert.deepEqual([after.Name, after.Alias, after.EmailAddresses], ["Tenant Admin", "tenant.admin", before.EmailAddresses]);
+    assert.match((await failure(invoke("Set-Mailbox", { Identity: "tenant.admin", Alias: "carol" }))).message, /used by another recipient object/);
+  });
+
+  it("keeps distribution groups: members, SentToMemberOf on rules, names and addresses unique across recipients", async () => {
+    const [group] = await invoke("New-DistributionGroup", { Name: "Still at Google", PrimarySmtpAddress: "still-at-google@contoso.com", Members: ["carol@contoso.com"] });
+    assert.deepEqual([group.Alias, group.PrimarySmtpAddress, group.RecipientTypeDetails], ["StillatGoogle", "still-at-google@contoso.com", "MailUniversalDistributionGroup"]);
+    await invoke("Add-DistributionGroupMember", { Identity: "still-at-google@contoso.com", Member: "dave@contoso.com" });
+    assert.match((await failure(invoke("Add-DistributionGroupMember", { Identity: "Still at Google", Member: "dave@contoso.com" }))).message, /already a member of the group/);
+    const members = await invoke("Get-DistributionGroupMember", { Identity: "StillatGoogle" });
+    assert.deepEqual(members.map((member) => member.PrimarySmtpAddress), ["carol@contoso.com", "dave@contoso.com"]);
+    const addressTaken = await failure(newMailUser("still-at-google"));
+    assert.match(addressTaken.message, /is already being used by .*Still at Google/);
+    assert.equal(((await failure(invoke("New-DistributionGroup", { Name: "still at google", PrimarySmtpAddress: "other@contoso.com" }))) as ExchangeError).alreadyExists, true);
+    assert.equal(((await failure(invoke("Get-DistributionGroup", { Identity: "no-such-group@contoso.com" }))) as ExchangeError).notFound, true);
+
+    const [rule] = await invoke("New-TransportRule", { Name: "Group route", SentToMemberOf: ["still-at-google@contoso.com"], RouteMessageOutboundConnector: "Scoped" });
+    assert.deepEqual(rule.SentToMemberOf, ["still-at-google@contoso.com"]);
+    const unknownGroup = await failure(invoke("Set-TransportRule", { Identity: "Group route", SentToMemberOf: ["no-such-group@contoso.com"] }));
+    assert.match(unknownGroup.message, /distribution group 'no-such-group@contoso.com' couldn't be found/);
+    await invoke("Remove-TransportRule", { Identity: "Group route" });
   });
 
   it("answers an unknown cmdlet with 403 and an empty body, and a token of the other tenant or API with 401", async () => {

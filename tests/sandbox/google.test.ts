@@ -102,6 +102,37 @@ describe("sandbox Gmail and Directory APIs (through googleapis + a domain-wide-d
     const denied = await failure(directory(sandbox, "ben.adams@contoso.com").users.get({ userKey: "ada.adams@contoso.com" }));
     assert.equal(denied.response.status, 403);
   });
+
+  it("lists every Directory user of my_customer page by page, following nextPageToken", async () => {
+    const admin = directory(sandbox, "ada.adams@contoso.com");
+    const emails: string[] = [];
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await admin.users.list({ customer: "my_customer", maxResults: 20, pageToken });
+      assert.ok((page.data.users ?? []).length <= 20);
+      emails.push(...(page.data.users ?? []).map((user) => user.primaryEmail ?? ""));
+      pageToken = page.data.nextPageToken ?? undefined;
+      pages++;
+    } while (pageToken && pages < 10);
+    assert.equal(pages, 3);
+    assert.equal(emails.length, 50);
+    assert.equal(new Set(emails).size, 50);
+    assert.deepEqual(emails, [...emails].sort());
+    const inDomain = await admin.users.list({ domain: "contoso.com", maxResults: 500 });
+    assert.equal(inDomain.data.users?.length, 50);
+    assert.equal(inDomain.data.nextPageToken, undefined);
+    assert.deepEqual((await admin.users.list({ domain: "gsuite.contoso.com" })).data.users, undefined);
+  });
+
+  it("refuses users.list without customer or domain, beyond 500 per page, for another customer, and for a non-admin subject", async () => {
+    const admin = directory(sandbox, "ada.adams@contoso.com");
+    assert.equal((await failure(admin.users.list({}))).response.status, 400);
+    assert.equal((await failure(admin.users.list({ customer: "my_customer", maxResults: 501 }))).response.status, 400);
+    assert.equal((await failure(admin.users.list({ customer: "C0someoneelse" }))).response.status, 403);
+    assert.equal((await failure(admin.users.list({ customer: "my_customer", pageToken: "not-a-token" }))).response.status, 400);
+    assert.equal((await failure(directory(sandbox, "ben.adams@contoso.com").users.list({ customer: "my_customer" }))).response.status, 403);
+  });
 });
 
 describe("sandbox Gmail forwarding verification rule", () => {

@@ -97,6 +97,16 @@ describe("sandbox Graph v1.0 (through @microsoft/microsoft-graph-client + Client
     assert.ok(ids.includes(admin.id));
   });
 
+  it("sets a password through passwordProfile only when it meets Entra's complexity rule, and never returns it", async () => {
+    const user = await createMailUser(sandbox, "pw.user");
+    await client.api(`/users/${user}`).patch({ passwordProfile: { password: "Sandbox-Passw0rd-2", forceChangePasswordNextSignIn: false } });
+    const weak = await failure(client.api(`/users/${user}`).patch({ passwordProfile: { password: "alllowercase" } }));
+    assert.equal(weak.statusCode, 400);
+    assert.match(weak.message, /does not comply with password complexity requirements/);
+    const state = JSON.stringify(await control(sandbox, "GET", "state"));
+    assert.equal(state.includes("Sandbox-Passw0rd-2"), false);
+  });
+
   it("requires a usage location before a licence, then enforces seats and reports consumedUnits", async () => {
     const user = await createMailUser(sandbox, "lic.user");
     const missing = await failure(client.api(`/users/${user}/assignLicense`).post({ addLicenses: [{ skuId: BUSINESS_STANDARD, disabledPlans: [] }], removeLicenses: [] }));

@@ -75,8 +75,33 @@ describe("sandbox mail-flow simulation (set up through the APIs, routed by the r
     assert.equal(systems.includes("google"), false, JSON.stringify(result.hops));
   });
 
-  it("validates the outbound connector by routing a test message to each recipient", async () => {
-    const [result] = await invoke("Validate-OutboundConnector", { Identity: "ToGoogle", Recipients: ["chloe.adams@contoso.com"] });
-    assert.equal(result.TaskStatus, "Succeeded", JSON.stringify(result));
+  it("validates an outbound connector directly: its smart host's system must have each recipient, whatever the routing", async () => {
+    await invoke("Set-AcceptedDomain", { Identity: "contoso.com", DomainType: "Authoritative" });
+    const results = await invoke("Validate-OutboundConnector", { Identity: "ToGoogle", Recipients: ["chloe.adams@contoso.com", "nobody@contoso.com", "x@fabrikam.example"] });
+    assert.deepEqual(
+      results.map((result) => result.TaskStatus),
+      ["Succeeded", "Failed", "Failed"],
+      JSON.stringify(results),
+    );
+    assert.match(String(results[1].Details), /^550 5\.1\.1 /);
+    assert.match(String(results[2].Details), /not in the connector's RecipientDomains/);
+  });
+
+  it("validates a UseMXRecord connector at the recipient domain's MX system, and fails a smart host the sandbox cannot reach", async () => {
+    await invoke("New-OutboundConnector", { Name: "ByMx", RecipientDomains: ["o365.contoso.com"], UseMXRecord: true });
+    const [viaMx] = await invoke("Validate-OutboundConnector", { Identity: "ByMx", Recipients: ["ben.adams@o365.contoso.com"] });
+    assert.equal(viaMx.TaskStatus, "Succeeded", JSON.stringify(viaMx));
+    await invoke("New-OutboundConnector", { Name: "Elsewhere", RecipientDomains: ["contoso.com"], SmartHosts: ["mail.example.net"], UseMXRecord: false });
+    const [unreachable] = await invoke("Validate-OutboundConnector", { Identity: "Elsewhere", Recipients: ["chloe.adams@contoso.com"] });
+    assert.match(String(unreachable.Details), /^450 4\.4\.317 /);
+  });
+
+  it("routes a message to a member of a SentToMemberOf group through the rule's connector", async () => {
+    await invoke("New-DistributionGroup", { Name: "Still at Google", PrimarySmtpAddress: "still-at-google@contoso.com", Members: ["chloe.adams@contoso.com"] });
+    await invoke("New-OutboundConnector", { Name: "Scoped", SmartHosts: ["smtp.google.com"], UseMXRecord: false, IsTransportRuleScoped: true });
+    await invoke("New-TransportRule", { Name: "Group route", SentToMemberOf: ["still-at-google@contoso.com"], RouteMessageOutboundConnector: "Scoped" });
+    const result = await send("ben.adams@contoso.com", "chloe.adams@contoso.com");
+    assert.equal(result.disposition.kind, "delivered", JSON.stringify(result, null, 2));
+    assert.match(JSON.stringify(result.hops), /transport rule Group route/);
   });
 });

@@ -8,6 +8,7 @@ import {
   getDirectoryUser,
   getForwardingAddress,
   googleErrorBody,
+  listDirectoryUsers,
   listForwardingAddresses,
   parseServiceAccount,
   toGoogleApiError,
@@ -147,6 +148,21 @@ describe("Google client", () => {
       assert.strictEqual((await getDirectoryUser(ALICE))?.primaryEmail, ALICE);
       assert.strictEqual(decodeURIComponent(server().requests[0].path), `/admin/directory/v1/users/${ALICE}`);
       assert.strictEqual(await getDirectoryUser("nobody@contoso.com"), undefined);
+    });
+
+    it("lists every Directory user of my_customer, 500 a page, following nextPageToken", async () => {
+      server().handler = (request) =>
+        new URL(request.path, server().url).searchParams.get("pageToken") === "page-2"
+          ? { body: { users: [{ primaryEmail: "bob@contoso.com" }] } }
+          : { body: { users: [{ primaryEmail: ALICE }], nextPageToken: "page-2" } };
+      assert.deepStrictEqual(
+        (await listDirectoryUsers()).map((user) => user.primaryEmail),
+        [ALICE, "bob@contoso.com"],
+      );
+      const [first, second] = server().requests.map((request) => new URL(request.path, server().url));
+      assert.strictEqual(first.pathname, "/admin/directory/v1/users");
+      assert.deepStrictEqual([first.searchParams.get("customer"), first.searchParams.get("maxResults"), first.searchParams.get("pageToken")], ["my_customer", "500", null]);
+      assert.strictEqual(second.searchParams.get("pageToken"), "page-2");
     });
   });
 

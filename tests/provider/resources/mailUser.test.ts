@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { ExchangeError } from "../../../provider/clients/exchange";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import {
+  routingAddressReleasable,
   changesToApply,
   mailUserProvider as provider,
   matchesFingerprint,
@@ -279,11 +280,22 @@ describe("MailUser", () => {
 
       const second = await create();
       tenant.recipient(second.id)!.RecipientTypeDetails = "UserMailbox";
+      tenant.addGmailUser(String(second.outs.externalEmailAddress), { enabled: true, emailAddress: String(second.outs.routingAddress), disposition: "trash" });
       const writesBefore = tenant.writes.length;
       await provider.delete!(second.id, second.outs);
-      assert.strictEqual(tenant.writes.length, writesBefore, "nothing removed");
+      assert.strictEqual(tenant.writes.length, writesBefore, "nothing removed while Gmail forwards to the routing address");
       assert.ok(tenant.recipient(second.id));
-      assert.match(tenant.notes.join("\n"), /kept the mailbox and all its addresses, so no mail is lost/);
+      assert.match(tenant.notes.join("\n"), /kept the mailbox and its routing address .* \(Gmail still forwards to it\), so no mail is lost/);
+    });
+
+    it("releases a migrated user's routing address once Gmail no longer forwards to it, keeping the mailbox", async () => {
+      const { id, outs } = await create();
+      tenant.recipient(id)!.RecipientTypeDetails = "UserMailbox";
+      tenant.addGmailUser(String(outs.externalEmailAddress), { enabled: false });
+      await provider.delete!(id, outs);
+      assert.ok(tenant.recipient(id), "the mailbox stays");
+      assert.ok(!JSON.stringify(tenant.recipient(id)).toLowerCase().includes(String(outs.routingAddress)), "the routing address is gone");
+      assert.match(tenant.notes.join("\n"), /removed the routing address .*, which Gmail no longer forwards to/);
     });
 
     it("reports a recipient removed out of band as gone", async () => {
@@ -292,4 +304,16 @@ describe("MailUser", () => {
       assert.deepStrictEqual(await provider.read!(id, outs), {});
     });
   });
+});
+
+describe("releasing a migrated user's routing address on teardown", () => {
+  const cases: [string, { enabled?: boolean; emailAddress?: string } | undefined, boolean][] = [
+    ["Gmail still forwards to it: keep it, or forwarded mail would bounce", { enabled: true, emailAddress: "Alice@o365.contoso.com" }, false],
+    ["forwarding switched off: release it", { enabled: false, emailAddress: "alice@o365.contoso.com" }, true],
+    ["forwarding points elsewhere: release it", { enabled: true, emailAddress: "alice@elsewhere.example" }, true],
+    ["the Google account is gone: release it", undefined, true],
+  ];
+  for (const [title, forwarding, releasable] of cases) {
+    it(title, () => assert.strictEqual(routingAddressReleasable(forwarding, "alice@o365.contoso.com"), releasable));
+  }
 });

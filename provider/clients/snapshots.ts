@@ -1,0 +1,94 @@
+/**
+ * Coalesced reads for `pulumi refresh`: a refresh asks for every managed object one by one, and
+ * one `Get-Recipient` (or `GET /users`) per object makes a refresh of N users cost N calls against
+ * the tenant's throttle budget. Once a plugin process has read more than a few objects, the rest
+ * are served from one paged list of the whole collection, taken once and shared by every caller
+ * (concurrent callers wait for the same list). An object the list does not show is read on its own,
+ * so a missing or new object is answered exactly as before.
+ *
+ * Only `read()` uses these: within one deployment the engine reads a resource before it writes
+ * it, and a plugin process lives for one deployment, so a list taken during it cannot hide a write
+ * of ours to the object read. External changes made while the list is in use show at the next
+ * refresh, as with any refresh of objects read at different moments.
+ */
+import { invoke, type ExchangeObject } from "./exchange";
+import { listAll, type GraphUser } from "./graph";
+
+/** Reads served one by one before a list pays (the target is ceil(N/1000) + 10 list calls). */
+export const DIRECT_READS_BEFORE_LIST = 8;
+/** A list older than this is taken again. */
+export const SNAPSHOT_MAX_AGE_MS = 10 * 60_000;
+
+/** Items by every key that names exactly one of them; a key two items share is left out. */
+export function indexByKeys<T>(items: readonly T[], keysOf: (item: T) => string[]): Map<string, T> {
+  const index = new Map<string, T>();
+  const ambiguous = new Set<string>();
+  for (const item of items) {
+    for (const key of new Set(keysOf(item).map((k) => k.toLowerCase()).filter(Boolean))) {
+      if (index.has(key) && index.get(key) !== item) ambiguous.add(key);
+      else index.set(key, item);
+    }
+  }
+  for (const key of ambiguous) index.delete(key);
+  return index;
+}
+
+export class CoalescedSnapshot<T> {
+  private reads = 0;
+  private current?: { takenAt: number; index: Promise<Map<string, T>> };
+
+  constructor(
+    private readonly list: () => Promise<T[]>,
+    private readonly keysOf: (item: T) => string[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The item with this key, or undefined when the caller must read it on its own. */
+  async lookup(key: string): Promise<T | undefined> {
+    this.reads++;
+    if (this.reads <= DIRECT_READS_BEFORE_LIST) return undefined;
+    return (await this.index()).get(key.toLowerCase());
+  }
+
+  private index(): Promise<Map<string, T>> {
+    if (!this.current || this.now() - this.current.takenAt > SNAPSHOT_MAX_AGE_MS) {
+      // A list that fails (after the retry policy) indexes nothing: every read then goes on its own, as before.
+      const index = this.list().then(
+        (items) => indexByKeys(items, this.keysOf),
+        () => new Map<string, T>(),
+      );
+      this.current = { takenAt: this.now(), index };
+    }
+    return this.current.index;
+  }
+}
+
+const smtpAddresses = (object: ExchangeObject): string[] =>
+  (Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : []).filter((proxy) => /^smtp:/i.test(proxy)).map((proxy) => proxy.slice(5));
+
+/** Every key `Get-Recipient -Identity` resolves uniquely: GUID, Entra object id, UPN, SMTP addresses. */
+export function recipientKeys(object: ExchangeObject): string[] {
+  const fields = ["Guid", "ExternalDirectoryObjectId", "MicrosoftOnlineServicesID", "WindowsLiveID", "PrimarySmtpAddress"];
+  const values = fields.map((field) => object[field]).filter((value): value is string => typeof value === "string");
+  return [...values.map((value) => value.replace(/^smtp:/i, "")), ...smtpAddresses(object)];
+}
+
+let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
+
+/** A Get-Recipient object by identity from the shared list, or undefined: then call Get-Recipient. */
+export function recipientByIdentity(identity: string): Promise<ExchangeObject | undefined> {
+  recipients ??= new CoalescedSnapshot(() => invoke("Get-Recipient", {}, { list: true }), recipientKeys);
+  return recipients.lookup(identity);
+}
+
+let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
+
+/** A Graph user by UPN or id with these `$select` properties from the shared list, or undefined: then GET it. */
+export function userByIdOrUpn(idOrUpn: string, select: string[]): Promise<GraphUser | undefined> {
+  const selected = [...new Set(["id", "userPrincipalName", ...select])].join(",");
+  if (users?.select !== selected) {
+    const list = (): Promise<GraphUser[]> => listAll<GraphUser>(`/users?$select=${selected}&$top=999`);
+    users = { select: selected, snapshot: new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]) };
+  }
+  return users.snapshot.lookup(idOrUpn);
+}

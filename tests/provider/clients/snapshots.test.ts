@@ -1,0 +1,65 @@
+import * as assert from "assert";
+import { CoalescedSnapshot, DIRECT_READS_BEFORE_LIST, SNAPSHOT_MAX_AGE_MS, indexByKeys, recipientKeys } from "../../../provider/clients/snapshots";
+
+describe("coalesced snapshots", () => {
+  it("indexes an item under each of its keys, case-insensitively, and leaves out keys two items share", () => {
+    const index = indexByKeys(
+      [
+        { id: "A", keys: ["Alice@Contoso.com", "shared"] },
+        { id: "B", keys: ["bob@contoso.com", "SHARED"] },
+      ],
+      (item) => item.keys,
+    );
+    assert.strictEqual(index.get("alice@contoso.com")?.id, "A");
+    assert.strictEqual(index.get("bob@contoso.com")?.id, "B");
+    assert.strictEqual(index.has("shared"), false);
+  });
+
+  it("names a recipient by GUID, Entra id, UPN and every SMTP proxy, not by X500 or other proxies", () => {
+    const keys = recipientKeys({
+      Guid: "6f1c…",
+      ExternalDirectoryObjectId: "e-1",
+      MicrosoftOnlineServicesID: "alice@contoso.com",
+      PrimarySmtpAddress: "alice@contoso.com",
+      EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com", "X500:/o=Org/cn=alice"],
+    });
+    assert.deepStrictEqual(new Set(keys), new Set(["6f1c…", "e-1", "alice@contoso.com", "alice@o365.contoso.com"]));
+  });
+
+  it("serves the first reads one by one, then every read from one shared list", async () => {
+    let lists = 0;
+    const snapshot = new CoalescedSnapshot(
+      async () => {
+        lists++;
+        return [{ key: "k1" }, { key: "k2" }];
+      },
+      (item) => [item.key],
+    );
+    for (let i = 0; i < DIRECT_READS_BEFORE_LIST; i++) assert.strictEqual(await snapshot.lookup("k1"), undefined);
+    const answers = await Promise.all([snapshot.lookup("K1"), snapshot.lookup("k2"), snapshot.lookup("gone")]);
+    assert.deepStrictEqual(answers, [{ key: "k1" }, { key: "k2" }, undefined]);
+    assert.strictEqual(lists, 1);
+  });
+
+  it("falls back to single reads when the list fails, and takes the list again once it is too old", async () => {
+    let now = 0;
+    let lists = 0;
+    let fail = true;
+    const snapshot = new CoalescedSnapshot(
+      async () => {
+        lists++;
+        if (fail) throw new Error("throttled for good");
+        return [{ key: "k" }];
+      },
+      (item) => [item.key],
+      () => now,
+    );
+    for (let i = 0; i < DIRECT_READS_BEFORE_LIST; i++) await snapshot.lookup("k");
+    assert.strictEqual(await snapshot.lookup("k"), undefined);
+    fail = false;
+    assert.strictEqual(await snapshot.lookup("k"), undefined);
+    now += SNAPSHOT_MAX_AGE_MS + 1;
+    assert.deepStrictEqual(await snapshot.lookup("k"), { key: "k" });
+    assert.strictEqual(lists, 2);
+  });
+});
