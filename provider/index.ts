@@ -1,10 +1,10 @@
-export { AcceptedDomain, AcceptedDomainArgs, DomainType } from "./resources/acceptedDomain";
-export { OutboundConnector, OutboundConnectorArgs } from "./resources/outboundConnector";
-export { RoutingDomain, RoutingDomainArgs } from "./resources/routingDomain";
-export { TransportRule, TransportRuleArgs } from "./resources/transportRule";
-export { MailUser, MailUserArgs } from "./resources/mailUser";
-export { LicenseAssignment, LicenseAssignmentArgs } from "./resources/licenseAssignment";
-export { GoogleForwardingRoute, GoogleForwardingRouteArgs } from "./resources/googleForwardingRoute";
+export { AcceptedDomain, AcceptedDomainArgs, AcceptedDomainState, DomainType } from "./resources/acceptedDomain";
+export { OutboundConnector, OutboundConnectorArgs, OutboundConnectorState, RecipientValidation, TlsSettings } from "./resources/outboundConnector";
+export { RoutingDomain, RoutingDomainArgs, RoutingDomainState, MxRecord, TxtRecord } from "./resources/routingDomain";
+export { TransportRule, TransportRuleArgs, TransportRuleState } from "./resources/transportRule";
+export { MailUser, MailUserArgs, MailUserState } from "./resources/mailUser";
+export { LicenseAssignment, LicenseAssignmentArgs, LicenseAssignmentState, OnDelete } from "./resources/licenseAssignment";
+export { GoogleForwardingRoute, GoogleForwardingRouteArgs, GoogleForwardingRouteState, Disposition } from "./resources/googleForwardingRoute";
 export { Coexistence, CoexistenceArgs, DnsRecord } from "./components/coexistence";
 export { BatchState, Phase } from "./components/plan";
 export { MigrationUser, parseUsersCsv } from "./components/usersCsv";

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import { addRemove, invoke } from "../provider/clients/exchange";
 import * as graph from "../provider/clients/graph";
-import { GOOGLE_SMART_HOSTS, routingAddressOf } from "../provider/components/plan";
+import { routingAddressOf } from "../provider/components/plan";
+import { GOOGLE_SMART_HOSTS } from "../provider/resources/outboundConnector";
 import { MigrationUser, parseUsersCsv } from "../provider/components/usersCsv";
 
 // The seed's manual method, scripted the way an admin would without this package: one plain

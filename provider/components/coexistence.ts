@@ -9,7 +9,6 @@ import {
   anyUserAtGoogle,
   BatchState,
   coexistenceSpf,
-  GOOGLE_SMART_HOSTS,
   microsoftMxHost,
   Phase,
   planDomain,
@@ -25,7 +24,7 @@ export interface CoexistenceArgs {
   routingDomain: string;
   /**
    * Google's MX hosts, the smart hosts of the connector to Google.
-   * @default ["aspmx.l.google.com", "alt1.aspmx.l.google.com", "alt2.aspmx.l.google.com"]
+   * @default ["smtp.google.com"] (the OutboundConnector default)
    */
   smartHosts?: string[];
   /** The licence that turns a mail user into a mailbox: a skuPartNumber (e.g. `EXCHANGESTANDARD`) or skuId. */
@@ -95,7 +94,6 @@ export class Coexistence extends pulumi.ComponentResource {
     const input = {
       primaryDomain: args.primaryDomain,
       routingDomain: args.routingDomain,
-      smartHosts: args.smartHosts ?? GOOGLE_SMART_HOSTS,
       licenseSku: args.licenseSku,
       usageLocation: args.usageLocation ?? "US",
       connectorName: args.connectorName ?? "Google Workspace coexistence",
@@ -121,7 +119,7 @@ export class Coexistence extends pulumi.ComponentResource {
         {
           name: input.connectorName,
           recipientDomains: [input.primaryDomain],
-          smartHosts: input.smartHosts,
+          smartHosts: args.smartHosts,
           enabled: domain.connector.enabled,
           comment: `Mail for ${input.primaryDomain} users still at Google (managed by pulumi-mail-coexistence)`,
           adopt,

@@ -8,13 +8,9 @@ export type Phase = "coexistence" | "cutover" | "decommissioned";
 export const BATCH_STATES: readonly BatchState[] = ["google", "migrating", "migrated"];
 export const PHASES: readonly Phase[] = ["coexistence", "cutover", "decommissioned"];
 
-/** Google's MX hosts, the default smart hosts of the connector (google-workspace.md §4.1). */
-export const GOOGLE_SMART_HOSTS = ["aspmx.l.google.com", "alt1.aspmx.l.google.com", "alt2.aspmx.l.google.com"];
-
 export interface PlanInput {
   primaryDomain: string;
   routingDomain: string;
-  smartHosts: string[];
   licenseSku: string;
   /** Usage location for users whose CSV row has none. */
   usageLocation: string;

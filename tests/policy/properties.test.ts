@@ -65,7 +65,6 @@ function journey(users: MigrationUser[], transitions: Transition[]): Coexistence
       ...next,
       primaryDomain: PRIMARY_DOMAIN,
       routingDomain: ROUTING_DOMAIN,
-      smartHosts: [],
       licenseSku: "EXCHANGESTANDARD",
       usageLocation: "US",
       connectorName: "Google Workspace coexistence",

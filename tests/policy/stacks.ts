@@ -3,9 +3,9 @@
  * provider/components/plan.ts), and the mistakes the policy pack must catch. The same declarations
  * feed the engine fixture (tests/fixtures/policy-stack) and the pure checks.
  */
+import { GOOGLE_SMART_HOSTS } from "../../provider/resources/outboundConnector";
 import {
   anyUserAtGoogle,
-  GOOGLE_SMART_HOSTS,
   planDomain,
   planUser,
   type BatchState,

@@ -17,7 +17,6 @@ const bob = user("bob@contoso.com", "finance");
 const baseInput = (batches: Record<string, BatchState>, phase: Phase): PlanInput => ({
   primaryDomain: "contoso.com",
   routingDomain: "o365.contoso.com",
-  smartHosts: ["aspmx.l.google.com"],
   licenseSku: "EXCHANGESTANDARD",
   usageLocation: "US",
   connectorName: "To Google",
