@@ -438,13 +438,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  // SandboxHandle.stop() awaits the exit of an unref'd child: with nothing else pending, Node
-  // would end this process in the middle of the run, silently and with exit code 0.
-  const keepAlive = setInterval(() => undefined, 60_000);
-  main()
-    .catch((error: Error) => {
-      console.error(`bench: failed: ${error.stack ?? error.message}`);
-      process.exitCode = 1;
-    })
-    .finally(() => clearInterval(keepAlive));
+  main().catch((error: Error) => {
+    console.error(`bench: failed: ${error.stack ?? error.message}`);
+    process.exitCode = 1;
+  });
 }

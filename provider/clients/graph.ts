@@ -12,7 +12,7 @@ import {
   type Middleware,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { currentConfig } from "../config";
+import { currentConfig, registerSecret } from "../config";
 import { ApiError, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { GRAPH_SCOPE, entraCredential } from "./entra";
 import { classifyFailure, isRetryable, limiterFor, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
@@ -233,6 +233,14 @@ export function getUser(idOrUpn: string, select: string[]): Promise<GraphUser | 
 
 export async function setUsageLocation(idOrUpn: string, usageLocation: string): Promise<void> {
   await call(`PATCH /users/${idOrUpn}`, (client) => client.api(`/users/${segment(idOrUpn)}`).patch({ usageLocation }));
+}
+
+/** An administrator's password reset (`passwordProfile`); the value is registered for redaction. */
+export async function setPassword(idOrUpn: string, password: string): Promise<void> {
+  registerSecret(password);
+  await call(`PATCH /users/${idOrUpn}`, (client) =>
+    client.api(`/users/${segment(idOrUpn)}`).patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }),
+  );
 }
 
 /** Both arrays are always sent: Graph rejects the call when one is missing (§2.2). */

@@ -127,6 +127,8 @@ type Exchange = typeof import("../clients/exchange");
 const exchange = (): Exchange => require("../clients/exchange");
 type Snapshots = typeof import("../clients/snapshots");
 const snapshots = (): Snapshots => require("../clients/snapshots");
+type Graph = typeof import("../clients/graph");
+const graph = (): Graph => require("../clients/graph");
 type Google = typeof import("../clients/google");
 const google = (): Google => require("../clients/google");
 
@@ -246,7 +248,7 @@ const CASE_INSENSITIVE = new Set<keyof DesiredMailUser>(["externalEmailAddress",
 export function changesToApply(
   live: Recipient,
   desired: Omit<DesiredMailUser, "password" | "adopt">,
-  options: { password?: string; previousRoutingAddress?: string } = {},
+  options: { previousRoutingAddress?: string } = {},
 ): RecipientChange {
   const mailbox = isMailbox(live.recipientTypeDetails);
   const parameters: Record<string, string> = {};
@@ -263,10 +265,6 @@ export function changesToApply(
     differences.push(field);
     if (parameter === undefined || (mailbox && !MAILBOX_FIELDS.has(field))) ignored.push(field);
     else parameters[parameter] = wanted;
-  }
-  if (options.password !== undefined) {
-    if (mailbox) ignored.push("password");
-    else parameters.Password = options.password;
   }
   const addresses: RecipientChange["addresses"] = {};
   if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) addresses.add = `smtp:${desired.routingAddress}`;
@@ -330,7 +328,7 @@ async function getRecipient(identity: string): Promise<Recipient | undefined> {
 const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
 
 /** Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is now. */
-async function reconcile(live: Recipient, desired: DesiredMailUser, options: { password?: string; previousRoutingAddress?: string }): Promise<Recipient> {
+async function reconcile(live: Recipient, desired: DesiredMailUser, options: { previousRoutingAddress?: string }): Promise<Recipient> {
   const change = changesToApply(live, desired, options);
   if (change.ignored.length > 0) {
     note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
@@ -369,7 +367,7 @@ async function newMailUser(desired: DesiredMailUser, password: string): Promise<
 }
 
 /** An existing recipient with the address: taken over when identical or adopted, refused otherwise. */
-async function takeOver(existing: Recipient, desired: DesiredMailUser, password: string): Promise<Recipient> {
+async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<Recipient> {
   const { differences } = changesToApply(existing, desired);
   const identical = !isMailbox(existing.recipientTypeDetails) && differences.length === 0;
   if (identical) {
@@ -381,7 +379,9 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser, password:
     throw new Error(`${RESOURCE}: ${desired.externalEmailAddress} already exists in Exchange Online ${what}; set adopt: true to take it over (it will be changed to match).`);
   }
   note(RESOURCE, `adopting ${label(existing)} and changing it to match.`);
-  return reconcile(existing, desired, { password });
+  const adopted = await reconcile(existing, desired, {});
+  if (!isMailbox(existing.recipientTypeDetails)) await graph().setPassword(desired.microsoftOnlineServicesId, desired.password);
+  return adopted;
 }
 
 export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
@@ -422,7 +422,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const passwordHash = passwordFingerprint(desired.password);
     const existing = await getRecipient(desired.externalEmailAddress);
     if (existing) {
-      const live = await takeOver(existing, desired, password);
+      const live = await takeOver(existing, desired);
       return { id: live.guid, outs: stateFrom(live, inputs, passwordHash) };
     }
     const guid = await newMailUser(desired, password);
@@ -457,8 +457,9 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       throw new Error(`${RESOURCE}: ${olds.externalEmailAddress} (${id}) no longer exists in Exchange Online; run pulumi refresh, then pulumi up to create it again.`);
     }
     const resetPassword = !isMailbox(live.recipientTypeDetails) && !matchesFingerprint(desired.password, olds.passwordHash);
-    const password = resetPassword ? exchange().mailUserPassword(desired.password) : undefined;
-    const updated = await reconcile(live, desired, { password, previousRoutingAddress: olds.routingAddress });
+    const updated = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress });
+    // Set-MailUser -Password is for users changing their own; an administrator resets it in Entra ID.
+    if (resetPassword) await graph().setPassword(desired.microsoftOnlineServicesId, desired.password);
     const passwordHash = resetPassword ? passwordFingerprint(desired.password) : olds.passwordHash;
     return { outs: stateFrom(updated, news, passwordHash) };
   },

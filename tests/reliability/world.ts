@@ -77,8 +77,12 @@ interface SandboxState {
   google: { users: SandboxGoogleUser[] };
 }
 
-/** A progress line of the engine about a resource operation, e.g. `+  … mail-user-x creating (0s)`. */
-const RESOURCE_OPERATION = /\b(creating|updating|deleting|replacing)\b/;
+/**
+ * The engine's progress line of an operation on one of our resources, e.g.
+ * `+  pulumi-nodejs:dynamic/coexist:MailUser mail-user-x creating (0s)` (the stack and the
+ * component report "creating" too, seconds before the provider plugin has even started).
+ */
+const RESOURCE_OPERATION = /dynamic\/coexist:\w+ \S+ (creating|updating|deleting|replacing)/;
 
 const SEEDED_DOMAINS = new Set(["contoso.onmicrosoft.com", "contoso.com"]);
 const SEEDED_ADMIN = "admin@contoso.onmicrosoft.com";
@@ -217,7 +221,7 @@ export class World {
 
   /**
    * Starts `pulumi up` in its own process group and, `delayMs` after the engine reports its first
-   * resource operation, kills the whole group. Says whether it was still running then.
+   * operation on a resource of ours, kills the whole group. Says whether it was still running then.
    */
   killedUp(delayMs: number): Promise<boolean> {
     const { options } = this.stack;

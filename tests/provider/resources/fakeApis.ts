@@ -80,6 +80,7 @@ export class FakeTenant {
         this.write("graph", "setUsageLocation", { id, usageLocation });
         this.user(id)!.usageLocation = usageLocation;
       },
+      setPassword: async (id, password) => this.write("graph", "setPassword", { id, password }),
       assignLicense: async (id, change) => this.assignLicense(id, change),
       listSubscribedSkus: async () => {
         this.reads.push("graph listSubscribedSkus");

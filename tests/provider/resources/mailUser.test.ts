@@ -133,7 +133,7 @@ describe("MailUser", () => {
     });
     const desired = { ...inputs, displayName: "Alice Smith" };
     const asMailbox: Recipient = { ...live, recipientTypeDetails: "UserMailbox", externalEmailAddress: "" };
-    const cases: [string, Recipient, Record<string, unknown>, { password?: string; previousRoutingAddress?: string }, Partial<ReturnType<typeof changesToApply>>][] = [
+    const cases: [string, Recipient, Record<string, unknown>, { previousRoutingAddress?: string }, Partial<ReturnType<typeof changesToApply>>][] = [
       ["nothing when the object matches", live, desired, {}, { cmdlet: "Set-MailUser", parameters: {}, addresses: {} }],
       ["only what differs", live, { ...desired, displayName: "Alice S.", alias: "asmith" }, {}, { parameters: { Alias: "asmith", DisplayName: "Alice S." } }],
       ["a missing routing address is added", { ...live, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, {}, { addresses: { add: "smtp:alice@o365.contoso.com" } }],
@@ -151,13 +151,12 @@ describe("MailUser", () => {
         { previousRoutingAddress: "alice@o365.contoso.com" },
         { cmdlet: "Set-Mailbox", addresses: { add: "smtp:alice@m365.contoso.com" }, keptRoutingAddress: "alice@o365.contoso.com" },
       ],
-      ["a reset password goes to a mail user", live, desired, { password: PASSWORD }, { parameters: { Password: PASSWORD } }],
       [
         "a mailbox gets only its names; the rest is reported as left alone",
         asMailbox,
         { ...desired, displayName: "Alice S.", microsoftOnlineServicesId: "asmith@contoso.com" },
-        { password: PASSWORD },
-        { parameters: { DisplayName: "Alice S." }, ignored: ["microsoftOnlineServicesId", "password"] },
+        {},
+        { parameters: { DisplayName: "Alice S." }, ignored: ["microsoftOnlineServicesId"] },
       ],
       ["names New-MailUser set are reported, not sent", { ...live, firstName: "Al" }, { ...desired, firstName: "Alice" }, {}, { parameters: {}, differences: ["firstName"], ignored: ["firstName"] }],
     ];
@@ -208,15 +207,15 @@ describe("MailUser", () => {
     it("with adopt, changes an existing mail user to match, password included", async () => {
       tenant.addMailUser("alice@contoso.com", { Name: "Alice", DisplayName: "Alice" });
       await create({ ...inputs, adopt: true });
-      const [set] = tenant.writes;
+      const [set, reset] = tenant.writes;
       assert.strictEqual(set.call, "Set-MailUser");
       assert.deepStrictEqual({ ...set.parameters, Identity: undefined }, {
         Identity: undefined,
         Name: "Alice Smith",
         DisplayName: "Alice Smith",
-        Password: PASSWORD,
         EmailAddresses: { "@odata.type": "#Exchange.GenericHashTable", Add: "smtp:alice@o365.contoso.com" },
       });
+      assert.deepStrictEqual([reset.call, reset.parameters.password], ["setPassword", PASSWORD], "an administrator resets the password in Entra ID");
     });
 
     it("never shows the password in an error", async () => {
@@ -258,8 +257,8 @@ describe("MailUser", () => {
       const { id, outs } = await create();
       const news = await checked({ ...inputs, password: "Another-Pa55word" });
       const updated = await provider.update!(id, outs, news);
-      const set = tenant.writes.at(-1)!;
-      assert.deepStrictEqual(Object.keys(set.parameters), ["Identity", "Password"]);
+      const reset = tenant.writes.at(-1)!;
+      assert.deepStrictEqual([reset.api, reset.call, reset.parameters.password], ["graph", "setPassword", "Another-Pa55word"]);
       assert.ok(matchesFingerprint("Another-Pa55word", updated.outs!.passwordHash));
     });
 
