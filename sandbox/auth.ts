@@ -236,7 +236,8 @@ export function googleCaller(store: Store, request: SandboxRequest): GoogleCalle
   const token = bearerToken(request);
   const claims = token ? verifyToken(store.secrets().tokenKey, token) : undefined;
   if (!claims) return undefined;
-  if (claims.aud === ANY_AUDIENCE) return { hasScope: () => true };
+  // A static token is the Google super admin only for the tenant that the Google workspace pairs with.
+  if (claims.aud === ANY_AUDIENCE) return claims.tid === store.tenants()[0]?.tenantId ? { hasScope: () => true } : undefined;
   if (claims.aud !== GOOGLE_AUDIENCE) return undefined;
   const scopes = new Set((claims.scope ?? "").split(" "));
   return { subject: claims.sub, hasScope: (scope) => scopes.has(scope) };

@@ -9,6 +9,8 @@ export const FAULT_APIS: FaultApi[] = ["entra", "graph", "exchange", "gmail", "d
 export interface ApiFaults {
   /** Share of requests answered with a random 500 or 503 (0–1). */
   errorRate?: number;
+  /** Share of requests answered with the API's throttling answer, Retry-After 1 s (0–1). */
+  throttleRate?: number;
   /** Share of requests whose connection is destroyed without an answer (0–1). */
   dropRate?: number;
   /** Added latency in ms: a fixed value or a [min, max] range. */
@@ -54,7 +56,7 @@ export function validateFaultSettings(settings: unknown): FaultSettings {
   if (seed !== undefined && !Number.isInteger(seed)) throw new Error("faults.seed must be an integer.");
   for (const [api, faults] of Object.entries(apis ?? {})) {
     if (!FAULT_APIS.includes(api as FaultApi)) throw new Error(`faults.apis.${api} is not an API; use one of ${FAULT_APIS.join(", ")}.`);
-    for (const rate of ["errorRate", "dropRate"] as const) {
+    for (const rate of ["errorRate", "dropRate", "throttleRate"] as const) {
       const value = faults?.[rate];
       if (value !== undefined && !(value >= 0 && value <= 1)) throw new Error(`faults.apis.${api}.${rate} must be between 0 and 1.`);
     }
@@ -92,7 +94,11 @@ export class FaultInjector {
       return { kind: "throttle", retryAfterSeconds: 1, reason: "concurrency", latencyMs };
     }
     if (dropDraw < (faults.dropRate ?? 0)) return { kind: "drop", latencyMs };
-    if (errorDraw < (faults.errorRate ?? 0)) return { kind: "error", status: kindDraw < 0.5 ? 500 : 503, latencyMs };
+    // Throttling shares the error draw (below throttleRate, then errorRate above it), so settings
+    // without throttleRate replay exactly as before.
+    const throttleRate = faults.throttleRate ?? 0;
+    if (errorDraw < throttleRate) return { kind: "throttle", retryAfterSeconds: 1, reason: "rate", latencyMs };
+    if (errorDraw < throttleRate + (faults.errorRate ?? 0)) return { kind: "error", status: kindDraw < 0.5 ? 500 : 503, latencyMs };
     return { kind: "pass", latencyMs };
   }
 

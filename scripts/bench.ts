@@ -177,7 +177,8 @@ class MemorySampler {
       try {
         const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
         if (!hwm) continue;
-        const label = this.peaks.get(pid)?.label ?? processLabel(pid);
+        // Read each time: the provider plugin starts as a shell shim that execs node.
+        const label = processLabel(pid);
         this.peaks.set(pid, { label, kib: Math.max(Number(hwm[1]), this.peaks.get(pid)?.kib ?? 0) });
       } catch {
         // Gone already; its last sample stands.
@@ -224,9 +225,13 @@ interface GoogleUser {
   department?: string;
 }
 
+/** Generated names repeat past a few hundred users (`farid.brown2@`), and an Exchange Name must be unique: the display name carries the round. */
 function usersCsv(users: GoogleUser[]): string {
-  const rows = users.map((u) => [u.primaryEmail, u.givenName, u.familyName, u.department ?? ""].join(","));
-  return ["email,firstName,lastName,batch", ...rows].join("\n") + "\n";
+  const rows = users.map((u) => {
+    const round = /(\d+)@/.exec(u.primaryEmail)?.[1];
+    return [u.primaryEmail, u.givenName, u.familyName, `${u.givenName} ${u.familyName}${round ? ` ${round}` : ""}`, u.department ?? ""].join(",");
+  });
+  return ["email,firstName,lastName,displayName,batch", ...rows].join("\n") + "\n";
 }
 
 const SETTINGS: BaselineSettings = {
@@ -382,7 +387,7 @@ export function chartSvg(rows: BenchRow[]): string {
   const height = 420;
   const margin = { left: 70, right: 20, top: 40, bottom: 60 };
   const decades = (list: number[]): [number, number] => [Math.floor(Math.log10(Math.min(...list))), Math.ceil(Math.log10(Math.max(...list)))];
-  const [xLow, xHigh] = decades([...values.map(([n]) => n), 100]);
+  const [xLow, xHigh] = decades([...values.map(([n]) => n), 100, 10_000]);
   const [yLow, yHigh] = decades(values.map(([, seconds]) => seconds).concat(1));
   const x = (n: number) => margin.left + ((Math.log10(n) - xLow) / Math.max(1, xHigh - xLow)) * (width - margin.left - margin.right);
   const y = (s: number) => height - margin.bottom - ((Math.log10(s) - yLow) / Math.max(1, yHigh - yLow)) * (height - margin.top - margin.bottom);

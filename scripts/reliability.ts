@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   record("faults", [...faults.failures, ...faults.duplicates.map((d) => `duplicate: ${d}`), ...faults.orphans.map((o) => `orphan: ${o}`)]);
   log(`faults: ${faults.injected} faults injected into ${faults.requests} requests (${Object.entries(faults.faults).map(([kind, n]) => `${kind} ${n}`).join(", ")}); ${faults.stages} stages converged, ${faults.reruns} needed a second run; ${faults.cells} cells delivered`);
   record("crashes", [...crashes.failures, ...crashes.duplicates.map((d) => `duplicate: ${d}`), ...crashes.orphans.map((o) => `orphan: ${o}`)]);
-  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over ${crashes.adopted} object(s) the killed up had made but not recorded; ${crashes.failures.length} did not recover`);
+  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over objects the killed up had made but not recorded (${crashes.adopted} take-over notes); ${crashes.failures.length} did not recover`);
 
   const scan = scanForSecrets(transcript);
   for (const leak of scan.leaks) failures.push(`secrets: ${leak.secret} appears in ${leak.source}`);

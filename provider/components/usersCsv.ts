@@ -48,11 +48,14 @@ const COLUMN_BY_SPELLING = new Map(
 
 const MAX_VALUE_LENGTH = 256;
 const MAX_ALIAS_LENGTH = 64;
-/** Characters that would act as a wildcard or run code if a value reached a PowerShell command line. */
-const POWERSHELL_LOOKING = ["$(", "*", ";", "`", "|"];
+/**
+ * Characters that would act as a wildcard or run code if a value reached a PowerShell command line
+ * (the same set the resources refuse in names, so a bad cell is reported here, on its line).
+ */
+const POWERSHELL_LOOKING = ["$", "*", "?", ";", "`", "|", "<", ">", '"', "\\"];
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-const ATOM = "[a-z0-9!#%&'+=?^_{}~-]+";
-/** Dot-atom local part without `*`, `$`, `|`, `/` and backtick: also a valid Exchange alias. */
+const ATOM = "[a-z0-9_%+'-]+";
+/** Dot-atom local part of the characters the resources accept: also a valid Exchange alias. */
 const LOCAL_PART = new RegExp(`^${ATOM}(\\.${ATOM})*$`, "i");
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const COUNTRY_CODE = /^[a-z]{2}$/i;

@@ -25,7 +25,10 @@ export interface CrashTrialsResult {
   interrupted: number;
   /** Trials that left pending operations in the state. */
   pending: number;
-  /** Trials whose recovery took over objects the killed `up` had made but not recorded, and how many. */
+  /**
+   * Trials whose recovery took over objects the killed `up` had made but not recorded, and the
+   * take-over notes (the engine prints each note inline and again in its diagnostics summary).
+   */
   withLeftovers: number;
   adopted: number;
   duplicates: string[];
@@ -65,7 +68,7 @@ export async function runCrashTrials(trials: number, transcript: Transcript, log
         result.duplicates.push(...inventory.duplicates.map((d) => `${label}: ${d}`));
         result.orphans.push(...inventory.orphans.map((o) => `${label}: ${o}`));
         const totals = await checkMailFlow(world.sandbox, stage, batches, world.population, Number.MAX_SAFE_INTEGER);
-        log(`crashes: ${label}: ${pending} pending operation(s); recovered, taking over ${adopted} leftover(s); ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
+        log(`crashes: ${label}: ${pending} pending operation(s); recovered with ${adopted} take-over note(s); ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
         recovered = true;
       } catch (error) {
         result.failures.push(`${label}: ${(error as Error).message}`);
