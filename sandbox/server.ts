@@ -26,7 +26,8 @@ import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type 
 import { googleUnauthenticated, handleGoogle } from "./google";
 import { handleGraph } from "./graph";
 import { HttpError, answerOf, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
-import { simulateMail } from "./mailflow";
+import { simulateMail, tenantState } from "./mailflow";
+import { RoutingWatch } from "./routingWatch";
 import type { TenantRecord } from "./records";
 import { parseSeed, type Seed } from "./seed";
 import { GOOGLE_SCOPE, Store, loadSeed } from "./store";
@@ -95,6 +96,7 @@ class Sandbox {
   origin = "";
   private faults: FaultInjector;
   private readonly stats = new RequestStats();
+  private readonly watch = new RoutingWatch();
 
   constructor(
     private readonly store: Store,
@@ -124,6 +126,7 @@ class Sandbox {
       if (api !== "sandbox") this.stats.record(api, route.operation, route.read);
       const response = await this.withFaults(route, request, outgoing);
       if (response) write(outgoing, response);
+      if (response && response.status < 300 && !route.read && api !== "sandbox") this.watch.afterWrite(`${api} ${route.operation}`, () => this.firstTenantState());
     } catch (error) {
       if (error instanceof HttpError) write(outgoing, error.response);
       else write(outgoing, unexpected(api, request, error));
@@ -263,6 +266,10 @@ class Sandbox {
           this.faults = new FaultInjector(validateFaultSettings(input()));
           return json(200, this.faults.settings);
         });
+      case "GET watch":
+        return json(200, this.watch.report());
+      case "PUT watch":
+        return this.badRequestOnError(() => json(200, input().enabled === true ? this.watch.start(this.firstTenantState()) : this.watch.stop()));
       case "GET dns":
         return json(200, this.store.dns());
       case "PUT dns/mx":
@@ -318,6 +325,13 @@ class Sandbox {
     if (!tenant) throw new Error(`No tenant ${String(body.tenant)} in the sandbox; give its id or initial domain.`);
     applyDueMailboxChanges(this.store, tenant);
     return json(200, simulateMail(this.store, tenant, body.from, body.to));
+  }
+
+  /** The routing model's view of the first Microsoft tenant and Google, conversions applied. */
+  private firstTenantState() {
+    const tenant = this.store.tenants()[0];
+    applyDueMailboxChanges(this.store, tenant);
+    return tenantState(this.store, tenant);
   }
 
   private state(): object {
