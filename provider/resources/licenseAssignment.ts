@@ -246,7 +246,7 @@ async function converge(id: string, desired: DesiredLicense, inputs: Record<stri
 export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   configure: configureFromStack,
 
-  async check(_olds, news) {
+  async check(olds, news) {
     const inputs = new InputChecker(RESOURCE, news);
     inputs.email("userPrincipalName", { required: true });
     const sku = inputs.text("sku", { required: true, maxLength: 64 });
@@ -263,9 +263,11 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
       if (sku !== undefined) inputs.values.skuId = sku;
       return inputs.result();
     }
-    // The SKU is looked up only once everything else is valid, so a bad input costs no API call.
+    // The SKU is looked up only once everything else is valid, so a bad input costs no API call;
+    // an unchanged SKU keeps the id resolved before, so a preview of an unchanged stack reads nothing.
     if (inputs.failures.length > 0) return inputs.result();
-    const found = findSku(await skusForCheck(), sku.trim());
+    const known = olds?.sku === sku && typeof olds.skuId === "string" ? { skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } : undefined;
+    const found = known ?? findSku(await skusForCheck(), sku.trim());
     if ("reason" in found) {
       inputs.problem("sku", found.reason);
     } else {

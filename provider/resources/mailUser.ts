@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { InputChecker, domainOf, isUnknown } from "./inputs";
 import { note } from "./log";
@@ -169,19 +169,37 @@ export function isMailbox(recipientTypeDetails: unknown): boolean {
   return typeof recipientTypeDetails === "string" && recipientTypeDetails !== MAIL_USER;
 }
 
-/** A salted scrypt fingerprint of a password: enough to notice a change, useless to sign in. */
+/** A salted fingerprint of a password: enough to notice a change, useless to sign in. */
 export function passwordFingerprint(password: string, salt: Buffer = randomBytes(16)): string {
-  const hash = scryptSync(password, salt, 32, SCRYPT);
-  return `scrypt$${salt.toString("base64")}$${hash.toString("base64")}`;
+  const hash = createHmac("sha256", fingerprintKey(password)).update(salt).digest();
+  return `hmac-scrypt$${salt.toString("base64")}$${hash.toString("base64")}`;
 }
 
 export function matchesFingerprint(password: string, fingerprint: unknown): boolean {
   if (typeof fingerprint !== "string") return false;
   const [kind, salt, hash] = fingerprint.split("$");
-  if (kind !== "scrypt" || !salt || !hash) return false;
+  if (kind !== "hmac-scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");
-  const actual = scryptSync(password, Buffer.from(salt, "base64"), expected.length, SCRYPT);
+  const actual = createHmac("sha256", fingerprintKey(password)).update(Buffer.from(salt, "base64")).digest();
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+const FINGERPRINT_KEY_SALT = "pulumi-mail-coexistence/password-fingerprint";
+const fingerprintKeys = new Map<string, Buffer>();
+
+/**
+ * The slow part (scrypt) runs once per password per provider process, not once per resource: a
+ * preview of thousands of mail users sharing an initial password would otherwise spend minutes
+ * hashing. Each resource still gets its own salt, through the HMAC.
+ */
+function fingerprintKey(password: string): Buffer {
+  const id = createHash("sha256").update(password).digest("base64");
+  let key = fingerprintKeys.get(id);
+  if (!key) {
+    key = scryptSync(password, FINGERPRINT_KEY_SALT, 32, SCRYPT);
+    fingerprintKeys.set(id, key);
+  }
+  return key;
 }
 
 const bareAddress = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();

@@ -64,6 +64,14 @@ describe("LicenseAssignment", () => {
       assert.deepStrictEqual(tenant.reads, []);
     });
 
+    it("keeps the SKU resolved before when it did not change, so a no-op preview reads nothing", async () => {
+      const before = await checked();
+      tenant.reads.length = 0;
+      const again = await provider.check!(before, { ...inputs });
+      assert.strictEqual(again.inputs!.skuId, standard.skuId);
+      assert.deepStrictEqual(tenant.reads, []);
+    });
+
     it("passes a SKU the engine does not know yet at preview", async () => {
       const result = await checked({ ...inputs, sku: UNKNOWN });
       assert.strictEqual(result.skuId, UNKNOWN);
