@@ -39,7 +39,8 @@ export interface FaultJourneyResult {
 }
 
 export async function runFaultJourney(transcript: Transcript, log: (line: string) => void): Promise<FaultJourneyResult> {
-  const world = await World.start({ name: "faults", users: 12, departments: 3, faults: JOURNEY_FAULTS, transcript });
+  // The demo's tenant: 50 users in 3 departments (issue acceptance: the full set-up for 50 users under faults).
+  const world = await World.start({ name: "faults", users: 50, departments: 3, faults: JOURNEY_FAULTS, transcript });
   const result: FaultJourneyResult = { injected: 0, faults: {}, requests: 0, stages: 0, reruns: 0, duplicates: [], orphans: [], cells: 0, failures: [] };
   try {
     for (const stage of stages) {
