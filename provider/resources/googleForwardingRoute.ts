@@ -3,7 +3,7 @@ import type { AutoForwarding } from "../clients/google";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import { InputChecker, domainOf, isUnknown } from "./inputs";
 import { note } from "./log";
-import { configureFromStack, serializableProvider, storable } from "./serializable";
+import { configureFromStack, serializableProvider, engineOutputs } from "./serializable";
 
 export type Disposition = "trash" | "archive" | "markRead" | "leaveInInbox";
 const DISPOSITIONS: readonly Disposition[] = ["trash", "archive", "markRead", "leaveInInbox"];
@@ -133,7 +133,7 @@ async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
 }
 
 function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForwardingRouteState {
-  return storable({
+  return engineOutputs({
     userEmail: desired.userEmail,
     forwardTo: desired.forwardTo,
     disposition: settings.disposition ?? "",

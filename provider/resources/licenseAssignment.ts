@@ -4,7 +4,7 @@ import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./d
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, serializableProvider, storable } from "./serializable";
+import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
 
 export type OnDelete = "retain" | "remove";
 const ON_DELETE: readonly OnDelete[] = ["retain", "remove"];
@@ -205,7 +205,7 @@ async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boo
 }
 
 function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
-  return storable({
+  return engineOutputs({
     userPrincipalName: desired.userPrincipalName,
     sku: desired.sku,
     skuId: desired.skuId,
@@ -303,7 +303,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     const licence = directAssignment(user, props.skuId);
     return {
       id,
-      props: storable({
+      props: engineOutputs({
         ...props,
         userId: user.id,
         usageLocation: user.usageLocation ?? undefined,

@@ -4,7 +4,7 @@ import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { InputChecker, domainOf, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, serializableProvider, storable } from "./serializable";
+import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
 
 /**
  * A Google Workspace user as an Exchange Online mail user: it is in the address list, and mail
@@ -314,7 +314,7 @@ export function planMailUserDiff(olds: Record<string, unknown>, news: Record<str
 /** Outputs from what Exchange shows; what it did not return keeps the `fallback` (inputs or state). */
 export function stateFrom(live: Recipient, fallback: Record<string, unknown>, passwordHash: string): MailUserState {
   const keep = (value: string | undefined, field: string): string | undefined => value ?? (fallback[field] as string | undefined);
-  return storable({
+  return engineOutputs({
     name: keep(live.name, "name") as string,
     alias: keep(live.alias, "alias") as string,
     displayName: keep(live.displayName, "displayName") as string,
@@ -449,7 +449,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       createdButNotReady(
         `${RESOURCE}: created ${desired.externalEmailAddress} (${guid}) but ${why}; run pulumi up again to add the routing address ${desired.routingAddress}.`,
         guid,
-        storable({ ...inputs, password: undefined, guid, emailAddresses: [], recipientTypeDetails: MAIL_USER, passwordHash }),
+        engineOutputs({ ...inputs, password: undefined, guid, emailAddresses: [], recipientTypeDetails: MAIL_USER, passwordHash }),
         inputs,
       );
     if (!created) throw unfinished(`Exchange does not show it yet after ${NEW_OBJECT_LAG_MS / 1000} s`);

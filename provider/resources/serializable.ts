@@ -45,11 +45,6 @@ export function createdButNotReady(message: string, id: string, outs: object, in
   return Object.assign(new Error(message), { id, properties, reasons: [message] });
 }
 
-/** Outputs without `undefined` values, which the engine's wire format cannot carry. */
-export function storable<T extends object>(outs: T): T {
-  return Object.fromEntries(Object.entries(outs).filter(([, value]) => value !== undefined)) as T;
-}
-
 /**
  * Outputs as the engine can carry them: the dynamic provider serializes outputs as a protobuf
  * Struct, which fails with "Unexpected struct type" on an `undefined` value, so absent optional
