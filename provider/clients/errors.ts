@@ -84,7 +84,9 @@ export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefi
   try {
     return await request;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return undefined;
+    // Exchange reports some not-found objects as 400 ManagementObjectNotFoundException: every
+    // client error says `notFound` itself.
+    if (error instanceof ApiError && (error.status === 404 || (error as { notFound?: boolean }).notFound === true)) return undefined;
     throw error;
   }
 }

@@ -68,13 +68,9 @@ export async function assertEmailDomain(domainName: string): Promise<void> {
 }
 
 async function currentDomainType(domainName: string): Promise<DomainType | undefined> {
-  try {
-    const [found] = await exchange().invoke("Get-AcceptedDomain", { Identity: domainName });
-    return found?.DomainType as DomainType | undefined;
-  } catch (error) {
-    if ((error as { notFound?: boolean }).notFound) return undefined;
-    throw error;
-  }
+  const { unlessNotFound }: typeof import("../clients/errors") = require("../clients/errors");
+  const [found] = (await unlessNotFound(exchange().invoke("Get-AcceptedDomain", { Identity: domainName }))) ?? [];
+  return found?.DomainType as DomainType | undefined;
 }
 
 async function setDomainType(domainName: string, domainType: DomainType): Promise<void> {

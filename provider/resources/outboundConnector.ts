@@ -236,13 +236,9 @@ const isNotFound = (error: unknown): boolean => (error as { notFound?: boolean }
 
 /** The object a Get-* cmdlet returns for an identity; undefined when Exchange says it does not exist. */
 export async function findExchangeObject(cmdlet: string, identity: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const [found] = await exchange().invoke(cmdlet, { Identity: identity });
-    return found;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const { unlessNotFound }: typeof import("../clients/errors") = require("../clients/errors");
+  const [found] = (await unlessNotFound(exchange().invoke(cmdlet, { Identity: identity }))) ?? [];
+  return found;
 }
 
 /** Runs a Remove-* cmdlet; an object that is already gone counts as removed. */
