@@ -72,6 +72,13 @@ export const POLICIES = {
 
 export type PolicyKey = keyof typeof POLICIES;
 
+/**
+ * The rules that judge the tenant-wide objects, or the whole tenant's routes built from them. The
+ * stack of one batch cannot see those objects, so these rules do not run there: the tenant stack's
+ * plan is checked for them, and `coexist trace --all` checks the live routes after every apply.
+ */
+const TENANT_WIDE_POLICIES: readonly PolicyKey[] = ["internalRelayNeedsConnector", "noAuthoritativeWhileAtGoogle", "routingAddressAccepted", "noMailLoopOrBounce"];
+
 export interface Violation {
   policy: PolicyKey;
   message: string;
@@ -120,13 +127,14 @@ export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}): Viola
     ...routingAddressViolations(tenant, stateProblems),
   ];
   const covered = new Set(explicit.flatMap((violation) => violation.users));
-  return [
+  const violations = [
     ...explicit,
     ...loopAndBounceViolations(tenant, problemsByScenario, covered),
     ...keptCopyViolations(tenant, stateProblems),
     ...spfViolations(tenant, facts),
     ...unknownInputViolations(tenant),
   ];
+  return tenant.holdsTenantWideObjects ? violations : violations.filter((violation) => !TENANT_WIDE_POLICIES.includes(violation.policy));
 }
 
 const routers = new WeakMap<TenantState, Router>();

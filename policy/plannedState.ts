@@ -15,6 +15,8 @@
  * - The Google users are the users in the stack plus `TenantFacts.googleUsers`.
  * - A TransportRule routes the addresses of its `sentTo`; group members (`sentToMemberOf`) are not
  *   in the stack, so such a rule routes nobody here.
+ * - A stack whose Coexistence component is scoped to one batch holds none of the tenant-wide
+ *   objects (they are in the tenant stack): it is not a whole tenant, see `holdsTenantWideObjects`.
  */
 import { microsoftMxHost } from "../provider/components/plan";
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
@@ -32,6 +34,7 @@ import type {
 export const UNKNOWN_VALUE = Symbol("known only when the update runs");
 
 export const COEXIST_TYPE_PREFIX = "pulumi-nodejs:dynamic/coexist:";
+export const COEXISTENCE_COMPONENT_TYPE = "coexist:index:Coexistence";
 
 export type CoexistType =
   | "AcceptedDomain"
@@ -116,6 +119,11 @@ export interface PlannedTenant {
   dependsOn(resource: PlannedResource, dependency: PlannedResource): boolean;
   /** Inputs the engine does not know yet, so the checks could not use them. */
   unknowns: { resource: PlannedResource; field: string }[];
+  /**
+   * False in the stack of one batch (a Coexistence component with `scope: { batch }`): the routing
+   * domain, the connector and the accepted domain live in the tenant stack, out of this stack's sight.
+   */
+  holdsTenantWideObjects: boolean;
 }
 
 export interface RecipientPlan {
@@ -341,7 +349,13 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     recipientAt,
     dependsOn: (resource, dependency) => closureOf(resource).has(dependency.urn),
     unknowns,
+    holdsTenantWideObjects: !resources.some((resource) => resource.type === COEXISTENCE_COMPONENT_TYPE && isBatchScope(resource.props.scope)),
   };
+}
+
+/** The component's `scope` output is `{ batch }` in a batch's stack (provider/components/coexistence.ts). */
+function isBatchScope(scope: unknown): boolean {
+  return typeof scope === "object" && scope !== null && "batch" in scope;
 }
 
 /** Whether the Microsoft 365 recipient Gmail forwards to is a mailbox by the time the forwarding starts. */

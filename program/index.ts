@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Coexistence } from "../provider/components/coexistence";
-import { BatchState, Phase, PHASES } from "../provider/components/plan";
+import { BatchState, parseScope, Phase, PHASES } from "../provider/components/plan";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 
 // The root program: the whole coexistence set-up driven by stack config, so a migration step is a
@@ -17,6 +17,8 @@ const csvPath = path.resolve(process.cwd(), config.require("usersCsv"));
 if (!fs.existsSync(csvPath)) {
   throw new Error(`coexist:usersCsv: ${csvPath} does not exist; point it at the migration CSV (email, firstName, lastName, batch)`);
 }
+// A large tenant is one stack for the tenant-wide objects plus one stack per batch (docs/benchmark.md).
+const scope = parseScope(config.get("scope") ?? "all", "coexist:scope");
 const users = parseUsersCsv(fs.readFileSync(csvPath, "utf8"), { primaryDomain });
 
 const coexistence = new Coexistence("coexistence", {
@@ -31,6 +33,7 @@ const coexistence = new Coexistence("coexistence", {
   phase,
   connectorName: config.get("connectorName"),
   adopt: config.getBoolean("adopt"),
+  scope,
 });
 
 export const dnsRecords = coexistence.dnsRecords;

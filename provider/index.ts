@@ -6,5 +6,5 @@ export { MailUser, MailUserArgs, MailUserState } from "./resources/mailUser";
 export { LicenseAssignment, LicenseAssignmentArgs, LicenseAssignmentState, OnDelete } from "./resources/licenseAssignment";
 export { GoogleForwardingRoute, GoogleForwardingRouteArgs, GoogleForwardingRouteState, Disposition } from "./resources/googleForwardingRoute";
 export { Coexistence, CoexistenceArgs, DnsRecord } from "./components/coexistence";
-export { BatchState, Phase } from "./components/plan";
+export { BatchState, CoexistenceScope, parseScope, Phase } from "./components/plan";
 export { MigrationUser, parseUsersCsv } from "./components/usersCsv";

@@ -6,16 +6,21 @@
  * (concurrent callers wait for the same list). An object the list does not show is read on its own,
  * so a missing or new object is answered exactly as before.
  *
- * Only `read()` uses these: within one deployment the engine reads a resource before it writes
- * it, and a plugin process lives for one deployment, so a list taken during it cannot hide a write
- * of ours to the object read. External changes made while the list is in use show at the next
- * refresh, as with any refresh of objects read at different moments.
+ * `read()` uses these, and so does licensing (a batch of users read before each is licensed):
+ * within one deployment each object is read before the one write of ours to it, and a plugin
+ * process lives for one deployment, so a list taken during it cannot hide a write of ours to the
+ * object read. External changes made while the list is in use show at the next refresh, as with
+ * any refresh of objects read at different moments. `CoalescedReads` (below) is for reads that
+ * must be fresh.
  */
+import { unlessNotFound } from "./errors";
 import { invoke, type ExchangeObject } from "./exchange";
 import { listAll, type GraphUser } from "./graph";
 
 /** Reads served one by one before a list pays (the target is ceil(N/1000) + 10 list calls). */
 export const DIRECT_READS_BEFORE_LIST = 8;
+/** How long fresh reads wait for company before they go out (tests set it to 0). */
+export const freshReadWindow = { ms: 500 };
 /** A list older than this is taken again. */
 export const SNAPSHOT_MAX_AGE_MS = 10 * 60_000;
 
@@ -63,6 +68,43 @@ export class CoalescedSnapshot<T> {
   }
 }
 
+/**
+ * Fresh reads, coalesced: lookups that arrive within `freshReadWindow` of each other are answered
+ * together, by one paged list when there are more than DIRECT_READS_BEFORE_LIST of them, else
+ * one by one. Nothing is reused across windows, so every answer is at most that old: for
+ * polling (many licensed users waiting to become mailboxes at once).
+ */
+export class CoalescedReads<T> {
+  private pending: { key: string; resolve: (item: T | undefined) => void; reject: (error: unknown) => void }[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly single: (key: string) => Promise<T | undefined>,
+    private readonly list: () => Promise<T[]>,
+    private readonly keysOf: (item: T) => string[],
+  ) {}
+
+  lookup(key: string): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ key, resolve, reject });
+      this.timer ??= setTimeout(() => void this.flush(), freshReadWindow.ms);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const waiting = this.pending;
+    this.pending = [];
+    this.timer = undefined;
+    // A list that fails indexes nothing: every lookup then reads on its own.
+    const index = waiting.length > DIRECT_READS_BEFORE_LIST ? await this.list().then((items) => indexByKeys(items, this.keysOf), () => new Map<string, T>()) : new Map<string, T>();
+    for (const { key, resolve, reject } of waiting) {
+      const listed = index.get(key.toLowerCase());
+      if (listed) resolve(listed);
+      else this.single(key).then(resolve, reject);
+    }
+  }
+}
+
 const smtpAddresses = (object: ExchangeObject): string[] =>
   (Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : []).filter((proxy) => /^smtp:/i.test(proxy)).map((proxy) => proxy.slice(5));
 
@@ -79,6 +121,15 @@ let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
 export function recipientByIdentity(identity: string): Promise<ExchangeObject | undefined> {
   recipients ??= new CoalescedSnapshot(() => invoke("Get-Recipient", {}, { list: true }), recipientKeys);
   return recipients.lookup(identity);
+}
+
+let freshRecipients: CoalescedReads<ExchangeObject> | undefined;
+
+/** Get-Recipient as it is now (undefined: no such recipient), coalesced with the other callers of the moment. */
+export function recipientNow(identity: string): Promise<ExchangeObject | undefined> {
+  const single = async (key: string): Promise<ExchangeObject | undefined> => ((await unlessNotFound(invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
+  freshRecipients ??= new CoalescedReads(single, () => invoke("Get-Recipient", {}, { list: true }), recipientKeys);
+  return freshRecipients.lookup(identity);
 }
 
 let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;

@@ -8,11 +8,13 @@ import { RoutingDomain } from "../resources/routingDomain";
 import {
   anyUserAtGoogle,
   BatchState,
+  CoexistenceScope,
   coexistenceSpf,
   microsoftMxHost,
   Phase,
   planDomain,
   planProblems,
+  planScope,
   planUser,
 } from "./plan";
 import type { MigrationUser } from "./usersCsv";
@@ -58,6 +60,17 @@ export interface CoexistenceArgs {
    * @default false
    */
   adopt?: boolean;
+  /**
+   * The part of the set-up this stack holds, for a tenant split into several stacks
+   * (docs/benchmark.md, "10,000 users: one stack per batch"): `"tenant"` only the tenant-wide
+   * objects (routing domain, connector, accepted domain); `{ batch }` only that batch's mail users,
+   * licences and forwarding routes, without the tenant-wide objects, so the tenant stack must be
+   * applied before the batch stacks (and destroyed after them). Every scope takes the whole CSV and
+   * every batch state: the plan is checked, and the tenant-wide objects are planned, over all users.
+   * Resource names are the same in every scope, so resources can move between stacks.
+   * @default "all"
+   */
+  scope?: CoexistenceScope;
 }
 
 export interface DnsRecord {
@@ -89,6 +102,7 @@ export class Coexistence extends pulumi.ComponentResource {
 
   constructor(name: string, args: CoexistenceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coexist:index:Coexistence", name, {}, opts);
+    const scope = args.scope ?? "all";
     const phase = args.phase ?? "coexistence";
     const batches = args.batches ?? {};
     const input = {
@@ -108,12 +122,16 @@ export class Coexistence extends pulumi.ComponentResource {
     const adopt = args.adopt ?? false;
     const child = { parent: this };
     const domain = planDomain(phase, anyUserAtGoogle(args.users, batches));
+    const contents = planScope(scope, args.users);
+    // `pulumi state move` parents a resource moved without its parent to the destination's root
+    // stack: a batch stack split off a single stack finds its resources there (docs/benchmark.md).
+    const movedIn: pulumi.CustomResourceOptions = contents.tenantWide ? {} : { aliases: [{ parent: pulumi.rootStackResource }] };
 
-    if (domain.routingDomain) {
+    if (contents.tenantWide && domain.routingDomain) {
       this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, adopt }, child);
     }
 
-    if (domain.connector.present) {
+    if (contents.tenantWide && domain.connector.present) {
       this.connector = new OutboundConnector(
         "connector",
         {
@@ -127,7 +145,7 @@ export class Coexistence extends pulumi.ComponentResource {
         child,
       );
     }
-    if (domain.acceptedDomain.present) {
+    if (contents.tenantWide && domain.acceptedDomain.present) {
       this.acceptedDomain = new AcceptedDomain(
         "accepted-domain",
         { domainName: input.primaryDomain, domainType: domain.acceptedDomain.domainType, adopt },
@@ -135,7 +153,7 @@ export class Coexistence extends pulumi.ComponentResource {
       );
     }
 
-    for (const user of args.users) {
+    for (const user of contents.users) {
       const plan = planUser(user, input);
       const key = user.email;
       let mailUser: MailUser | undefined;
@@ -154,7 +172,7 @@ export class Coexistence extends pulumi.ComponentResource {
             routingAddress: plan.routingAddress,
             adopt,
           },
-          { parent: this, dependsOn: this.routingDomainResource ? [this.routingDomainResource] : [] },
+          { parent: this, dependsOn: this.routingDomainResource ? [this.routingDomainResource] : [], ...movedIn },
         );
         this.mailUsers[key] = mailUser;
       }
@@ -162,7 +180,7 @@ export class Coexistence extends pulumi.ComponentResource {
       const licence = new LicenseAssignment(
         `licence-${key}`,
         { userPrincipalName: user.email, sku: input.licenseSku, usageLocation: user.usageLocation ?? input.usageLocation, onDelete: "retain" },
-        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(this.acceptedDomain ? [this.acceptedDomain] : [])] },
+        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(this.acceptedDomain ? [this.acceptedDomain] : [])], ...movedIn },
       );
       this.licences[key] = licence;
       if (plan.forwarded) {
@@ -170,13 +188,13 @@ export class Coexistence extends pulumi.ComponentResource {
           `forward-${key}`,
           { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash", adopt },
           // The mail user too: its deletion releases the routing address only once nothing forwards to it.
-          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])] },
+          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])], ...movedIn },
         );
       }
     }
 
     this.spfRecord = coexistenceSpf(phase);
-    const primaryMx: DnsRecord[] = domain.mxAtMicrosoft
+    const primaryMx: DnsRecord[] = contents.tenantWide && domain.mxAtMicrosoft
       ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
       : [];
     const routing = this.routingDomainResource;
@@ -187,6 +205,8 @@ export class Coexistence extends pulumi.ComponentResource {
         ...(mx ? [{ type: "MX" as const, name: input.routingDomain, value: mx.mailExchange, priority: mx.preference }] : []),
         ...primaryMx,
       ]);
-    this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord });
+    // The scope is an output too: the policy pack sees a component's outputs, and judges a batch's
+    // stack by what it can hold (docs/safety-checks.md).
+    this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord, scope });
   }
 }

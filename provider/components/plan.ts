@@ -118,6 +118,45 @@ export function planProblems(input: PlanInput): string[] {
   return problems;
 }
 
+/**
+ * Which part of the set-up one stack holds. A tenant of thousands of users is split into one stack
+ * for the tenant-wide objects and one stack per batch (docs/benchmark.md), because the cost of an
+ * update grows with the size of the stack's state.
+ */
+export type CoexistenceScope = "all" | "tenant" | { batch: string };
+
+/** What a stack of the given scope creates. */
+export interface ScopePlan {
+  /** The routing domain, the connector to Google and the accepted domain. */
+  tenantWide: boolean;
+  /** The users whose mail user, licence and forwarding the stack holds. */
+  users: MigrationUser[];
+}
+
+/** The objects a scope gets; refuses a batch that no user of the CSV is in. */
+export function planScope(scope: CoexistenceScope, users: MigrationUser[]): ScopePlan {
+  if (scope === "all") return { tenantWide: true, users };
+  if (scope === "tenant") return { tenantWide: true, users: [] };
+  const batchNames = [...new Set(users.map((user) => user.batch))].sort();
+  if (!batchNames.includes(scope.batch)) {
+    throw new Error(`scope.batch "${scope.batch}" is not a batch of the users CSV; use one of: ${batchNames.join(", ") || "(the CSV has no users)"}`);
+  }
+  return { tenantWide: false, users: users.filter((user) => user.batch === scope.batch) };
+}
+
+const BATCH_SCOPE_PREFIX = "batch:";
+
+/**
+ * Reads a scope written as text (stack config): `all`, `tenant` or `batch:<name>`; `setting` names
+ * where the text came from in the error.
+ */
+export function parseScope(text: string, setting: string): CoexistenceScope {
+  if (text === "all" || text === "tenant") return text;
+  const batch = text.startsWith(BATCH_SCOPE_PREFIX) ? text.slice(BATCH_SCOPE_PREFIX.length).trim() : "";
+  if (batch !== "") return { batch };
+  throw new Error(`${setting} "${text}" is not one of all, tenant, ${BATCH_SCOPE_PREFIX}<batch name> (e.g. ${BATCH_SCOPE_PREFIX}Sales)`);
+}
+
 export function anyUserAtGoogle(users: MigrationUser[], batches: Record<string, BatchState>): boolean {
   return users.some((u) => batchStateOf(u, batches) !== "migrated");
 }

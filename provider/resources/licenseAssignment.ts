@@ -88,24 +88,32 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COUNTRY = /^[A-Z]{2}$/;
 
 type Graph = typeof import("../clients/graph");
-type Exchange = typeof import("../clients/exchange");
 type Snapshots = typeof import("../clients/snapshots");
 const graph = (): Graph => require("../clients/graph");
 const snapshots = (): Snapshots => require("../clients/snapshots");
-const exchange = (): Exchange => require("../clients/exchange");
 
 const fields: FieldRule[] = [
   { field: "userPrincipalName", replaces: true, equal: sameIgnoringCase },
-  { field: "skuId", replaces: true, equal: sameIgnoringCase },
   { field: "disabledPlans", equal: sameSet },
   { field: "usageLocation", equal: unlessUnset(sameIgnoringCase) },
   { field: "onDelete" },
 ];
 
-/** The engine's diff: input changes, plus a licence that refresh found removed (re-assigned by the next up). */
+/** Whether `sku` (a part number in any case, or a skuId) names the SKU the assignment has. */
+export function namesAssignedSku(olds: Record<string, unknown>, sku: unknown): boolean {
+  if (typeof sku !== "string" || isUnknown(sku)) return false;
+  const named = sku.trim().toLowerCase();
+  return [olds.skuId, olds.skuPartNumber, olds.sku].some((known) => typeof known === "string" && known.toLowerCase() === named);
+}
+
+/**
+ * The engine's diff: input changes, another SKU (a replacement: the new licence is assigned before
+ * the old one goes), and a licence that refresh found removed (re-assigned by the next up).
+ */
 export function planLicenseDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
   const planned = planDiff(olds, news, fields);
-  return { ...planned, changes: planned.changes || olds.assigned === false };
+  const replaces = [...(planned.replaces ?? []), ...(namesAssignedSku(olds, news.sku) ? [] : ["sku"])];
+  return { ...planned, replaces, changes: planned.changes || replaces.length > 0 || olds.assigned === false };
 }
 
 /** The SKU named by part number or skuId, or a reason naming what the tenant has. */
@@ -143,8 +151,8 @@ export function directAssignment(user: GraphUser, skuId: string): AssignedLicens
 
 let cachedSkus: Promise<SubscribedSku[]> | undefined;
 
-/** subscribedSkus once per provider process for `check`; seat counts are always read fresh. */
-function skusForCheck(): Promise<SubscribedSku[]> {
+/** subscribedSkus once per provider process, to name SKUs; seat counts are read fresh when a seat is refused. */
+function subscribedSkus(): Promise<SubscribedSku[]> {
   cachedSkus ??= graph().listSubscribedSkus().catch((error: unknown) => {
     cachedSkus = undefined;
     throw error;
@@ -152,8 +160,17 @@ function skusForCheck(): Promise<SubscribedSku[]> {
   return cachedSkus;
 }
 
+/** The SKU's id and part number: kept from check when known, else looked up (once per process) before any write. */
+async function resolveSku(desired: DesiredLicense): Promise<DesiredLicense> {
+  if (desired.skuId && desired.skuPartNumber) return desired;
+  const found = findSku(await subscribedSkus(), desired.sku.trim());
+  if ("reason" in found) throw new Error(`${RESOURCE}.sku: ${found.reason}.`);
+  return { ...desired, skuId: found.skuId.toLowerCase(), skuPartNumber: found.skuPartNumber };
+}
+
+/** The user from the shared list when many are read at once (a batch being licensed), else on its own. */
 async function getUser(userPrincipalName: string): Promise<GraphUser> {
-  const user = await graph().getUser(userPrincipalName, USER_SELECT);
+  const user = (await snapshots().userByIdOrUpn(userPrincipalName, USER_SELECT)) ?? (await graph().getUser(userPrincipalName, USER_SELECT));
   if (!user) {
     throw new Error(`${RESOURCE}: there is no Microsoft 365 user ${userPrincipalName}; create it first (a MailUser creates one), and make this resource depend on it.`);
   }
@@ -172,23 +189,22 @@ async function ensureUsageLocation(user: GraphUser, desired: DesiredLicense): Pr
   return current;
 }
 
+/** Assigns the licence; a refusal for want of a seat is explained with the subscription's counts. */
 async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boolean): Promise<void> {
-  if (needsSeat) {
+  try {
+    await graph().assignLicense(user.id, { addLicenses: [{ skuId: desired.skuId, disabledPlans: desired.disabledPlans }] });
+  } catch (error) {
+    if (!needsSeat || (error as { status?: number }).status !== 400) throw error;
     const sku = (await graph().listSubscribedSkus()).find((candidate) => candidate.skuId.toLowerCase() === desired.skuId);
     const shortage = sku ? seatShortage(sku) : `the tenant no longer has the subscription ${desired.sku}`;
     if (shortage) throw new Error(`${RESOURCE}.sku: cannot license ${desired.userPrincipalName}: ${shortage}.`);
+    throw error;
   }
-  await graph().assignLicense(user.id, { addLicenses: [{ skuId: desired.skuId, disabledPlans: desired.disabledPlans }] });
 }
 
 async function recipientType(userPrincipalName: string): Promise<string | undefined> {
-  try {
-    const [recipient] = await exchange().invoke("Get-Recipient", { Identity: userPrincipalName });
-    return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
-  } catch (error) {
-    if ((error as { notFound?: boolean }).notFound) return undefined;
-    throw error;
-  }
+  const recipient = await snapshots().recipientNow(userPrincipalName);
+  return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
 }
 
 /** Polls Exchange until the user is a mailbox; the type last seen, and whether it got there in time. */
@@ -249,7 +265,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds, news) {
     const inputs = new InputChecker(RESOURCE, news);
     inputs.email("userPrincipalName", { required: true });
-    const sku = inputs.text("sku", { required: true, maxLength: 64 });
+    inputs.text("sku", { required: true, maxLength: 64 });
     inputs.list("disabledPlans", guidItem, { fallback: [] });
     const usageLocation = inputs.text("usageLocation", { maxLength: 8 });
     inputs.oneOf("onDelete", ON_DELETE, "retain");
@@ -259,21 +275,8 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
       if (COUNTRY.test(usageLocation.toUpperCase())) inputs.values.usageLocation = usageLocation.toUpperCase();
       else inputs.problem("usageLocation", `${JSON.stringify(usageLocation)} is not a two-letter country code (ISO 3166), e.g. US or GB`);
     }
-    if (sku === undefined || isUnknown(sku)) {
-      if (sku !== undefined) inputs.values.skuId = sku;
-      return inputs.result();
-    }
-    // The SKU is looked up only once everything else is valid, so a bad input costs no API call;
-    // an unchanged SKU keeps the id resolved before, so a preview of an unchanged stack reads nothing.
-    if (inputs.failures.length > 0) return inputs.result();
-    const known = olds?.sku === sku && typeof olds.skuId === "string" ? { skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } : undefined;
-    const found = known ?? findSku(await skusForCheck(), sku.trim());
-    if ("reason" in found) {
-      inputs.problem("sku", found.reason);
-    } else {
-      inputs.values.skuId = found.skuId.toLowerCase();
-      inputs.values.skuPartNumber = found.skuPartNumber;
-    }
+    // The SKU is resolved by create, before any write: a preview reads nothing (diff needs only
+    // the stored skuId and part number to tell another SKU from the same one by another name).
     return inputs.result();
   },
 
@@ -282,7 +285,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs) {
-    const desired = inputs as DesiredLicense;
+    const desired = await resolveSku(inputs as DesiredLicense);
     const id = `${desired.userPrincipalName}/${desired.skuId}`;
     const user = await getUser(desired.userPrincipalName);
     const existing = directAssignment(user, desired.skuId);
@@ -314,7 +317,9 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(id, olds, news) {
-    return { outs: await converge(id, news as DesiredLicense, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
+    // Another SKU is a replacement, so an update keeps the one resolved at create.
+    const desired = { ...news, skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } as DesiredLicense;
+    return { outs: await converge(id, desired, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
   },
 
   async delete(_id, props) {

@@ -125,6 +125,7 @@ const MIN_PASSWORD_LENGTH = 8;
 
 type Exchange = typeof import("../clients/exchange");
 const exchange = (): Exchange => require("../clients/exchange");
+const unlessNotFound = <T>(request: Promise<T>): Promise<T | undefined> => (require("../clients/errors") as typeof import("../clients/errors")).unlessNotFound(request);
 type Snapshots = typeof import("../clients/snapshots");
 const snapshots = (): Snapshots => require("../clients/snapshots");
 type Graph = typeof import("../clients/graph");
@@ -334,19 +335,31 @@ export function stateFrom(live: Recipient, fallback: Record<string, unknown>, pa
 }
 
 async function getRecipient(identity: string): Promise<Recipient | undefined> {
-  try {
-    const [found] = await exchange().invoke("Get-Recipient", { Identity: identity });
-    return found ? parseRecipient(found) : undefined;
-  } catch (error) {
-    if ((error as { notFound?: boolean }).notFound) return undefined;
-    throw error;
-  }
+  const [found] = (await unlessNotFound(exchange().invoke("Get-Recipient", { Identity: identity }))) ?? [];
+  return found ? parseRecipient(found) : undefined;
 }
 
 const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
 
-/** Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is now. */
-async function reconcile(live: Recipient, desired: DesiredMailUser, options: { previousRoutingAddress?: string }): Promise<Recipient> {
+/** The object as it is after `change` succeeded: Set-* returns nothing, and re-reading it would cost a call. */
+export function afterChange(live: Recipient, change: RecipientChange): Recipient {
+  const next: Recipient = { ...live };
+  for (const [field, parameter] of MAIL_USER_SETTINGS) {
+    const value = parameter === undefined ? undefined : change.parameters[parameter];
+    if (value !== undefined) (next as unknown as Record<string, string>)[field] = CASE_INSENSITIVE.has(field) ? value.toLowerCase() : value;
+  }
+  const removed = change.addresses.remove ? bareAddress(change.addresses.remove) : undefined;
+  next.emailAddresses = live.emailAddresses.filter((proxy) => bareAddress(proxy) !== removed);
+  if (change.addresses.add) next.emailAddresses.push(change.addresses.add);
+  return next;
+}
+
+/**
+ * Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is
+ * now. `justCreated`: Exchange may not show a new object to the next cmdlet for a while
+ * (exchange-admin-api.md §2.3), so a not-found answer is retried until it does.
+ */
+async function reconcile(live: Recipient, desired: DesiredMailUser, options: { previousRoutingAddress?: string; justCreated?: boolean }): Promise<Recipient> {
   const change = changesToApply(live, desired, options);
   if (change.ignored.length > 0) {
     note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
@@ -356,32 +369,46 @@ async function reconcile(live: Recipient, desired: DesiredMailUser, options: { p
   }
   const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
   if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return live;
-  await exchange().invoke(change.cmdlet, {
-    Identity: live.guid,
-    ...change.parameters,
-    ...(hasAddressChange ? { EmailAddresses: exchange().addRemove(change.addresses) } : {}),
-  });
-  return (await getRecipient(live.guid)) ?? live;
+  const set = (): Promise<unknown> =>
+    exchange().invoke(change.cmdlet, {
+      Identity: live.guid,
+      ...change.parameters,
+      ...(hasAddressChange ? { EmailAddresses: exchange().addRemove(change.addresses) } : {}),
+    });
+  if (!options.justCreated) {
+    await set();
+  } else {
+    const applied = await pollUntil(async () => ((await unlessNotFound(set())) === undefined ? undefined : true), { timeoutMs: NEW_OBJECT_LAG_MS });
+    if (!applied) throw new Error(`Exchange does not show ${live.guid} to ${change.cmdlet} after ${NEW_OBJECT_LAG_MS / 1000} s`);
+  }
+  return afterChange(live, change);
 }
 
-async function newMailUser(desired: DesiredMailUser, password: string): Promise<string> {
-  const [created] = await exchange().invoke("New-MailUser", {
-    Name: desired.name,
-    Alias: desired.alias,
-    DisplayName: desired.displayName,
-    ...(desired.firstName !== undefined ? { FirstName: desired.firstName } : {}),
-    ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
-    ExternalEmailAddress: desired.externalEmailAddress,
-    MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
-    Password: password,
-  });
-  const guid = created ? parseRecipient(created).guid : "";
-  if (guid) return guid;
+/** New-MailUser's answer as a Recipient, or undefined when a recipient with the address or sign-in name already exists. */
+async function newMailUser(desired: DesiredMailUser): Promise<Recipient | undefined> {
+  let created: Record<string, unknown> | undefined;
+  try {
+    [created] = await exchange().invoke("New-MailUser", {
+      Name: desired.name,
+      Alias: desired.alias,
+      DisplayName: desired.displayName,
+      ...(desired.firstName !== undefined ? { FirstName: desired.firstName } : {}),
+      ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
+      ExternalEmailAddress: desired.externalEmailAddress,
+      MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
+      Password: exchange().mailUserPassword(desired.password),
+    });
+  } catch (error) {
+    if ((error as { alreadyExists?: boolean }).alreadyExists) return undefined;
+    throw error;
+  }
+  const answer = created ? parseRecipient(created) : undefined;
+  if (answer?.guid) return answer;
   const found = await pollUntil(() => getRecipient(desired.externalEmailAddress), { timeoutMs: NEW_OBJECT_LAG_MS });
   if (!found) {
     throw new Error(`${RESOURCE}: New-MailUser for ${desired.externalEmailAddress} succeeded but Exchange does not show the object; run pulumi up again (it will be taken over as identical).`);
   }
-  return found.guid;
+  return found;
 }
 
 /** An existing recipient with the address: taken over when identical or adopted, refused otherwise. */
@@ -436,28 +463,28 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = inputs as DesiredMailUser;
-    const password = exchange().mailUserPassword(desired.password);
     const passwordHash = passwordFingerprint(desired.password);
-    const existing = await getRecipient(desired.externalEmailAddress);
-    if (existing) {
+    // No existence check first: New-MailUser refuses an address in use, and only then is the
+    // recipient read. Two Exchange calls a new user instead of four (docs/benchmark.md).
+    const created = await newMailUser(desired);
+    if (!created) {
+      const existing = await getRecipient(desired.externalEmailAddress);
+      if (!existing) {
+        throw new Error(`${RESOURCE}: ${desired.microsoftOnlineServicesId} is already taken by another Microsoft 365 user, but no recipient has ${desired.externalEmailAddress}; remove that user or set microsoftOnlineServicesId to a free sign-in name.`);
+      }
       const live = await takeOver(existing, desired);
       return { id: live.guid, outs: stateFrom(live, inputs, passwordHash) };
     }
-    const guid = await newMailUser(desired, password);
-    const created = await pollUntil(() => getRecipient(guid), { timeoutMs: NEW_OBJECT_LAG_MS });
-    const unfinished = (why: string): Error =>
-      createdButNotReady(
-        `${RESOURCE}: created ${desired.externalEmailAddress} (${guid}) but ${why}; run pulumi up again to add the routing address ${desired.routingAddress}.`,
-        guid,
-        engineOutputs({ ...inputs, password: undefined, guid, emailAddresses: [], recipientTypeDetails: MAIL_USER, passwordHash }),
+    try {
+      const live = await reconcile(created, desired, { justCreated: true });
+      return { id: created.guid, outs: stateFrom(live, inputs, passwordHash) };
+    } catch (error) {
+      throw createdButNotReady(
+        `${RESOURCE}: created ${desired.externalEmailAddress} (${created.guid}) but adding the routing address failed: ${(error as Error).message}; run pulumi up again to add ${desired.routingAddress}.`,
+        created.guid,
+        stateFrom(created, inputs, passwordHash),
         inputs,
       );
-    if (!created) throw unfinished(`Exchange does not show it yet after ${NEW_OBJECT_LAG_MS / 1000} s`);
-    try {
-      const live = await reconcile(created, desired, {});
-      return { id: guid, outs: stateFrom(live, inputs, passwordHash) };
-    } catch (error) {
-      throw unfinished(`adding the routing address failed: ${(error as Error).message}`);
     }
   },
 
@@ -483,6 +510,10 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(id, props) {
+    // One call for a mail user. Remove-MailUser does not find a mailbox (a state not refreshed
+    // since licensing still says MailUser), and only then is the recipient read.
+    const removeMailUser = (): Promise<unknown> => unlessNotFound(exchange().invoke("Remove-MailUser", { Identity: id, Confirm: false }));
+    if (!isMailbox(props.recipientTypeDetails) && (await removeMailUser()) !== undefined) return;
     const live = await getRecipient(id);
     if (!live) {
       note(RESOURCE, `${props.externalEmailAddress} (${id}) is already gone from Exchange Online.`);
@@ -500,11 +531,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       note(RESOURCE, `${label(live)} was migrated: kept ${kept}, so no mail is lost; only this resource's record was removed.`);
       return;
     }
-    try {
-      await exchange().invoke("Remove-MailUser", { Identity: id, Confirm: false });
-    } catch (error) {
-      if (!(error as { notFound?: boolean }).notFound) throw error;
-    }
+    await removeMailUser();
   },
 };
 

@@ -32,16 +32,18 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
   });
   after(async () => env?.stop());
 
-  it("refuses an unknown SKU at preview, naming the field and the tenant's SKUs, and writes nothing", async () => {
+  it("previews an unknown SKU without any API call, and refuses it at up before any write, naming the field and the tenant's SKUs", async () => {
     await env.resetStats();
     await env.setArgs({ ben: { ...licences.ben, sku: "SPE_E5" } });
-    const preview = await env.stack.run(["preview", "--json"], true);
-    assert.notStrictEqual(preview.code, 0);
-    assert.match(preview.stdout + preview.stderr, /LicenseAssignment\.sku: the tenant has no subscription \\?"SPE_E5\\?"; it has: EXCHANGESTANDARD/);
+    await env.stack.preview();
+    assert.deepStrictEqual(await env.calls(), []);
+    const up = await env.stack.run(["up", "--yes", "--skip-preview"], true);
+    assert.notStrictEqual(up.code, 0);
+    assert.match(up.stdout + up.stderr, /LicenseAssignment\.sku: the tenant has no subscription \\?"SPE_E5\\?"; it has: EXCHANGESTANDARD/);
     assert.deepStrictEqual(await env.writes(), []);
   });
 
-  it("previews two creates and writes nothing", async () => {
+  it("previews two creates and calls no API", async () => {
     await env.resetStats();
     const { steps } = await env.plan(licences);
     assert.deepStrictEqual(
@@ -51,7 +53,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
         ["create", "chloe"],
       ],
     );
-    assert.deepStrictEqual(await env.writes(), []);
+    assert.deepStrictEqual(await env.calls(), []);
   });
 
   it("assigns the licences and waits until Exchange shows mailboxes", async () => {
@@ -76,7 +78,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
     ["another usage location", { usageLocation: "US" }, [["update", "ben", []]]],
     ["disabled plans", { disabledPlans: ["5dbe027f-2339-4123-9542-606e4d348a72"] }, [["update", "ben", []]]],
     ["onDelete remove", { onDelete: "remove" }, [["update", "ben", []]]],
-    ["another SKU", { sku: "O365_BUSINESS_PREMIUM" }, [["replace", "ben", ["skuId"]]]],
+    ["another SKU", { sku: "O365_BUSINESS_PREMIUM" }, [["replace", "ben", ["sku"]]]],
     ["another user", { userPrincipalName: "dev.adams@contoso.com" }, [["replace", "ben", ["userPrincipalName"]]]],
   ];
   for (const [title, change, expected] of changes) {

@@ -97,10 +97,19 @@ export class SandboxStack {
    * (token requests and the sandbox's own control calls are not writes to a tenant).
    */
   async writes(): Promise<string[]> {
+    return this.operations((name, operation) => isWrite(name, operation));
+  }
+
+  /** Every operation on the tenants' APIs since the last reset, reads included. */
+  async calls(): Promise<string[]> {
+    return this.operations(() => true);
+  }
+
+  private async operations(included: (api: string, operation: string) => boolean): Promise<string[]> {
     const stats = (await controlRequest(this.sandbox, "GET", "/sandbox/stats")).body as { apis: Record<string, ApiStats> };
     return Object.entries(stats.apis)
-      .filter(([name, api]) => TENANT_APIS.includes(name) && api.writes > 0)
-      .flatMap(([name, api]) => Object.keys(api.byOperation).filter((operation) => isWrite(name, operation)).map((operation) => `${name} ${operation}`))
+      .filter(([name]) => TENANT_APIS.includes(name))
+      .flatMap(([name, api]) => Object.keys(api.byOperation).filter((operation) => included(name, operation)).map((operation) => `${name} ${operation}`))
       .sort();
   }
 

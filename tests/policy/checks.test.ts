@@ -72,6 +72,13 @@ describe("the safety checks on a planned stack", () => {
     assert.match(formatViolation(found[0]), /GoogleForwardingRoute forward-alice@contoso\.com: forwardTo is known only when the update runs/);
   });
 
+  it("judge a stack without the tenant-wide objects as a whole tenant unless its Coexistence component is scoped to a batch", () => {
+    const batchStack = SAFE_STAGES["pilot batch's stack, migrated"];
+    assert.deepStrictEqual(violationsOf(batchStack), []);
+    const unscoped = violationsOf(batchStack.filter((resource) => resource.type !== "Coexistence")).map(policyName);
+    assert.deepStrictEqual(unscoped, ["routing-address-on-email-verified-domain"]);
+  });
+
   it("take a domain's type from the policy config when the stack does not manage it", () => {
     const resources = SAFE_STAGES["coexistence, nobody migrated"].filter((resource) => resource.type !== "AcceptedDomain");
     const [authoritative] = violationsOf(resources);

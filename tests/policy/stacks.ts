@@ -7,15 +7,19 @@ import { GOOGLE_SMART_HOSTS } from "../../provider/resources/outboundConnector";
 import {
   anyUserAtGoogle,
   planDomain,
+  planScope,
   planUser,
   type BatchState,
+  type CoexistenceScope,
+  type DomainPlan,
   type Phase,
 } from "../../provider/components/plan";
 import type { MigrationUser } from "../../provider/components/usersCsv";
-import { COEXIST_TYPE_PREFIX, type CoexistType, type PlannedResource } from "../../policy/plannedState";
+import { COEXIST_TYPE_PREFIX, COEXISTENCE_COMPONENT_TYPE, type CoexistType, type PlannedResource } from "../../policy/plannedState";
 
 export interface DeclaredResource {
-  type: CoexistType;
+  /** A coexist resource, or the Coexistence component itself (props: its outputs, which hold a split stack's scope). */
+  type: CoexistType | "Coexistence";
   name: string;
   props: Record<string, unknown>;
   dependsOn?: string[];
@@ -33,12 +37,57 @@ export interface CoexistencePlan {
   users: MigrationUser[];
   batches: Record<string, BatchState>;
   phase: Phase;
+  /** @default "all" */
+  scope?: CoexistenceScope;
 }
 
 /** The resources, names and dependsOn the Coexistence component creates for this plan. */
-export function coexistenceResources({ users, batches, phase }: CoexistencePlan): DeclaredResource[] {
+export function coexistenceResources({ users, batches, phase, scope = "all" }: CoexistencePlan): DeclaredResource[] {
   const input = { batches, phase, routingDomain: ROUTING_DOMAIN };
   const domain = planDomain(phase, anyUserAtGoogle(users, batches));
+  const contents = planScope(scope, users);
+  const resources: DeclaredResource[] = [];
+  if (scope !== "all") resources.push({ type: "Coexistence", name: "coexistence", props: { scope } });
+  if (contents.tenantWide) resources.push(...tenantWideResources(domain));
+  for (const user of contents.users) {
+    const plan = planUser(user, input);
+    const mailUserName = `mail-user-${user.email}`;
+    if (plan.mailUser) {
+      resources.push({
+        type: "MailUser",
+        name: mailUserName,
+        props: {
+          name: user.displayName,
+          alias: user.alias,
+          externalEmailAddress: user.email,
+          microsoftOnlineServicesId: user.email,
+          routingAddress: plan.routingAddress,
+        },
+        dependsOn: contents.tenantWide ? ["routing-domain"] : [],
+      });
+    }
+    if (!plan.licensed) continue;
+    const licenceName = `licence-${user.email}`;
+    resources.push({
+      type: "LicenseAssignment",
+      name: licenceName,
+      props: { userPrincipalName: user.email, sku: "EXCHANGESTANDARD", usageLocation: "US", onDelete: "retain" },
+      dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...(contents.tenantWide && domain.acceptedDomain.present ? ["accepted-domain"] : [])],
+    });
+    if (plan.forwarded) {
+      resources.push({
+        type: "GoogleForwardingRoute",
+        name: `forward-${user.email}`,
+        props: { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash" },
+        dependsOn: [licenceName],
+      });
+    }
+  }
+  return resources;
+}
+
+/** The routing domain, the connector to Google and the accepted domain, as the component plans them. */
+function tenantWideResources(domain: DomainPlan): DeclaredResource[] {
   const resources: DeclaredResource[] = [{ type: "RoutingDomain", name: "routing-domain", props: { domainName: ROUTING_DOMAIN } }];
   if (domain.connector.present) {
     resources.push({
@@ -55,53 +104,20 @@ export function coexistenceResources({ users, batches, phase }: CoexistencePlan)
       dependsOn: domain.connector.present ? ["connector"] : [],
     });
   }
-  for (const user of users) {
-    const plan = planUser(user, input);
-    const mailUserName = `mail-user-${user.email}`;
-    if (plan.mailUser) {
-      resources.push({
-        type: "MailUser",
-        name: mailUserName,
-        props: {
-          name: user.displayName,
-          alias: user.alias,
-          externalEmailAddress: user.email,
-          microsoftOnlineServicesId: user.email,
-          routingAddress: plan.routingAddress,
-        },
-        dependsOn: ["routing-domain"],
-      });
-    }
-    if (!plan.licensed) continue;
-    const licenceName = `licence-${user.email}`;
-    resources.push({
-      type: "LicenseAssignment",
-      name: licenceName,
-      props: { userPrincipalName: user.email, sku: "EXCHANGESTANDARD", usageLocation: "US", onDelete: "retain" },
-      dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...(domain.acceptedDomain.present ? ["accepted-domain"] : [])],
-    });
-    if (plan.forwarded) {
-      resources.push({
-        type: "GoogleForwardingRoute",
-        name: `forward-${user.email}`,
-        props: { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash" },
-        dependsOn: [licenceName],
-      });
-    }
-  }
   return resources;
 }
 
 /** The declarations as the policy pack sees them (URNs of a stack `test` of project `policy-stack`). */
 export function asPlanned(resources: DeclaredResource[]): PlannedResource[] {
-  const urnOf = (type: string, name: string) => `urn:pulumi:test::policy-stack::${COEXIST_TYPE_PREFIX}${type}::${name}`;
+  const typeToken = (type: DeclaredResource["type"]) => (type === "Coexistence" ? COEXISTENCE_COMPONENT_TYPE : `${COEXIST_TYPE_PREFIX}${type}`);
+  const urnOf = (type: DeclaredResource["type"], name: string) => `urn:pulumi:test::policy-stack::${typeToken(type)}::${name}`;
   const typeOf = new Map(resources.map((resource) => [resource.name, resource.type]));
   return resources.map((resource) => ({
-    type: `${COEXIST_TYPE_PREFIX}${resource.type}`,
+    type: typeToken(resource.type),
     urn: urnOf(resource.type, resource.name),
     name: resource.name,
     props: resource.props,
-    dependencies: (resource.dependsOn ?? []).map((name) => urnOf(typeOf.get(name) as string, name)),
+    dependencies: (resource.dependsOn ?? []).map((name) => urnOf(typeOf.get(name) as DeclaredResource["type"], name)),
   }));
 }
 
@@ -131,6 +147,11 @@ export const SAFE_STAGES: Record<string, DeclaredResource[]> = {
   "cutover with sales still at Google": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrating" }, phase: "cutover" }),
   "cutover, everybody migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover" }),
   decommissioned: coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "decommissioned" }),
+  // A tenant split into stacks (Coexistence scope): each stack must pass on its own.
+  "tenant stack, pilot batch migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: "tenant" }),
+  "pilot batch's stack, migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "pilot" } }),
+  "sales batch's stack at Google, pilot migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "sales" } }),
+  "tenant stack at cutover, everybody migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover", scope: "tenant" }),
 };
 
 const PILOT_MIGRATED = SAFE_STAGES["pilot batch migrated (forwarded)"];
@@ -150,6 +171,11 @@ export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
     resources: without(PILOT_MIGRATED, "licence-alice@contoso.com"),
     policy: "forward-only-to-licensed-mailbox",
     mentions: ["alice@contoso.com", "554 5.4.14", "Fix: license alice@contoso.com first"],
+  },
+  "forwarding to a mail user that has no licence, in the stack of its batch": {
+    resources: without(SAFE_STAGES["pilot batch's stack, migrated"], "licence-alice@contoso.com"),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "mail user without a licence", "Fix: license alice@contoso.com first"],
   },
   "forwarding that does not wait for the licence": {
     resources: changed(PILOT_MIGRATED, "forward-alice@contoso.com", (route) => ({ ...route, dependsOn: [] })),

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { CoalescedSnapshot, DIRECT_READS_BEFORE_LIST, SNAPSHOT_MAX_AGE_MS, indexByKeys, recipientKeys } from "../../../provider/clients/snapshots";
+import { CoalescedReads, CoalescedSnapshot, DIRECT_READS_BEFORE_LIST, SNAPSHOT_MAX_AGE_MS, indexByKeys, recipientKeys } from "../../../provider/clients/snapshots";
 
 describe("coalesced snapshots", () => {
   it("indexes an item under each of its keys, case-insensitively, and leaves out keys two items share", () => {
@@ -61,5 +61,44 @@ describe("coalesced snapshots", () => {
     now += SNAPSHOT_MAX_AGE_MS + 1;
     assert.deepStrictEqual(await snapshot.lookup("k"), { key: "k" });
     assert.strictEqual(lists, 2);
+  });
+
+  describe("fresh reads (many users waiting to become mailboxes)", () => {
+    function reader(): { reads: CoalescedReads<{ key: string; round: number }>; calls: string[]; next: () => void } {
+      const calls: string[] = [];
+      let round = 1;
+      const reads = new CoalescedReads(
+        async (key) => {
+          calls.push(`single ${key}`);
+          return key === "gone" ? undefined : { key, round };
+        },
+        async () => {
+          calls.push("list");
+          return [...Array(20).keys()].map((i) => ({ key: `k${i}`, round }));
+        },
+        (item) => [item.key],
+      );
+      return { reads, calls, next: () => void round++ };
+    }
+
+    it("answers a crowd with one list, an object the list lacks on its own, and a few callers one by one", async () => {
+      const { reads, calls } = reader();
+      const crowd = await Promise.all([...[...Array(12).keys()].map((i) => reads.lookup(`K${i}`)), reads.lookup("gone")]);
+      assert.deepStrictEqual(crowd.slice(0, 2), [{ key: "k0", round: 1 }, { key: "k1", round: 1 }]);
+      assert.strictEqual(crowd.at(-1), undefined);
+      assert.deepStrictEqual(calls, ["list", "single gone"]);
+      calls.length = 0;
+      await Promise.all([reads.lookup("k1"), reads.lookup("k2")]);
+      assert.deepStrictEqual(calls, ["single k1", "single k2"]);
+    });
+
+    it("never reuses an answer: the next round reads again and sees the change", async () => {
+      const { reads, calls, next } = reader();
+      const first = await Promise.all([...Array(10).keys()].map((i) => reads.lookup(`k${i}`)));
+      next();
+      const second = await Promise.all([...Array(10).keys()].map((i) => reads.lookup(`k${i}`)));
+      assert.deepStrictEqual([first[0]?.round, second[0]?.round], [1, 2]);
+      assert.deepStrictEqual(calls, ["list", "list"]);
+    });
   });
 });

@@ -1,5 +1,16 @@
 import * as assert from "assert";
-import { BatchState, Phase, planDomain, planProblems, planUser, PlanInput, routingAddressOf } from "../../../provider/components/plan";
+import {
+  BatchState,
+  CoexistenceScope,
+  parseScope,
+  Phase,
+  planDomain,
+  planProblems,
+  planScope,
+  planUser,
+  PlanInput,
+  routingAddressOf,
+} from "../../../provider/components/plan";
 import type { MigrationUser } from "../../../provider/components/usersCsv";
 
 const user = (email: string, batch: string): MigrationUser => ({
@@ -65,6 +76,41 @@ describe("the coexistence plan", () => {
         assert.strictEqual(plan.acceptedDomain.present, phase !== "decommissioned");
         assert.strictEqual(plan.routingDomain, phase !== "decommissioned");
         assert.strictEqual(plan.mxAtMicrosoft, phase !== "coexistence");
+      });
+    }
+  });
+
+  describe("per stack: the scope decides which objects a stack holds", () => {
+    const carol = user("carol@contoso.com", "sales");
+    const users = [alice, bob, carol];
+    const cases: [CoexistenceScope, { tenantWide: boolean; users: string[] }][] = [
+      ["all", { tenantWide: true, users: ["alice@contoso.com", "bob@contoso.com", "carol@contoso.com"] }],
+      ["tenant", { tenantWide: true, users: [] }],
+      [{ batch: "sales" }, { tenantWide: false, users: ["alice@contoso.com", "carol@contoso.com"] }],
+      [{ batch: "finance" }, { tenantWide: false, users: ["bob@contoso.com"] }],
+    ];
+    for (const [scope, expected] of cases) {
+      it(`scope ${JSON.stringify(scope)}`, () => {
+        const plan = planScope(scope, users);
+        assert.deepStrictEqual({ tenantWide: plan.tenantWide, users: plan.users.map((u) => u.email) }, expected);
+      });
+    }
+    it("refuses a batch that no user is in, naming scope.batch and the batches there are", () => {
+      assert.throws(() => planScope({ batch: "slaes" }, users), /^Error: scope\.batch "slaes" is not a batch of the users CSV; use one of: finance, sales$/);
+    });
+
+    const texts: [string, CoexistenceScope][] = [
+      ["all", "all"],
+      ["tenant", "tenant"],
+      ["batch:sales", { batch: "sales" }],
+      ["batch:Wave 2", { batch: "Wave 2" }],
+    ];
+    for (const [text, scope] of texts) {
+      it(`reads the setting "${text}"`, () => assert.deepStrictEqual(parseScope(text, "coexist:scope"), scope));
+    }
+    for (const text of ["", "batch:", "sales", "batches:sales", "Tenant"]) {
+      it(`refuses the setting "${text}", naming it and the accepted forms`, () => {
+        assert.throws(() => parseScope(text, "coexist:scope"), /^Error: coexist:scope ".*" is not one of all, tenant, batch:<batch name> \(e\.g\. batch:Sales\)$/);
       });
     }
   });

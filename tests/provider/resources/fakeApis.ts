@@ -16,6 +16,7 @@ const graphModule: GraphModule = require("../../../provider/clients/graph");
 const googleModule: GoogleModule = require("../../../provider/clients/google");
 const logModule: typeof import("../../../provider/resources/log") = require("../../../provider/resources/log");
 const pollModule: typeof import("../../../provider/resources/poll") = require("../../../provider/resources/poll");
+const snapshotsModule: typeof import("../../../provider/clients/snapshots") = require("../../../provider/clients/snapshots");
 
 export interface FakeRecipient {
   Guid: string;
@@ -121,6 +122,7 @@ export class FakeTenant {
         this.now += ms;
       },
     });
+    this.replace(snapshotsModule.freshReadWindow, { ms: 0 });
     return this;
   }
 
@@ -221,7 +223,13 @@ export class FakeTenant {
       this.advanceConversion(found);
       return [structuredClone(found) as unknown as ExchangeObject];
     }
+    // Recorded once it succeeded: a refused write changed nothing.
+    const result = this.applyExchangeWrite(cmdlet, parameters);
     this.write("exchange", cmdlet, parameters);
+    return result;
+  }
+
+  private applyExchangeWrite(cmdlet: string, parameters: Record<string, unknown>): ExchangeObject[] {
     switch (cmdlet) {
       case "New-MailUser":
         return [this.newMailUser(parameters) as unknown as ExchangeObject];
@@ -273,12 +281,19 @@ export class FakeTenant {
   }
 
   private assignLicense(id: string, change: { addLicenses?: AssignedLicense[]; removeLicenses?: string[] }): GraphUser {
-    this.write("graph", "assignLicense", { id, ...change });
     const user = this.user(id);
     if (!user) throw notFoundError("Graph");
     if (!user.usageLocation) throw new Error("License assignment cannot be done for user with invalid usage location.");
     const removed = new Set(change.removeLicenses ?? []);
     const added = change.addLicenses ?? [];
+    for (const licence of added) {
+      const sku = this.skus.find((candidate) => candidate.skuId === licence.skuId)!;
+      const isNew = !(user.assignedLicenses ?? []).some((existing) => existing.skuId === licence.skuId);
+      if (isNew && (sku.consumedUnits ?? 0) >= (sku.prepaidUnits?.enabled ?? 0)) {
+        throw Object.assign(new Error(`Subscription with SKU ${sku.skuId} does not have any available licenses.`), { status: 400 });
+      }
+    }
+    this.write("graph", "assignLicense", { id, ...change });
     const kept = (user.assignedLicenses ?? []).filter((licence) => !removed.has(licence.skuId) && !added.some((a) => a.skuId === licence.skuId));
     for (const licence of added) {
       const sku = this.skus.find((candidate) => candidate.skuId === licence.skuId)!;

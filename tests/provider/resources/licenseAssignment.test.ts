@@ -27,31 +27,37 @@ describe("LicenseAssignment", () => {
   });
   afterEach(() => tenant.uninstall());
 
-  /** The checked inputs as create gets them: the engine adds the serialized provider back. */
-  async function checked(values: Record<string, unknown> = inputs): Promise<Record<string, unknown>> {
-    const result = await provider.check!({}, values);
+  /** The checked inputs as create or update gets them: the engine adds the serialized provider back. */
+  async function checked(values: Record<string, unknown> = inputs, olds: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const result = await provider.check!(olds, values);
     assert.deepStrictEqual(result.failures ?? [], []);
     return { ...result.inputs!, __provider: values.__provider };
   }
 
   describe("check", () => {
-    it("fills in the defaults and resolves the SKU's part number to its skuId", async () => {
+    it("fills in the defaults and reads nothing: a new assignment's SKU is resolved by create", async () => {
       const result = await checked();
       assert.deepStrictEqual(
-        { skuId: result.skuId, skuPartNumber: result.skuPartNumber, usageLocation: result.usageLocation, onDelete: result.onDelete, timeout: result.conversionTimeoutSeconds, plans: result.disabledPlans },
-        { skuId: standard.skuId, skuPartNumber: "EXCHANGESTANDARD", usageLocation: "GB", onDelete: "retain", timeout: 600, plans: [] },
+        { skuId: result.skuId, usageLocation: result.usageLocation, onDelete: result.onDelete, timeout: result.conversionTimeoutSeconds, plans: result.disabledPlans },
+        { skuId: undefined, usageLocation: "GB", onDelete: "retain", timeout: 600, plans: [] },
       );
+      assert.deepStrictEqual(tenant.reads, []);
     });
 
-    it("accepts the skuId itself", async () => {
-      assert.strictEqual((await checked({ ...inputs, sku: standard.skuId.toUpperCase() })).skuId, standard.skuId);
+    it("create resolves the SKU by part number or by skuId, before any write", async () => {
+      for (const sku of ["EXCHANGESTANDARD", standard.skuId.toUpperCase()]) {
+        const { id, outs } = await provider.create(await checked({ ...inputs, sku }));
+        assert.deepStrictEqual([id, outs.skuId, outs.skuPartNumber], [`alice@contoso.com/${standard.skuId}`, standard.skuId, "EXCHANGESTANDARD"]);
+      }
     });
 
-    it("refuses an unknown SKU at preview, naming the field and what the tenant has", async () => {
-      const result = await provider.check!({}, { ...inputs, sku: "SPE_E5" });
-      assert.strictEqual(result.failures?.[0].property, "sku");
-      assert.match(result.failures![0].reason, /LicenseAssignment\.sku: the tenant has no subscription "SPE_E5"; it has: EXCHANGESTANDARD \(/);
-      assert.doesNotMatch(result.failures![0].reason, /FLOW_FREE/, "company SKUs cannot be assigned to users");
+    it("refuses an unknown SKU at create, before any write, naming the field and what the tenant has", async () => {
+      await assert.rejects(provider.create(await checked({ ...inputs, sku: "SPE_E5" })), (error: Error) => {
+        assert.match(error.message, /LicenseAssignment\.sku: the tenant has no subscription "SPE_E5"; it has: EXCHANGESTANDARD \(/);
+        assert.doesNotMatch(error.message, /FLOW_FREE/, "company SKUs cannot be assigned to users");
+        return true;
+      });
+      assert.deepStrictEqual(tenant.writes, []);
     });
 
     it("refuses bad inputs with the field named, before any API call", async () => {
@@ -64,17 +70,16 @@ describe("LicenseAssignment", () => {
       assert.deepStrictEqual(tenant.reads, []);
     });
 
-    it("keeps the SKU resolved before when it did not change, so a no-op preview reads nothing", async () => {
-      const before = await checked();
+    it("reads nothing for an existing assignment either, whatever the SKU", async () => {
+      const { outs } = await provider.create(await checked());
       tenant.reads.length = 0;
-      const again = await provider.check!(before, { ...inputs });
-      assert.strictEqual(again.inputs!.skuId, standard.skuId);
+      for (const sku of ["EXCHANGESTANDARD", "SPE_E5"]) assert.deepStrictEqual((await provider.check!(outs, { ...inputs, sku })).failures ?? [], []);
       assert.deepStrictEqual(tenant.reads, []);
     });
 
     it("passes a SKU the engine does not know yet at preview", async () => {
       const result = await checked({ ...inputs, sku: UNKNOWN });
-      assert.strictEqual(result.skuId, UNKNOWN);
+      assert.strictEqual(result.sku, UNKNOWN);
       assert.deepStrictEqual(tenant.reads, []);
     });
   });
@@ -114,8 +119,9 @@ describe("LicenseAssignment", () => {
       it(`assignment: ${title}`, () => assert.strictEqual(directAssignment(subject, "s") !== undefined, expected));
     }
 
-    const stored = { userPrincipalName: "alice@contoso.com", skuId: "s", disabledPlans: [PLAN_A, PLAN_B], usageLocation: "GB", onDelete: "retain", assigned: true };
-    const desired = { userPrincipalName: "alice@contoso.com", skuId: "s", disabledPlans: [PLAN_B, PLAN_A], usageLocation: "GB", onDelete: "retain" };
+    const SKU_ID = "33333333-3333-4333-8333-333333333333";
+    const stored = { userPrincipalName: "alice@contoso.com", sku: "EXCHANGESTANDARD", skuId: SKU_ID, skuPartNumber: "EXCHANGESTANDARD", disabledPlans: [PLAN_A, PLAN_B], usageLocation: "GB", onDelete: "retain", assigned: true };
+    const desired = { userPrincipalName: "alice@contoso.com", sku: "EXCHANGESTANDARD", disabledPlans: [PLAN_B, PLAN_A], usageLocation: "GB", onDelete: "retain" };
     const diffs: [string, Record<string, unknown>, Record<string, unknown>, { changes: boolean; replaces: string[] }][] = [
       ["equal values (plans in another order) are no change", stored, desired, { changes: false, replaces: [] }],
       ["an unset usage location is not managed", stored, { ...desired, usageLocation: undefined }, { changes: false, replaces: [] }],
@@ -123,7 +129,10 @@ describe("LicenseAssignment", () => {
       ["a new usage location is an update", stored, { ...desired, usageLocation: "US" }, { changes: true, replaces: [] }],
       ["a new onDelete is an update (delete reads it from state)", stored, { ...desired, onDelete: "remove" }, { changes: true, replaces: [] }],
       ["a licence refresh found removed is re-assigned by an update", { ...stored, assigned: false }, desired, { changes: true, replaces: [] }],
-      ["another SKU replaces", stored, { ...desired, skuId: "t" }, { changes: true, replaces: ["skuId"] }],
+      ["the same SKU by its skuId is no change", stored, { ...desired, sku: SKU_ID.toUpperCase() }, { changes: false, replaces: [] }],
+      ["the same SKU's part number in another case is no change", stored, { ...desired, sku: "ExchangeStandard" }, { changes: false, replaces: [] }],
+      ["another SKU replaces", stored, { ...desired, sku: "O365_BUSINESS_PREMIUM" }, { changes: true, replaces: ["sku"] }],
+      ["a SKU not known yet at preview replaces", stored, { ...desired, sku: UNKNOWN }, { changes: true, replaces: ["sku"] }],
       ["another user replaces", stored, { ...desired, userPrincipalName: "bob@contoso.com" }, { changes: true, replaces: ["userPrincipalName"] }],
     ];
     for (const [title, olds, news, expected] of diffs) {
@@ -199,11 +208,12 @@ describe("LicenseAssignment", () => {
       tenant.users.get("alice@contoso.com")!.assignedLicenses = [];
       const read = await provider.read!(id, outs);
       assert.strictEqual(read.props?.assigned, false);
-      assert.strictEqual((await provider.diff!(id, read.props!, news)).changes, true);
-      const updated = await provider.update!(id, read.props!, news);
+      const updateNews = await checked(inputs, read.props!);
+      assert.strictEqual((await provider.diff!(id, read.props!, updateNews)).changes, true);
+      const updated = await provider.update!(id, read.props!, updateNews);
       assert.strictEqual(updated.outs!.assigned, true);
       assert.strictEqual(tenant.writes.filter((write) => write.call === "assignLicense").length, 2);
-      assert.strictEqual((await provider.diff!(id, (await provider.read!(id, updated.outs!)).props!, news)).changes, false);
+      assert.strictEqual((await provider.diff!(id, (await provider.read!(id, updated.outs!)).props!, updateNews)).changes, false);
     });
 
     it("keeps the licence on delete by default, and removes it only with onDelete remove", async () => {
@@ -213,7 +223,7 @@ describe("LicenseAssignment", () => {
       assert.strictEqual(tenant.writes.length, writes);
       assert.match(tenant.notes.join("\n"), /kept EXCHANGESTANDARD on alice@contoso\.com/);
 
-      const removed = await provider.update!(retained.id, retained.outs, await checked({ ...inputs, onDelete: "remove" }));
+      const removed = await provider.update!(retained.id, retained.outs, await checked({ ...inputs, onDelete: "remove" }, retained.outs));
       await provider.delete!(retained.id, removed.outs);
       assert.deepStrictEqual(tenant.writes.at(-1)!.parameters.removeLicenses, [standard.skuId]);
       assert.deepStrictEqual(tenant.users.get("alice@contoso.com")!.assignedLicenses, []);

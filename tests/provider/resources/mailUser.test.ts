@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { ExchangeError } from "../../../provider/clients/exchange";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import {
+  afterChange,
   routingAddressReleasable,
   changesToApply,
   mailUserProvider as provider,
@@ -168,6 +169,32 @@ describe("MailUser", () => {
     }
   });
 
+  describe("the object after a change, without reading it again", () => {
+    const live: Recipient = parseRecipient({
+      Guid: "6f0c7c4e-0000-4000-8000-000000000002",
+      RecipientTypeDetails: "MailUser",
+      Name: "Alice Smith",
+      Alias: "alice",
+      DisplayName: "Alice Smith",
+      ExternalEmailAddress: "SMTP:alice@contoso.com",
+      MicrosoftOnlineServicesID: "alice@contoso.com",
+      EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@old.contoso.com"],
+    });
+    const cases: [string, Partial<Parameters<typeof changesToApply>[1]>, { previousRoutingAddress?: string }, Partial<Recipient>][] = [
+      ["the routing address added", {}, {}, { emailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@old.contoso.com", "smtp:alice@o365.contoso.com"] }],
+      ["the previous routing address swapped for the new one", {}, { previousRoutingAddress: "alice@old.contoso.com" }, { emailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"] }],
+      ["names and the sign-in name as sent, the sign-in name lower-cased", { displayName: "Alice S.", microsoftOnlineServicesId: "ASmith@contoso.com" }, {}, { displayName: "Alice S.", microsoftOnlineServicesId: "asmith@contoso.com", name: "Alice Smith" }],
+    ];
+    for (const [title, wanted, options, expected] of cases) {
+      it(title, () => {
+        const desired = { ...inputs, displayName: "Alice Smith", ...wanted } as Parameters<typeof changesToApply>[1];
+        const after = afterChange(live, changesToApply(live, desired, options));
+        for (const [key, value] of Object.entries(expected)) assert.deepStrictEqual(after[key as keyof Recipient], value, key);
+        assert.deepStrictEqual(changesToApply(after, desired).differences, [], "nothing left to change");
+      });
+    }
+  });
+
   describe("lifecycle", () => {
     async function create(values: Record<string, unknown> = inputs): Promise<{ id: string; outs: Record<string, unknown> }> {
       const { id, outs } = await provider.create(await checked(values));
@@ -183,11 +210,25 @@ describe("MailUser", () => {
         tenant.writes.map((write) => write.call),
         ["New-MailUser", "Set-MailUser"],
       );
+      assert.deepStrictEqual(tenant.reads, [], "two Exchange calls: the new object is not read back");
       assert.strictEqual(tenant.writes[0].parameters.Password, PASSWORD, "New-MailUser gets the password");
       assert.strictEqual(outs.recipientTypeDetails, "MailUser");
       assert.strictEqual(outs.guid, created.Guid);
       assert.doesNotMatch(JSON.stringify(outs), new RegExp(PASSWORD));
       assert.ok(matchesFingerprint(PASSWORD, outs.passwordHash));
+    });
+
+    it("retries adding the routing address while Exchange does not show the new object yet", async () => {
+      const exchange = require("../../../provider/clients/exchange");
+      const invoke = exchange.invoke;
+      let hidden = 2;
+      exchange.invoke = async (cmdlet: string, parameters: Record<string, unknown>) => {
+        if (cmdlet === "Set-MailUser" && hidden-- > 0) throw new ExchangeError(cmdlet, "Exchange Set-MailUser failed: couldn't be found", { status: 404, notFound: true });
+        return invoke(cmdlet, parameters);
+      };
+      const { outs } = await create();
+      assert.deepStrictEqual(outs.emailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
+      assert.deepStrictEqual(tenant.recipient("alice@contoso.com")!.EmailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
     });
 
     it("takes over an identical mail user left by an interrupted create, without resetting its password", async () => {
@@ -274,8 +315,10 @@ describe("MailUser", () => {
 
     it("deletes a mail user, but keeps a mailbox and says so", async () => {
       const first = await create();
+      tenant.reads.length = 0;
       await provider.delete!(first.id, first.outs);
       assert.strictEqual(tenant.recipient(first.id), undefined);
+      assert.deepStrictEqual(tenant.reads, [], "a mail user goes with one call");
 
       const second = await create();
       tenant.recipient(second.id)!.RecipientTypeDetails = "UserMailbox";
