@@ -7,6 +7,9 @@ export const repoRoot = path.resolve(__dirname, "..", "..");
 /** Where scripts/bootstrap-engine.sh installs the engine. */
 export const toolsBin = path.join(process.env.COEXIST_TOOLS_DIR ?? path.join(repoRoot, ".tools"), "bin");
 
+/** Steps the engine may run at once: a batch of 500 licences waits for its mailboxes side by side. */
+export const RECOMMENDED_PARALLEL = 1000;
+
 /**
  * The environment every engine run of this project uses: the pinned CLI and plugins first on PATH,
  * a file backend, the passphrase secrets provider, and nothing that reaches the internet (no
@@ -29,6 +32,10 @@ export function engineEnv(options: { stateDir: string; passphrase: string; extra
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     // The package is compiled by tsc and type-checked there; the engine only transpiles examples.
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    // The engine's default is 4 steps per core (8 here): a batch of licences, each waiting minutes
+    // for its mailbox, would go 8 at a time. The clients bound the calls in flight per API
+    // themselves, so steps may wait side by side (README, "Scale").
+    PULUMI_PARALLEL: process.env.PULUMI_PARALLEL ?? String(RECOMMENDED_PARALLEL),
     ...options.extra,
   };
 }

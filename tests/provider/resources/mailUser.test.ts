@@ -121,8 +121,9 @@ describe("MailUser", () => {
     });
   });
 
-  describe("changes to apply", () => {
-    const live: Recipient = parseRecipient({
+  /** Alice's mail user as Get-Recipient returns it, with these proxy addresses. */
+  function aliceAsExchangeShowsHer(emailAddresses: string[]): Recipient {
+    return parseRecipient({
       Guid: "6f0c7c4e-0000-4000-8000-000000000001",
       RecipientTypeDetails: "MailUser",
       Name: "Alice Smith",
@@ -130,8 +131,12 @@ describe("MailUser", () => {
       DisplayName: "Alice Smith",
       ExternalEmailAddress: "SMTP:alice@contoso.com",
       MicrosoftOnlineServicesID: "alice@contoso.com",
-      EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"],
+      EmailAddresses: emailAddresses,
     });
+  }
+
+  describe("changes to apply", () => {
+    const live = aliceAsExchangeShowsHer(["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
     const desired = { ...inputs, displayName: "Alice Smith" };
     const asMailbox: Recipient = { ...live, recipientTypeDetails: "UserMailbox", externalEmailAddress: "" };
     const cases: [string, Recipient, Record<string, unknown>, { previousRoutingAddress?: string }, Partial<ReturnType<typeof changesToApply>>][] = [
@@ -170,16 +175,7 @@ describe("MailUser", () => {
   });
 
   describe("the object after a change, without reading it again", () => {
-    const live: Recipient = parseRecipient({
-      Guid: "6f0c7c4e-0000-4000-8000-000000000002",
-      RecipientTypeDetails: "MailUser",
-      Name: "Alice Smith",
-      Alias: "alice",
-      DisplayName: "Alice Smith",
-      ExternalEmailAddress: "SMTP:alice@contoso.com",
-      MicrosoftOnlineServicesID: "alice@contoso.com",
-      EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@old.contoso.com"],
-    });
+    const live = aliceAsExchangeShowsHer(["SMTP:alice@contoso.com", "smtp:alice@old.contoso.com"]);
     const cases: [string, Partial<Parameters<typeof changesToApply>[1]>, { previousRoutingAddress?: string }, Partial<Recipient>][] = [
       ["the routing address added", {}, {}, { emailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@old.contoso.com", "smtp:alice@o365.contoso.com"] }],
       ["the previous routing address swapped for the new one", {}, { previousRoutingAddress: "alice@old.contoso.com" }, { emailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"] }],
