@@ -103,7 +103,9 @@ function listed(items: string[]): string {
   return items.length > LISTED_AT_MOST ? `${shown} and ${items.length - LISTED_AT_MOST} more` : shown;
 }
 
+/** `MailUser mail-user-<email>`; a member of a set as the set and the member's key: `MailUserSet mail-users-<batch> (<email>)`. */
 function describeResource(resource: PlannedResource): string {
+  if (resource.member) return `${describeResource(resource.member.set)} (${resource.member.key})`;
   return `${coexistTypeOf(resource) ?? resource.type} ${resource.name}`;
 }
 
@@ -188,7 +190,7 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
           {
             policy: "forwardingNeedsMailbox",
             message: `Google forwards ${user.email} to ${forwarding.target}, but no Microsoft 365 recipient in the plan has that address${consequenceIn(tenant.scenarios)}`,
-            fix: `give ${user.email}'s MailUser the routingAddress ${forwarding.target} and license it (LicenseAssignment, batch state "migrating") before forwarding; or remove GoogleForwardingRoute ${route.name}`,
+            fix: `give ${user.email}'s MailUser the routingAddress ${forwarding.target} and license it (LicenseAssignment, batch state "migrating") before forwarding; or remove ${describeResource(route)}`,
             users: [user.email],
             resources: [route],
           },
@@ -198,7 +200,7 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
           {
             policy: "forwardingNeedsMailbox",
             message: `Google forwards ${user.email} to ${forwarding.target}, whose Microsoft 365 recipient is a mail user without a licence: it sends the message back to Google${consequenceIn(tenant.scenarios)}`,
-            fix: `license ${user.email} first: add a LicenseAssignment for it (batch state "migrating") and make GoogleForwardingRoute ${route.name} depend on it; or remove the forwarding`,
+            fix: `license ${user.email} first: add a LicenseAssignment for it (batch state "migrating") and make ${describeResource(route)} depend on it; or remove the forwarding`,
             users: [user.email],
             resources: [route, ...(status.mailUser ? [status.mailUser] : [])],
           },
@@ -211,8 +213,8 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
         return [
           {
             policy: "forwardingNeedsMailbox",
-            message: `GoogleForwardingRoute ${route.name} does not depend on LicenseAssignment ${status.licence.name}, so the update may switch on Google's forwarding of ${user.email} before Exchange Online has made the mail user a mailbox${consequenceIn(beforeLicence)}`,
-            fix: `add dependsOn: [${status.licence.name}] to GoogleForwardingRoute ${route.name} (the Coexistence component does), or apply the licence in an earlier update`,
+            message: `${describeResource(route)} does not depend on ${describeResource(status.licence)}, so the update may switch on Google's forwarding of ${user.email} before Exchange Online has made the mail user a mailbox${consequenceIn(beforeLicence)}`,
+            fix: `add dependsOn: [${status.licence.name}] to ${describeResource(route)} (the Coexistence component does), or apply the licence in an earlier update`,
             users: [user.email],
             resources: [route, status.licence],
           },
@@ -361,7 +363,7 @@ function keptCopyViolations(tenant: PlannedTenant, problems: RoutingProblem[]): 
       return {
         policy: "forwardingKeepsNoCopy",
         message: problem.message,
-        fix: `set disposition "trash" on ${listed(resources.map((resource) => `GoogleForwardingRoute ${resource.name}`))}`,
+        fix: `set disposition "trash" on ${listed(resources.map(describeResource))}`,
         users: problem.users,
         resources,
       };

@@ -17,6 +17,10 @@
  *   in the stack, so such a rule routes nobody here.
  * - A stack whose Coexistence component is scoped to one batch holds none of the tenant-wide
  *   objects (they are in the tenant stack): it is not a whole tenant, see `holdsTenantWideObjects`.
+ *
+ * A set resource (MailUserSet, LicenseAssignmentSet, GoogleForwardingRouteSet: one per batch) is
+ * judged as the per-user resources it stands for, one member per key of its map, each with the set's
+ * own fields and dependencies, so every rule reads both granularities alike.
  */
 import { microsoftMxHost } from "../provider/components/plan";
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
@@ -43,7 +47,17 @@ export type CoexistType =
   | "LicenseAssignment"
   | "GoogleForwardingRoute"
   | "RoutingDomain"
-  | "TransportRule";
+  | "TransportRule"
+  | SetType;
+
+type SetType = "MailUserSet" | "LicenseAssignmentSet" | "GoogleForwardingRouteSet";
+
+/** Per set type: the per-user type of its members, the map holding them, and the member field its keys fill. */
+const SET_MEMBERS: Record<SetType, { memberType: CoexistType; items: string; keyField: string }> = {
+  MailUserSet: { memberType: "MailUser", items: "users", keyField: "externalEmailAddress" },
+  LicenseAssignmentSet: { memberType: "LicenseAssignment", items: "users", keyField: "userPrincipalName" },
+  GoogleForwardingRouteSet: { memberType: "GoogleForwardingRoute", items: "routes", keyField: "userEmail" },
+};
 
 /** One resource of the planned stack: inputs for a new resource, planned outputs for an existing one. */
 export interface PlannedResource {
@@ -53,6 +67,8 @@ export interface PlannedResource {
   props: Record<string, unknown>;
   /** URNs of the resources it depends on. */
   dependencies: string[];
+  /** Set for the per-user view of one member of a set resource: the set (whose URN and name it has) and the member's key. */
+  member?: { set: PlannedResource; key: string };
 }
 
 /** What the stack cannot tell: the pack's policy configuration (docs/safety-checks.md). */
@@ -205,10 +221,29 @@ function dependencyClosure(resources: PlannedResource[]): (resource: PlannedReso
   };
 }
 
+/** A set resource as its members; any other resource as itself. A map unknown at preview is reported and yields no member. */
+function perUser(resource: PlannedResource, unknowns: PlannedTenant["unknowns"]): PlannedResource[] {
+  const set = SET_MEMBERS[coexistTypeOf(resource) as SetType] as (typeof SET_MEMBERS)[SetType] | undefined;
+  if (!set) return [resource];
+  const { [set.items]: items, ...shared } = resource.props;
+  if (items === null || typeof items !== "object") {
+    if (items === UNKNOWN_VALUE) unknowns.push({ resource, field: set.items });
+    return [];
+  }
+  return Object.entries(items as Record<string, unknown>).flatMap(([key, item]) => {
+    if (item === null || typeof item !== "object") {
+      if (item === UNKNOWN_VALUE) unknowns.push({ resource, field: `${set.items}["${key}"]` });
+      return [];
+    }
+    return [{ ...resource, type: `${COEXIST_TYPE_PREFIX}${set.memberType}`, props: { ...shared, ...item, [set.keyField]: key }, member: { set: resource, key } }];
+  });
+}
+
 export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}): PlannedTenant {
   const unknowns: PlannedTenant["unknowns"] = [];
   const reader = (resource: PlannedResource) => new PropsReader(resource, unknowns);
-  const ofType = (type: CoexistType) => resources.filter((resource) => coexistTypeOf(resource) === type);
+  const perUserResources = resources.flatMap((resource) => perUser(resource, unknowns));
+  const ofType = (type: CoexistType) => perUserResources.filter((resource) => coexistTypeOf(resource) === type);
 
   const accepted = new Map<string, AcceptedDomainPlan>();
   for (const resource of ofType("AcceptedDomain")) {

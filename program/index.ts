@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Coexistence } from "../provider/components/coexistence";
-import { BatchState, parseScope, Phase, PHASES } from "../provider/components/plan";
+import { BatchState, parseGranularity, parseScope, Phase, PHASES } from "../provider/components/plan";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 
 // The root program: the whole coexistence set-up driven by stack config, so a migration step is a
@@ -19,6 +19,8 @@ if (!fs.existsSync(csvPath)) {
 }
 // A large tenant is one stack for the tenant-wide objects plus one stack per batch (docs/benchmark.md).
 const scope = parseScope(config.get("scope") ?? "all", "coexist:scope");
+// A stack of thousands of users holds them in one set resource per batch and kind (docs/ARCHITECTURE.md).
+const granularity = parseGranularity(config.get("granularity") ?? "user", "coexist:granularity");
 const users = parseUsersCsv(fs.readFileSync(csvPath, "utf8"), { primaryDomain });
 
 const coexistence = new Coexistence("coexistence", {
@@ -34,6 +36,7 @@ const coexistence = new Coexistence("coexistence", {
   connectorName: config.get("connectorName"),
   adopt: config.getBoolean("adopt"),
   scope,
+  granularity,
 });
 
 export const dnsRecords = coexistence.dnsRecords;

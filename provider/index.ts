@@ -8,3 +8,6 @@ export { GoogleForwardingRoute, GoogleForwardingRouteArgs, GoogleForwardingRoute
 export { Coexistence, CoexistenceArgs, DnsRecord } from "./components/coexistence";
 export { BatchState, CoexistenceScope, parseScope, Phase } from "./components/plan";
 export { MigrationUser, parseUsersCsv } from "./components/usersCsv";
+export { MailUserSet, MailUserSetArgs, MailUserSetItem } from "./resources/mailUserSet";
+export { LicenseAssignmentSet, LicenseAssignmentSetArgs, LicenseAssignmentSetItem } from "./resources/licenseAssignmentSet";
+export { GoogleForwardingRouteSet, GoogleForwardingRouteSetArgs, GoogleForwardingRouteSetItem } from "./resources/googleForwardingRouteSet";

@@ -90,12 +90,21 @@ interface Options {
   /** Keep the rows of other N from the existing results (a long run done in parts). */
   merge: boolean;
   outDir: string;
+  /** Where the engine writes its Go CPU and memory profiles (`pulumi --profiling`), one prefix per N and operation. */
+  engineProfileDir?: string;
+  /** The component's `granularity`: one resource per user, or three per batch (docs/benchmark.md). */
+  granularity: Granularity;
 }
+
+const GRANULARITIES = ["user", "batch"] as const;
+type Granularity = (typeof GRANULARITIES)[number];
 
 function parseOptions(argv: string[]): Options {
   let ns = DEFAULT_NS;
   let operations: Operation[] = [...OPERATIONS];
   let merge = false;
+  let engineProfileDir: string | undefined;
+  let granularity: Granularity = "batch";
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === "--max-n") {
@@ -109,16 +118,24 @@ function parseOptions(argv: string[]): Options {
       i++;
     } else if (argv[i] === "--merge") {
       merge = true;
+    } else if (argv[i] === "--granularity") {
+      if (!GRANULARITIES.includes(value as Granularity)) throw new Error(`--granularity takes ${GRANULARITIES.join(" or ")}, got ${value}`);
+      granularity = value as Granularity;
+      i++;
+    } else if (argv[i] === "--engine-profile") {
+      if (!value) throw new Error("--engine-profile takes a folder for the engine's profiles");
+      engineProfileDir = path.resolve(value);
+      i++;
     } else if (argv[i] === "--operations") {
       operations = (value ?? "").split(",") as Operation[];
       if (operations.some((operation) => !OPERATIONS.includes(operation))) throw new Error(`--operations takes some of ${OPERATIONS.join(",")}, got ${value}`);
       i++;
     } else {
-      throw new Error(`unknown option ${argv[i]}: use --max-n N, --ns 100,1000 or --operations up,refresh`);
+      throw new Error(`unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --operations up,refresh, --granularity user|batch, --merge or --engine-profile DIR`);
     }
   }
   if (ns.length === 0) throw new Error("no N to run: --max-n is below 100");
-  return { ns, operations, merge, outDir: path.join(repoRoot, "bench", "results") };
+  return { ns, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,38 +293,75 @@ async function measure(sandbox: SandboxHandle, excluded: Set<number>, work: () =
   return { seconds, apis: await apiStats(sandbox), memory };
 }
 
-function runBaseline(sandbox: SandboxHandle, operation: BaselineOperation, csvPath: string, batch: string): Promise<void> {
+/** Runs one baseline job; its process is added to `excluded`, so it never counts in the engine's memory. */
+function runBaseline(sandbox: SandboxHandle, operation: BaselineOperation, csvPath: string, batch: string, excluded: Set<number>): Promise<void> {
   const script = path.join(repoRoot, "dist", "scripts", "baseline.js");
   const env = { ...process.env, ...sandbox.env, COEXIST_BASELINE_SETTINGS: JSON.stringify(SETTINGS) };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, operation, csvPath, batch], { env, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) =>
+    const child = execFile(process.execPath, [script, operation, csvPath, batch], { env, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) =>
       error ? reject(new Error(`baseline ${operation} failed: ${stderr || error.message}`)) : resolve(),
     );
+    if (child.pid) excluded.add(child.pid);
   });
 }
 
-async function benchN(n: number, operations: Operation[], log: (line: string) => void): Promise<{ rows: BenchRow[]; details: RowDetails[] }> {
+/**
+ * The baseline's jobs on their own sandbox, one after another: the set-up always (everything else
+ * needs it), then the same jobs the engine runs. It runs alongside the engine's jobs: a sequential
+ * loop is one request at a time, mostly waiting, and at 10,000 users it takes hours.
+ */
+async function baselineJobs(n: number, operations: Operation[], workDir: string, excluded: Set<number>, log: (line: string) => void): Promise<Map<Operation, Measured>> {
+  const measured = new Map<Operation, Measured>();
+  const sandbox = await startBenchSandbox(n);
+  excluded.add(sandbox.pid);
+  try {
+    const csvPath = path.join(workDir, "baseline-users.csv");
+    const batch = await writeUsersCsv(sandbox, csvPath);
+    for (const [operation, baselineOperation] of Object.entries(BASELINE_OF) as [Operation, BaselineOperation][]) {
+      if (!operations.includes(operation) && baselineOperation !== "setup") continue;
+      const result = await measure(sandbox, excluded, () => runBaseline(sandbox, baselineOperation, csvPath, batch, excluded));
+      measured.set(operation, result);
+      log(`bench: N=${n} ${operation.padEnd(7)} baseline (${baselineOperation}) ${round(result.seconds)} s`);
+    }
+  } finally {
+    await sandbox.stop();
+  }
+  return measured;
+}
+
+async function benchN(n: number, options: Options, log: (line: string) => void): Promise<{ rows: BenchRow[]; details: RowDetails[] }> {
+  const operations = options.operations;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `coexist-bench-${n}-`));
   const csvPath = path.join(workDir, "users.csv");
   const stackName = `bench-n${n}`;
   const rows: BenchRow[] = [];
   const details: RowDetails[] = [];
+  const excluded = new Set<number>();
+  log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts), alongside`);
+  const baseline = baselineJobs(n, operations, workDir, excluded, log);
+  // Its failure is reported once the engine's jobs are done.
+  baseline.catch(() => undefined);
   const sandbox = await startBenchSandbox(n);
+  excluded.add(sandbox.pid);
   const stack = new Stack({ projectDir: repoRoot, stack: stackName, stateDir: path.join(workDir, "state"), passphrase: "bench", env: sandbox.env });
   try {
     const batch = await writeUsersCsv(sandbox, csvPath);
     await stack.init(
-      { ...configOf(csvPath), "coexist:phase": "coexistence", "coexist:batches": "{}" },
+      { ...configOf(csvPath), "coexist:phase": "coexistence", "coexist:batches": "{}", "coexist:granularity": options.granularity },
       { "coexist:mailUserPassword": SETTINGS.password },
     );
-    const excluded = new Set([sandbox.pid]);
+    const profiling = (operation: Operation): string[] => {
+      if (!options.engineProfileDir) return [];
+      fs.mkdirSync(options.engineProfileDir, { recursive: true });
+      return ["--profiling", path.join(options.engineProfileDir, `n${n}-${operation}`)];
+    };
     const steps: Record<Operation, () => Promise<unknown>> = {
-      up: () => stack.up(),
-      preview: () => stack.preview(),
-      batch: () => stack.up(),
-      noop: () => stack.up(),
-      refresh: () => stack.refresh(),
-      destroy: () => stack.destroy(),
+      up: () => stack.up(profiling("up")),
+      preview: () => stack.preview(profiling("preview")),
+      batch: () => stack.up(profiling("batch")),
+      noop: () => stack.up(profiling("noop")),
+      refresh: () => stack.refresh(profiling("refresh")),
+      destroy: () => stack.destroy(profiling("destroy")),
     };
     // The preview is of the one-batch change that `batch` then applies.
     const order = (["up", "preview", "batch", "noop", "refresh", "destroy"] as const).filter((operation) => operations.includes(operation));
@@ -337,24 +391,16 @@ async function benchN(n: number, operations: Operation[], log: (line: string) =>
     await sandbox.stop();
   }
 
-  log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts)`);
-  const baselineSandbox = await startBenchSandbox(n);
   try {
-    const batch = await writeUsersCsv(baselineSandbox, csvPath);
-    for (const [operation, baselineOperation] of Object.entries(BASELINE_OF) as [Operation, BaselineOperation][]) {
+    for (const [operation, measured] of await baseline) {
       const row = rows.find((candidate) => candidate.operation === operation);
-      // The same jobs as the engine ran; the set-up always, as everything else needs it.
-      if (!row && baselineOperation !== "setup") continue;
-      const measured = await measure(baselineSandbox, new Set([baselineSandbox.pid]), () => runBaseline(baselineSandbox, baselineOperation, csvPath, batch));
       if (!row) continue;
       row.baselineSeconds = round(measured.seconds);
       // The budget's ideal is for the job, so it counts the fewer calls of the two ways of doing it.
       row.idealSeconds = Math.min(row.idealSeconds, round(idealSeconds(budgetedCalls(measured.apis))));
       (details.find((candidate) => candidate.operation === operation) as RowDetails).baselineApis = measured.apis;
-      log(`bench: N=${n} ${operation.padEnd(7)} baseline (${baselineOperation}) ${row.baselineSeconds} s`);
     }
   } finally {
-    await baselineSandbox.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
   return { rows, details };
@@ -430,13 +476,13 @@ async function main(): Promise<void> {
   const details = earlier.details.filter((row) => !options.ns.includes(row.n));
   // Written after every N, so a long run that is stopped keeps what it measured.
   for (const n of options.ns) {
-    const result = await benchN(n, options.operations, (line) => console.log(line));
+    const result = await benchN(n, options, (line) => console.log(line));
     rows.push(...result.rows);
     details.push(...result.details);
     rows.sort((a, b) => a.n - b.n);
     details.sort((a, b) => a.n - b.n);
     fs.writeFileSync(path.join(options.outDir, "latest.json"), JSON.stringify(rows, null, 2) + "\n");
-    fs.writeFileSync(path.join(options.outDir, "latest-details.json"), JSON.stringify({ budget: BUDGET, details }, null, 2) + "\n");
+    fs.writeFileSync(path.join(options.outDir, "latest-details.json"), JSON.stringify({ budget: BUDGET, granularity: options.granularity, details }, null, 2) + "\n");
     fs.writeFileSync(path.join(options.outDir, "latest.svg"), chartSvg(rows));
   }
   console.log(`bench: N=${options.ns.join(",")} done in ${Math.round((Date.now() - started) / 1000)} s; bench/results/latest.json, latest-details.json, latest.svg`);

@@ -144,3 +144,10 @@ export function changedSteps(preview: PreviewResult): PreviewStep[] {
 export function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
+
+/** The resources a preview would change, as `<op> <name>` (e.g. `create licences-Sales`), without the stack itself. */
+export function plannedChanges(preview: PreviewResult): string[] {
+  return changedSteps(preview)
+    .filter((step) => !step.urn.includes("pulumi:pulumi:Stack"))
+    .map((step) => `${step.op} ${urnName(step.urn)}`);
+}

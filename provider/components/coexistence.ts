@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AcceptedDomain } from "../resources/acceptedDomain";
 import { GoogleForwardingRoute } from "../resources/googleForwardingRoute";
+import { GoogleForwardingRouteSet, type GoogleForwardingRouteSetItem } from "../resources/googleForwardingRouteSet";
 import { LicenseAssignment } from "../resources/licenseAssignment";
+import { LicenseAssignmentSet, type LicenseAssignmentSetItem } from "../resources/licenseAssignmentSet";
 import { MailUser } from "../resources/mailUser";
+import { MailUserSet, type MailUserSetItem } from "../resources/mailUserSet";
 import { OutboundConnector } from "../resources/outboundConnector";
 import { RoutingDomain } from "../resources/routingDomain";
 import {
@@ -10,12 +13,15 @@ import {
   BatchState,
   CoexistenceScope,
   coexistenceSpf,
+  Granularity,
+  groupByBatch,
   microsoftMxHost,
   Phase,
   planDomain,
   planProblems,
   planScope,
   planUser,
+  type UserPlan,
 } from "./plan";
 import type { MigrationUser } from "./usersCsv";
 
@@ -71,6 +77,15 @@ export interface CoexistenceArgs {
    * @default "all"
    */
   scope?: CoexistenceScope;
+  /**
+   * `"user"`: one MailUser, LicenseAssignment and GoogleForwardingRoute per user (`mail-user-<email>`,
+   * `licence-<email>`, `forward-<email>`). `"batch"`: per batch of the CSV at most one MailUserSet,
+   * LicenseAssignmentSet and GoogleForwardingRouteSet (`mail-users-<batch>`, `licences-<batch>`,
+   * `forwards-<batch>`) holding the same users, so a stack of thousands of users stays a few
+   * resources per batch (docs/ARCHITECTURE.md, "Granularity: per user or per batch").
+   * @default "user"
+   */
+  granularity?: Granularity;
 }
 
 export interface DnsRecord {
@@ -92,6 +107,10 @@ export class Coexistence extends pulumi.ComponentResource {
   readonly mailUsers: Record<string, MailUser> = {};
   readonly licences: Record<string, LicenseAssignment> = {};
   readonly forwardingRoutes: Record<string, GoogleForwardingRoute> = {};
+  /** By batch name, with `granularity: "batch"`. */
+  readonly mailUserSets: Record<string, MailUserSet> = {};
+  readonly licenceSets: Record<string, LicenseAssignmentSet> = {};
+  readonly forwardingRouteSets: Record<string, GoogleForwardingRouteSet> = {};
   readonly routingDomainResource?: RoutingDomain;
   readonly connector?: OutboundConnector;
   readonly acceptedDomain?: AcceptedDomain;
@@ -153,44 +172,20 @@ export class Coexistence extends pulumi.ComponentResource {
       );
     }
 
-    for (const user of contents.users) {
-      const plan = planUser(user, input);
-      const key = user.email;
-      let mailUser: MailUser | undefined;
-      if (plan.mailUser) {
-        mailUser = new MailUser(
-          `mail-user-${key}`,
-          {
-            name: user.displayName,
-            alias: user.alias,
-            displayName: user.displayName,
-            firstName: user.firstName,
-            lastName: user.lastName,
-            externalEmailAddress: user.email,
-            microsoftOnlineServicesId: user.email,
-            password: args.mailUserPassword,
-            routingAddress: plan.routingAddress,
-            adopt,
-          },
-          { parent: this, dependsOn: this.routingDomainResource ? [this.routingDomainResource] : [], ...movedIn },
-        );
-        this.mailUsers[key] = mailUser;
-      }
-      if (!plan.licensed) continue;
-      const licence = new LicenseAssignment(
-        `licence-${key}`,
-        { userPrincipalName: user.email, sku: input.licenseSku, usageLocation: user.usageLocation ?? input.usageLocation, onDelete: "retain" },
-        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(this.acceptedDomain ? [this.acceptedDomain] : [])], ...movedIn },
-      );
-      this.licences[key] = licence;
-      if (plan.forwarded) {
-        this.forwardingRoutes[key] = new GoogleForwardingRoute(
-          `forward-${key}`,
-          { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash", adopt },
-          // The mail user too: its deletion releases the routing address only once nothing forwards to it.
-          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])], ...movedIn },
-        );
-      }
+    const plans = contents.users.map((user) => planUser(user, input));
+    const shared: UserResourceContext = {
+      password: args.mailUserPassword,
+      licenseSku: input.licenseSku,
+      usageLocation: input.usageLocation,
+      adopt,
+      routingDomain: this.routingDomainResource,
+      acceptedDomain: this.acceptedDomain,
+      movedIn,
+    };
+    if ((args.granularity ?? "user") === "batch") {
+      this.createBatchSets(plans, shared);
+    } else {
+      this.createUserResources(plans, shared);
     }
 
     this.spfRecord = coexistenceSpf(phase);
@@ -209,4 +204,100 @@ export class Coexistence extends pulumi.ComponentResource {
     // stack by what it can hold (docs/safety-checks.md).
     this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord, scope });
   }
+
+  private createUserResources(plans: UserPlan[], context: UserResourceContext): void {
+    for (const plan of plans) {
+      const key = plan.user.email;
+      let mailUser: MailUser | undefined;
+      if (plan.mailUser) {
+        mailUser = new MailUser(
+          `mail-user-${key}`,
+          { ...mailUserItem(plan), externalEmailAddress: key, password: context.password, adopt: context.adopt },
+          { parent: this, dependsOn: context.routingDomain ? [context.routingDomain] : [], ...context.movedIn },
+        );
+        this.mailUsers[key] = mailUser;
+      }
+      if (!plan.licensed) continue;
+      const licence = new LicenseAssignment(
+        `licence-${key}`,
+        { userPrincipalName: key, sku: context.licenseSku, ...licenceItem(plan, context), onDelete: "retain" },
+        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
+      );
+      this.licences[key] = licence;
+      if (plan.forwarded) {
+        this.forwardingRoutes[key] = new GoogleForwardingRoute(
+          `forward-${key}`,
+          { userEmail: key, ...forwardItem(plan), disposition: "trash", adopt: context.adopt },
+          // The mail user too: its deletion releases the routing address only once nothing forwards to it.
+          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])], ...context.movedIn },
+        );
+      }
+    }
+  }
+
+  /** The same objects and order as `createUserResources`, one set per batch and kind; a set without users is not created. */
+  private createBatchSets(plans: UserPlan[], context: UserResourceContext): void {
+    for (const group of groupByBatch(plans)) {
+      const { batch } = group;
+      let mailUsers: MailUserSet | undefined;
+      if (group.mailUsers.length > 0) {
+        mailUsers = new MailUserSet(
+          `mail-users-${batch}`,
+          { users: itemsByEmail(group.mailUsers, mailUserItem), password: context.password, adopt: context.adopt },
+          { parent: this, dependsOn: context.routingDomain ? [context.routingDomain] : [], ...context.movedIn },
+        );
+        this.mailUserSets[batch] = mailUsers;
+      }
+      if (group.licensed.length === 0) continue;
+      const licences = new LicenseAssignmentSet(
+        `licences-${batch}`,
+        { users: itemsByEmail(group.licensed, (plan) => licenceItem(plan, context)), sku: context.licenseSku, onDelete: "retain" },
+        { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
+      );
+      this.licenceSets[batch] = licences;
+      if (group.forwarded.length > 0) {
+        this.forwardingRouteSets[batch] = new GoogleForwardingRouteSet(
+          `forwards-${batch}`,
+          { routes: itemsByEmail(group.forwarded, forwardItem), disposition: "trash", adopt: context.adopt },
+          { parent: this, dependsOn: [licences, ...(mailUsers ? [mailUsers] : [])], ...context.movedIn },
+        );
+      }
+    }
+  }
+}
+
+/** What the per-user resources and the per-batch sets of one stack share. */
+interface UserResourceContext {
+  password: pulumi.Input<string>;
+  licenseSku: string;
+  usageLocation: string;
+  adopt: boolean;
+  routingDomain?: RoutingDomain;
+  acceptedDomain?: AcceptedDomain;
+  movedIn: pulumi.CustomResourceOptions;
+}
+
+/** A user's mail-user fields, the same in a MailUser and in a MailUserSet. */
+function mailUserItem({ user, routingAddress }: UserPlan): MailUserSetItem {
+  return {
+    name: user.displayName,
+    alias: user.alias,
+    displayName: user.displayName,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    microsoftOnlineServicesId: user.email,
+    routingAddress,
+  };
+}
+
+function licenceItem({ user }: UserPlan, context: UserResourceContext): LicenseAssignmentSetItem {
+  return { usageLocation: user.usageLocation ?? context.usageLocation };
+}
+
+function forwardItem({ routingAddress }: UserPlan): GoogleForwardingRouteSetItem {
+  return { forwardTo: routingAddress };
+}
+
+function itemsByEmail<T>(plans: UserPlan[], item: (plan: UserPlan) => T): Record<string, T> {
+  return Object.fromEntries(plans.map((plan) => [plan.user.email, item(plan)]));
 }

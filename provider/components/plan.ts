@@ -157,6 +157,42 @@ export function parseScope(text: string, setting: string): CoexistenceScope {
   throw new Error(`${setting} "${text}" is not one of all, tenant, ${BATCH_SCOPE_PREFIX}<batch name> (e.g. ${BATCH_SCOPE_PREFIX}Sales)`);
 }
 
+/**
+ * How a stack holds the users: `user` one resource per user and kind (MailUser, LicenseAssignment,
+ * GoogleForwardingRoute); `batch` one set resource per batch and kind, because the engine rewrites
+ * the whole checkpoint after every step and so an update of thousands of resources is quadratic.
+ */
+export type Granularity = "user" | "batch";
+export const GRANULARITIES: readonly Granularity[] = ["user", "batch"];
+
+/** Reads a granularity written as text (stack config); `setting` names where the text came from in the error. */
+export function parseGranularity(text: string, setting: string): Granularity {
+  if ((GRANULARITIES as readonly string[]).includes(text)) return text as Granularity;
+  throw new Error(`${setting} "${text}" is not one of ${GRANULARITIES.join(", ")}`);
+}
+
+/** The users of one batch by the resources their plans give them: the contents of the batch's three set resources. */
+export interface BatchGroup {
+  batch: string;
+  mailUsers: UserPlan[];
+  licensed: UserPlan[];
+  forwarded: UserPlan[];
+}
+
+/** Groups user plans by batch (the CSV's batch column, as `batchStateOf` reads it), batches sorted by name. */
+export function groupByBatch(plans: UserPlan[]): BatchGroup[] {
+  const groups = new Map<string, BatchGroup>();
+  for (const plan of plans) {
+    const batch = plan.user.batch;
+    const group = groups.get(batch) ?? { batch, mailUsers: [], licensed: [], forwarded: [] };
+    if (plan.mailUser) group.mailUsers.push(plan);
+    if (plan.licensed) group.licensed.push(plan);
+    if (plan.forwarded) group.forwarded.push(plan);
+    groups.set(batch, group);
+  }
+  return [...groups.values()].sort((a, b) => a.batch.localeCompare(b.batch));
+}
+
 export function anyUserAtGoogle(users: MigrationUser[], batches: Record<string, BatchState>): boolean {
   return users.some((u) => batchStateOf(u, batches) !== "migrated");
 }

@@ -31,8 +31,7 @@ describe("MailUser with the real engine against the sandbox", function () {
   let env: SandboxStack;
   /** Everything the engine printed, to be searched for the password. */
   const engineOutput: string[] = [];
-  const recipient = async (address: string): Promise<Recipient | undefined> =>
-    ((await env.tenant()).recipients as unknown as Recipient[]).find((entry) => entry.emailAddresses.some((proxy) => proxy.toLowerCase() === `smtp:${address}`));
+  const recipient = (address: string): Promise<Recipient | undefined> => env.recipient<Recipient>(address);
   const run = async (command: Promise<{ stdout: string; stderr: string }>): Promise<string> => {
     const { stdout, stderr } = await command;
     engineOutput.push(stdout, stderr);

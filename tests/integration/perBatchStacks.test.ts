@@ -4,7 +4,7 @@ import * as path from "path";
 import { startSandbox, type SandboxHandle } from "../../sandbox/index";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, PRIMARY, usersCsv, type GoogleUser } from "../../scripts/journey";
-import { changedSteps, Stack, urnName } from "../../scripts/stack";
+import { plannedChanges, Stack, urnName } from "../../scripts/stack";
 import { tempStateDir } from "../helpers/tempState";
 
 interface SandboxTenant {
@@ -32,10 +32,7 @@ describe("the root program as one tenant stack plus one stack per batch", functi
   const stacks = () => [tenantStack, stackA, stackB];
   const emailsOf = (batch: string) => users.filter((u) => u.department === batch).map((u) => u.primaryEmail).sort();
   const sandboxTenant = async () => ((await control(sandbox, "GET", "/sandbox/state")) as { tenants: SandboxTenant[] }).tenants[0];
-  const planned = async (stack: Stack, extraArgs: string[] = []) =>
-    changedSteps(await stack.preview(extraArgs))
-      .filter((step) => !step.urn.includes("pulumi:pulumi:Stack"))
-      .map((step) => `${step.op} ${urnName(step.urn)}`);
+  const planned = async (stack: Stack, extraArgs: string[] = []) => plannedChanges(await stack.preview(extraArgs));
 
   before(async () => {
     sandbox = await startSandbox({ users: 6, departments: 2 });

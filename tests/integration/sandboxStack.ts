@@ -36,6 +36,15 @@ const CLIENT_SETTINGS: Partial<Record<ConfigKey, string>> = {
   clientSecret: "COEXIST_CLIENT_SECRET",
 };
 
+/** Operations on the tenants' APIs since the sandbox's last stats reset, e.g. `exchange Set-OutboundConnector`. */
+export async function tenantOperations(sandbox: SandboxHandle, included: (api: string, operation: string) => boolean = () => true): Promise<string[]> {
+  const stats = (await controlRequest(sandbox, "GET", "/sandbox/stats")).body as { apis: Record<string, ApiStats> };
+  return Object.entries(stats.apis)
+    .filter(([name]) => TENANT_APIS.includes(name))
+    .flatMap(([name, api]) => Object.keys(api.byOperation).filter((operation) => included(name, operation)).map((operation) => `${name} ${operation}`))
+    .sort();
+}
+
 export class SandboxStack {
   private constructor(
     readonly sandbox: SandboxHandle,
@@ -97,25 +106,23 @@ export class SandboxStack {
    * (token requests and the sandbox's own control calls are not writes to a tenant).
    */
   async writes(): Promise<string[]> {
-    return this.operations((name, operation) => isWrite(name, operation));
+    return tenantOperations(this.sandbox, isWrite);
   }
 
   /** Every operation on the tenants' APIs since the last reset, reads included. */
   async calls(): Promise<string[]> {
-    return this.operations(() => true);
-  }
-
-  private async operations(included: (api: string, operation: string) => boolean): Promise<string[]> {
-    const stats = (await controlRequest(this.sandbox, "GET", "/sandbox/stats")).body as { apis: Record<string, ApiStats> };
-    return Object.entries(stats.apis)
-      .filter(([name]) => TENANT_APIS.includes(name))
-      .flatMap(([name, api]) => Object.keys(api.byOperation).filter((operation) => included(name, operation)).map((operation) => `${name} ${operation}`))
-      .sort();
+    return tenantOperations(this.sandbox);
   }
 
   async tenant(): Promise<TenantState> {
     const state = (await controlRequest(this.sandbox, "GET", "/sandbox/state")).body as { tenants: TenantState[] };
     return state.tenants[0];
+  }
+
+  /** The recipient holding `address` as one of its SMTP addresses, as the sandbox stores it. */
+  async recipient<T extends { emailAddresses: string[] }>(address: string): Promise<T | undefined> {
+    const wanted = `smtp:${address.toLowerCase()}`;
+    return ((await this.tenant()).recipients as T[]).find((entry) => entry.emailAddresses.some((proxy) => proxy.toLowerCase() === wanted));
   }
 
   async control(method: string, controlPath: string, body?: unknown): Promise<unknown> {

@@ -72,6 +72,18 @@ describe("the safety checks on a planned stack", () => {
     assert.match(formatViolation(found[0]), /GoogleForwardingRoute forward-alice@contoso\.com: forwardTo is known only when the update runs/);
   });
 
+  it("name a set member's unknown input by its set and key, and an unknown map by the set", () => {
+    const stage = SAFE_STAGES["pilot batch migrated (forwarded), per batch"];
+    const unknownTarget = changed(stage, "forwards-pilot", (routes) => ({ ...routes, props: { ...routes.props, routes: { "alice@contoso.com": { forwardTo: UNKNOWN_VALUE } } } }));
+    assert.deepStrictEqual(violationsOf(unknownTarget).map(formatViolation).map((text) => text.split("\n")[0]), [
+      "GoogleForwardingRouteSet forwards-pilot (alice@contoso.com): forwardTo is known only when the update runs, so the routing checks could not use it",
+    ]);
+    const unknownMap = changed(stage, "forwards-pilot", (routes) => ({ ...routes, props: { ...routes.props, routes: UNKNOWN_VALUE } }));
+    assert.deepStrictEqual(violationsOf(unknownMap).map(formatViolation).map((text) => text.split("\n")[0]), [
+      "GoogleForwardingRouteSet forwards-pilot: routes is known only when the update runs, so the routing checks could not use it",
+    ]);
+  });
+
   it("judge a stack without the tenant-wide objects as a whole tenant unless its Coexistence component is scoped to a batch", () => {
     const batchStack = SAFE_STAGES["pilot batch's stack, migrated"];
     assert.deepStrictEqual(violationsOf(batchStack), []);

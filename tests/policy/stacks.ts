@@ -6,13 +6,16 @@
 import { GOOGLE_SMART_HOSTS } from "../../provider/resources/outboundConnector";
 import {
   anyUserAtGoogle,
+  groupByBatch,
   planDomain,
   planScope,
   planUser,
   type BatchState,
   type CoexistenceScope,
   type DomainPlan,
+  type Granularity,
   type Phase,
+  type UserPlan,
 } from "../../provider/components/plan";
 import type { MigrationUser } from "../../provider/components/usersCsv";
 import { COEXIST_TYPE_PREFIX, COEXISTENCE_COMPONENT_TYPE, type CoexistType, type PlannedResource } from "../../policy/plannedState";
@@ -39,51 +42,79 @@ export interface CoexistencePlan {
   phase: Phase;
   /** @default "all" */
   scope?: CoexistenceScope;
+  /** @default "user" */
+  granularity?: Granularity;
 }
 
 /** The resources, names and dependsOn the Coexistence component creates for this plan. */
-export function coexistenceResources({ users, batches, phase, scope = "all" }: CoexistencePlan): DeclaredResource[] {
+export function coexistenceResources({ users, batches, phase, scope = "all", granularity = "user" }: CoexistencePlan): DeclaredResource[] {
   const input = { batches, phase, routingDomain: ROUTING_DOMAIN };
   const domain = planDomain(phase, anyUserAtGoogle(users, batches));
   const contents = planScope(scope, users);
   const resources: DeclaredResource[] = [];
   if (scope !== "all") resources.push({ type: "Coexistence", name: "coexistence", props: { scope } });
   if (contents.tenantWide) resources.push(...tenantWideResources(domain));
-  for (const user of contents.users) {
-    const plan = planUser(user, input);
-    const mailUserName = `mail-user-${user.email}`;
-    if (plan.mailUser) {
-      resources.push({
-        type: "MailUser",
-        name: mailUserName,
-        props: {
-          name: user.displayName,
-          alias: user.alias,
-          externalEmailAddress: user.email,
-          microsoftOnlineServicesId: user.email,
-          routingAddress: plan.routingAddress,
-        },
-        dependsOn: contents.tenantWide ? ["routing-domain"] : [],
-      });
-    }
-    if (!plan.licensed) continue;
-    const licenceName = `licence-${user.email}`;
-    resources.push({
-      type: "LicenseAssignment",
-      name: licenceName,
-      props: { userPrincipalName: user.email, sku: "EXCHANGESTANDARD", usageLocation: "US", onDelete: "retain" },
-      dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...(contents.tenantWide && domain.acceptedDomain.present ? ["accepted-domain"] : [])],
-    });
-    if (plan.forwarded) {
-      resources.push({
-        type: "GoogleForwardingRoute",
-        name: `forward-${user.email}`,
-        props: { userEmail: user.email, forwardTo: plan.routingAddress, disposition: "trash" },
-        dependsOn: [licenceName],
-      });
-    }
-  }
+  const plans = contents.users.map((user) => planUser(user, input));
+  const context = {
+    mailUserDependsOn: contents.tenantWide ? ["routing-domain"] : [],
+    licenceDependsOn: contents.tenantWide && domain.acceptedDomain.present ? ["accepted-domain"] : [],
+  };
+  resources.push(...(granularity === "batch" ? batchSets(plans, context) : userResources(plans, context)));
   return resources;
+}
+
+interface UserResourceContext {
+  mailUserDependsOn: string[];
+  licenceDependsOn: string[];
+}
+
+const mailUserProps = ({ user, routingAddress }: UserPlan) => ({ name: user.displayName, alias: user.alias, microsoftOnlineServicesId: user.email, routingAddress });
+const LICENCE_PROPS = { sku: "EXCHANGESTANDARD", onDelete: "retain" };
+const FORWARDING_PROPS = { disposition: "trash" };
+
+function userResources(plans: UserPlan[], context: UserResourceContext): DeclaredResource[] {
+  return plans.flatMap((plan): DeclaredResource[] => {
+    const { user } = plan;
+    const mailUserName = `mail-user-${user.email}`;
+    const licenceName = `licence-${user.email}`;
+    return [
+      ...(plan.mailUser
+        ? [{ type: "MailUser" as const, name: mailUserName, props: { ...mailUserProps(plan), externalEmailAddress: user.email }, dependsOn: context.mailUserDependsOn }]
+        : []),
+      ...(plan.licensed
+        ? [{
+            type: "LicenseAssignment" as const,
+            name: licenceName,
+            props: { userPrincipalName: user.email, usageLocation: "US", ...LICENCE_PROPS },
+            dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...context.licenceDependsOn],
+          }]
+        : []),
+      ...(plan.forwarded
+        ? [{ type: "GoogleForwardingRoute" as const, name: `forward-${user.email}`, props: { userEmail: user.email, forwardTo: plan.routingAddress, ...FORWARDING_PROPS }, dependsOn: [licenceName] }]
+        : []),
+    ];
+  });
+}
+
+/** granularity "batch": one set per batch and kind, a set without users left out. */
+function batchSets(plans: UserPlan[], context: UserResourceContext): DeclaredResource[] {
+  const byEmail = (group: UserPlan[], item: (plan: UserPlan) => Record<string, unknown>) => Object.fromEntries(group.map((plan) => [plan.user.email, item(plan)]));
+  return groupByBatch(plans).flatMap(({ batch, mailUsers, licensed, forwarded }): DeclaredResource[] => {
+    const mailUserName = `mail-users-${batch}`;
+    const licenceName = `licences-${batch}`;
+    const withMailUsers = mailUsers.length > 0 ? [mailUserName] : [];
+    return [
+      ...(mailUsers.length > 0
+        ? [{ type: "MailUserSet" as const, name: mailUserName, props: { users: byEmail(mailUsers, mailUserProps) }, dependsOn: context.mailUserDependsOn }]
+        : []),
+      ...(licensed.length > 0
+        ? [{ type: "LicenseAssignmentSet" as const, name: licenceName, props: { users: byEmail(licensed, () => ({ usageLocation: "US" })), ...LICENCE_PROPS }, dependsOn: [...withMailUsers, ...context.licenceDependsOn] }]
+        : []),
+      ...(forwarded.length > 0
+        ? [{ type: "GoogleForwardingRouteSet" as const, name: `forwards-${batch}`, props: { routes: byEmail(forwarded, ({ routingAddress }) => ({ forwardTo: routingAddress })), ...FORWARDING_PROPS }, dependsOn: [licenceName, ...withMailUsers] }]
+        : []),
+    ];
+  });
 }
 
 /** The routing domain, the connector to Google and the accepted domain, as the component plans them. */
@@ -140,22 +171,34 @@ const BOB = migrationUser("bob", "sales");
 const USERS = [ALICE, BOB];
 
 /** The demo's journey: each stage is a safe plan. */
-export const SAFE_STAGES: Record<string, DeclaredResource[]> = {
-  "coexistence, nobody migrated": coexistenceResources({ users: USERS, batches: {}, phase: "coexistence" }),
-  "pilot batch migrating (licensed)": coexistenceResources({ users: USERS, batches: { pilot: "migrating" }, phase: "coexistence" }),
-  "pilot batch migrated (forwarded)": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence" }),
-  "cutover with sales still at Google": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrating" }, phase: "cutover" }),
-  "cutover, everybody migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover" }),
-  decommissioned: coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "decommissioned" }),
+const SAFE_PLANS: Record<string, CoexistencePlan> = {
+  "coexistence, nobody migrated": { users: USERS, batches: {}, phase: "coexistence" },
+  "pilot batch migrating (licensed)": { users: USERS, batches: { pilot: "migrating" }, phase: "coexistence" },
+  "pilot batch migrated (forwarded)": { users: USERS, batches: { pilot: "migrated" }, phase: "coexistence" },
+  "pilot batch migrated, sales batch migrating": { users: USERS, batches: { pilot: "migrated", sales: "migrating" }, phase: "coexistence" },
+  "cutover with sales still at Google": { users: USERS, batches: { pilot: "migrated", sales: "migrating" }, phase: "cutover" },
+  "cutover, everybody migrated": { users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover" },
+  decommissioned: { users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "decommissioned" },
   // A tenant split into stacks (Coexistence scope): each stack must pass on its own.
-  "tenant stack, pilot batch migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: "tenant" }),
-  "pilot batch's stack, migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "pilot" } }),
-  "sales batch's stack at Google, pilot migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "sales" } }),
-  "tenant stack at cutover, everybody migrated": coexistenceResources({ users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover", scope: "tenant" }),
+  "tenant stack, pilot batch migrated": { users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: "tenant" },
+  "pilot batch's stack, migrated": { users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "pilot" } },
+  "sales batch's stack at Google, pilot migrated": { users: USERS, batches: { pilot: "migrated" }, phase: "coexistence", scope: { batch: "sales" } },
+  "tenant stack at cutover, everybody migrated": { users: USERS, batches: { pilot: "migrated", sales: "migrated" }, phase: "cutover", scope: "tenant" },
 };
+
+const PER_BATCH = ", per batch";
+
+/** Every safe stage with per-user resources, and again with the Coexistence component's `granularity: "batch"` (name + PER_BATCH). */
+export const SAFE_STAGES: Record<string, DeclaredResource[]> = Object.fromEntries(
+  Object.entries(SAFE_PLANS).flatMap(([stage, plan]) => [
+    [stage, coexistenceResources(plan)],
+    [`${stage}${PER_BATCH}`, coexistenceResources({ ...plan, granularity: "batch" })],
+  ]),
+);
 
 const PILOT_MIGRATED = SAFE_STAGES["pilot batch migrated (forwarded)"];
 const PILOT_MIGRATING = SAFE_STAGES["pilot batch migrating (licensed)"];
+const PILOT_MIGRATED_SETS = SAFE_STAGES[`pilot batch migrated (forwarded)${PER_BATCH}`];
 
 export interface UnsafeStack {
   resources: DeclaredResource[];
@@ -206,5 +249,41 @@ export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
     resources: changed(PILOT_MIGRATED, "forward-alice@contoso.com", (route) => ({ ...route, props: { ...route.props, disposition: "leaveInInbox" } })),
     policy: "forwarding-keeps-no-copy-at-google",
     mentions: ["alice@contoso.com", "duplicates", "Fix: set disposition \"trash\" on GoogleForwardingRoute forward-alice@contoso.com"],
+  },
+  // The same mistakes with granularity "batch": the pack judges each member of a set as the per-user resource.
+  "forwarding set of a batch without its licence set": {
+    resources: without(PILOT_MIGRATED_SETS, "licences-pilot"),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "554 5.4.14", "Fix: license alice@contoso.com first", "GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)"],
+  },
+  "forwarding set without its licence set, in the stack of its batch": {
+    resources: without(SAFE_STAGES[`pilot batch's stack, migrated${PER_BATCH}`], "licences-pilot"),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "mail user without a licence", "Fix: license alice@contoso.com first"],
+  },
+  "forwarding set that does not depend on the licence set": {
+    resources: changed(PILOT_MIGRATED_SETS, "forwards-pilot", (routes) => ({ ...routes, dependsOn: ["mail-users-pilot"] })),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "before the licence is applied", "Fix: add dependsOn: [licences-pilot] to GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)"],
+  },
+  "Authoritative while the sales batch's set still receives at Google": {
+    resources: changed(PILOT_MIGRATED_SETS, "accepted-domain", (domain) => ({ ...domain, props: { ...domain.props, domainType: "Authoritative" } })),
+    policy: "no-authoritative-while-users-at-google",
+    mentions: ["bob@contoso.com", "Fix: keep contoso.com Internal Relay"],
+  },
+  "mail-user sets on a routing subdomain that is not an accepted domain": {
+    resources: without(PILOT_MIGRATED_SETS, "routing-domain"),
+    policy: "routing-address-on-email-verified-domain",
+    mentions: ["alice@contoso.com", "o365.contoso.com", "Fix: add a RoutingDomain for o365.contoso.com"],
+  },
+  "Internal Relay without the connector, per batch": {
+    resources: without(SAFE_STAGES[`pilot batch migrating (licensed)${PER_BATCH}`], "connector"),
+    policy: "internal-relay-needs-connector-to-google",
+    mentions: ["bob@contoso.com", "contoso.com is an InternalRelay domain", "Fix: create an enabled outbound connector"],
+  },
+  "forwarding set that keeps a copy at Google": {
+    resources: changed(PILOT_MIGRATED_SETS, "forwards-pilot", (routes) => ({ ...routes, props: { ...routes.props, disposition: "leaveInInbox" } })),
+    policy: "forwarding-keeps-no-copy-at-google",
+    mentions: ["alice@contoso.com", "duplicates", "Fix: set disposition \"trash\" on GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)"],
   },
 };

@@ -2,6 +2,8 @@ import * as assert from "assert";
 import {
   BatchState,
   CoexistenceScope,
+  groupByBatch,
+  parseGranularity,
   parseScope,
   Phase,
   planDomain,
@@ -10,6 +12,7 @@ import {
   planUser,
   PlanInput,
   routingAddressOf,
+  UserPlan,
 } from "../../../provider/components/plan";
 import type { MigrationUser } from "../../../provider/components/usersCsv";
 
@@ -111,6 +114,47 @@ describe("the coexistence plan", () => {
     for (const text of ["", "batch:", "sales", "batches:sales", "Tenant"]) {
       it(`refuses the setting "${text}", naming it and the accepted forms`, () => {
         assert.throws(() => parseScope(text, "coexist:scope"), /^Error: coexist:scope ".*" is not one of all, tenant, batch:<batch name> \(e\.g\. batch:Sales\)$/);
+      });
+    }
+  });
+
+  describe("per batch: a batch-granularity stack holds one set per batch and kind, holding the users whose plan has it", () => {
+    const carol = user("carol@contoso.com", "sales");
+    const users = [alice, bob, carol];
+    const cases: [string, Record<string, BatchState>, Phase, Record<string, { mailUsers: string[]; licensed: string[]; forwarded: string[] }>][] = [
+      ["everybody at Google", {}, "coexistence", {
+        finance: { mailUsers: ["bob@contoso.com"], licensed: [], forwarded: [] },
+        sales: { mailUsers: ["alice@contoso.com", "carol@contoso.com"], licensed: [], forwarded: [] },
+      }],
+      ["sales migrating", { sales: "migrating" }, "coexistence", {
+        finance: { mailUsers: ["bob@contoso.com"], licensed: [], forwarded: [] },
+        sales: { mailUsers: ["alice@contoso.com", "carol@contoso.com"], licensed: ["alice@contoso.com", "carol@contoso.com"], forwarded: [] },
+      }],
+      ["sales migrated, finance migrating", { sales: "migrated", finance: "migrating" }, "cutover", {
+        finance: { mailUsers: ["bob@contoso.com"], licensed: ["bob@contoso.com"], forwarded: [] },
+        sales: { mailUsers: ["alice@contoso.com", "carol@contoso.com"], licensed: ["alice@contoso.com", "carol@contoso.com"], forwarded: ["alice@contoso.com", "carol@contoso.com"] },
+      }],
+      ["decommissioned", { sales: "migrated", finance: "migrated" }, "decommissioned", {
+        finance: { mailUsers: [], licensed: ["bob@contoso.com"], forwarded: [] },
+        sales: { mailUsers: [], licensed: ["alice@contoso.com", "carol@contoso.com"], forwarded: [] },
+      }],
+    ];
+    for (const [title, batches, phase, expected] of cases) {
+      it(title, () => {
+        const plans = users.map((u) => planUser(u, { batches, phase, routingDomain: "o365.contoso.com" }));
+        const emails = (group: UserPlan[]) => group.map((plan) => plan.user.email);
+        const groups = groupByBatch(plans).map((g) => [g.batch, { mailUsers: emails(g.mailUsers), licensed: emails(g.licensed), forwarded: emails(g.forwarded) }]);
+        assert.deepStrictEqual(groups, Object.entries(expected));
+      });
+    }
+    it("has no batch for no users", () => assert.deepStrictEqual(groupByBatch([]), []));
+
+    for (const text of ["user", "batch"]) {
+      it(`reads the granularity "${text}"`, () => assert.strictEqual(parseGranularity(text, "coexist:granularity"), text));
+    }
+    for (const text of ["", "users", "Batch", "batch:sales"]) {
+      it(`refuses the granularity "${text}", naming the setting and the accepted values`, () => {
+        assert.throws(() => parseGranularity(text, "coexist:granularity"), /^Error: coexist:granularity ".*" is not one of user, batch$/);
       });
     }
   });

@@ -1,0 +1,57 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Disposition } from "./googleForwardingRoute";
+import { resourceSetProvider } from "./resourceSet";
+import { serializableProvider } from "./serializable";
+
+/** One user's Gmail forwarding in a GoogleForwardingRouteSet (see GoogleForwardingRouteArgs). */
+export interface GoogleForwardingRouteSetItem {
+  /**
+   * Where Gmail forwards, the user's routing address, e.g. `alice@o365.contoso.com` (a subdomain
+   * of the user's domain). Updated in place.
+   */
+  forwardTo: string;
+}
+
+/**
+ * Gmail automatic forwarding of many migrated users, in one resource (one engine step for a whole
+ * batch instead of one per user). Each route behaves exactly as a GoogleForwardingRoute.
+ */
+export interface GoogleForwardingRouteSetArgs {
+  /** The routes, keyed by the Google user's address (userEmail), e.g. `alice@contoso.com`. */
+  routes: pulumi.Input<Record<string, GoogleForwardingRouteSetItem>>;
+  /**
+   * What Gmail does with its own copy of every forwarded message. Updated in place.
+   * @default "trash"
+   */
+  disposition?: pulumi.Input<Disposition>;
+  /**
+   * Refuse to forward a user unless its `forwardTo` is a mailbox in Exchange Online.
+   * @default true
+   */
+  requireMailbox?: pulumi.Input<boolean>;
+  /**
+   * Take over mailboxes that already forward elsewhere instead of failing.
+   * @default false
+   */
+  adopt?: pulumi.Input<boolean>;
+}
+
+export const googleForwardingRouteSetProvider = resourceSetProvider({
+  resource: "GoogleForwardingRouteSet",
+  itemsField: "routes",
+  keyField: "userEmail",
+  sharedFields: ["disposition", "requireMailbox", "adopt"],
+  itemProvider: () => (require("./googleForwardingRoute") as typeof import("./googleForwardingRoute")).googleForwardingRouteProvider,
+});
+
+const provider = serializableProvider("googleForwardingRouteSet", "googleForwardingRouteSetProvider");
+
+/** Gmail automatic forwarding of a batch of migrated users to their Microsoft 365 routing addresses. */
+export class GoogleForwardingRouteSet extends pulumi.dynamic.Resource {
+  /** Each route's GoogleForwardingRoute outputs (`enabled`, `forwardingEmail`, …), by Google address. */
+  declare readonly routes: pulumi.Output<Record<string, Record<string, unknown>>>;
+
+  constructor(name: string, args: GoogleForwardingRouteSetArgs, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, args, opts, "coexist", "GoogleForwardingRouteSet");
+  }
+}
