@@ -94,6 +94,8 @@ interface Options {
   engineProfileDir?: string;
   /** The component's `granularity`: one resource per user, or three per batch (docs/benchmark.md). */
   granularity: Granularity;
+  /** Skip the sequential baseline (hours at 10,000 users): its rows get `baselineSeconds: null`. */
+  baseline: boolean;
 }
 
 const GRANULARITIES = ["user", "batch"] as const;
@@ -105,6 +107,7 @@ function parseOptions(argv: string[]): Options {
   let merge = false;
   let engineProfileDir: string | undefined;
   let granularity: Granularity = "batch";
+  let baseline = true;
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === "--max-n") {
@@ -118,6 +121,8 @@ function parseOptions(argv: string[]): Options {
       i++;
     } else if (argv[i] === "--merge") {
       merge = true;
+    } else if (argv[i] === "--no-baseline") {
+      baseline = false;
     } else if (argv[i] === "--granularity") {
       if (!GRANULARITIES.includes(value as Granularity)) throw new Error(`--granularity takes ${GRANULARITIES.join(" or ")}, got ${value}`);
       granularity = value as Granularity;
@@ -131,11 +136,11 @@ function parseOptions(argv: string[]): Options {
       if (operations.some((operation) => !OPERATIONS.includes(operation))) throw new Error(`--operations takes some of ${OPERATIONS.join(",")}, got ${value}`);
       i++;
     } else {
-      throw new Error(`unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --operations up,refresh, --granularity user|batch, --merge or --engine-profile DIR`);
+      throw new Error(`unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --operations up,refresh, --granularity user|batch, --no-baseline, --merge or --engine-profile DIR`);
     }
   }
   if (ns.length === 0) throw new Error("no N to run: --max-n is below 100");
-  return { ns, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity };
+  return { ns, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity, baseline };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,8 +342,8 @@ async function benchN(n: number, options: Options, log: (line: string) => void):
   const rows: BenchRow[] = [];
   const details: RowDetails[] = [];
   const excluded = new Set<number>();
-  log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts), alongside`);
-  const baseline = baselineJobs(n, operations, workDir, excluded, log);
+  if (options.baseline) log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts), alongside`);
+  const baseline = options.baseline ? baselineJobs(n, operations, workDir, excluded, log) : Promise.resolve(new Map<Operation, Measured>());
   // Its failure is reported once the engine's jobs are done.
   baseline.catch(() => undefined);
   const sandbox = await startBenchSandbox(n);
@@ -471,16 +476,17 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
   fs.mkdirSync(options.outDir, { recursive: true });
-  const earlier = options.merge ? previousResults(options.outDir) : { rows: [], details: [] };
-  const rows = earlier.rows.filter((row) => !options.ns.includes(row.n));
-  const details = earlier.details.filter((row) => !options.ns.includes(row.n));
-  // Written after every N, so a long run that is stopped keeps what it measured.
+  const measured: { rows: BenchRow[]; details: RowDetails[] } = { rows: [], details: [] };
+  // Written after every N, so a long run that is stopped keeps what it measured. With --merge the
+  // other N's rows are read back at each write, so runs of different N can go side by side.
   for (const n of options.ns) {
     const result = await benchN(n, options, (line) => console.log(line));
-    rows.push(...result.rows);
-    details.push(...result.details);
-    rows.sort((a, b) => a.n - b.n);
-    details.sort((a, b) => a.n - b.n);
+    measured.rows.push(...result.rows);
+    measured.details.push(...result.details);
+    const measuredNs = new Set(measured.rows.map((row) => row.n));
+    const earlier = options.merge ? previousResults(options.outDir) : { rows: [], details: [] };
+    const rows = [...earlier.rows.filter((row) => !measuredNs.has(row.n)), ...measured.rows].sort((a, b) => a.n - b.n);
+    const details = [...earlier.details.filter((row) => !measuredNs.has(row.n)), ...measured.details].sort((a, b) => a.n - b.n);
     fs.writeFileSync(path.join(options.outDir, "latest.json"), JSON.stringify(rows, null, 2) + "\n");
     fs.writeFileSync(path.join(options.outDir, "latest-details.json"), JSON.stringify({ budget: BUDGET, granularity: options.granularity, details }, null, 2) + "\n");
     fs.writeFileSync(path.join(options.outDir, "latest.svg"), chartSvg(rows));

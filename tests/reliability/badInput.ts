@@ -296,16 +296,25 @@ export async function runBadInput(log: (line: string) => void, numRuns = 60): Pr
     if (result.apiCallsForInvalid > 0) {
       fail(`checking only invalid or random inputs made ${result.apiCallsForInvalid} API request(s): ${JSON.stringify(await control(sandbox, "GET", "/sandbox/stats"))}`);
     }
-    // Valid inputs (the LicenseAssignment SKU lookup may call Graph here, once) are accepted.
+    // Valid inputs are accepted.
     for (const c of CASES) {
       const outcome = await c.provider.check!({}, { ...c.valid });
       if (outcome.failures?.length) fail(`${c.resource}.check refused its valid example: ${describe(outcome.failures)}`);
       else result.accepted++;
     }
-    const unknownSku = await licenseAssignmentProvider.check!({}, { userPrincipalName: "alice@contoso.com", sku: "NO_SUCH_SKU" });
+    // A preview reads nothing, so a SKU the tenant lacks is refused by create, before any write.
     result.tried++;
-    if (unknownSku.failures?.some((f) => f.property === "sku")) result.refused++;
-    else fail(`LicenseAssignment.check accepted the unknown SKU NO_SUCH_SKU: ${describe(unknownSku)}`);
+    await control(sandbox, "POST", "/sandbox/stats/reset");
+    const unknownSku = await licenseAssignmentProvider.check!({}, { userPrincipalName: "alice@contoso.com", sku: "NO_SUCH_SKU", __provider: "bad input" });
+    const refusal = await licenseAssignmentProvider.create(unknownSku.inputs ?? {}).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    const apis = ((await control(sandbox, "GET", "/sandbox/stats")) as { apis: Record<string, { writes: number }> }).apis;
+    // Signing in (Entra, Google's token endpoint) is not a write to a tenant.
+    const written = ["graph", "exchange", "gmail"].reduce((total, api) => total + (apis[api]?.writes ?? 0), 0);
+    if (refusal && /^LicenseAssignment\.sku: the tenant has no subscription "NO_SUCH_SKU"/.test(refusal) && written === 0) result.refused++;
+    else fail(`LicenseAssignment.create did not refuse the unknown SKU NO_SUCH_SKU before any write: ${refusal ?? "it was accepted"}; ${written} write(s)`);
     result.accepted += await csvRoundTrip(numRuns, late);
     log(`bad input: ${result.refused}/${result.tried} invalid inputs refused naming the field; ${result.fuzzed} random inputs without an exception; ${result.accepted} valid inputs accepted; ${result.apiCallsForInvalid} API requests for invalid input`);
   } finally {
