@@ -283,16 +283,17 @@ interface Measured {
   memory: Record<string, number>;
 }
 
-async function measure(sandbox: SandboxHandle, excluded: Set<number>, work: () => Promise<unknown>): Promise<Measured> {
+/** Times `work` and counts its API calls; with `excluded`, also the peak memory of every other process under this one. */
+async function measure(sandbox: SandboxHandle, work: () => Promise<unknown>, excluded?: Set<number>): Promise<Measured> {
   await control(sandbox, "POST", "/sandbox/stats/reset");
-  const sampler = new MemorySampler(excluded);
-  sampler.start();
+  const sampler = excluded ? new MemorySampler(excluded) : undefined;
+  sampler?.start();
   const started = process.hrtime.bigint();
-  let memory: Record<string, number>;
+  let memory: Record<string, number> = {};
   try {
     await work();
   } finally {
-    memory = sampler.stop();
+    memory = sampler?.stop() ?? {};
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, apis: await apiStats(sandbox), memory };
@@ -324,7 +325,7 @@ async function baselineJobs(n: number, operations: Operation[], workDir: string,
     const batch = await writeUsersCsv(sandbox, csvPath);
     for (const [operation, baselineOperation] of Object.entries(BASELINE_OF) as [Operation, BaselineOperation][]) {
       if (!operations.includes(operation) && baselineOperation !== "setup") continue;
-      const result = await measure(sandbox, excluded, () => runBaseline(sandbox, baselineOperation, csvPath, batch, excluded));
+      const result = await measure(sandbox, () => runBaseline(sandbox, baselineOperation, csvPath, batch, excluded));
       measured.set(operation, result);
       log(`bench: N=${n} ${operation.padEnd(7)} baseline (${baselineOperation}) ${round(result.seconds)} s`);
     }
@@ -374,7 +375,7 @@ async function benchN(n: number, options: Options, log: (line: string) => void):
       if (operation === order.find((candidate) => candidate === "preview" || candidate === "batch")) {
         await stack.setConfig({ "coexist:batches": JSON.stringify({ [batch]: "migrating" }) });
       }
-      const measured = await measure(sandbox, excluded, steps[operation]);
+      const measured = await measure(sandbox, steps[operation], excluded);
       const stateBytes = Buffer.byteLength(JSON.stringify(await stack.exportStack()));
       const row: BenchRow = {
         n,
