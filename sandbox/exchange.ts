@@ -31,6 +31,8 @@ type Parameters = Map<string, unknown>;
 
 interface CmdletResult {
   objects: object[];
+  /** Turns a stored object into its wire form; applied to the page only, so a paged list costs one page of views. */
+  view?: (object: never) => object;
   warnings?: string[];
 }
 
@@ -109,7 +111,11 @@ function page(context: ExchangeContext, request: SandboxRequest, parameters: Par
   const pageSize = preferredPageSize(request) ?? context.behaviour.exchangePageSize;
   const offset = Number(request.query.get("$skiptoken") ?? 0);
   const select = request.query.get("$select")?.split(",").map((name) => name.trim());
-  const value = objects.slice(offset, offset + pageSize).map((object) => (select ? selectProperties(object, select) : object));
+  const view = result.view ?? ((object: object) => object);
+  const value = objects
+    .slice(offset, offset + pageSize)
+    .map((object) => view(object as never))
+    .map((object) => (select ? selectProperties(object, select) : object));
   const body: Record<string, unknown> = {
     "@odata.context": `${request.origin}/adminapi/beta/${context.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
     "adminapi.warnings@odata.type": "#Collection(String)",
@@ -540,7 +546,7 @@ function findRecipient(context: ExchangeContext, identity: string, type?: Recipi
   const byUser = context.store.ownerOf(tenantId, "recipientOf", key) ?? context.store.ownerOf(tenantId, "recipientOf", context.store.ownerOf(tenantId, "upn", key) ?? "");
   const direct = byAddress ?? byUser;
   let recipient = direct ? context.store.get<RecipientRecord>(tenantId, "recipient", direct) : context.store.get<RecipientRecord>(tenantId, "recipient", key);
-  recipient ??= context.store.list<RecipientRecord>(tenantId, "recipient").find((entry) => entry.name.toLowerCase() === key || entry.alias.toLowerCase() === key);
+  recipient ??= context.store.withField<RecipientRecord>(tenantId, ["recipient"], "name", key)[0] ?? context.store.withField<RecipientRecord>(tenantId, ["recipient"], "alias", key)[0];
   if (!recipient || (type && recipient.recipientTypeDetails !== type)) throw notFound(identity);
   return recipient;
 }
@@ -553,7 +559,7 @@ function recipientsOfType(context: ExchangeContext, types: string[] | undefined)
 function listOrOne(context: ExchangeContext, parameters: Parameters, type: RecipientRecord["recipientTypeDetails"]): CmdletResult {
   const identity = text(parameters, "identity");
   const recipients = identity ? [findRecipient(context, identity, type)] : recipientsOfType(context, [type]);
-  return { objects: recipients.map(viewOf(context)) };
+  return { objects: recipients, view: viewOf(context) };
 }
 
 /** Every address must be an SMTP address in an accepted domain and not held by another recipient. */
@@ -571,7 +577,7 @@ function checkAddresses(context: ExchangeContext, owner: string, proxies: string
     }
     const holder = context.store.ownerOf(context.tenant.tenantId, "proxy", address);
     if (holder && holder !== owner) {
-      const other = mailObjects(context).find((entry) => entry.guid === holder);
+      const other = mailObjectWithGuid(context, holder);
       throw exchangeError(
         400,
         "proxyInUse",
@@ -670,7 +676,7 @@ const newMailUser: Cmdlet = {
     text(parameters, "password", "Password");
     const upn = (text(parameters, "microsoftonlineservicesid") ?? "").toLowerCase();
     assertUpnAvailable(context, upn);
-    assertNameFree(mailObjects(context), name);
+    assertNameFree(mailObjectsWith(context, "name", name), name);
     const external = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
     const accepted = new Set(acceptedDomains(context.store, tenantId).map((domain) => domain.domainName));
     const primary = (text(parameters, "primarysmtpaddress") ?? (external && accepted.has(domainOf(external)) ? external : upn)).toLowerCase();
@@ -724,14 +730,18 @@ function checkAlias(context: ExchangeContext, alias: string, self: string): void
       `Property expression "${alias}" isn't valid. Valid values are: Strings formed with characters from A to Z (uppercase or lowercase), digits from 0 to 9, !, #, $, %, &, ', *, +, -, /, =, ?, ^, _, \`, {, |, } or ~. One or more periods may be embedded in an alias, but each period should be preceded and followed by at least one of the other characters. Unicode characters from U+00A1 to U+00FF are also valid in an alias.`,
     );
   }
-  const holder = mailObjects(context).find((entry) => entry.guid !== self && entry.alias.toLowerCase() === alias.toLowerCase());
+  const holder = mailObjectsWith(context, "alias", alias).find((entry) => entry.guid !== self);
   if (holder) throw exchangeError(400, "proxyInUse", `The value "${alias}" of property "Alias" is used by another recipient object (${holder.name}). Please specify a unique value.`);
 }
 
-/** Every recipient and distribution group: names, aliases and addresses are unique across them. */
-function mailObjects(context: ExchangeContext): { guid: string; name: string; alias: string }[] {
+/** Recipients and distribution groups whose name or alias is `value` (case-insensitive): both are unique across them. */
+function mailObjectsWith(context: ExchangeContext, field: "name" | "alias", value: string): { guid: string; name: string; alias: string }[] {
+  return context.store.withField(context.tenant.tenantId, ["recipient", "distributionGroup"], field, value);
+}
+
+function mailObjectWithGuid(context: ExchangeContext, guid: string): { name: string } | undefined {
   const tenantId = context.tenant.tenantId;
-  return [...context.store.list<RecipientRecord>(tenantId, "recipient"), ...context.store.list<DistributionGroupRecord>(tenantId, "distributionGroup")];
+  return context.store.get<RecipientRecord>(tenantId, "recipient", guid) ?? context.store.get<DistributionGroupRecord>(tenantId, "distributionGroup", guid);
 }
 
 /** Moves the Entra user (and the recipient's MicrosoftOnlineServicesID) to a new UPN. */
@@ -761,7 +771,7 @@ function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName:
       const name = text(parameters, "name");
       if (name !== undefined) {
         checkName(name, "Name");
-        assertNameFree(mailObjects(context), name, recipient.guid);
+        assertNameFree(mailObjectsWith(context, "name", name), name, recipient.guid);
         next.name = name;
       }
       const alias = text(parameters, "alias");
@@ -813,7 +823,7 @@ const getRecipient: Cmdlet = {
     const identity = text(parameters, "identity");
     const types = list(parameters, "recipienttypedetails") ?? list(parameters, "recipienttype");
     const recipients = identity ? [findRecipient(context, identity)] : recipientsOfType(context, types);
-    return { objects: recipients.map(reducedRecipientView(context)) };
+    return { objects: recipients, view: reducedRecipientView(context) };
   },
 };
 
@@ -994,7 +1004,7 @@ const newDistributionGroup: Cmdlet = {
     const tenantId = context.tenant.tenantId;
     const name = text(parameters, "name") ?? "";
     checkName(name, "Name");
-    assertNameFree(mailObjects(context), name);
+    assertNameFree(mailObjectsWith(context, "name", name), name);
     const guid = randomUUID();
     const alias = text(parameters, "alias") ?? aliasFromName(name);
     checkAlias(context, alias, guid);

@@ -354,14 +354,13 @@ function listUsers(context: GraphContext, request: SandboxRequest): SandboxRespo
     throw graphError(request, 400, "Request_BadRequest", `Invalid page size specified: '${request.query.get("$top")}'. Must be between 1 and ${MAX_USER_PAGE_SIZE} inclusive.`);
   }
   const offset = decodeSkipToken(request);
-  const users = context.store.list<EntraUserRecord>(context.tenant.tenantId, "user");
-  const page = users.slice(offset, offset + top);
+  const page = context.store.page<EntraUserRecord>(context.tenant.tenantId, "user", offset, top);
   const properties = selection(request);
   const result: Record<string, unknown> = {
     "@odata.context": odataContext(request, `users(${request.query.get("$select") ?? ""})`),
     value: page.map((user) => pick(fullUser(context, user), properties)),
   };
-  if (offset + top < users.length) {
+  if (offset + top < context.store.count(context.tenant.tenantId, "user")) {
     const next = new URLSearchParams(request.query);
     next.set("$skiptoken", Buffer.from(`sandbox:${offset + top}`).toString("base64url"));
     result["@odata.nextLink"] = `${request.origin}/v1.0/users?${next.toString()}`;
@@ -447,19 +446,11 @@ export function decideLicences(user: EntraUserRecord, skus: SkuRecord[], consume
   return { ok: true, assigned };
 }
 
-export function consumedUnits(store: Store, tenantId: string): Map<string, number> {
-  const consumed = new Map<string, number>();
-  for (const user of store.list<EntraUserRecord>(tenantId, "user")) {
-    for (const licence of user.assignedLicenses) consumed.set(licence.skuId, (consumed.get(licence.skuId) ?? 0) + 1);
-  }
-  return consumed;
-}
-
 function assignLicense(context: GraphContext, request: SandboxRequest, [id]: string[]): SandboxResponse {
   const tenantId = context.tenant.tenantId;
   const user = findUser(context, request, id);
   const skus = context.store.list<SkuRecord>(tenantId, "sku");
-  const decision = decideLicences(user, skus, consumedUnits(context.store, tenantId), body<LicenceRequest>(request));
+  const decision = decideLicences(user, skus, context.store.licenceCounts(tenantId), body<LicenceRequest>(request));
   if (!decision.ok) throw graphError(request, 400, "Request_BadRequest", decision.message);
   const before = hasExchangePlan(user.assignedLicenses, skus);
   const after = hasExchangePlan(decision.assigned, skus);
@@ -496,7 +487,7 @@ function licenseDetails(context: GraphContext, request: SandboxRequest, [id]: st
 
 function subscribedSkus(context: GraphContext, request: SandboxRequest): SandboxResponse {
   if (request.query.has("$filter")) throw graphError(request, 400, "Request_UnsupportedQuery", "subscribedSkus supports $select only; filter on the client.");
-  const consumed = consumedUnits(context.store, context.tenant.tenantId);
+  const consumed = context.store.licenceCounts(context.tenant.tenantId);
   const select = request.query.get("$select")?.split(",").map((name) => name.trim());
   const value = context.store.list<SkuRecord>(context.tenant.tenantId, "sku").map((sku) => {
     const full: Record<string, unknown> = {

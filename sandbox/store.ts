@@ -47,10 +47,14 @@ export class Store {
     this.db.pragma("synchronous = NORMAL");
     // The CLI may reseed while the sandbox process serves requests from the same database.
     this.db.pragma("busy_timeout = 10000");
+    // Exchange compares names and aliases case-insensitively in Unicode; SQLite's lower() folds only ASCII.
+    this.db.function("fold", { deterministic: true }, (value: unknown) => (typeof value === "string" ? value.toLowerCase() : null));
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS docs (scope TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (scope, kind, id));
       CREATE TABLE IF NOT EXISTS keys (scope TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (scope, namespace, key));
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS docs_by_name ON docs (scope, fold(json_extract(data, '$.name')));
+      CREATE INDEX IF NOT EXISTS docs_by_alias ON docs (scope, fold(json_extract(data, '$.alias')));
     `);
   }
 
@@ -63,6 +67,28 @@ export class Store {
   list<T>(scope: string, kind: Kind): T[] {
     const rows = this.db.prepare("SELECT data FROM docs WHERE scope = ? AND kind = ? ORDER BY rowid").all(scope, kind) as { data: string }[];
     return rows.map((row) => JSON.parse(row.data) as T);
+  }
+
+  /** Documents of the kinds whose `name` or `alias` equals `value`, case-insensitively (indexed, not a scan). */
+  withField<T>(scope: string, kinds: Kind[], field: "name" | "alias", value: string): T[] {
+    const rows = this.db
+      .prepare(`SELECT kind, data FROM docs WHERE scope = ? AND fold(json_extract(data, '$.${field}')) = fold(?) ORDER BY rowid`)
+      .all(scope, value) as { kind: Kind; data: string }[];
+    return rows.filter((row) => kinds.includes(row.kind)).map((row) => JSON.parse(row.data) as T);
+  }
+
+  /** One page in creation order, read without parsing the documents before it. */
+  page<T>(scope: string, kind: Kind, offset: number, limit: number): T[] {
+    const rows = this.db.prepare("SELECT data FROM docs WHERE scope = ? AND kind = ? ORDER BY rowid LIMIT ? OFFSET ?").all(scope, kind, limit, offset) as { data: string }[];
+    return rows.map((row) => JSON.parse(row.data) as T);
+  }
+
+  /** Assigned licences per skuId over the tenant's users, counted inside SQLite rather than by parsing every user. */
+  licenceCounts(scope: string): Map<string, number> {
+    const rows = this.db
+      .prepare("SELECT json_extract(licence.value, '$.skuId') AS skuId, count(*) AS n FROM docs, json_each(docs.data, '$.assignedLicenses') AS licence WHERE scope = ? AND kind = 'user' GROUP BY skuId")
+      .all(scope) as { skuId: string; n: number }[];
+    return new Map(rows.map((row) => [row.skuId, row.n]));
   }
 
   count(scope: string, kind: Kind): number {

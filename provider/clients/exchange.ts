@@ -23,6 +23,9 @@ export interface InvokeResult {
   warnings: string[];
 }
 
+/** Rows per page of a list (`Prefer: odata.maxpagesize`); the service's largest. */
+export const EXCHANGE_PAGE_SIZE = 1000;
+
 export const APP_ONLY_ANCHOR_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
 const REQUEST_TIMEOUT_MS = 120_000;
 const MAX_REDIRECTS = 3;
@@ -161,7 +164,7 @@ function requestHeaders(token: string, cmdlet: string): Record<string, string> {
     Authorization: `Bearer ${token}`,
     "Content-Type": "application/json",
     Accept: "application/json",
-    Prefer: "odata.maxpagesize=1000",
+    Prefer: `odata.maxpagesize=${EXCHANGE_PAGE_SIZE}`,
     "X-AnchorMailbox": `APP:${APP_ONLY_ANCHOR_MAILBOX}@${tenantId}`,
     "X-CmdletName": cmdlet,
     "X-ResponseFormat": "json",

@@ -14,7 +14,7 @@
  * must be fresh.
  */
 import { unlessNotFound } from "./errors";
-import { invoke, type ExchangeObject } from "./exchange";
+import { EXCHANGE_PAGE_SIZE, invoke, type ExchangeObject } from "./exchange";
 import { listAll, type GraphUser } from "./graph";
 
 /** Reads served one by one before a list pays (the target is ceil(N/1000) + 10 list calls). */
@@ -70,18 +70,20 @@ export class CoalescedSnapshot<T> {
 
 /**
  * Fresh reads, coalesced: lookups that arrive within `freshReadWindow` of each other are answered
- * together, by one paged list when there are more than DIRECT_READS_BEFORE_LIST of them, else
- * one by one. Nothing is reused across windows, so every answer is at most that old: for
+ * together, by one paged list when they outnumber both DIRECT_READS_BEFORE_LIST and the pages the
+ * last list took (a list of 10,000 objects costs 10 calls), else one by one. Nothing is reused across windows, so every answer is at most that old: for
  * polling (many licensed users waiting to become mailboxes at once).
  */
 export class CoalescedReads<T> {
   private pending: { key: string; resolve: (item: T | undefined) => void; reject: (error: unknown) => void }[] = [];
   private timer?: NodeJS.Timeout;
+  private lastListSize = 0;
 
   constructor(
     private readonly single: (key: string) => Promise<T | undefined>,
     private readonly list: () => Promise<T[]>,
     private readonly keysOf: (item: T) => string[],
+    private readonly pageSize: number,
   ) {}
 
   lookup(key: string): Promise<T | undefined> {
@@ -95,8 +97,18 @@ export class CoalescedReads<T> {
     const waiting = this.pending;
     this.pending = [];
     this.timer = undefined;
+    const listCost = Math.max(DIRECT_READS_BEFORE_LIST, Math.ceil(this.lastListSize / this.pageSize));
     // A list that fails indexes nothing: every lookup then reads on its own.
-    const index = waiting.length > DIRECT_READS_BEFORE_LIST ? await this.list().then((items) => indexByKeys(items, this.keysOf), () => new Map<string, T>()) : new Map<string, T>();
+    const index =
+      waiting.length > listCost
+        ? await this.list().then(
+            (items) => {
+              this.lastListSize = items.length;
+              return indexByKeys(items, this.keysOf);
+            },
+            () => new Map<string, T>(),
+          )
+        : new Map<string, T>();
     for (const { key, resolve, reject } of waiting) {
       const listed = index.get(key.toLowerCase());
       if (listed) resolve(listed);
@@ -128,7 +140,7 @@ let freshRecipients: CoalescedReads<ExchangeObject> | undefined;
 /** Get-Recipient as it is now (undefined: no such recipient), coalesced with the other callers of the moment. */
 export function recipientNow(identity: string): Promise<ExchangeObject | undefined> {
   const single = async (key: string): Promise<ExchangeObject | undefined> => ((await unlessNotFound(invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
-  freshRecipients ??= new CoalescedReads(single, () => invoke("Get-Recipient", {}, { list: true }), recipientKeys);
+  freshRecipients ??= new CoalescedReads(single, () => invoke("Get-Recipient", {}, { list: true }), recipientKeys, EXCHANGE_PAGE_SIZE);
   return freshRecipients.lookup(identity);
 }
 

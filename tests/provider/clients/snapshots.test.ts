@@ -64,7 +64,7 @@ describe("coalesced snapshots", () => {
   });
 
   describe("fresh reads (many users waiting to become mailboxes)", () => {
-    function reader(): { reads: CoalescedReads<{ key: string; round: number }>; calls: string[]; next: () => void } {
+    function reader(listSize = 20, pageSize = 1000): { reads: CoalescedReads<{ key: string; round: number }>; calls: string[]; next: () => void } {
       const calls: string[] = [];
       let round = 1;
       const reads = new CoalescedReads(
@@ -74,9 +74,10 @@ describe("coalesced snapshots", () => {
         },
         async () => {
           calls.push("list");
-          return [...Array(20).keys()].map((i) => ({ key: `k${i}`, round }));
+          return [...Array(listSize).keys()].map((i) => ({ key: `k${i}`, round }));
         },
         (item) => [item.key],
+        pageSize,
       );
       return { reads, calls, next: () => void round++ };
     }
@@ -90,6 +91,19 @@ describe("coalesced snapshots", () => {
       calls.length = 0;
       await Promise.all([reads.lookup("k1"), reads.lookup("k2")]);
       assert.deepStrictEqual(calls, ["single k1", "single k2"]);
+    });
+
+    it("reads one by one when the waiters are fewer than the pages the last list took", async () => {
+      const { reads, calls } = reader(1500, 100);
+      await Promise.all([...Array(20).keys()].map((i) => reads.lookup(`k${i}`)));
+      assert.deepStrictEqual(calls, ["list"]);
+      calls.length = 0;
+      await Promise.all([...Array(12).keys()].map((i) => reads.lookup(`k${i}`)));
+      assert.deepStrictEqual(calls.length, 12, "12 waiters against a 15-page list: 12 single reads");
+      assert.ok(!calls.includes("list"));
+      calls.length = 0;
+      await Promise.all([...Array(16).keys()].map((i) => reads.lookup(`k${i}`)));
+      assert.deepStrictEqual(calls, ["list"], "16 waiters against 15 pages: one list");
     });
 
     it("never reuses an answer: the next round reads again and sees the change", async () => {
