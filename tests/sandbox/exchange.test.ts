@@ -158,6 +158,9 @@ describe("sandbox Exchange admin API (through provider/clients/exchange.ts and r
     assert.deepEqual([renamed.Guid, renamed.Name, renamed.Alias, renamed.PrimarySmtpAddress], [frank.Guid, "Frank Fisher", "ffisher", "frank@contoso.com"]);
     const takenName = (await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Name: "frank fisher" }))) as ExchangeError;
     assert.equal(takenName.alreadyExists, true);
+    await invoke("Set-MailUser", { Identity: "gina@contoso.com", Name: "Gina Ölund", Alias: "gina.ölund" });
+    assert.equal(((await failure(invoke("Set-MailUser", { Identity: "ffisher", Name: "GINA ÖLUND" }))) as ExchangeError).alreadyExists, true, "names compare case-insensitively beyond ASCII");
+    assert.match((await failure(invoke("Set-MailUser", { Identity: "ffisher", Alias: "GINA.ÖLUND" }))).message, /used by another recipient object \(Gina Ölund\)/);
     const takenAlias = await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Alias: "FFisher" }));
     assert.match(takenAlias.message, /"FFisher" of property "Alias" is used by another recipient object/);
     assert.match((await failure(invoke("Set-MailUser", { Identity: "gina@contoso.com", Alias: "gina fisher" }))).message, /isn't valid/);
