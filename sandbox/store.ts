@@ -40,6 +40,7 @@ export interface SandboxSecrets {
 
 export class Store {
   readonly db: Database.Database;
+  private parsedSeed?: { revision: string; seed: Seed };
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, "sandbox.db"));
@@ -53,6 +54,7 @@ export class Store {
       CREATE TABLE IF NOT EXISTS docs (scope TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (scope, kind, id));
       CREATE TABLE IF NOT EXISTS keys (scope TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (scope, namespace, key));
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS keys_by_owner ON keys (scope, namespace, owner);
       CREATE INDEX IF NOT EXISTS docs_by_name ON docs (scope, fold(json_extract(data, '$.name')));
       CREATE INDEX IF NOT EXISTS docs_by_alias ON docs (scope, fold(json_extract(data, '$.alias')));
     `);
@@ -145,9 +147,16 @@ export class Store {
     return this.list<TenantRecord>("sandbox", "tenant");
   }
 
+  /**
+   * The seed, parsed once per revision: it holds every generated user (megabytes at 10,000), and
+   * every request reads its behaviour. The revision changes whenever any process reseeds.
+   */
   seed(): Seed {
+    const revision = this.getMeta<string>("seedRevision");
+    if (revision !== undefined && this.parsedSeed?.revision === revision) return this.parsedSeed.seed;
     const seed = this.getMeta<Seed>("seed");
     if (!seed) throw new Error("The sandbox database has no seed. Run `coexist sandbox seed` or `coexist sandbox reset`.");
+    this.parsedSeed = revision === undefined ? undefined : { revision, seed };
     return seed;
   }
 
@@ -188,6 +197,7 @@ export function loadSeed(store: Store, seed: Seed, progress: SeedProgress = () =
   store.transaction(() => {
     store.db.exec("DELETE FROM docs; DELETE FROM keys;");
     store.setMeta("seed", seed);
+    store.setMeta("seedRevision", randomUUID());
     store.setMeta("dns", seed.dns);
     for (const tenant of seed.microsoft) seedTenant(store, tenant, progress);
     seedGoogle(store, seed, progress);

@@ -184,23 +184,30 @@ export class AdaptiveLimiter {
   }
 
   async acquire(): Promise<void> {
-    for (;;) {
-      // Each waiter sleeps out the pause itself: a shared wake-up timer can fire a tick before
-      // Date.now() reaches the end of the pause and leave everyone asleep.
-      const pausedFor = this.pausedUntil - Date.now();
-      if (pausedFor > 0) await sleep(pausedFor);
-      else if (this.active < this.state.limit) break;
-      else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    await this.sleepOutPause();
+    if (this.active < this.state.limit && this.waiters.length === 0) {
+      this.active++;
+      return;
     }
-    this.active++;
+    // First come, first served: `release` counts the waiter in before waking it, so a slot is
+    // handed over rather than raced for (thousands of set items may wait here).
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    await this.sleepOutPause();
   }
 
   release(outcome: CallOutcome): void {
     this.active--;
     this.state = nextConcurrency(this.state, outcome, this.bounds);
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const wake of waiting) wake();
+    while (this.waiters.length > 0 && this.active < this.state.limit) {
+      this.active++;
+      this.waiters.shift()?.();
+    }
+  }
+
+  // Each caller sleeps out the pause itself: a shared wake-up timer can fire a tick before
+  // Date.now() reaches the end of the pause and leave everyone asleep.
+  private async sleepOutPause(): Promise<void> {
+    for (let pausedFor = this.pausedForMs; pausedFor > 0; pausedFor = this.pausedForMs) await sleep(pausedFor);
   }
 
   /** Holds every caller of this API back until `delayMs` from now. */

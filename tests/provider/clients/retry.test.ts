@@ -152,6 +152,26 @@ describe("retry policy", () => {
       assert.deepStrictEqual(order, ["first finished", "second started"]);
     });
 
+    it("serves thousands of waiting calls in arrival order, all of them, within the limit", async () => {
+      const limiter = new AdaptiveLimiter({ initial: 3, min: 1, max: 3, successesPerStep: 1 });
+      let running = 0;
+      let most = 0;
+      const started: number[] = [];
+      await Promise.all(
+        [...Array(3000).keys()].map(async (index) => {
+          await limiter.acquire();
+          started.push(index);
+          most = Math.max(most, ++running);
+          await Promise.resolve();
+          running--;
+          limiter.release("success");
+        }),
+      );
+      assert.strictEqual(started.length, 3000);
+      assert.strictEqual(most, 3);
+      assert.deepStrictEqual(started, [...started].sort((a, b) => a - b), "first come, first served");
+    });
+
     it("halves its concurrency when throttled", async () => {
       const limiter = new AdaptiveLimiter({ initial: 4, min: 1, max: 8, successesPerStep: 10 });
       await limiter.acquire();
