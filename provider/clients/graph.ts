@@ -329,6 +329,7 @@ export async function batch(requests: BatchRequest[]): Promise<Map<string, Batch
   const results = new Map<string, BatchResponse>();
   const limiter = limiterFor("graph");
   const started = Date.now();
+  let serverErrors = 0;
   let pending = requests;
   for (let attempt = 1; pending.length; attempt++) {
     const responses = await postBatch(pending);
@@ -338,7 +339,8 @@ export async function batch(requests: BatchRequest[]): Promise<Map<string, Batch
     const delay = Math.max(...failures.map(({ error }) => retryDelayFor(error, attempt)));
     const kinds = failures.map(({ error }) => classifyFailure(error));
     const kind = kinds.includes("throttled") ? "throttled" : kinds[0];
-    if (!shouldRetry(kind, attempt, Date.now() - started, delay)) break;
+    if (kind === "serverError") serverErrors++;
+    if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs: Date.now() - started }, delay)) break;
     if (kind === "throttled") limiter.pause(delay);
     await sleep(delay);
     const retryIds = new Set(failures.map(({ response }) => response.id));

@@ -10,7 +10,10 @@ export type FailureKind = "throttled" | "unavailable" | "serverError" | "network
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   maxAttempts: number;
-  /** Attempts when the server answers 500 (a bug on its side as often as a blip). */
+  /**
+   * HTTP 500 answers a call may get before it gives up (a bug on its side as often as a blip).
+   * Only 500s count: a call throttled twice and then answered 500 has had one.
+   */
   maxServerErrorAttempts: number;
   /** No retry starts once this much time (first attempt to end of the next wait) would be exceeded. */
   maxElapsedMs: number;
@@ -124,11 +127,19 @@ export function retryDelayFor(
 }
 
 /** Whether to try again after `attempt` attempts, `elapsedMs` spent, and a wait of `delayMs` ahead. */
-export function shouldRetry(kind: FailureKind, attempt: number, elapsedMs: number, delayMs: number, policy: RetryPolicy = activePolicy): boolean {
-  if (kind === "fatal") return false;
-  const allowedAttempts = kind === "serverError" ? Math.min(policy.maxServerErrorAttempts, policy.maxAttempts) : policy.maxAttempts;
-  if (attempt >= allowedAttempts) return false;
-  return elapsedMs + delayMs <= policy.maxElapsedMs;
+/** What a call has been through, the failure just seen included. */
+export interface RetryHistory {
+  /** Attempts made, the first included. */
+  attempts: number;
+  /** Of those, the ones answered with HTTP 500. */
+  serverErrors: number;
+  elapsedMs: number;
+}
+
+export function shouldRetry(kind: FailureKind, history: RetryHistory, delayMs: number, policy: RetryPolicy = activePolicy): boolean {
+  if (kind === "fatal" || history.attempts >= policy.maxAttempts) return false;
+  if (kind === "serverError" && history.serverErrors >= policy.maxServerErrorAttempts) return false;
+  return history.elapsedMs + delayMs <= policy.maxElapsedMs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +249,7 @@ export function sleep(ms: number): Promise<void> {
 export async function withRetry<T>(api: ApiName, operation: (attempt: number) => Promise<T>): Promise<T> {
   const limiter = limiterFor(api);
   const started = Date.now();
+  let serverErrors = 0;
   for (let attempt = 1; ; attempt++) {
     await limiter.acquire();
     try {
@@ -247,8 +259,9 @@ export async function withRetry<T>(api: ApiName, operation: (attempt: number) =>
     } catch (error) {
       const kind = classifyFailure(error);
       limiter.release(kind === "throttled" ? "throttled" : "other");
+      if (kind === "serverError") serverErrors++;
       const delay = retryDelayFor(error, attempt);
-      if (!shouldRetry(kind, attempt, Date.now() - started, delay)) {
+      if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs: Date.now() - started }, delay)) {
         if (kind !== "fatal" && error instanceof ApiError) {
           error.retryNote = ` (gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round((Date.now() - started) / 1000)} s)`;
           error.message += error.retryNote;

@@ -106,20 +106,23 @@ describe("retry policy", () => {
 
   describe("shouldRetry", () => {
     const policy = DEFAULT_RETRY_POLICY;
-    const cases: Array<{ kind: FailureKind; attempt: number; elapsed: number; delay: number; expected: boolean }> = [
-      { kind: "fatal", attempt: 1, elapsed: 0, delay: 0, expected: false },
-      { kind: "throttled", attempt: 1, elapsed: 0, delay: 1000, expected: true },
-      { kind: "throttled", attempt: policy.maxAttempts - 1, elapsed: 0, delay: 1000, expected: true },
-      { kind: "throttled", attempt: policy.maxAttempts, elapsed: 0, delay: 1000, expected: false },
-      { kind: "serverError", attempt: policy.maxServerErrorAttempts - 1, elapsed: 0, delay: 1000, expected: true },
-      { kind: "serverError", attempt: policy.maxServerErrorAttempts, elapsed: 0, delay: 1000, expected: false },
-      { kind: "unavailable", attempt: 1, elapsed: policy.maxElapsedMs - 1000, delay: 1000, expected: true },
-      { kind: "unavailable", attempt: 1, elapsed: policy.maxElapsedMs - 1000, delay: 1001, expected: false },
-      { kind: "throttled", attempt: 1, elapsed: 0, delay: policy.maxElapsedMs + 1, expected: false },
+    const cases: Array<{ kind: FailureKind; attempts: number; serverErrors?: number; elapsed?: number; delay: number; expected: boolean }> = [
+      { kind: "fatal", attempts: 1, delay: 0, expected: false },
+      { kind: "throttled", attempts: 1, delay: 1000, expected: true },
+      { kind: "throttled", attempts: policy.maxAttempts - 1, delay: 1000, expected: true },
+      { kind: "throttled", attempts: policy.maxAttempts, delay: 1000, expected: false },
+      { kind: "serverError", attempts: policy.maxServerErrorAttempts - 1, serverErrors: policy.maxServerErrorAttempts - 1, delay: 1000, expected: true },
+      { kind: "serverError", attempts: policy.maxServerErrorAttempts, serverErrors: policy.maxServerErrorAttempts, delay: 1000, expected: false },
+      // Throttled attempts before it do not use up a 500's retries.
+      { kind: "serverError", attempts: policy.maxServerErrorAttempts + 1, serverErrors: 1, delay: 1000, expected: true },
+      { kind: "serverError", attempts: policy.maxAttempts, serverErrors: 1, delay: 1000, expected: false },
+      { kind: "unavailable", attempts: 1, elapsed: policy.maxElapsedMs - 1000, delay: 1000, expected: true },
+      { kind: "unavailable", attempts: 1, elapsed: policy.maxElapsedMs - 1000, delay: 1001, expected: false },
+      { kind: "throttled", attempts: 1, delay: policy.maxElapsedMs + 1, expected: false },
     ];
-    for (const { kind, attempt, elapsed, delay, expected } of cases) {
-      it(`${kind}, attempt ${attempt}, ${elapsed} ms spent, ${delay} ms ahead → ${expected}`, () =>
-        assert.strictEqual(shouldRetry(kind, attempt, elapsed, delay, policy), expected));
+    for (const { kind, attempts, serverErrors = 0, elapsed = 0, delay, expected } of cases) {
+      it(`${kind}, attempt ${attempts} (${serverErrors} answered 500), ${elapsed} ms spent, ${delay} ms ahead → ${expected}`, () =>
+        assert.strictEqual(shouldRetry(kind, { attempts, serverErrors, elapsedMs: elapsed }, delay, policy), expected));
     }
   });
 
@@ -192,6 +195,17 @@ describe("retry policy", () => {
   describe("withRetry", () => {
     beforeEach(() => useFastRetries());
     afterEach(() => restoreRetryPolicy());
+
+    it("gives a call that was throttled before its first 500 the 500's own retries", async () => {
+      const answers = [{ status: 429, retryAfter: "0" }, { status: 429, retryAfter: "0" }, { status: 500 }, { status: 500 }];
+      let calls = 0;
+      const result = await withRetry("exchange", async () => {
+        const answer = answers[calls++];
+        if (answer) throw failure(answer, "failed", "exchange");
+        return "done";
+      });
+      assert.deepStrictEqual([result, calls], ["done", 5]);
+    });
 
     it("retries a throttled call until it succeeds", async () => {
       let calls = 0;
