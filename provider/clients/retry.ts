@@ -126,7 +126,6 @@ export function retryDelayFor(
   return Math.round(exponential * (0.5 + random() / 2));
 }
 
-/** Whether to try again after `attempt` attempts, `elapsedMs` spent, and a wait of `delayMs` ahead. */
 /** What a call has been through, the failure just seen included. */
 export interface RetryHistory {
   /** Attempts made, the first included. */
@@ -136,6 +135,7 @@ export interface RetryHistory {
   elapsedMs: number;
 }
 
+/** Whether to try again after this history and a wait of `delayMs` ahead. */
 export function shouldRetry(kind: FailureKind, history: RetryHistory, delayMs: number, policy: RetryPolicy = activePolicy): boolean {
   if (kind === "fatal" || history.attempts >= policy.maxAttempts) return false;
   if (kind === "serverError" && history.serverErrors >= policy.maxServerErrorAttempts) return false;

@@ -71,8 +71,9 @@ export class CoalescedSnapshot<T> {
 /**
  * Fresh reads, coalesced: lookups that arrive within `freshReadWindow` of each other are answered
  * together, by one paged list when they outnumber both DIRECT_READS_BEFORE_LIST and the pages the
- * last list took (a list of 10,000 objects costs 10 calls), else one by one. Nothing is reused across windows, so every answer is at most that old: for
- * polling (many licensed users waiting to become mailboxes at once).
+ * last list took (a list of 10,000 objects costs 10 calls), else one by one. Nothing is reused
+ * across windows, so every answer is at most that old: for polling (many licensed users waiting
+ * to become mailboxes at once).
  */
 export class CoalescedReads<T> {
   private pending: { key: string; resolve: (item: T | undefined) => void; reject: (error: unknown) => void }[] = [];
