@@ -1,5 +1,6 @@
 /**
- * The `coexist` command line: `coexist help`, `coexist sandbox start|stop|reset|status|seed`.
+ * The `coexist` command line: `coexist help`; `coexist trace <address> | --all` (hop-by-hop routes
+ * through both live tenants or the sandbox); `coexist sandbox start|stop|status|reset|seed`.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
