@@ -16,7 +16,8 @@ import {
   type SeedChoice,
 } from "../sandbox/index";
 import { GOOGLE_CREDENTIALS_FILE, type Runtime } from "../sandbox/runtime";
-import { Store, loadSeed } from "../sandbox/store";
+import { loadSeed } from "../sandbox/seeding";
+import { Store } from "../sandbox/store";
 import { runTrace } from "./trace";
 
 const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence

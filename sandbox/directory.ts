@@ -1,18 +1,21 @@
 /**
- * Rules shared by Graph and Exchange: which domains Exchange accepts, proxy-address ownership,
- * and the licence → mailbox lifecycle (exchange-admin-api.md §3, mail-routing.md §1.6).
+ * Rules shared by Graph, Exchange, Google and seeding: which domains Exchange accepts, addresses and
+ * proxy-address ownership, new directory records, and the licence → mailbox lifecycle
+ * (exchange-admin-api.md §3, mail-routing.md §1.6).
  */
+import { randomBytes, randomUUID } from "node:crypto";
 import type { AcceptedDomainType } from "../provider/routing/types";
 import type {
   AcceptedDomainTypeRecord,
   DistributionGroupRecord,
   DomainRecord,
   EntraUserRecord,
+  GoogleDomainRecord,
   RecipientRecord,
   SkuRecord,
   TenantRecord,
 } from "./records";
-import { newRecipient, type Store } from "./store";
+import type { Store } from "./store";
 
 export interface AcceptedDomain {
   domainName: string;
@@ -54,6 +57,36 @@ export function isPrimaryProxy(proxy: string): boolean {
 export function primaryAddress(recipient: Pick<RecipientRecord, "emailAddresses">): string {
   const primary = recipient.emailAddresses.find(isPrimaryProxy);
   return stripPrefix(primary ?? recipient.emailAddresses[0] ?? "");
+}
+
+/** A Workspace domain alias gives every user of its parent domain an address there. */
+export function domainAliasAddresses(primaryEmail: string, domains: GoogleDomainRecord[]): string[] {
+  const [local, domain] = primaryEmail.split("@");
+  return domains.filter((entry) => entry.aliasOf === domain).map((entry) => `${local}@${entry.domainName}`);
+}
+
+export function verificationCode(): string {
+  return `MS=ms${10_000_000 + (randomBytes(4).readUInt32BE() % 90_000_000)}`;
+}
+
+export function newRecipient(
+  user: Pick<EntraUserRecord, "id" | "userPrincipalName" | "displayName">,
+  type: RecipientRecord["recipientTypeDetails"],
+  emailAddresses: string[],
+): RecipientRecord {
+  const alias = user.userPrincipalName.split("@")[0];
+  return {
+    guid: randomUUID(),
+    name: alias,
+    displayName: user.displayName,
+    alias,
+    recipientTypeDetails: type,
+    emailAddresses,
+    deliverToMailboxAndForward: false,
+    microsoftOnlineServicesId: user.userPrincipalName,
+    externalDirectoryObjectId: user.id,
+    whenCreated: new Date().toISOString(),
+  };
 }
 
 export function recipientOfUser(store: Store, tenantId: string, userId: string): RecipientRecord | undefined {

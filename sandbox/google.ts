@@ -4,7 +4,7 @@
  */
 import type { ForwardingDisposition } from "../provider/routing/types";
 import type { GoogleCaller } from "./auth";
-import { domainAliasAddresses } from "./mailflow";
+import { domainAliasAddresses } from "./directory";
 import { googleError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
 import type { GoogleDomainRecord, GoogleUserRecord } from "./records";
 import type { Seed } from "./seed";

@@ -10,10 +10,11 @@ import {
   primaryAddress,
   recipientOfUser,
   scheduleMailboxChange,
+  verificationCode,
 } from "./directory";
 import { answerOf, graphError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
 import type { DomainRecord, EntraUserRecord, SkuRecord, TenantRecord } from "./records";
-import { verificationCode, type Store } from "./store";
+import type { Store } from "./store";
 
 export interface GraphContext {
   store: Store;

@@ -10,7 +10,8 @@ import { join, resolve } from "node:path";
 import type { FaultSettings } from "./faults";
 import { RUNTIME_FILE, type Runtime } from "./runtime";
 import { readSeedFile, withGeneratedUsers, type Seed } from "./seed";
-import { Store, loadSeed, type SeedProgress } from "./store";
+import { loadSeed, type SeedProgress } from "./seeding";
+import { Store } from "./store";
 
 export type { Seed } from "./seed";
 export type { FaultSettings } from "./faults";

@@ -4,7 +4,7 @@
  */
 import { routeMessage } from "../provider/routing/model";
 import type { Origin, Route, TenantState } from "../provider/routing/types";
-import { acceptedDomains, primaryAddress, stripPrefix } from "./directory";
+import { acceptedDomains, domainAliasAddresses, primaryAddress, stripPrefix } from "./directory";
 import type { ConnectorRecord, DistributionGroupRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
@@ -89,10 +89,4 @@ export function senderOrigin(store: Store, tenant: TenantRecord, from: string): 
 export function simulateMail(store: Store, tenant: TenantRecord, from: string, to: string): SimulatedMail {
   const origin = senderOrigin(store, tenant, from);
   return { origin, ...routeMessage(tenantState(store, tenant), origin, to.trim().toLowerCase()) };
-}
-
-/** A Workspace domain alias gives every user of its parent domain an address there. */
-export function domainAliasAddresses(primaryEmail: string, domains: GoogleDomainRecord[]): string[] {
-  const [local, domain] = primaryEmail.split("@");
-  return domains.filter((entry) => entry.aliasOf === domain).map((entry) => `${local}@${entry.domainName}`);
 }

@@ -30,7 +30,8 @@ import { simulateMail, tenantState } from "./mailflow";
 import { RoutingWatch } from "./routingWatch";
 import type { TenantRecord } from "./records";
 import { parseSeed, type Seed } from "./seed";
-import { GOOGLE_SCOPE, Store, loadSeed } from "./store";
+import { loadSeed } from "./seeding";
+import { GOOGLE_SCOPE, Store } from "./store";
 import { ensureCertificates } from "./tls";
 
 export const LOOPBACK = "127.0.0.1";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { ExchangeError, addRemove, invoke, invokeWithWarnings } from "../../provider/clients/exchange";
-import { applyEmailAddresses, recipientDomainProblem } from "../../sandbox/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
-import { FABRIKAM, credential, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox, useSandboxEnvironment } from "./harness";
+import { ExchangeError, addRemove, invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
+import { recipientDomainProblem } from "../../../sandbox/exchange/connectors";
+import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
+import { readSeedFile } from "../../../sandbox/seed";
+import { FABRIKAM, credential, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox, useSandboxEnvironment } from "../harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
 
@@ -265,18 +265,3 @@ async function eventually<T>(probe: () => Promise<T | undefined>, attempts = 40)
   }
   throw new Error("condition not reached");
 }
-
-describe("sandbox EmailAddresses updates", () => {
-  const current = ["SMTP:a@contoso.com", "smtp:a@contoso.onmicrosoft.com"];
-  const cases: [string, unknown, string[]][] = [
-    ["add one", { "@odata.type": "#Exchange.GenericHashTable", Add: "smtp:a@o365.contoso.com" }, [...current, "smtp:a@o365.contoso.com"]],
-    ["remove one (case-insensitive)", { "@odata.type": "#Exchange.GenericHashTable", remove: ["SMTP:A@CONTOSO.ONMICROSOFT.COM"] }, ["SMTP:a@contoso.com"]],
-    ["add an existing address keeps one copy", { "@odata.type": "#Exchange.GenericHashTable", Add: ["smtp:a@contoso.com"] }, current],
-    ["full replacement", ["SMTP:b@contoso.com", "c@contoso.com"], ["SMTP:b@contoso.com", "smtp:c@contoso.com"]],
-    ["two primaries keep the last", ["SMTP:b@contoso.com", "SMTP:c@contoso.com"], ["smtp:b@contoso.com", "SMTP:c@contoso.com"]],
-  ];
-  for (const [name, value, expected] of cases) {
-    it(name, () => assert.deepEqual(applyEmailAddresses(current, value), expected));
-  }
-  it("an untagged hashtable is refused", () => assert.throws(() => applyEmailAddresses(current, { Add: "x@contoso.com" })));
-});

@@ -1,0 +1,109 @@
+/**
+ * What every cmdlet family of the sandbox's Exchange admin API shares: the cmdlet shape, the
+ * binding of parameter values (names arrive lower-cased) and the common errors.
+ */
+import { createHash } from "node:crypto";
+import { stripPrefix } from "../directory";
+import { exchangeError, type HttpError } from "../http";
+import type { TenantRecord } from "../records";
+import type { Seed } from "../seed";
+import type { Store } from "../store";
+
+export interface ExchangeContext {
+  store: Store;
+  tenant: TenantRecord;
+  behaviour: Seed["behaviour"];
+}
+
+export type Parameters = Map<string, unknown>;
+
+export interface CmdletResult {
+  objects: object[];
+  /** Turns a stored object into its wire form; applied to the page only, so a paged list costs one page of views. */
+  view?: (object: never) => object;
+  warnings?: string[];
+}
+
+export interface Cmdlet {
+  name: string;
+  parameters: string[];
+  required?: string[];
+  run(context: ExchangeContext, parameters: Parameters): CmdletResult;
+}
+
+const NAME_LIMIT = 64;
+
+// ---- parameter values ------------------------------------------------------------------------
+
+export function text(parameters: Parameters, name: string, field = name): string | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${field}'. Give a string.`);
+  return value;
+}
+
+export function flag(parameters: Parameters, name: string): boolean | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw exchangeError(400, "parameterBinding", `Cannot convert value "${String(value)}" to type "System.Boolean" for parameter '${name}'. Use true or false.`);
+  return value;
+}
+
+export function list(parameters: Parameters, name: string): string[] | undefined {
+  const value = parameters.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
+  throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${name}'. Give a string or an array of strings.`);
+}
+
+export function enumValue<T extends string>(parameters: Parameters, name: string, allowed: readonly T[]): T | undefined {
+  const value = text(parameters, name);
+  if (value === undefined) return undefined;
+  const found = allowed.find((option) => option.toLowerCase() === value.toLowerCase());
+  if (!found) {
+    throw exchangeError(400, "parameterBinding", `Cannot bind parameter '${name}'. Cannot convert value "${value}" to an allowed value. Specify one of: "${allowed.join(", ")}".`);
+  }
+  return found;
+}
+
+export function checkName(name: string, field: string): void {
+  if (name.length > NAME_LIMIT) throw exchangeError(400, "dataValidation", `The length of the property '${field}' is too long. The maximum length is ${NAME_LIMIT} and the length of the value provided is ${name.length}.`);
+}
+
+/** An optional SMTP address parameter (`x@y` or `smtp:x@y`); null or "" clears it. */
+export function smtpAddress(parameters: Parameters, name: string, field: string): string | undefined {
+  const value = text(parameters, name, field);
+  if (!value) return undefined;
+  const address = stripPrefix(value);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw exchangeError(400, "dataValidation", `The ${field} "${value}" isn't a valid SMTP address.`);
+  return address;
+}
+
+// ---- objects and answers --------------------------------------------------------------------
+
+/** ADObjectAlreadyExistsException when another object of the list already has the name. */
+export function assertNameFree(objects: { name: string; guid: string }[], name: string, self?: string): void {
+  if (objects.some((entry) => entry.guid !== self && entry.name.toLowerCase() === name.toLowerCase())) {
+    throw exchangeError(400, "alreadyExists", `The object '${name}' already exists.`);
+  }
+}
+
+/** An object of the list by name or GUID, or the not-found error. */
+export function findNamed<T extends { name: string; guid: string }>(objects: T[], identity: string): T {
+  const key = identity.toLowerCase();
+  const found = objects.find((entry) => entry.name.toLowerCase() === key || entry.guid === key);
+  if (!found) throw notFound(identity);
+  return found;
+}
+
+export function notFound(identity: string): HttpError {
+  return exchangeError(404, "notFound", `The operation couldn't be performed because object '${identity}' couldn't be found on 'SANDBOX01A001.prod.outlook.com'.`);
+}
+
+export const NO_CHANGE = (identity: string): string => `The command completed successfully but no settings of '${identity}' have been modified.`;
+
+export function stableGuid(text: string): string {
+  const hex = createHash("sha1").update(text).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * Loading a seed: replaces the whole sandbox state with the seed's tenants, domains, users and
+ * Google Workspace, in one transaction (a 10,000-user seed reports progress as it goes).
+ */
+import { randomUUID } from "node:crypto";
+import { domainAliasAddresses, newRecipient, verificationCode } from "./directory";
+import type { DomainRecord, EntraUserRecord, GoogleDomainRecord, GoogleUserRecord, SkuRecord, TenantRecord } from "./records";
+import type { Seed } from "./seed";
+import { GOOGLE_SCOPE, type Store } from "./store";
+
+export type SeedProgress = (message: string) => void;
+
+const PROGRESS_EVERY = 1000;
+
+/** Replaces all state with the seed, in one transaction. */
+export function loadSeed(store: Store, seed: Seed, progress: SeedProgress = () => undefined): void {
+  store.secrets();
+  store.transaction(() => {
+    store.db.exec("DELETE FROM docs; DELETE FROM keys;");
+    store.setMeta("seed", seed);
+    store.setMeta("seedRevision", randomUUID());
+    store.setMeta("dns", seed.dns);
+    for (const tenant of seed.microsoft) seedTenant(store, tenant, progress);
+    seedGoogle(store, seed, progress);
+  });
+}
+
+function seedTenant(store: Store, tenant: Seed["microsoft"][number], progress: SeedProgress): void {
+  const scope = tenant.tenantId;
+  store.put("sandbox", "tenant", scope, { tenantId: scope, initialDomain: tenant.initialDomain, apps: tenant.apps } satisfies TenantRecord);
+  const hasDefault = tenant.domains.some((domain) => domain.isDefault);
+  const initial: DomainRecord = {
+    id: tenant.initialDomain,
+    isVerified: true,
+    isDefault: !hasDefault,
+    isInitial: true,
+    supportedServices: ["Email", "OfficeCommunicationsOnline"],
+    verificationCode: verificationCode(),
+  };
+  store.put(scope, "domain", initial.id, initial);
+  for (const domain of tenant.domains.filter((entry) => entry.name !== tenant.initialDomain)) {
+    const record: DomainRecord = {
+      id: domain.name,
+      isVerified: domain.isVerified,
+      isDefault: domain.isDefault === true,
+      isInitial: false,
+      supportedServices: domain.supportedServices,
+      verificationCode: verificationCode(),
+    };
+    store.put(scope, "domain", record.id, record);
+  }
+  for (const [domainName, domainType] of Object.entries(tenant.acceptedDomainTypes)) {
+    store.put(scope, "acceptedDomainType", domainName, { domainName, domainType, matchSubDomains: false });
+  }
+  for (const sku of tenant.skus) store.put(scope, "sku", sku.skuId, sku satisfies SkuRecord);
+  tenant.users.forEach((seedUser, index) => {
+    const user: EntraUserRecord = {
+      id: randomUUID(),
+      userPrincipalName: seedUser.userPrincipalName.toLowerCase(),
+      displayName: seedUser.displayName,
+      mail: seedUser.userPrincipalName.toLowerCase(),
+      usageLocation: seedUser.usageLocation,
+      accountEnabled: true,
+      assignedLicenses: (seedUser.licenses ?? []).map((partNumber) => ({ skuId: skuIdFor(tenant.skus, partNumber), disabledPlans: [] })),
+      createdDateTime: new Date().toISOString(),
+    };
+    store.put(scope, "user", user.id, user);
+    store.claim(scope, "upn", user.userPrincipalName, user.id);
+    if (user.assignedLicenses.length > 0) {
+      const mailbox = newRecipient(user, "UserMailbox", [`SMTP:${user.userPrincipalName}`]);
+      store.put(scope, "recipient", mailbox.guid, mailbox);
+      store.claim(scope, "proxy", user.userPrincipalName, mailbox.guid);
+      store.claim(scope, "recipientOf", user.id, mailbox.guid);
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0) progress(`  ${tenant.initialDomain}: ${index + 1} Entra users`);
+  });
+}
+
+function skuIdFor(skus: SkuRecord[], partNumber: string): string {
+  const sku = skus.find((entry) => entry.skuPartNumber === partNumber);
+  if (!sku) throw new Error(`Seed user licence ${partNumber} is not one of the tenant's skus; add it to skus or fix the part number.`);
+  return sku.skuId;
+}
+
+function seedGoogle(store: Store, seed: Seed, progress: SeedProgress): void {
+  for (const domain of seed.google.domains) store.put(GOOGLE_SCOPE, "googleDomain", domain.domainName, googleDomainRecord(domain));
+  const admins = new Set(seed.google.admins.map((admin) => admin.toLowerCase()));
+  const total = seed.google.users.length;
+  seed.google.users.forEach((seedUser, index) => {
+    const user: GoogleUserRecord = {
+      id: String(100000000000000000000n + BigInt(index)),
+      primaryEmail: seedUser.primaryEmail,
+      givenName: seedUser.givenName,
+      familyName: seedUser.familyName,
+      department: seedUser.department,
+      suspended: seedUser.suspended === true,
+      aliases: (seedUser.aliases ?? []).map((alias) => alias.toLowerCase()),
+      isAdmin: admins.has(seedUser.primaryEmail),
+      forwardingAddresses: [],
+      autoForwarding: { enabled: false },
+    };
+    store.put(GOOGLE_SCOPE, "googleUser", user.primaryEmail, user);
+    for (const address of [user.primaryEmail, ...user.aliases, ...domainAliasAddresses(user.primaryEmail, seed.google.domains.map(googleDomainRecord))]) {
+      if (!store.claim(GOOGLE_SCOPE, "googleAddress", address, user.primaryEmail)) {
+        throw new Error(`Seed google.users has ${address} twice; give every Google user a unique address.`);
+      }
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0 || index + 1 === total) progress(`  Google: ${index + 1}/${total} users`);
+  });
+}
+
+function googleDomainRecord(domain: Seed["google"]["domains"][number]): GoogleDomainRecord {
+  return { domainName: domain.domainName, isPrimary: domain.isPrimary === true, aliasOf: domain.aliasOf };
+}
