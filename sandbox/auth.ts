@@ -5,6 +5,7 @@
  */
 import { createHmac, createVerify, timingSafeEqual } from "node:crypto";
 import { HttpError, bearerToken, json, type SandboxRequest, type SandboxResponse } from "./http";
+import { findDeletedGoogleUser, findGoogleUser } from "./googleUsers";
 import type { TenantRecord } from "./records";
 import type { Store } from "./store";
 
@@ -214,7 +215,10 @@ export function googleToken(store: Store, request: SandboxRequest): SandboxRespo
       "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
     );
   }
-  if (claims.sub && !store.ownerOf("google", "googleAddress", claims.sub)) throw googleTokenError(400, "invalid_grant", "Invalid email or User ID");
+  if (claims.sub && !findGoogleUser(store, claims.sub)) {
+    // GAM (GAM-team/GAM src/gam/gamlib/glapi.py OAUTH2_TOKEN_ERRORS; PR #1171): a recently deleted account and an unknown one answer differently.
+    throw googleTokenError(400, "invalid_grant", findDeletedGoogleUser(store, claims.sub) ? "The account has been deleted" : "Invalid email or User ID");
+  }
   const accessToken = signToken(store.secrets().tokenKey, {
     aud: GOOGLE_AUDIENCE,
     sub: claims.sub?.toLowerCase(),
@@ -226,21 +230,27 @@ export function googleToken(store: Store, request: SandboxRequest): SandboxRespo
   return json(200, { access_token: accessToken, expires_in: TOKEN_LIFETIME_S - 1, token_type: "Bearer" });
 }
 
-export interface GoogleCaller {
-  /** The impersonated user; undefined for a static token (acts as a super administrator). */
-  subject?: string;
-  hasScope(scope: string): boolean;
-}
+/**
+ * Who calls a Google API: a service account acting for `subject` (domain-wide delegation), the
+ * service account as itself (a token without `sub`, which acts for no mailbox), or the static token
+ * (`COEXIST_ACCESS_TOKEN` mode: a super admin for every mailbox, the documented deviation, unless the
+ * seed's `google.staticToken` is `noMailbox`).
+ */
+export type GoogleCaller = { hasScope(scope: string): boolean } & ({ kind: "delegated"; subject: string } | { kind: "serviceAccount" } | { kind: "static" });
 
 export function googleCaller(store: Store, request: SandboxRequest): GoogleCaller | undefined {
   const token = bearerToken(request);
   const claims = token ? verifyToken(store.secrets().tokenKey, token) : undefined;
   if (!claims) return undefined;
-  // A static token is the Google super admin only for the tenant that the Google workspace pairs with.
-  if (claims.aud === ANY_AUDIENCE) return claims.tid === store.tenants()[0]?.tenantId ? { hasScope: () => true } : undefined;
+  if (claims.aud === ANY_AUDIENCE) {
+    // A static token is the Google super admin only for the tenant that the Google workspace pairs with.
+    if (claims.tid !== store.tenants()[0]?.tenantId) return undefined;
+    return store.seed().google.staticToken === "noMailbox" ? { kind: "serviceAccount", hasScope: () => true } : { kind: "static", hasScope: () => true };
+  }
   if (claims.aud !== GOOGLE_AUDIENCE) return undefined;
   const scopes = new Set((claims.scope ?? "").split(" "));
-  return { subject: claims.sub, hasScope: (scope) => scopes.has(scope) };
+  const hasScope = (scope: string): boolean => scopes.has(scope);
+  return claims.sub ? { kind: "delegated", subject: claims.sub, hasScope } : { kind: "serviceAccount", hasScope };
 }
 
 /** The service-account key file clients use; `token_uri` points at the sandbox. */

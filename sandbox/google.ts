@@ -8,6 +8,7 @@ import { domainAliasAddresses } from "./directory";
 import { googleError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
 import type { GoogleDomainRecord, GoogleUserRecord } from "./records";
 import type { Seed } from "./seed";
+import { findGoogleUser, googlePolicy } from "./googleUsers";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
 export interface GoogleContext {
@@ -59,19 +60,26 @@ function requireScope(context: GoogleContext, scopes: string[]): void {
   }
 }
 
-function findUser(store: Store, key: string): GoogleUserRecord | undefined {
-  const owner = store.ownerOf(GOOGLE_SCOPE, "googleAddress", key);
-  return owner ? store.get<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser", owner) : undefined;
-}
-
-/** The mailbox `userId` names, checked against the impersonated subject (domain-wide delegation). */
+/**
+ * The mailbox `userId` names, checked against the caller: a delegated token acts only for its
+ * subject (domain-wide delegation), a token without `sub` for nobody, the static token for anyone.
+ */
 function mailbox(context: GoogleContext, userId: string, scopes: string[]): GoogleUserRecord {
   requireScope(context, scopes);
-  const subject = context.caller.subject;
-  if (userId === "me" && !subject) throw googleError(400, "invalidArgument", "userId 'me' needs a delegated (impersonating) token; give the mailbox address instead.");
-  const user = findUser(context.store, userId === "me" ? (subject ?? "") : userId);
-  if (!user) throw googleError(404, "notFound", "Requested entity was not found.");
-  if (subject && findUser(context.store, subject)?.primaryEmail !== user.primaryEmail) throw googleError(403, "forbidden", `Delegation denied for ${subject}`);
+  const caller = context.caller;
+  // What Gmail answers a service account calling as itself, without `sub`.
+  if (caller.kind === "serviceAccount") throw googleError(400, "failedPrecondition", "Precondition check failed.");
+  let user: GoogleUserRecord | undefined;
+  if (caller.kind === "delegated") {
+    // A token issued before its subject was deleted no longer works; asking for a new one names the cause.
+    user = findGoogleUser(context.store, caller.subject);
+    if (!user) throw googleUnauthenticated();
+    if (userId !== "me" && findGoogleUser(context.store, userId)?.primaryEmail !== user.primaryEmail) throw googleError(403, "forbidden", `Delegation denied for ${caller.subject}`);
+  } else {
+    if (userId === "me") throw googleError(400, "invalidArgument", "userId 'me' needs a delegated (impersonating) token; give the mailbox address instead.");
+    user = findGoogleUser(context.store, userId);
+    if (!user) throw googleError(404, "notFound", "Requested entity was not found.");
+  }
   if (user.suspended) throw googleError(400, "failedPrecondition", "Mail service not enabled");
   return user;
 }
@@ -138,7 +146,7 @@ function updateAutoForwarding(context: GoogleContext, request: SandboxRequest, [
     save(context, { ...user, autoForwarding: disabled });
     return json(200, disabled);
   }
-  if (!context.seed.google.policy.autoForwardingAllowed) {
+  if (!googlePolicy(context.store).autoForwardingAllowed) {
     throw googleError(400, "failedPrecondition", "Automatic forwarding is disabled by the administrator for this user (Admin console: Gmail > End User Access > Automatic forwarding).");
   }
   const target = typeof input.emailAddress === "string" ? input.emailAddress.toLowerCase() : "";
@@ -153,21 +161,22 @@ function updateAutoForwarding(context: GoogleContext, request: SandboxRequest, [
   return json(200, enabled);
 }
 
-/** Directory calls need a Directory user scope and, when delegated, an admin subject (§2.1). */
+/** Directory calls need a Directory user scope and an admin subject (§2.1); a token without `sub` is nobody. */
 function requireDirectoryAdmin(context: GoogleContext): void {
   requireScope(context, DIRECTORY_SCOPES);
-  const subject = context.caller.subject;
-  if (subject && !findUser(context.store, subject)?.isAdmin) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
+  const caller = context.caller;
+  if (caller.kind === "static") return;
+  if (caller.kind === "serviceAccount" || !findGoogleUser(context.store, caller.subject)?.isAdmin) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
 }
 
 function getDirectoryUser(context: GoogleContext, _request: SandboxRequest, [userKey]: string[]): SandboxResponse {
   requireDirectoryAdmin(context);
-  const user = findUser(context.store, userKey.toLowerCase()) ?? context.store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").find((entry) => entry.id === userKey);
+  const user = findGoogleUser(context.store, userKey.toLowerCase()) ?? context.store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").find((entry) => entry.id === userKey);
   if (!user) throw googleError(404, "notFound", "Resource Not Found: userKey");
   return json(200, directoryUserView(context, user));
 }
 
-const LIST_PARAMETERS = ["customer", "domain", "maxResults", "pageToken"];
+const LIST_PARAMETERS = ["customer", "domain", "maxResults", "pageToken", "showDeleted"];
 /** Parameters every Google API takes (googleapis may send them); they do not change the answer here. */
 const GOOGLE_SYSTEM_PARAMETERS = ["alt", "prettyPrint", "fields", "key", "quotaUser"];
 const DEFAULT_PAGE_SIZE = 100;
@@ -190,8 +199,9 @@ function listDirectoryUsers(context: GoogleContext, request: SandboxRequest): Sa
   const pageSize = Number(request.query.get("maxResults") ?? DEFAULT_PAGE_SIZE);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw googleError(400, "invalid", `Invalid value for maxResults: ${request.query.get("maxResults")}; give 1 to ${MAX_PAGE_SIZE}.`);
   const offset = pageOffset(request.query.get("pageToken"));
+  // showDeleted=true lists the deleted users instead (users.list reference): positive evidence that one is gone.
   const users = context.store
-    .list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser")
+    .list<GoogleUserRecord>(GOOGLE_SCOPE, request.query.get("showDeleted") === "true" ? "deletedGoogleUser" : "googleUser")
     .filter((user) => !domain || user.primaryEmail.endsWith(`@${domain}`))
     .sort((left, right) => left.primaryEmail.localeCompare(right.primaryEmail));
   const page = users.slice(offset, offset + pageSize);
@@ -220,6 +230,8 @@ function directoryUserView(context: GoogleContext, user: GoogleUserRecord): obje
     isAdmin: user.isAdmin,
     isDelegatedAdmin: false,
     suspended: user.suspended,
+    ...(user.suspended ? { suspensionReason: "ADMIN" } : {}),
+    ...("deletionTime" in user ? { deletionTime: user.deletionTime } : {}),
     archived: false,
     isMailboxSetup: true,
     customerId: context.seed.google.customerId,

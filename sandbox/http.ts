@@ -1,5 +1,30 @@
-/** Request and response values the API handlers work with, and each API's error envelope. */
-import type { IncomingHttpHeaders } from "node:http";
+/** Request and response values the API handlers work with, each API's error envelope, and reading a request body. */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+
+/**
+ * The largest request body the sandbox reads, for every API and the control API: far above the
+ * largest legitimate request (a Graph $batch of 20 steps is a few KB; a 10,000-user seed posted to
+ * `/sandbox/reset` is about 1.2 MB), far below what could exhaust the process.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The body as text, or undefined when it is larger than `limit`: the rest is read and dropped,
+ * so the client still gets the 413 the caller writes.
+ */
+export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    request.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
+    request.on("error", reject);
+  });
+}
 
 export interface SandboxRequest {
   method: string;
@@ -91,6 +116,7 @@ export function googleError(status: number, reason: string, message: string, ext
 
 const GOOGLE_STATUS: Record<number, string> = {
   400: "INVALID_ARGUMENT",
+  413: "INVALID_ARGUMENT",
   401: "UNAUTHENTICATED",
   403: "PERMISSION_DENIED",
   404: "NOT_FOUND",
@@ -110,6 +136,7 @@ export const EXCHANGE_ERROR_IDS = {
   dataValidation: "Ex2D5E0D|Microsoft.Exchange.Data.DataValidationException",
   memberAlreadyExists: "ExC7E4A1|Microsoft.Exchange.Management.Tasks.MemberAlreadyExistsException",
   concurrency: "Ex1F0B4A|Microsoft.Exchange.Admin.OData.Core.ThrottlingException",
+  requestTooLarge: "Ex4A1D13|Microsoft.Exchange.Admin.OData.Core.RequestEntityTooLargeException",
 } as const;
 
 /** InvokeCommand error (exchange-admin-api.md §1.7), `details[0].message` in the pipe format. */

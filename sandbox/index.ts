@@ -3,12 +3,12 @@
  * the demo) or detached (the `coexist sandbox start` command).
  */
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FaultSettings } from "./faults";
-import { RUNTIME_FILE, type Runtime } from "./runtime";
+import { DATABASE_FILE, LOG_FILE, makeDataDir, readControlToken, RUNTIME_FILE, type Runtime } from "./runtime";
 import { readSeedFile, withGeneratedUsers, type Seed } from "./seed";
 import { loadSeed, type SeedProgress } from "./seeding";
 import { Store } from "./store";
@@ -59,7 +59,7 @@ export function resolveSeed(choice: SeedChoice): Seed {
 
 /** Loads a seed into the data directory's database (the sandbox need not be running). */
 export function seedDataDir(dataDir: string, choice: SeedChoice, progress?: SeedProgress): Seed {
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   const seed = resolveSeed(choice);
   const store = new Store(dataDir);
   try {
@@ -71,7 +71,7 @@ export function seedDataDir(dataDir: string, choice: SeedChoice, progress?: Seed
 }
 
 function hasSeed(dataDir: string): boolean {
-  if (!existsSync(join(dataDir, "sandbox.db"))) return false;
+  if (!existsSync(join(dataDir, DATABASE_FILE))) return false;
   const store = new Store(dataDir);
   try {
     return store.getMeta("seed") !== undefined;
@@ -88,11 +88,11 @@ export function readRuntime(dataDir: string): Runtime | undefined {
 /** Starts the sandbox as a child process and resolves once it answers. */
 export async function startSandbox(options: StartSandboxOptions = {}, launch: { detached?: boolean } = {}): Promise<SandboxHandle> {
   const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), "coexist-sandbox-")));
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   if (options.reset || options.seed !== undefined || options.users !== undefined || !hasSeed(dataDir)) seedDataDir(dataDir, options);
   const args = [MAIN_SCRIPT, "--data-dir", dataDir, "--port", String(options.port ?? 0)];
   if (options.faults) args.push("--faults", JSON.stringify(options.faults));
-  const log = openSync(join(dataDir, "sandbox.log"), "a");
+  const log = openSync(join(dataDir, LOG_FILE), "a", 0o600);
   // An attached sandbox keeps an IPC channel so that it exits when its parent (a test run) dies.
   const stdio: StdioOptions = launch.detached ? ["ignore", log, log] : ["ignore", log, log, "ipc"];
   const child = spawn(process.execPath, args, { detached: launch.detached === true, stdio });
@@ -117,13 +117,13 @@ async function waitUntilReady(child: ChildProcess, dataDir: string): Promise<Run
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? -1));
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`The sandbox exited with code ${exited} while starting; see ${join(dataDir, "sandbox.log")}.`);
+    if (exited !== null) throw new Error(`The sandbox exited with code ${exited} while starting; see ${join(dataDir, LOG_FILE)}.`);
     const runtime = readRuntime(dataDir);
     if (runtime && runtime.pid === child.pid && (await answers(runtime))) return runtime;
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
   }
   child.kill("SIGKILL");
-  throw new Error(`The sandbox did not answer within ${START_TIMEOUT_MS / 1000} s; see ${join(dataDir, "sandbox.log")}.`);
+  throw new Error(`The sandbox did not answer within ${START_TIMEOUT_MS / 1000} s; see ${join(dataDir, LOG_FILE)}.`);
 }
 
 /** Whether the sandbox of `runtime` answers its health check. */
@@ -135,12 +135,16 @@ export async function answers(runtime: Runtime): Promise<boolean> {
   }
 }
 
-/** A request to the sandbox's control API (`/sandbox/...`), trusting its CA. */
+/**
+ * A request to the sandbox's control API (`/sandbox/...`), trusting its CA and carrying the control
+ * token from its data directory (so only the directory's owner can drive the sandbox).
+ */
 export function controlRequest(runtime: Runtime, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   return new Promise((resolveResponse, reject) => {
+    const headers = { "Content-Type": "application/json", Authorization: `Bearer ${readControlToken(runtime.env.COEXIST_SANDBOX_DIR)}` };
     const outgoing = request(
       `${runtime.url}${path}`,
-      { method, ca: readFileSync(runtime.env.NODE_EXTRA_CA_CERTS), timeout: 10_000, headers: { "Content-Type": "application/json" } },
+      { method, ca: readFileSync(runtime.env.NODE_EXTRA_CA_CERTS), timeout: 10_000, headers },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));

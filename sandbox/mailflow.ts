@@ -5,11 +5,12 @@
 import { routeMessage } from "../provider/routing/model";
 import type { Origin, Route, TenantState } from "../provider/routing/types";
 import { acceptedDomains, domainAliasAddresses, primaryAddress, stripPrefix } from "./directory";
+import { googlePolicy } from "./googleUsers";
 import type { ConnectorRecord, DistributionGroupRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
 export function tenantState(store: Store, tenant: TenantRecord): TenantState {
-  const seed = store.seed();
+  const forwardingAllowed = googlePolicy(store).autoForwardingAllowed;
   const googleDomains = store.list<GoogleDomainRecord>(GOOGLE_SCOPE, "googleDomain");
   return {
     dns: { mx: store.dns().mx },
@@ -44,7 +45,7 @@ export function tenantState(store: Store, tenant: TenantRecord): TenantState {
         primaryEmail: user.primaryEmail,
         aliases: [...user.aliases, ...domainAliasAddresses(user.primaryEmail, googleDomains)],
         suspended: user.suspended,
-        autoForwarding: effectiveForwarding(user, seed.google.policy.autoForwardingAllowed),
+        autoForwarding: effectiveForwarding(user, forwardingAllowed),
       })),
     },
   };

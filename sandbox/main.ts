@@ -2,10 +2,10 @@
  * The sandbox process: `node dist/sandbox/main.js --data-dir D --port P [--faults JSON]`.
  * Writes <dataDir>/runtime.json (pid, port, url, env) once it listens, and prints `ready <url>`.
  */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { validateFaultSettings } from "./faults";
-import { GOOGLE_CREDENTIALS_FILE, RUNTIME_FILE, type Runtime } from "./runtime";
+import { GOOGLE_CREDENTIALS_FILE, RUNTIME_FILE, writePrivateFile, type Runtime } from "./runtime";
 import { googleCredentialsJson } from "./auth";
 import { sandboxEnv, startServer } from "./server";
 
@@ -25,10 +25,9 @@ async function main(): Promise<void> {
   });
   const runtimePath = join(dataDir, RUNTIME_FILE);
   const runtime: Runtime = { pid: process.pid, port: server.port, url: server.url, env: sandboxEnv(server.store, server.url, dataDir, join(dataDir, "ca.pem")) };
-  // Written whole, then renamed: `startSandbox` polls for the file and must never read half of it.
-  writeFileSync(`${runtimePath}.tmp`, JSON.stringify(runtime, null, 2), { mode: 0o600 });
-  renameSync(`${runtimePath}.tmp`, runtimePath);
-  writeFileSync(join(dataDir, GOOGLE_CREDENTIALS_FILE), JSON.stringify(googleCredentialsJson(server.store, server.url), null, 2), { mode: 0o600 });
+  writePrivateFile(join(dataDir, GOOGLE_CREDENTIALS_FILE), JSON.stringify(googleCredentialsJson(server.store, server.url), null, 2));
+  // Last: `startSandbox` waits for this file.
+  writePrivateFile(runtimePath, JSON.stringify(runtime, null, 2));
   const stop = (): void => {
     rmSync(runtimePath, { force: true });
     void server.close().then(() => process.exit(0));

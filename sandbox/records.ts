@@ -119,6 +119,11 @@ export interface GoogleUserRecord {
   autoForwarding: { enabled: boolean; emailAddress?: string; disposition?: ForwardingDisposition };
 }
 
+/** A deleted Workspace user: out of the Directory, its addresses free, restorable (as Google allows for 20 days). */
+export interface DeletedGoogleUserRecord extends GoogleUserRecord {
+  deletionTime: string;
+}
+
 export interface GoogleDomainRecord {
   domainName: string;
   isPrimary: boolean;

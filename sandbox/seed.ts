@@ -67,14 +67,30 @@ export interface GoogleSeed {
   users: GoogleUserSeed[];
   /** Users to generate in addition to `users`. */
   generate?: { users: number; departments: number; domain?: string };
+  /** The admin setting "Allow users to automatically forward incoming email" for the whole Workspace. */
   policy: { autoForwardingAllowed: boolean };
+  /**
+   * What the static token (`COEXIST_ACCESS_TOKEN` mode) may do on Google: `anyMailbox` (default, a
+   * documented deviation: a super admin acting for every mailbox) or `noMailbox` (like a
+   * service-account token without `sub`), for tests that must prove they use domain-wide delegation.
+   */
+  staticToken: StaticTokenReach;
 }
+
+export type StaticTokenReach = "anyMailbox" | "noMailbox";
+
+/** A departed user is `suspended` (still in the Directory) or `deleted` (gone, restorable by the control API). */
+export type GoogleUserStatus = "active" | "suspended" | "deleted";
+export const GOOGLE_USER_STATUSES: GoogleUserStatus[] = ["active", "suspended", "deleted"];
 
 export interface GoogleUserSeed {
   primaryEmail: string;
   givenName: string;
   familyName: string;
   department?: string;
+  /** Default "active". */
+  status?: GoogleUserStatus;
+  /** The older form of `status: "suspended"`, still accepted. */
   suspended?: boolean;
   aliases?: string[];
 }
@@ -174,7 +190,7 @@ function parseGoogle(raw: unknown): GoogleSeed {
   if (!primary) throw new SeedError("google.domains", "is empty", "List the Workspace's primary domain, e.g. { \"domainName\": \"contoso.com\", \"isPrimary\": true }.");
   const serviceAccount = object(google.serviceAccount, "google.serviceAccount") as unknown as GoogleSeed["serviceAccount"];
   string(serviceAccount.clientEmail, "google.serviceAccount.clientEmail");
-  const users = (array(google.users ?? [], "google.users") as GoogleUserSeed[]).map((user) => ({ ...user, primaryEmail: user.primaryEmail.toLowerCase() }));
+  const users = (array(google.users ?? [], "google.users") as GoogleUserSeed[]).map((user, index) => parseGoogleUser(user, `google.users[${index}]`));
   const generate = google.generate as GoogleSeed["generate"];
   const generated = generate ? generateGoogleUsers(generate.users, generate.departments, generate.domain ?? primary.domainName) : [];
   return {
@@ -184,7 +200,30 @@ function parseGoogle(raw: unknown): GoogleSeed {
     serviceAccount,
     users: [...users, ...generated],
     policy: { autoForwardingAllowed: true, ...object(google.policy ?? {}, "google.policy") } as GoogleSeed["policy"],
+    staticToken: parseStaticTokenReach(google.staticToken),
   };
+}
+
+/** One status per user: `status`, or the older `suspended: true`; the two must not disagree. */
+function parseGoogleUser(user: GoogleUserSeed, field: string): GoogleUserSeed {
+  const { suspended, ...rest } = user;
+  if (user.status !== undefined && !GOOGLE_USER_STATUSES.includes(user.status)) {
+    throw new SeedError(`${field}.status`, `is ${JSON.stringify(user.status)}`, `Use one of ${GOOGLE_USER_STATUSES.join(", ")}.`);
+  }
+  if (suspended === true && user.status !== undefined && user.status !== "suspended") {
+    throw new SeedError(`${field}.suspended`, `is true while status is "${user.status}"`, 'Give only status ("suspended" replaces suspended: true).');
+  }
+  return { ...rest, primaryEmail: string(user.primaryEmail, `${field}.primaryEmail`).toLowerCase(), status: googleUserStatus(user) };
+}
+
+export function googleUserStatus(user: Pick<GoogleUserSeed, "status" | "suspended">): GoogleUserStatus {
+  return user.status ?? (user.suspended === true ? "suspended" : "active");
+}
+
+function parseStaticTokenReach(value: unknown): StaticTokenReach {
+  if (value === undefined) return "anyMailbox";
+  if (value === "anyMailbox" || value === "noMailbox") return value;
+  throw new SeedError("google.staticToken", `is ${JSON.stringify(value)}`, 'Use "anyMailbox" (the default) or "noMailbox".');
 }
 
 const FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noor", "Omar", "Priya"];

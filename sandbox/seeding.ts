@@ -3,9 +3,10 @@
  * Google Workspace, in one transaction (a 10,000-user seed reports progress as it goes).
  */
 import { randomUUID } from "node:crypto";
-import { domainAliasAddresses, newRecipient, verificationCode } from "./directory";
+import { newRecipient, verificationCode } from "./directory";
+import { findDeletedGoogleUser, placeGoogleUser, putDeletedGoogleUser, resetGooglePolicy } from "./googleUsers";
 import type { DomainRecord, EntraUserRecord, GoogleDomainRecord, GoogleUserRecord, SkuRecord, TenantRecord } from "./records";
-import type { Seed } from "./seed";
+import { googleUserStatus, type Seed } from "./seed";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
 export type SeedProgress = (message: string) => void;
@@ -83,28 +84,28 @@ function skuIdFor(skus: SkuRecord[], partNumber: string): string {
 }
 
 function seedGoogle(store: Store, seed: Seed, progress: SeedProgress): void {
-  for (const domain of seed.google.domains) store.put(GOOGLE_SCOPE, "googleDomain", domain.domainName, googleDomainRecord(domain));
+  const domains = seed.google.domains.map(googleDomainRecord);
+  for (const domain of domains) store.put(GOOGLE_SCOPE, "googleDomain", domain.domainName, domain);
+  resetGooglePolicy(store, seed.google.policy);
   const admins = new Set(seed.google.admins.map((admin) => admin.toLowerCase()));
   const total = seed.google.users.length;
   seed.google.users.forEach((seedUser, index) => {
+    const status = googleUserStatus(seedUser);
     const user: GoogleUserRecord = {
       id: String(100000000000000000000n + BigInt(index)),
       primaryEmail: seedUser.primaryEmail,
       givenName: seedUser.givenName,
       familyName: seedUser.familyName,
       department: seedUser.department,
-      suspended: seedUser.suspended === true,
+      suspended: status === "suspended",
       aliases: (seedUser.aliases ?? []).map((alias) => alias.toLowerCase()),
       isAdmin: admins.has(seedUser.primaryEmail),
       forwardingAddresses: [],
       autoForwarding: { enabled: false },
     };
-    store.put(GOOGLE_SCOPE, "googleUser", user.primaryEmail, user);
-    for (const address of [user.primaryEmail, ...user.aliases, ...domainAliasAddresses(user.primaryEmail, seed.google.domains.map(googleDomainRecord))]) {
-      if (!store.claim(GOOGLE_SCOPE, "googleAddress", address, user.primaryEmail)) {
-        throw new Error(`Seed google.users has ${address} twice; give every Google user a unique address.`);
-      }
-    }
+    const duplicate = status === "deleted" ? (findDeletedGoogleUser(store, user.primaryEmail) ? user.primaryEmail : undefined) : placeGoogleUser(store, user, domains);
+    if (duplicate) throw new Error(`Seed google.users has ${duplicate} twice; give every Google user a unique address.`);
+    if (status === "deleted") putDeletedGoogleUser(store, user);
     if ((index + 1) % PROGRESS_EVERY === 0 || index + 1 === total) progress(`  Google: ${index + 1}/${total} users`);
   });
 }

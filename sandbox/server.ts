@@ -2,7 +2,7 @@
  * The sandbox HTTPS server: one port, every API by path prefix (docs/ARCHITECTURE.md), bound to
  * 127.0.0.1 only. Faults are decided before a request reaches its API.
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,15 +20,18 @@ import {
   openIdConfiguration,
   staticToken,
 } from "./auth";
+import { cloudError, handleCloudIdentity } from "./cloudIdentity";
 import { applyDueMailboxChanges } from "./directory";
 import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
 import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
 import { googleUnauthenticated, handleGoogle } from "./google";
+import { googlePolicy, setGooglePolicy, setGoogleUserStatus } from "./googleUsers";
 import { handleGraph } from "./graph";
-import { HttpError, answerOf, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
+import { HttpError, MAX_BODY_BYTES, answerOf, bearerToken, exchangeError, googleError, graphError, json, readBody, type SandboxRequest, type SandboxResponse } from "./http";
 import { simulateMail, tenantState } from "./mailflow";
 import { RoutingWatch } from "./routingWatch";
 import type { TenantRecord } from "./records";
+import { ensureControlToken, restrictPrivateFiles } from "./runtime";
 import { parseSeed, type Seed } from "./seed";
 import { loadSeed } from "./seeding";
 import { GOOGLE_SCOPE, Store } from "./store";
@@ -52,7 +55,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-type Api = FaultApi | "sandbox" | "googleToken";
+type Api = FaultApi | "sandbox" | "googleToken" | "cloudIdentity";
 
 interface Route {
   api: Api;
@@ -69,10 +72,11 @@ export function assertLoopback(host: string): void {
 export async function startServer(options: SandboxServerOptions): Promise<RunningServer> {
   const host = options.host ?? LOOPBACK;
   assertLoopback(host);
+  restrictPrivateFiles(options.dataDir);
   const store = new Store(options.dataDir);
   store.seed();
   const tls = ensureCertificates(options.dataDir);
-  const sandbox = new Sandbox(store, options.dataDir, tls.caPath, options.faults ?? store.seed().faults ?? {});
+  const sandbox = new Sandbox(store, options.dataDir, tls.caPath, options.faults ?? store.seed().faults ?? {}, Buffer.from(ensureControlToken(options.dataDir)));
   const server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => void sandbox.serve(request, response));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -104,6 +108,7 @@ class Sandbox {
     private readonly dataDir: string,
     private readonly caPath: string,
     faults: FaultSettings,
+    private readonly controlToken: Buffer,
   ) {
     this.faults = new FaultInjector(validateFaultSettings(faults));
   }
@@ -116,14 +121,19 @@ class Sandbox {
       path: url.pathname.replace(/\/{2,}/g, "/"),
       query: url.searchParams,
       headers: incoming.headers,
-      body,
+      body: body ?? "",
       origin: this.origin,
       requestId: randomUUID(),
     };
-    let api: Api = "sandbox";
+    const api = apiOf(request.path);
+    // The control API answers nobody without its token, not even with a 404 or a 413.
+    if (api === "sandbox" && !this.holdsControlToken(request)) return write(outgoing, { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="coexist-sandbox"' }, body: "" });
+    if (body === undefined) {
+      const refusal = tooLarge(api, request);
+      return write(outgoing, { ...refusal, headers: { ...(refusal.headers ?? {}), Connection: "close" } });
+    }
     try {
       const route = this.route(request);
-      api = route.api;
       if (api !== "sandbox") this.stats.record(api, route.operation, route.read);
       const response = await this.withFaults(route, request, outgoing);
       if (response) write(outgoing, response);
@@ -134,8 +144,13 @@ class Sandbox {
     }
   }
 
+  private holdsControlToken(request: SandboxRequest): boolean {
+    const given = Buffer.from(bearerToken(request) ?? "");
+    return given.length === this.controlToken.length && timingSafeEqual(given, this.controlToken);
+  }
+
   private async withFaults(route: Route, request: SandboxRequest, outgoing: ServerResponse): Promise<SandboxResponse | undefined> {
-    if (route.api === "sandbox" || route.api === "googleToken") return route.handle(request);
+    if (route.api === "sandbox" || route.api === "googleToken" || route.api === "cloudIdentity") return route.handle(request);
     const api = route.api;
     const decision = this.faults.decide(api);
     this.faults.enter(api);
@@ -157,17 +172,29 @@ class Sandbox {
   private route(request: SandboxRequest): Route {
     const { path, method } = request;
     const segments = path.split("/").filter(Boolean);
-    if (segments[0] === "sandbox") return { api: "sandbox", operation: `${method} ${path}`, read: method === "GET", handle: (r) => this.control(r, segments.slice(1)) };
-    if (path === "/token") return { api: "googleToken", operation: "POST /token", read: false, handle: (r) => googleToken(this.store, r) };
-    if (segments[0] === "v1.0") {
-      const graphPath = `/${segments.slice(1).join("/")}`;
-      return { api: "graph", operation: `${method} ${pathTemplate(graphPath)}`, read: method === "GET", handle: (r) => this.graph(r, graphPath) };
+    const operation = `${method} ${pathTemplate(path)}`;
+    switch (apiOf(path)) {
+      case "sandbox":
+        return { api: "sandbox", operation: `${method} ${path}`, read: method === "GET", handle: (r) => this.control(r, segments.slice(1)) };
+      case "googleToken":
+        return { api: "googleToken", operation: "POST /token", read: false, handle: (r) => googleToken(this.store, r) };
+      case "graph": {
+        const graphPath = `/${segments.slice(1).join("/")}`;
+        return { api: "graph", operation: `${method} ${pathTemplate(graphPath)}`, read: method === "GET", handle: (r) => this.graph(r, graphPath) };
+      }
+      case "exchange":
+        return this.exchangeRoute(request, segments);
+      case "gmail":
+      case "directory":
+        return { api: segments[0] === "gmail" ? "gmail" : "directory", operation, read: method === "GET", handle: (r) => this.google(r) };
+      case "cloudIdentity":
+        return { api: "cloudIdentity", operation, read: method === "GET", handle: (r) => handleCloudIdentity({ store: this.store, caller: googleCaller(this.store, r) }, r) };
+      case "entra":
+        return this.entraRoute(request, segments);
     }
-    if (segments[0] === "adminapi") return this.exchangeRoute(request, segments);
-    if (segments[0] === "gmail" || (segments[0] === "admin" && segments[1] === "directory")) {
-      const api = segments[0] === "gmail" ? "gmail" : "directory";
-      return { api, operation: `${method} ${pathTemplate(path)}`, read: method === "GET", handle: (r) => this.google(r) };
-    }
+  }
+
+  private entraRoute({ path, method }: SandboxRequest, segments: string[]): Route {
     if (path === "/common/discovery/instance") return { api: "entra", operation: "GET instance discovery", read: true, handle: instanceDiscovery };
     if (segments.length === 4 && segments[1] === "v2.0" && segments[2] === ".well-known") {
       return { api: "entra", operation: "GET openid-configuration", read: true, handle: (r) => openIdConfiguration(this.store, r, segments[0]) };
@@ -246,6 +273,7 @@ class Sandbox {
         throw new HttpError(json(400, { error: "The request body is not valid JSON." }));
       }
     };
+    if (segments[0] === "google") return this.googleControl(key, segments, input);
     switch (key) {
       case "GET health":
         return json(200, { ok: true, url: this.origin });
@@ -290,6 +318,13 @@ class Sandbox {
       default:
         throw new HttpError(json(404, { error: `Unknown sandbox control ${request.method} /sandbox/${segments.join("/")}.` }));
     }
+  }
+
+  /** `PUT /sandbox/google/users/{email}` `{status}` and `PUT /sandbox/google/policy` `{autoForwardingAllowed}`. */
+  private googleControl(key: string, segments: string[], input: () => Record<string, unknown>): SandboxResponse {
+    if (key === "PUT google/policy") return json(200, setGooglePolicy(this.store, input()));
+    if (segments.length === 3 && key.startsWith("PUT google/users/")) return json(200, setGoogleUserStatus(this.store, decodeURIComponent(segments[2]).toLowerCase(), input().status));
+    throw new HttpError(json(404, { error: `Unknown sandbox control ${key.replace(" ", " /sandbox/")}; Google takes PUT /sandbox/google/users/{email} and PUT /sandbox/google/policy.` }));
   }
 
   private badRequestOnError(work: () => SandboxResponse): SandboxResponse {
@@ -354,7 +389,12 @@ class Sandbox {
     });
     return {
       tenants,
-      google: { domains: this.store.list(GOOGLE_SCOPE, "googleDomain"), users: this.store.list(GOOGLE_SCOPE, "googleUser"), policy: this.store.seed().google.policy },
+      google: {
+        domains: this.store.list(GOOGLE_SCOPE, "googleDomain"),
+        users: this.store.list(GOOGLE_SCOPE, "googleUser"),
+        deletedUsers: this.store.list(GOOGLE_SCOPE, "deletedGoogleUser"),
+        policy: googlePolicy(this.store),
+      },
       dns: this.store.dns(),
     };
   }
@@ -380,13 +420,39 @@ export function sandboxEnv(store: Store, origin: string, dataDir: string, caPath
   };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
+/** Which API a path belongs to, known before the body is read (entra: whatever no other API claims). */
+function apiOf(path: string): Api {
+  const segments = path.split("/").filter(Boolean);
+  if (segments[0] === "sandbox") return "sandbox";
+  if (path === "/token") return "googleToken";
+  if (segments[0] === "v1.0") return "graph";
+  if (segments[0] === "adminapi") return "exchange";
+  if (segments[0] === "gmail") return "gmail";
+  if (segments[0] === "admin" && segments[1] === "directory") return "directory";
+  if (segments[0] === "v1") return "cloudIdentity";
+  return "entra";
+}
+
+/** 413 for a body over MAX_BODY_BYTES, in the error format of the API the path names. */
+function tooLarge(api: Api, request: SandboxRequest): SandboxResponse {
+  const text = `The request body is larger than the ${MAX_BODY_BYTES / (1024 * 1024)} MiB the sandbox accepts.`;
+  switch (api) {
+    case "graph":
+      return graphError(request, 413, "RequestEntityTooLarge", text).response;
+    case "exchange":
+      return exchangeError(413, "requestTooLarge", text).response;
+    case "gmail":
+    case "directory":
+      return googleError(413, "badRequest", text).response;
+    case "cloudIdentity":
+      return cloudError(413, "INVALID_ARGUMENT", text).response;
+    case "entra":
+      return aadError(413, "invalid_request", "AADSTS90023", text).response;
+    case "googleToken":
+      return json(413, { error: "invalid_request", error_description: text });
+    default:
+      return json(413, { error: text });
+  }
 }
 
 function write(outgoing: ServerResponse, response: SandboxResponse): void {
@@ -450,5 +516,6 @@ function unexpected(api: Api, request: SandboxRequest, error: unknown): SandboxR
   process.stderr.write(`${message}\n${error instanceof Error ? error.stack : ""}\n`);
   if (api === "graph") return graphError(request, 500, "generalException", message).response;
   if (api === "gmail" || api === "directory") return googleError(500, "internalError", message).response;
+  if (api === "cloudIdentity") return cloudError(500, "INTERNAL", message).response;
   return json(500, { error: { code: "InternalServerError", message } });
 }

@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { TenantRecord } from "./records";
+import { createPrivateFile, DATABASE_FILE } from "./runtime";
 import type { Seed } from "./seed";
 
 export const GOOGLE_SCOPE = "google";
@@ -22,6 +23,7 @@ export type Kind =
   | "distributionGroup"
   | "acceptedDomainType"
   | "googleUser"
+  | "deletedGoogleUser"
   | "googleDomain"
   | "pendingMailboxChange";
 
@@ -42,7 +44,8 @@ export class Store {
   private parsedSeed?: { revision: string; seed: Seed };
 
   constructor(dataDir: string) {
-    this.db = new Database(join(dataDir, "sandbox.db"));
+    createPrivateFile(join(dataDir, DATABASE_FILE));
+    this.db = new Database(join(dataDir, DATABASE_FILE));
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     // The CLI may reseed while the sandbox process serves requests from the same database.

@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import forge from "node-forge";
+import { SERVER_KEY_FILE } from "./runtime";
 
 export interface ServerTls {
   caPath: string;
@@ -18,7 +19,7 @@ const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 export function ensureCertificates(dataDir: string): ServerTls {
   const caPath = join(dataDir, "ca.pem");
   const certPath = join(dataDir, "server.pem");
-  const keyPath = join(dataDir, "server-key.pem");
+  const keyPath = join(dataDir, SERVER_KEY_FILE);
   if (!existsSync(caPath) || !existsSync(certPath) || !existsSync(keyPath)) {
     // A unique name per data directory: two sandbox CAs with one name would shadow each other in a trust store.
     const ca = createCertificate({ commonName: `coexist sandbox CA ${randomBytes(4).toString("hex")}` });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { signToken, verifyToken } from "../../sandbox/auth";
-import type { SandboxHandle } from "../../sandbox/index";
+import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
+import { readSeedFile } from "../../sandbox/seed";
 import { assertLoopback } from "../../sandbox/server";
-import { FABRIKAM, credential, failure, graphClient, invokeRaw, raw, startTestSandbox } from "./harness";
+import { FABRIKAM, credential, directory, failure, gmail, graphClient, invokeRaw, raw, startTestSandbox } from "./harness";
 
 describe("sandbox tokens (Entra client credentials, static tokens)", function () {
   this.timeout(30_000);
@@ -66,3 +67,43 @@ describe("sandbox tokens (Entra client credentials, static tokens)", function ()
     assert.doesNotThrow(() => assertLoopback("127.0.0.1"));
   });
 });
+
+describe("sandbox Google tokens: who a token acts for", function () {
+  this.timeout(30_000);
+  let sandbox: SandboxHandle;
+
+  before(async () => {
+    sandbox = await startTestSandbox();
+  });
+  after(() => sandbox.stop());
+
+  const staticGmail = (handle: SandboxHandle) => {
+    const auth = new google.auth.OAuth2();
+    auth.setCredentials({ access_token: handle.env.COEXIST_SANDBOX_STATIC_TOKEN });
+    return google.gmail({ version: "v1", auth, rootUrl: handle.env.COEXIST_GOOGLE_URL });
+  };
+
+  it("lets a token without sub (the service account as itself) act for no mailbox: Gmail 400 failedPrecondition, Directory 403", async () => {
+    const mailbox = await failure(gmail(sandbox, undefined).users.settings.getAutoForwarding({ userId: "ben.adams@contoso.com" }));
+    assert.equal(mailbox.response.status, 400);
+    assert.deepEqual(mailbox.response.data.error.errors[0], { message: "Precondition check failed.", domain: "global", reason: "failedPrecondition" });
+    const users = await failure(directory(sandbox, undefined).users.get({ userKey: "ben.adams@contoso.com" }));
+    assert.equal(users.response.status, 403);
+    assert.equal(users.response.data.error.message, "Not Authorized to access this resource/api");
+  });
+
+  it("lets the static token act for any mailbox by default (the documented deviation), and for none with google.staticToken noMailbox", async () => {
+    assert.equal((await staticGmail(sandbox).users.settings.getAutoForwarding({ userId: "chloe.adams@contoso.com" })).data.enabled, false);
+    const demo = readSeedFile(DEMO_SEED_PATH);
+    const bounded = await startTestSandbox({ seed: { ...demo, google: { ...demo.google, staticToken: "noMailbox" } } });
+    try {
+      const error = await failure(staticGmail(bounded).users.settings.getAutoForwarding({ userId: "chloe.adams@contoso.com" }));
+      assert.equal(error.response.status, 400);
+      assert.equal(error.response.data.error.errors[0].reason, "failedPrecondition");
+      assert.equal((await raw(bounded, "GET", "/v1.0/domains", { token: bounded.env.COEXIST_SANDBOX_STATIC_TOKEN })).status, 200, "Microsoft APIs keep accepting it");
+    } finally {
+      await bounded.stop();
+    }
+  });
+});
+

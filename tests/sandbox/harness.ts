@@ -8,7 +8,7 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
 import { google } from "googleapis";
-import { startSandbox, type SandboxHandle, type StartSandboxOptions } from "../../sandbox/index";
+import { controlRequest, startSandbox, type SandboxHandle, type StartSandboxOptions } from "../../sandbox/index";
 
 const trusted = new Set<string>();
 
@@ -114,10 +114,11 @@ export const GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.settings.bas
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 
 /**
- * A domain-wide-delegation JWT client for `subject`. google-auth-library ignores the key file's
- * token_uri (google-workspace.md §3.2), so its token request is redirected to that token_uri.
+ * A domain-wide-delegation JWT client for `subject` (undefined: the service account as itself).
+ * google-auth-library ignores the key file's token_uri (google-workspace.md §3.2), so its token
+ * request is redirected to that token_uri.
  */
-export function googleJwt(handle: SandboxHandle, subject: string, scopes = GMAIL_SCOPES): InstanceType<typeof google.auth.JWT> {
+export function googleJwt(handle: SandboxHandle, subject: string | undefined, scopes = GMAIL_SCOPES): InstanceType<typeof google.auth.JWT> {
   const key = JSON.parse(handle.env.COEXIST_GOOGLE_CREDENTIALS) as { client_email: string; private_key: string; token_uri: string };
   const jwt = new google.auth.JWT({ email: key.client_email, key: key.private_key, scopes, subject });
   jwt.transporter.interceptors.request.add({
@@ -129,16 +130,17 @@ export function googleJwt(handle: SandboxHandle, subject: string, scopes = GMAIL
   return jwt;
 }
 
-export function gmail(handle: SandboxHandle, subject: string, scopes?: string[]) {
+export function gmail(handle: SandboxHandle, subject: string | undefined, scopes?: string[]) {
   return google.gmail({ version: "v1", auth: googleJwt(handle, subject, scopes), rootUrl: handle.env.COEXIST_GOOGLE_URL });
 }
 
-export function directory(handle: SandboxHandle, subject: string) {
+export function directory(handle: SandboxHandle, subject: string | undefined) {
   return google.admin({ version: "directory_v1", auth: googleJwt(handle, subject, ["https://www.googleapis.com/auth/admin.directory.user.readonly"]), rootUrl: handle.env.COEXIST_GOOGLE_URL });
 }
 
+/** A control call as the CLI makes it: `controlRequest` carries the token from the data directory. */
 export async function control(handle: SandboxHandle, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await raw(handle, method, `/sandbox/${path}`, { body });
+  const response = await controlRequest(handle, method, `/sandbox/${path}`, body);
   if (response.status >= 400) throw new Error(`/sandbox/${path} answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body;
 }

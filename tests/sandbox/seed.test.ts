@@ -34,6 +34,25 @@ describe("sandbox seeds", () => {
     assert.ok(seed.google.users.some((user) => user.primaryEmail === "ada.adams@contoso.com"));
   });
 
+  it("gives every Google user one status: status, else the older suspended: true, else active", () => {
+    const raw = JSON.parse(JSON.stringify(readSeedFile(DEMO_SEED_PATH)));
+    delete raw.google.generate;
+    raw.google.users = [
+      { primaryEmail: "A@contoso.com", givenName: "A", familyName: "A" },
+      { primaryEmail: "b@contoso.com", givenName: "B", familyName: "B", suspended: true },
+      { primaryEmail: "c@contoso.com", givenName: "C", familyName: "C", status: "deleted" },
+      { primaryEmail: "d@contoso.com", givenName: "D", familyName: "D", status: "suspended", suspended: true },
+    ];
+    const users = parseSeed(raw).google.users;
+    assert.deepEqual(users.map((user) => [user.primaryEmail, user.status, user.suspended]), [
+      ["a@contoso.com", "active", undefined],
+      ["b@contoso.com", "suspended", undefined],
+      ["c@contoso.com", "deleted", undefined],
+      ["d@contoso.com", "suspended", undefined],
+    ]);
+    assert.equal(parseSeed(raw).google.staticToken, "anyMailbox");
+  });
+
   const invalid: [string, (seed: any) => void, RegExp][] = [
     ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
     ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
@@ -41,6 +60,9 @@ describe("sandbox seeds", () => {
     ["a negative conversion delay", (seed) => (seed.behaviour.licenceConversionDelaySeconds = -1), /licenceConversionDelaySeconds/],
     ["no Google domain", (seed) => (seed.google.domains = []), /google\.domains/],
     ["a negative user count", (seed) => (seed.google.generate = { users: -1, departments: 1 }), /google\.generate\.users/],
+    ["a Google user status it does not know", (seed) => seed.google.users.push({ primaryEmail: "x@contoso.com", givenName: "X", familyName: "Y", status: "archived" }), /google\.users\[50\]\.status/],
+    ["suspended: true beside another status", (seed) => seed.google.users.push({ primaryEmail: "x@contoso.com", givenName: "X", familyName: "Y", status: "deleted", suspended: true }), /google\.users\[50\]\.suspended/],
+    ["an unknown static-token reach", (seed) => (seed.google.staticToken = "everything"), /google\.staticToken/],
   ];
   for (const [name, mutate, field] of invalid) {
     it(`names the field when a seed has ${name}`, () => {
