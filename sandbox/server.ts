@@ -24,6 +24,7 @@ import { applyDueMailboxChanges } from "./directory";
 import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
 import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
 import { googleUnauthenticated, handleGoogle } from "./google";
+import { ciToken, googleIamRoute } from "./googleIam";
 import { handleGraph } from "./graph";
 import { HttpError, answerOf, exchangeError, googleError, graphError, json, type SandboxRequest, type SandboxResponse } from "./http";
 import { simulateMail, tenantState } from "./mailflow";
@@ -158,6 +159,8 @@ class Sandbox {
     const segments = path.split("/").filter(Boolean);
     if (segments[0] === "sandbox") return { api: "sandbox", operation: `${method} ${path}`, read: method === "GET", handle: (r) => this.control(r, segments.slice(1)) };
     if (path === "/token") return { api: "googleToken", operation: "POST /token", read: false, handle: (r) => googleToken(this.store, r) };
+    const keyless = googleIamRoute(this.store, path);
+    if (keyless) return { api: "googleToken", read: false, ...keyless };
     if (segments[0] === "v1.0") {
       const graphPath = `/${segments.slice(1).join("/")}`;
       return { api: "graph", operation: `${method} ${pathTemplate(graphPath)}`, read: method === "GET", handle: (r) => this.graph(r, graphPath) };
@@ -275,6 +278,8 @@ class Sandbox {
       case "PUT dns/mx":
       case "PUT dns/txt":
         return this.badRequestOnError(() => this.putDns(segments[1] as "mx" | "txt", input()));
+      case "POST ci-token":
+        return this.badRequestOnError(() => json(200, { token: ciToken(this.store, String(input().subject ?? "")) }));
       case "POST mail":
         return this.badRequestOnError(() => this.mail(input()));
       case "POST reset":
