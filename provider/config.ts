@@ -14,6 +14,9 @@ export interface CoexistConfig {
   clientId?: string;
   clientSecret?: string;
   googleCredentials?: string;
+  googleServiceAccount?: string;
+  googleIamUrl: string;
+  googleTokenUrl: string;
   googleAdmin?: string;
   accessToken?: string;
 }
@@ -67,6 +70,14 @@ const SETTINGS: Record<ConfigKey, SettingSpec> = {
   },
   clientSecret: { env: "COEXIST_CLIENT_SECRET", secret: true, placeholder: "<SECRET>" },
   googleCredentials: { env: "COEXIST_GOOGLE_CREDENTIALS", secret: true, placeholder: "\"$(cat service-account.json)\"" },
+  googleServiceAccount: {
+    env: "COEXIST_GOOGLE_SERVICE_ACCOUNT",
+    secret: false,
+    placeholder: "<SERVICE ACCOUNT EMAIL>",
+    problemWith: (value) => (EMAIL.test(value) ? undefined : `is not a service account's email address ("${value}")`),
+  },
+  googleIamUrl: url("COEXIST_GOOGLE_IAM_URL", "https://iamcredentials.googleapis.com/"),
+  googleTokenUrl: url("COEXIST_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"),
   googleAdmin: {
     env: "COEXIST_GOOGLE_ADMIN",
     secret: false,

@@ -25,6 +25,7 @@ import { applyDueMailboxChanges } from "./directory";
 import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
 import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
 import { googleUnauthenticated, handleGoogle } from "./google";
+import { ciToken, googleIamRoute, isGoogleIamPath } from "./googleIam";
 import { googlePolicy, setGooglePolicy, setGoogleUserStatus } from "./googleUsers";
 import { handleGraph } from "./graph";
 import { HttpError, MAX_BODY_BYTES, answerOf, bearerToken, exchangeError, googleError, graphError, json, readBody, type SandboxRequest, type SandboxResponse } from "./http";
@@ -176,8 +177,11 @@ class Sandbox {
     switch (apiOf(path)) {
       case "sandbox":
         return { api: "sandbox", operation: `${method} ${path}`, read: method === "GET", handle: (r) => this.control(r, segments.slice(1)) };
-      case "googleToken":
+      case "googleToken": {
+        const keyless = googleIamRoute(this.store, path);
+        if (keyless) return { api: "googleToken", read: false, ...keyless };
         return { api: "googleToken", operation: "POST /token", read: false, handle: (r) => googleToken(this.store, r) };
+      }
       case "graph": {
         const graphPath = `/${segments.slice(1).join("/")}`;
         return { api: "graph", operation: `${method} ${pathTemplate(graphPath)}`, read: method === "GET", handle: (r) => this.graph(r, graphPath) };
@@ -304,6 +308,8 @@ class Sandbox {
       case "PUT dns/mx":
       case "PUT dns/txt":
         return this.badRequestOnError(() => this.putDns(segments[1] as "mx" | "txt", input()));
+      case "POST ci-token":
+        return this.badRequestOnError(() => json(200, { token: ciToken(this.store, String(input().subject ?? "")) }));
       case "POST mail":
         return this.badRequestOnError(() => this.mail(input()));
       case "POST reset":
@@ -424,7 +430,7 @@ export function sandboxEnv(store: Store, origin: string, dataDir: string, caPath
 function apiOf(path: string): Api {
   const segments = path.split("/").filter(Boolean);
   if (segments[0] === "sandbox") return "sandbox";
-  if (path === "/token") return "googleToken";
+  if (path === "/token" || isGoogleIamPath(path)) return "googleToken";
   if (segments[0] === "v1.0") return "graph";
   if (segments[0] === "adminapi") return "exchange";
   if (segments[0] === "gmail") return "gmail";

@@ -1,12 +1,14 @@
 /**
  * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, through
  * `googleapis` with its own retry off (ours is the only one). Auth is a service account with
- * domain-wide delegation, one token per impersonated user, or the configured static token.
+ * domain-wide delegation, one token per impersonated user, signed with its key or without one
+ * (googleKeyless.ts), or the configured static token.
  */
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
 import { ConfigError, currentConfig, howToSet, requireSetting } from "../config";
 import { ApiError, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
+import { keylessClient } from "./googleKeyless";
 import { withRetry } from "./retry";
 
 export const GMAIL_SCOPES = [
@@ -109,14 +111,17 @@ const authClients = new Map<string, OAuth2Client>();
 /** The auth client acting as `subject` with `scopes`, cached per configuration, subject and scopes. */
 function authFor(subject: string, scopes: string[]): OAuth2Client {
   const config = currentConfig();
-  const key = JSON.stringify([config.accessToken, config.googleCredentials, subject, scopes]);
+  const key = JSON.stringify([config.accessToken, config.googleCredentials, config.googleServiceAccount, config.googleIamUrl, config.googleTokenUrl, subject, scopes]);
   let client = authClients.get(key);
   if (client) return client;
   if (config.accessToken) {
     client = new auth.OAuth2();
     client.setCredentials({ access_token: config.accessToken });
+  } else if (config.googleServiceAccount) {
+    if (config.googleCredentials) throw new ConfigError("googleServiceAccount", "and coexist:googleCredentials are both set: keep googleServiceAccount to sign without a key, or googleCredentials to sign with one");
+    client = keylessClient({ serviceAccount: config.googleServiceAccount, iamUrl: config.googleIamUrl, tokenUrl: config.googleTokenUrl }, subject, scopes);
   } else {
-    const account = parseServiceAccount(requireSetting("googleCredentials", "needed for Google calls unless coexist:accessToken is set"));
+    const account = parseServiceAccount(requireSetting("googleCredentials", "needed for Google calls unless coexist:googleServiceAccount (no key) or coexist:accessToken is set"));
     const customTokenUri = account.tokenUri !== GOOGLE_TOKEN_URL;
     const jwt = new auth.JWT({
       email: account.clientEmail,

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseUsersCsv } from "../../provider/components/usersCsv";
 import { controlRequest, readRuntime, resolveSeed, startSandbox, type SandboxHandle, type Seed } from "../../sandbox/index";
-import { repoRoot, toolsBin } from "../../scripts/engine-env";
+import { engineEnv, repoRoot, toolsBin } from "../../scripts/engine-env";
 import { Stack } from "../../scripts/stack";
 import { tempStateDir } from "../helpers/tempState";
 
@@ -106,13 +106,88 @@ describe("the examples", () => {
   });
 });
 
-describe("the GitOps example", () => {
+// mocha's own YAML parser (it reads .mocharc.yml files with it).
+const yaml = require("js-yaml") as { load(text: string): unknown };
+
+interface WorkflowJob {
+  if?: string;
+  environment?: string | { name: string };
+  permissions?: Record<string, string>;
+}
+
+/** Production settings as a team commits them: a secret encrypted with a passphrase this test never gives. */
+function productionSettings(extra: string): string {
+  const committed = fs.readFileSync(path.join(examplesDir, "gitops", "migration", "Pulumi.production.yaml"), "utf8");
+  const secrets =
+    "  staged-migration:mailUserPassword:\n    secure: v1:Uzq89aNqHRPEVJMv:jj2eEtBsUxYuTzaUp8RLTJBOwlDS4dI=\n" +
+    "  coexist:tenantId: 11111111-1111-1111-1111-111111111111\n";
+  return `${committed.replace(/^config:\n/m, `config:\n${secrets}${extra}`)}encryptionsalt: v1:DKkWTEVilP4=:v1:KzRAa/5NKtdPjZlc:FrsM3CTIEfBBZAx7bWrGNi+KCnD9rQ==\n`;
+}
+
+describe("the GitOps example", function () {
+  this.timeout(300_000);
+  const gitops = path.join(examplesDir, "gitops");
+  const workflowPath = path.join(gitops, ".github", "workflows", "coexistence.yml");
+
   it("its migration project typechecks", () => {
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(examplesDir, "gitops", "migration", "tsconfig.json")], { stdio: "pipe" });
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(gitops, "migration", "tsconfig.json")], { stdio: "pipe" });
   });
 
   it("its workflow passes actionlint", () => {
-    const workflow = path.join(examplesDir, "gitops", ".github", "workflows", "coexistence.yml");
-    execFileSync(path.join(toolsBin, "actionlint"), [workflow], { stdio: "pipe" });
+    execFileSync(path.join(toolsBin, "actionlint"), [workflowPath], { stdio: "pipe" });
+  });
+
+  it("its workflow keeps every secret and the OIDC token in the production job, which runs main's code only", () => {
+    const workflow = yaml.load(fs.readFileSync(workflowPath, "utf8")) as { on: Record<string, unknown>; permissions: unknown; env?: unknown; jobs: Record<string, WorkflowJob> };
+    assert.ok(!("pull_request_target" in workflow.on), "no job runs a pull request's code with the base repository's secrets");
+    assert.deepStrictEqual(workflow.permissions, { contents: "read" });
+    assert.ok(!JSON.stringify(workflow.env ?? {}).includes("secrets."), "no secret in the workflow-wide env");
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      const environment = typeof job.environment === "object" ? job.environment.name : job.environment;
+      if (environment === "production") {
+        assert.match(job.if ?? "", /github\.ref == 'refs\/heads\/main'/, `${name} runs on main only`);
+        assert.doesNotMatch(job.if ?? "", /pull_request/, `${name} never runs for a pull request`);
+      } else {
+        assert.deepStrictEqual(job.permissions, { contents: "read" }, `${name}: read-only, no OIDC token`);
+        assert.ok(!JSON.stringify(job).includes("secrets."), `${name} uses no secret`);
+      }
+    }
+    const planJobs = Object.values(workflow.jobs).filter((job) => /pull_request/.test(job.if ?? ""));
+    assert.strictEqual(planJobs.length, 1, "one job plans pull requests");
+  });
+
+  describe("its pull-request plan (ci/sandbox-plan.sh)", () => {
+    const files = tempStateDir("gitops-plan");
+    let runs = 0;
+    after(() => files.cleanup());
+
+    /** Runs the script as the pull-request job does: no passphrase, backend or tenant setting given. */
+    function sandboxPlan(settings: string): Promise<{ code: number; output: string }> {
+      const settingsFile = path.join(files.dir, `Pulumi.settings-${++runs}.yaml`);
+      fs.writeFileSync(settingsFile, settings);
+      const env = engineEnv({ stateDir: path.join(files.dir, "home"), passphrase: "unused" });
+      for (const name of Object.keys(env)) if (name.startsWith("COEXIST_") || name === "PULUMI_BACKEND_URL" || name === "PULUMI_CONFIG_PASSPHRASE") delete env[name];
+      return new Promise((resolve) => {
+        execFile("bash", [path.join(gitops, "ci", "sandbox-plan.sh"), settingsFile], { cwd: path.join(gitops, "migration"), env, timeout: 240_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: stdout + stderr }),
+        );
+      });
+    }
+
+    it("previews every user of users.csv with the policy pack in a throwaway sandbox, without production's passphrase or backend", async () => {
+      const { code, output } = await sandboxPlan(productionSettings(""));
+      assert.strictEqual(code, 0, output);
+      const users = parseUsersCsv(fs.readFileSync(path.join(gitops, "migration", "users.csv"), "utf8"), { primaryDomain: "contoso.com" });
+      const planned = [...output.matchAll(/MailUser::mail-user-([^\]\s]+)\]/g)].map((match) => match[1]).sort();
+      assert.deepStrictEqual(planned, users.map((user) => user.email).sort());
+      assert.match(output, /Policy Packs run:[\s\S]*mail-flow-safety/);
+      assert.ok(!fs.existsSync(path.join(gitops, "migration", "Pulumi.sandbox-plan.yaml")), "the throwaway stack leaves no file behind");
+    });
+
+    it("fails on settings the component refuses, and says why", async () => {
+      const { code, output } = await sandboxPlan(productionSettings("  staged-migration:phase: decommissioned\n"));
+      assert.notStrictEqual(code, 0);
+      assert.match(output, /the plan is not safe:\n- phase decommissioned removes the connector to Google/);
+    });
   });
 });

@@ -11,6 +11,9 @@ const ENV_KEYS = [
   "COEXIST_ACCESS_TOKEN",
   "COEXIST_GOOGLE_CREDENTIALS",
   "COEXIST_GOOGLE_ADMIN",
+  "COEXIST_GOOGLE_SERVICE_ACCOUNT",
+  "COEXIST_GOOGLE_IAM_URL",
+  "COEXIST_GOOGLE_TOKEN_URL",
 ];
 
 function stack(values: Record<string, string>): void {
@@ -61,6 +64,8 @@ describe("provider config", () => {
       assert.strictEqual(config.exchangeUrl, "https://outlook.office365.com/adminapi/beta");
       assert.strictEqual(config.googleUrl, "https://www.googleapis.com/");
       assert.strictEqual(config.loginUrl, "https://login.microsoftonline.com");
+      assert.strictEqual(config.googleIamUrl, "https://iamcredentials.googleapis.com/");
+      assert.strictEqual(config.googleTokenUrl, "https://oauth2.googleapis.com/token");
       assert.strictEqual(config.tenantId, undefined);
     });
 
