@@ -9,12 +9,11 @@
  * `*.onmicrosoft.com` domain without one gets Microsoft's, which Microsoft publishes for every tenant.
  */
 import { resolveMx } from "node:dns/promises";
-import { microsoftMxHost } from "../provider/components/plan";
 import { invoke, type ExchangeObject } from "../provider/clients/exchange";
 import { ApiError } from "../provider/clients/errors";
 import { getAutoForwarding, getDirectoryUser, type AutoForwarding, type DirectoryUser } from "../provider/clients/google";
 import { currentConfig } from "../provider/config";
-import { domainOf, normalizeAddress } from "../provider/routing/addresses";
+import { domainOf, microsoftMxHost, normalizeAddress } from "../provider/routing/addresses";
 import type {
   AcceptedDomainType,
   ForwardingDisposition,

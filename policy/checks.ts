@@ -205,18 +205,18 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
             resources: [route, ...(status.mailUser ? [status.mailUser] : [])],
           },
         ];
-      case "licenceNotAwaited": {
-        const beforeLicence = tenant.scenarios.map(({ assumption, state }) => ({
+      case "licenseNotAwaited": {
+        const beforeLicense = tenant.scenarios.map(({ assumption, state }) => ({
           assumption: [assumption, "before the licence is applied"].filter(Boolean).join(", "),
           state: withMailUserAt(state, tenant, forwarding.target),
         }));
         return [
           {
             policy: "forwardingNeedsMailbox",
-            message: `${describeResource(route)} does not depend on ${describeResource(status.licence)}, so the update may switch on Google's forwarding of ${user.email} before Exchange Online has made the mail user a mailbox${consequenceIn(beforeLicence)}`,
-            fix: `add dependsOn: [${status.licence.name}] to ${describeResource(route)} (the Coexistence component does), or apply the licence in an earlier update`,
+            message: `${describeResource(route)} does not depend on ${describeResource(status.license)}, so the update may switch on Google's forwarding of ${user.email} before Exchange Online has made the mail user a mailbox${consequenceIn(beforeLicense)}`,
+            fix: `add dependsOn: [${status.license.name}] to ${describeResource(route)} (the Coexistence component does), or apply the licence in an earlier update`,
             users: [user.email],
-            resources: [route, status.licence],
+            resources: [route, status.license],
           },
         ];
       }
@@ -326,7 +326,7 @@ function resourcesOf(tenant: PlannedTenant, emails: string[]): PlannedResource[]
   const wanted = new Set(emails);
   return tenant.users
     .filter((user) => wanted.has(user.email))
-    .flatMap((user) => [user.mailUser, user.licence, user.forwarding?.resource].filter((resource): resource is PlannedResource => resource !== undefined));
+    .flatMap((user) => [user.mailUser, user.license, user.forwarding?.resource].filter((resource): resource is PlannedResource => resource !== undefined));
 }
 
 const LOOP_RULES: readonly string[] = [ROUTING_RULES.loop, ROUTING_RULES.bounce, ROUTING_RULES.mailUserTargetsRecipient];

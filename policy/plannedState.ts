@@ -22,8 +22,7 @@
  * judged as the per-user resources it stands for, one member per key of its map, each with the set's
  * own fields and dependencies, so every rule reads both granularities alike.
  */
-import { microsoftMxHost } from "../provider/components/plan";
-import { domainOf, normalizeAddress } from "../provider/routing/addresses";
+import { domainOf, microsoftMxHost, normalizeAddress } from "../provider/routing/addresses";
 import type {
   AcceptedDomainType,
   ForwardingDisposition,
@@ -104,7 +103,7 @@ export interface RoutingDomainPlan {
 export interface UserPlan {
   email: string;
   mailUser?: PlannedResource;
-  licence?: PlannedResource;
+  license?: PlannedResource;
   forwarding?: { resource: PlannedResource; target: string; disposition: ForwardingDisposition };
 }
 
@@ -113,7 +112,7 @@ export type ForwardingTargetStatus =
   | { kind: "mailbox" }
   | { kind: "noRecipient" }
   | { kind: "mailUser"; mailUser?: PlannedResource }
-  | { kind: "licenceNotAwaited"; licence: PlannedResource };
+  | { kind: "licenseNotAwaited"; license: PlannedResource };
 
 export interface MxScenario {
   /** e.g. `MX of contoso.com at Google`; empty when nothing was assumed. */
@@ -145,7 +144,7 @@ export interface PlannedTenant {
 export interface RecipientPlan {
   recipient: RecipientState;
   mailUser?: PlannedResource;
-  licence?: PlannedResource;
+  license?: PlannedResource;
 }
 
 export function coexistTypeOf(resource: PlannedResource): CoexistType | undefined {
@@ -293,10 +292,10 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     };
   });
 
-  const licences = new Map<string, PlannedResource>();
+  const licenses = new Map<string, PlannedResource>();
   for (const resource of ofType("LicenseAssignment")) {
     const upn = reader(resource).address("userPrincipalName");
-    if (upn) licences.set(upn, resource);
+    if (upn) licenses.set(upn, resource);
   }
   const users = new Map<string, UserPlan>();
   const userFor = (email: string): UserPlan => {
@@ -308,11 +307,11 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
   };
   const recipients: RecipientState[] = [];
   const recipientAt = new Map<string, RecipientPlan>();
-  const addRecipient = (recipient: RecipientState, mailUser?: PlannedResource, licence?: PlannedResource) => {
+  const addRecipient = (recipient: RecipientState, mailUser?: PlannedResource, license?: PlannedResource) => {
     recipients.push(recipient);
-    for (const address of recipient.emailAddresses) recipientAt.set(address, { recipient, mailUser, licence });
+    for (const address of recipient.emailAddresses) recipientAt.set(address, { recipient, mailUser, license });
   };
-  const licencesOfMailUsers = new Set<PlannedResource>();
+  const licensesOfMailUsers = new Set<PlannedResource>();
   for (const resource of ofType("MailUser")) {
     const props = reader(resource);
     const external = props.address("externalEmailAddress");
@@ -321,9 +320,9 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     const reportedPrimary = props.output("primarySmtpAddress");
     const primary = typeof reportedPrimary === "string" ? normalizeAddress(reportedPrimary) : (external ?? signIn);
     if (!primary) continue;
-    const licence = licences.get(signIn ?? "") ?? licences.get(external ?? "");
-    if (licence) licencesOfMailUsers.add(licence);
-    const licensed = licence !== undefined || props.output("recipientTypeDetails") === "UserMailbox";
+    const license = licenses.get(signIn ?? "") ?? licenses.get(external ?? "");
+    if (license) licensesOfMailUsers.add(license);
+    const licensed = license !== undefined || props.output("recipientTypeDetails") === "UserMailbox";
     const reported = props.output("emailAddresses");
     const reportedProxies = Array.isArray(reported) ? reported.map(String).filter((proxy) => /^smtp:/i.test(proxy)).map(bareProxy) : [];
     const proxies = [primary, external, routingAddress, ...reportedProxies];
@@ -335,13 +334,13 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
         externalEmailAddress: external,
       },
       resource,
-      licence,
+      license,
     );
-    if (external) Object.assign(userFor(external), { mailUser: resource, licence });
+    if (external) Object.assign(userFor(external), { mailUser: resource, license });
   }
-  for (const [upn, licence] of licences) {
-    if (licencesOfMailUsers.has(licence)) continue;
-    addRecipient({ recipientTypeDetails: "UserMailbox", primarySmtpAddress: upn, emailAddresses: [upn] }, undefined, licence);
+  for (const [upn, license] of licenses) {
+    if (licensesOfMailUsers.has(license)) continue;
+    addRecipient({ recipientTypeDetails: "UserMailbox", primarySmtpAddress: upn, emailAddresses: [upn] }, undefined, license);
   }
   for (const resource of ofType("GoogleForwardingRoute")) {
     const props = reader(resource);
@@ -354,7 +353,7 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
 
   const userList = [...users.values()].sort((a, b) => a.email.localeCompare(b.email));
   const userDomains = [...new Set(userList.map((user) => domainOf(user.email)))].sort();
-  for (const domainName of [...userDomains, ...[...licences.keys()].map(domainOf)]) {
+  for (const domainName of [...userDomains, ...[...licenses.keys()].map(domainOf)]) {
     if (!accepted.has(domainName)) accepted.set(domainName, { domainName, domainType: "Authoritative" });
   }
   const acceptedDomains = [...accepted.values()];
@@ -397,10 +396,10 @@ function isBatchScope(scope: unknown): boolean {
 export function forwardingTargetStatus(tenant: PlannedTenant, forwarding: NonNullable<UserPlan["forwarding"]>): ForwardingTargetStatus {
   const holder = tenant.recipientAt.get(forwarding.target);
   if (holder === undefined) return { kind: "noRecipient" };
-  const { mailUser, licence } = holder;
-  if ([mailUser, licence].some((resource) => resource?.props.recipientTypeDetails === "UserMailbox")) return { kind: "mailbox" };
-  if (licence === undefined) return { kind: "mailUser", mailUser };
-  return tenant.dependsOn(forwarding.resource, licence) ? { kind: "mailbox" } : { kind: "licenceNotAwaited", licence };
+  const { mailUser, license } = holder;
+  if ([mailUser, license].some((resource) => resource?.props.recipientTypeDetails === "UserMailbox")) return { kind: "mailbox" };
+  if (license === undefined) return { kind: "mailUser", mailUser };
+  return tenant.dependsOn(forwarding.resource, license) ? { kind: "mailbox" } : { kind: "licenseNotAwaited", license };
 }
 
 /**

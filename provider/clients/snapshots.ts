@@ -14,13 +14,13 @@
  * must be fresh.
  */
 import { unlessNotFound } from "./errors";
-import { EXCHANGE_PAGE_SIZE, invoke, type ExchangeObject } from "./exchange";
-import { listAll, type GraphUser } from "./graph";
+import { EXCHANGE_PAGE_SIZE, type ExchangeObject } from "./exchange";
+import type { GraphUser } from "./graph";
 
 /** Reads served one by one before a list pays (the target is ceil(N/1000) + 10 list calls). */
 export const DIRECT_READS_BEFORE_LIST = 8;
-/** How long fresh reads wait for company before they go out (tests set it to 0). */
-export const freshReadWindow = { ms: 500 };
+/** How long fresh reads wait for company before they go out. */
+export const FRESH_READ_WINDOW_MS = 500;
 /** A list older than this is taken again. */
 export const SNAPSHOT_MAX_AGE_MS = 10 * 60_000;
 
@@ -69,7 +69,7 @@ export class CoalescedSnapshot<T> {
 }
 
 /**
- * Fresh reads, coalesced: lookups that arrive within `freshReadWindow` of each other are answered
+ * Fresh reads, coalesced: lookups that arrive within `windowMs` of each other are answered
  * together, by one paged list when they outnumber both DIRECT_READS_BEFORE_LIST and the pages the
  * last list took (a list of 10,000 objects costs 10 calls), else one by one. Nothing is reused
  * across windows, so every answer is at most that old: for polling (many licensed users waiting
@@ -85,12 +85,13 @@ export class CoalescedReads<T> {
     private readonly list: () => Promise<T[]>,
     private readonly keysOf: (item: T) => string[],
     private readonly pageSize: number,
+    private readonly windowMs: number = FRESH_READ_WINDOW_MS,
   ) {}
 
   lookup(key: string): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       this.pending.push({ key, resolve, reject });
-      this.timer ??= setTimeout(() => void this.flush(), freshReadWindow.ms);
+      this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
     });
   }
 
@@ -128,31 +129,46 @@ export function recipientKeys(object: ExchangeObject): string[] {
   return [...values.map((value) => value.replace(/^smtp:/i, "")), ...smtpAddresses(object)];
 }
 
-let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
-
-/** A Get-Recipient object by identity from the shared list, or undefined: then call Get-Recipient. */
-export function recipientByIdentity(identity: string): Promise<ExchangeObject | undefined> {
-  recipients ??= new CoalescedSnapshot(() => invoke("Get-Recipient", {}, { list: true }), recipientKeys);
-  return recipients.lookup(identity);
+/** The reads the resources share, over the clients `apis()` gives them (clients/index.ts). */
+export interface Snapshots {
+  /** A Get-Recipient object by identity from the shared list, or undefined: then call Get-Recipient. */
+  recipientByIdentity(identity: string): Promise<ExchangeObject | undefined>;
+  /** Get-Recipient as it is now (undefined: no such recipient), coalesced with the other callers of the moment. */
+  recipientNow(identity: string): Promise<ExchangeObject | undefined>;
+  /** A Graph user by UPN or id with these `$select` properties from the shared list, or undefined: then GET it. */
+  userByIdOrUpn(idOrUpn: string, select: string[]): Promise<GraphUser | undefined>;
 }
 
-let freshRecipients: CoalescedReads<ExchangeObject> | undefined;
-
-/** Get-Recipient as it is now (undefined: no such recipient), coalesced with the other callers of the moment. */
-export function recipientNow(identity: string): Promise<ExchangeObject | undefined> {
-  const single = async (key: string): Promise<ExchangeObject | undefined> => ((await unlessNotFound(invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
-  freshRecipients ??= new CoalescedReads(single, () => invoke("Get-Recipient", {}, { list: true }), recipientKeys, EXCHANGE_PAGE_SIZE);
-  return freshRecipients.lookup(identity);
+/** The clients' calls the snapshots list and read with. */
+export interface SnapshotSources {
+  exchange: Pick<typeof import("./exchange"), "invoke">;
+  graph: Pick<typeof import("./graph"), "listAll">;
 }
 
-let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
-
-/** A Graph user by UPN or id with these `$select` properties from the shared list, or undefined: then GET it. */
-export function userByIdOrUpn(idOrUpn: string, select: string[]): Promise<GraphUser | undefined> {
-  const selected = [...new Set(["id", "userPrincipalName", ...select])].join(",");
-  if (users?.select !== selected) {
-    const list = (): Promise<GraphUser[]> => listAll<GraphUser>(`/users?$select=${selected}&$top=999`);
-    users = { select: selected, snapshot: new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]) };
-  }
-  return users.snapshot.lookup(idOrUpn);
+/** One provider process's snapshots, reading through `sources` (looked up at each call). */
+export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRESH_READ_WINDOW_MS): Snapshots {
+  const listRecipients = (): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", {}, { list: true });
+  const oneRecipient = async (key: string): Promise<ExchangeObject | undefined> =>
+    ((await unlessNotFound(sources.exchange.invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
+  let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
+  let freshRecipients: CoalescedReads<ExchangeObject> | undefined;
+  let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
+  return {
+    recipientByIdentity(identity) {
+      recipients ??= new CoalescedSnapshot(listRecipients, recipientKeys);
+      return recipients.lookup(identity);
+    },
+    recipientNow(identity) {
+      freshRecipients ??= new CoalescedReads(oneRecipient, listRecipients, recipientKeys, EXCHANGE_PAGE_SIZE, freshReadWindowMs);
+      return freshRecipients.lookup(identity);
+    },
+    userByIdOrUpn(idOrUpn, select) {
+      const selected = [...new Set(["id", "userPrincipalName", ...select])].join(",");
+      if (users?.select !== selected) {
+        const list = (): Promise<GraphUser[]> => sources.graph.listAll<GraphUser>(`/users?$select=${selected}&$top=999`);
+        users = { select: selected, snapshot: new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]) };
+      }
+      return users.snapshot.lookup(idOrUpn);
+    },
+  };
 }

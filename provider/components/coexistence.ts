@@ -8,6 +8,7 @@ import { MailUser } from "../resources/mailUser";
 import { MailUserSet, type MailUserSetItem } from "../resources/mailUserSet";
 import { OutboundConnector } from "../resources/outboundConnector";
 import { RoutingDomain } from "../resources/routingDomain";
+import { microsoftMxHost } from "../routing/addresses";
 import {
   anyUserAtGoogle,
   BatchState,
@@ -15,7 +16,6 @@ import {
   coexistenceSpf,
   Granularity,
   groupByBatch,
-  microsoftMxHost,
   Phase,
   planDomain,
   planProblems,
@@ -27,45 +27,45 @@ import type { MigrationUser } from "./usersCsv";
 
 export interface CoexistenceArgs {
   /** The mail domain being migrated, e.g. `contoso.com`. */
-  primaryDomain: string;
+  readonly primaryDomain: string;
   /** The Microsoft 365 routing subdomain Google forwards to, e.g. `o365.contoso.com`. */
-  routingDomain: string;
+  readonly routingDomain: string;
   /**
    * Google's MX hosts, the smart hosts of the connector to Google.
    * @default ["smtp.google.com"] (the OutboundConnector default)
    */
-  smartHosts?: string[];
+  readonly smartHosts?: string[];
   /** The licence that turns a mail user into a mailbox: a skuPartNumber (e.g. `EXCHANGESTANDARD`) or skuId. */
-  licenseSku: string;
+  readonly licenseSku: string;
   /**
    * Usage location (ISO country) for users whose CSV row has none; licences need one.
    * @default "US"
    */
-  usageLocation?: string;
+  readonly usageLocation?: string;
   /** Initial password of the mail users (a secret); users sign in only after licensing. */
-  mailUserPassword: pulumi.Input<string>;
+  readonly mailUserPassword: pulumi.Input<string>;
   /** The users, usually `parseUsersCsv(...)` of the migration CSV. */
-  users: MigrationUser[];
+  readonly users: MigrationUser[];
   /**
    * State per batch: `google` → `migrating` (licensed, data copying) → `migrated` (Google forwards).
    * @default every batch "google"
    */
-  batches?: Record<string, BatchState>;
+  readonly batches?: Record<string, BatchState>;
   /**
    * `coexistence` → `cutover` (MX at Microsoft 365) → `decommissioned` (coexistence objects removed).
    * @default "coexistence"
    */
-  phase?: Phase;
+  readonly phase?: Phase;
   /**
    * Name of the outbound connector to Google.
    * @default "Google Workspace coexistence"
    */
-  connectorName?: string;
+  readonly connectorName?: string;
   /**
    * Take over objects that already exist instead of failing (see each resource's `adopt`).
    * @default false
    */
-  adopt?: boolean;
+  readonly adopt?: boolean;
   /**
    * The part of the set-up this stack holds, for a tenant split into several stacks
    * (docs/benchmark.md, "10,000 users: one stack per batch"): `"tenant"` only the tenant-wide
@@ -76,7 +76,7 @@ export interface CoexistenceArgs {
    * Resource names are the same in every scope, so resources can move between stacks.
    * @default "all"
    */
-  scope?: CoexistenceScope;
+  readonly scope?: CoexistenceScope;
   /**
    * `"user"`: one MailUser, LicenseAssignment and GoogleForwardingRoute per user (`mail-user-<email>`,
    * `licence-<email>`, `forward-<email>`). `"batch"`: per batch of the CSV at most one MailUserSet,
@@ -85,7 +85,7 @@ export interface CoexistenceArgs {
    * resources per batch (docs/ARCHITECTURE.md, "Granularity: per user or per batch").
    * @default "user"
    */
-  granularity?: Granularity;
+  readonly granularity?: Granularity;
 }
 
 export interface DnsRecord {
@@ -105,11 +105,11 @@ export interface DnsRecord {
  */
 export class Coexistence extends pulumi.ComponentResource {
   readonly mailUsers: Record<string, MailUser> = {};
-  readonly licences: Record<string, LicenseAssignment> = {};
+  readonly licenses: Record<string, LicenseAssignment> = {};
   readonly forwardingRoutes: Record<string, GoogleForwardingRoute> = {};
   /** By batch name, with `granularity: "batch"`. */
   readonly mailUserSets: Record<string, MailUserSet> = {};
-  readonly licenceSets: Record<string, LicenseAssignmentSet> = {};
+  readonly licenseSets: Record<string, LicenseAssignmentSet> = {};
   readonly forwardingRouteSets: Record<string, GoogleForwardingRouteSet> = {};
   readonly routingDomainResource?: RoutingDomain;
   readonly connector?: OutboundConnector;
@@ -218,18 +218,20 @@ export class Coexistence extends pulumi.ComponentResource {
         this.mailUsers[key] = mailUser;
       }
       if (!plan.licensed) continue;
-      const licence = new LicenseAssignment(
+      const license = new LicenseAssignment(
+        // The logical name keeps its British spelling: it is part of the URN in users' state, and
+        // a new name would replace every assignment.
         `licence-${key}`,
-        { userPrincipalName: key, sku: context.licenseSku, ...licenceItem(plan, context), onDelete: "retain" },
+        { userPrincipalName: key, sku: context.licenseSku, ...licenseItem(plan, context), onDelete: "retain" },
         { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
       );
-      this.licences[key] = licence;
+      this.licenses[key] = license;
       if (plan.forwarded) {
         this.forwardingRoutes[key] = new GoogleForwardingRoute(
           `forward-${key}`,
           { userEmail: key, ...forwardItem(plan), disposition: "trash", adopt: context.adopt },
           // The mail user too: its deletion releases the routing address only once nothing forwards to it.
-          { parent: this, dependsOn: [licence, ...(mailUser ? [mailUser] : [])], ...context.movedIn },
+          { parent: this, dependsOn: [license, ...(mailUser ? [mailUser] : [])], ...context.movedIn },
         );
       }
     }
@@ -249,17 +251,19 @@ export class Coexistence extends pulumi.ComponentResource {
         this.mailUserSets[batch] = mailUsers;
       }
       if (group.licensed.length === 0) continue;
-      const licences = new LicenseAssignmentSet(
+      const licenses = new LicenseAssignmentSet(
+        // The logical name keeps its British spelling: it is part of the URN in users' state, and
+        // a new name would replace the set.
         `licences-${batch}`,
-        { users: itemsByEmail(group.licensed, (plan) => licenceItem(plan, context)), sku: context.licenseSku, onDelete: "retain" },
+        { users: itemsByEmail(group.licensed, (plan) => licenseItem(plan, context)), sku: context.licenseSku, onDelete: "retain" },
         { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
       );
-      this.licenceSets[batch] = licences;
+      this.licenseSets[batch] = licenses;
       if (group.forwarded.length > 0) {
         this.forwardingRouteSets[batch] = new GoogleForwardingRouteSet(
           `forwards-${batch}`,
           { routes: itemsByEmail(group.forwarded, forwardItem), disposition: "trash", adopt: context.adopt },
-          { parent: this, dependsOn: [licences, ...(mailUsers ? [mailUsers] : [])], ...context.movedIn },
+          { parent: this, dependsOn: [licenses, ...(mailUsers ? [mailUsers] : [])], ...context.movedIn },
         );
       }
     }
@@ -290,7 +294,7 @@ function mailUserItem({ user, routingAddress }: UserPlan): MailUserSetItem {
   };
 }
 
-function licenceItem({ user }: UserPlan, context: UserResourceContext): LicenseAssignmentSetItem {
+function licenseItem({ user }: UserPlan, context: UserResourceContext): LicenseAssignmentSetItem {
   return { usageLocation: user.usageLocation ?? context.usageLocation };
 }
 

@@ -203,8 +203,3 @@ export function coexistenceSpf(phase: Phase): string {
     ? "v=spf1 include:spf.protection.outlook.com -all"
     : "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all";
 }
-
-/** The classic Microsoft 365 MX host of a domain (mail-routing.md §5). */
-export function microsoftMxHost(domain: string): string {
-  return `${domain.toLowerCase().replace(/\./g, "-")}.mail.protection.outlook.com`;
-}

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis, findExchangeObject } from "../clients";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import { InputChecker } from "./inputs";
 import { configureFromStack, serializableProvider } from "./serializable";
@@ -14,23 +15,23 @@ const DOMAIN_TYPES: readonly DomainType[] = ["Authoritative", "InternalRelay"];
  */
 export interface AcceptedDomainArgs {
   /** The accepted domain, e.g. `contoso.com`. Changing it replaces the resource. */
-  domainName: pulumi.Input<string>;
+  readonly domainName: pulumi.Input<string>;
   /**
    * The type to set while the resource exists.
    * @default "InternalRelay"
    */
-  domainType?: pulumi.Input<DomainType>;
+  readonly domainType?: pulumi.Input<DomainType>;
   /**
    * The type restored when the resource is deleted (cutover teardown).
    * @default "Authoritative"
    */
-  teardownDomainType?: pulumi.Input<DomainType>;
+  readonly teardownDomainType?: pulumi.Input<DomainType>;
   /**
    * Accepted domains always exist once the domain is in the tenant, so there is nothing to adopt;
    * accepted for symmetry with the other resources.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export interface AcceptedDomainState {
@@ -48,14 +49,9 @@ const fields: FieldRule[] = [
   { field: "teardownDomainType" },
 ];
 
-type Exchange = typeof import("../clients/exchange");
-type Graph = typeof import("../clients/graph");
-const exchange = (): Exchange => require("../clients/exchange");
-const graph = (): Graph => require("../clients/graph");
-
 /** Refuses, with the fix, a domain that Exchange cannot make Internal Relay. */
 export async function assertEmailDomain(domainName: string): Promise<void> {
-  const domain = await graph().getDomain(domainName);
+  const domain = await apis().graph.getDomain(domainName);
   if (!domain) {
     throw new Error(`AcceptedDomain: ${domainName} is not a domain of this Microsoft 365 tenant: add and verify it (Microsoft 365 admin center > Settings > Domains) first.`);
   }
@@ -68,14 +64,13 @@ export async function assertEmailDomain(domainName: string): Promise<void> {
 }
 
 async function currentDomainType(domainName: string): Promise<DomainType | undefined> {
-  const { unlessNotFound }: typeof import("../clients/errors") = require("../clients/errors");
-  const [found] = (await unlessNotFound(exchange().invoke("Get-AcceptedDomain", { Identity: domainName }))) ?? [];
+  const found = await findExchangeObject("Get-AcceptedDomain", domainName);
   return found?.DomainType as DomainType | undefined;
 }
 
 async function setDomainType(domainName: string, domainType: DomainType): Promise<void> {
   if ((await currentDomainType(domainName)) === domainType) return;
-  await exchange().invoke("Set-AcceptedDomain", { Identity: domainName, DomainType: domainType });
+  await apis().exchange.invoke("Set-AcceptedDomain", { Identity: domainName, DomainType: domainType });
 }
 
 export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
@@ -102,7 +97,7 @@ export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
       throw new Error(`AcceptedDomain: ${domainName} is verified but Exchange Online has no accepted domain for it yet; wait a few minutes after enabling Email and run again.`);
     }
     if (previousDomainType !== inputs.domainType) {
-      await exchange().invoke("Set-AcceptedDomain", { Identity: domainName, DomainType: inputs.domainType });
+      await apis().exchange.invoke("Set-AcceptedDomain", { Identity: domainName, DomainType: inputs.domainType });
     }
     const outs: AcceptedDomainState = { ...(inputs as AcceptedDomainState), previousDomainType };
     return { id: domainName, outs };
@@ -123,7 +118,7 @@ export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
     // Teardown restores the type; the domain stays in the tenant.
     const domainType = await currentDomainType(id);
     if (domainType && domainType !== props.teardownDomainType) {
-      await exchange().invoke("Set-AcceptedDomain", { Identity: id, DomainType: props.teardownDomainType });
+      await apis().exchange.invoke("Set-AcceptedDomain", { Identity: id, DomainType: props.teardownDomainType });
     }
   },
 };

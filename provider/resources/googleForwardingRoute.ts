@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis, autoForwardingOf, findExchangeObject } from "../clients";
 import type { AutoForwarding } from "../clients/google";
+import { domainOf } from "../routing/addresses";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
-import { InputChecker, domainOf, isUnknown } from "./inputs";
+import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, serializableProvider, engineOutputs } from "./serializable";
 
@@ -16,33 +18,33 @@ const DISPOSITIONS: readonly Disposition[] = ["trash", "archive", "markRead", "l
  */
 export interface GoogleForwardingRouteArgs {
   /** The Google user, e.g. `alice@contoso.com`. Changing it replaces the route. */
-  userEmail: pulumi.Input<string>;
+  readonly userEmail: pulumi.Input<string>;
   /**
    * Where Gmail forwards, the user's routing address, e.g. `alice@o365.contoso.com`. It must be on
    * a subdomain (or domain alias) of the user's domain, or Google asks for verification and
    * forwarding cannot be switched on. Updated in place: the new target is switched on before the
    * old forwarding address is removed.
    */
-  forwardTo: pulumi.Input<string>;
+  readonly forwardTo: pulumi.Input<string>;
   /**
    * What Gmail does with its own copy. `trash`, because the copy must not stay at the source:
    * the data migration would copy it again as a duplicate. Updated in place.
    * @default "trash"
    */
-  disposition?: pulumi.Input<Disposition>;
+  readonly disposition?: pulumi.Input<Disposition>;
   /**
    * Refuse to forward unless `forwardTo` is a mailbox in Exchange Online: forwarding to a mail
    * user loops (554 5.4.14), to no recipient bounces (550 5.4.1). Turn off only for a target
    * outside this tenant.
    * @default true
    */
-  requireMailbox?: pulumi.Input<boolean>;
+  readonly requireMailbox?: pulumi.Input<boolean>;
   /**
    * Take over a mailbox that already forwards elsewhere (it will be changed to forward here)
    * instead of failing. Identical forwarding is always taken over.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export interface GoogleForwardingRouteState {
@@ -62,11 +64,6 @@ export interface GoogleForwardingRouteState {
 type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail"> & { disposition: Disposition };
 
 const RESOURCE = "GoogleForwardingRoute";
-
-type Google = typeof import("../clients/google");
-type Exchange = typeof import("../clients/exchange");
-const google = (): Google => require("../clients/google");
-const exchange = (): Exchange => require("../clients/exchange");
 
 const fields: FieldRule[] = [
   { field: "userEmail", replaces: true, equal: sameIgnoringCase },
@@ -97,13 +94,8 @@ export function existingForwarding(settings: AutoForwarding, desired: DesiredRou
 /** Refuses, with the reason, a target that is not a mailbox in Exchange Online. */
 async function assertMailbox(desired: DesiredRoute): Promise<void> {
   if (!desired.requireMailbox) return;
-  let type: string | undefined;
-  try {
-    const [recipient] = await exchange().invoke("Get-Recipient", { Identity: desired.forwardTo });
-    type = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
-  } catch (error) {
-    if (!(error as { notFound?: boolean }).notFound) throw error;
-  }
+  const recipient = await findExchangeObject("Get-Recipient", desired.forwardTo);
+  const type = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
   if (type && /Mailbox$/.test(type)) return;
   const consequence = type
     ? `it is a ${type}, whose mail goes back to Google: forwarding now would loop (554 5.4.14 Hop count exceeded)`
@@ -115,8 +107,8 @@ async function assertMailbox(desired: DesiredRoute): Promise<void> {
 
 /** Makes `forwardTo` an accepted forwarding address of the mailbox; refuses one Google left pending. */
 async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
-  const existing = await google().getForwardingAddress(desired.userEmail, desired.forwardTo);
-  const address = existing ?? (await google().createForwardingAddress(desired.userEmail, desired.forwardTo));
+  const existing = await apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
+  const address = existing ?? (await apis().google.createForwardingAddress(desired.userEmail, desired.forwardTo));
   if (address.verificationStatus === "accepted") return;
   throw new Error(
     `${RESOURCE}.forwardTo: Google left ${desired.forwardTo} "${address.verificationStatus}" for ${desired.userEmail}: it forwards without verification only to the user's own domain, ` +
@@ -129,7 +121,7 @@ async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
 async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
   await assertMailbox(desired);
   await ensureForwardingAddress(desired);
-  return google().updateAutoForwarding(desired.userEmail, { enabled: true, emailAddress: desired.forwardTo, disposition: desired.disposition });
+  return apis().google.updateAutoForwarding(desired.userEmail, { enabled: true, emailAddress: desired.forwardTo, disposition: desired.disposition });
 }
 
 function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForwardingRouteState {
@@ -142,15 +134,6 @@ function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForward
     enabled: settings.enabled === true,
     forwardingEmail: settings.enabled ? (settings.emailAddress ?? "").toLowerCase() : "",
   });
-}
-
-async function currentForwarding(userEmail: string): Promise<AutoForwarding | undefined> {
-  try {
-    return await google().getAutoForwarding(userEmail);
-  } catch (error) {
-    if ((error as { notFound?: boolean }).notFound) return undefined;
-    throw error;
-  }
 }
 
 export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
@@ -178,7 +161,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = inputs as DesiredRoute;
-    const settings = await currentForwarding(desired.userEmail);
+    const settings = await autoForwardingOf(desired.userEmail);
     if (!settings) throw new Error(`${RESOURCE}.userEmail: Google Workspace has no user ${desired.userEmail}.`);
     switch (existingForwarding(settings, desired)) {
       case "identical":
@@ -198,7 +181,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const settings = await currentForwarding(id);
+    const settings = await autoForwardingOf(id);
     if (!settings) return {};
     return { id, props: { ...props, ...stateOf(props as DesiredRoute, settings) } };
   },
@@ -208,24 +191,24 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     const settings = await forward(desired);
     const previous = olds.forwardTo as string;
     if (previous.toLowerCase() !== desired.forwardTo.toLowerCase()) {
-      await google().deleteForwardingAddress(desired.userEmail, previous);
+      await apis().google.deleteForwardingAddress(desired.userEmail, previous);
     }
     return { outs: stateOf(desired, settings) };
   },
 
   async delete(id, props) {
-    const settings = await currentForwarding(id);
+    const settings = await autoForwardingOf(id);
     if (!settings) {
       note(RESOURCE, `Google Workspace has no user ${id} any more; nothing to switch off.`);
       return;
     }
     // Forwarding goes off before its address goes, so Gmail never forwards to a removed address.
     if (settings.enabled && sameIgnoringCase(settings.emailAddress, props.forwardTo)) {
-      await google().updateAutoForwarding(id, { enabled: false });
+      await apis().google.updateAutoForwarding(id, { enabled: false });
     } else if (settings.enabled) {
       note(RESOURCE, `${id} now forwards to ${settings.emailAddress}, not ${props.forwardTo}; left that forwarding on.`);
     }
-    await google().deleteForwardingAddress(id, props.forwardTo);
+    await apis().google.deleteForwardingAddress(id, props.forwardTo);
   },
 };
 

@@ -18,22 +18,22 @@ export interface GoogleForwardingRouteSetItem {
  */
 export interface GoogleForwardingRouteSetArgs {
   /** The routes, keyed by the Google user's address (userEmail), e.g. `alice@contoso.com`. */
-  routes: pulumi.Input<Record<string, GoogleForwardingRouteSetItem>>;
+  readonly routes: pulumi.Input<Record<string, GoogleForwardingRouteSetItem>>;
   /**
    * What Gmail does with its own copy of every forwarded message. Updated in place.
    * @default "trash"
    */
-  disposition?: pulumi.Input<Disposition>;
+  readonly disposition?: pulumi.Input<Disposition>;
   /**
    * Refuse to forward a user unless its `forwardTo` is a mailbox in Exchange Online.
    * @default true
    */
-  requireMailbox?: pulumi.Input<boolean>;
+  readonly requireMailbox?: pulumi.Input<boolean>;
   /**
    * Take over mailboxes that already forward elsewhere instead of failing.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export const googleForwardingRouteSetProvider = resourceSetProvider({

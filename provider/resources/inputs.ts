@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { domainOf } from "../routing/addresses";
 
 /** During preview the engine passes inputs it does not know yet as this sentinel string. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -29,10 +30,6 @@ export function isEmailAddress(value: string): boolean {
 /** `contoso.com`, `o365.contoso.com` → true; `contoso`, `*.contoso.com`, `-a.com` → false. */
 export function isDomainName(value: string): boolean {
   return value.length <= 253 && DOMAIN.test(value.toLowerCase());
-}
-
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
 /** True when `domain` is `parent` or one of its subdomains. */

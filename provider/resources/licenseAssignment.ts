@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
@@ -17,25 +18,25 @@ const ON_DELETE: readonly OnDelete[] = ["retain", "remove"];
  */
 export interface LicenseAssignmentArgs {
   /** The user, e.g. `alice@contoso.com`. Changing it replaces the assignment. */
-  userPrincipalName: pulumi.Input<string>;
+  readonly userPrincipalName: pulumi.Input<string>;
   /**
    * The subscription: a skuPartNumber such as `EXCHANGESTANDARD`, or its skuId GUID. Checked
    * against the tenant's subscriptions at preview. Changing it to another SKU replaces the
    * assignment (the new licence is assigned before the old one is deleted).
    */
-  sku: pulumi.Input<string>;
+  readonly sku: pulumi.Input<string>;
   /**
    * servicePlanIds of the SKU to switch off. Updated in place. Do not list the Exchange plan:
    * the user would never get a mailbox.
    * @default []
    */
-  disabledPlans?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly disabledPlans?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Two-letter country code, e.g. `GB`; a licence cannot be assigned without one. Set on the user
    * when it differs. Updated in place.
    * @default unset: the user's current usage location is kept (creating fails if it has none)
    */
-  usageLocation?: pulumi.Input<string>;
+  readonly usageLocation?: pulumi.Input<string>;
   /**
    * On delete: `retain` leaves the licence (after cutover the users live in Microsoft 365);
    * `remove` takes it away, for rolling back a user licensed by mistake. Removing it deletes
@@ -43,19 +44,19 @@ export interface LicenseAssignmentArgs {
    * follows Internal Relay to Google, so stop any Google forwarding to the user first.
    * @default "retain"
    */
-  onDelete?: pulumi.Input<OnDelete>;
+  readonly onDelete?: pulumi.Input<OnDelete>;
   /**
    * How long create waits for Exchange to show the mailbox, 0 to 3600 seconds (0: do not wait).
    * On timeout the licence stays assigned, the step fails, and the next `up` waits again.
    * @default 600
    */
-  conversionTimeoutSeconds?: pulumi.Input<number>;
+  readonly conversionTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over a licence the user already has with other disabled plans (they are changed to
    * match) instead of failing. An identical assignment is always taken over.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export interface LicenseAssignmentState {
@@ -86,11 +87,6 @@ const MAILBOX = "UserMailbox";
 const USER_SELECT = ["id", "userPrincipalName", "usageLocation", "assignedLicenses", "licenseAssignmentStates"];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COUNTRY = /^[A-Z]{2}$/;
-
-type Graph = typeof import("../clients/graph");
-type Snapshots = typeof import("../clients/snapshots");
-const graph = (): Graph => require("../clients/graph");
-const snapshots = (): Snapshots => require("../clients/snapshots");
 
 const fields: FieldRule[] = [
   { field: "userPrincipalName", replaces: true, equal: sameIgnoringCase },
@@ -142,18 +138,18 @@ export function seatShortage(sku: SubscribedSku): string | undefined {
 /** The user's direct assignment of the SKU (group-based assignments are not ours to change). */
 export function directAssignment(user: GraphUser, skuId: string): AssignedLicense | undefined {
   const same = (id: string): boolean => id.toLowerCase() === skuId.toLowerCase();
-  const licence = (user.assignedLicenses ?? []).find((candidate) => same(candidate.skuId));
-  if (!licence) return undefined;
+  const license = (user.assignedLicenses ?? []).find((candidate) => same(candidate.skuId));
+  if (!license) return undefined;
   const states = (user.licenseAssignmentStates ?? []).filter((state) => same(state.skuId));
   const direct = states.length === 0 || states.some((state) => !state.assignedByGroup);
-  return direct ? licence : undefined;
+  return direct ? license : undefined;
 }
 
 let cachedSkus: Promise<SubscribedSku[]> | undefined;
 
 /** subscribedSkus once per provider process, to name SKUs; seat counts are read fresh when a seat is refused. */
 function subscribedSkus(): Promise<SubscribedSku[]> {
-  cachedSkus ??= graph().listSubscribedSkus().catch((error: unknown) => {
+  cachedSkus ??= apis().graph.listSubscribedSkus().catch((error: unknown) => {
     cachedSkus = undefined;
     throw error;
   });
@@ -170,7 +166,7 @@ async function resolveSku(desired: DesiredLicense): Promise<DesiredLicense> {
 
 /** The user from the shared list when many are read at once (a batch being licensed), else on its own. */
 async function getUser(userPrincipalName: string): Promise<GraphUser> {
-  const user = (await snapshots().userByIdOrUpn(userPrincipalName, USER_SELECT)) ?? (await graph().getUser(userPrincipalName, USER_SELECT));
+  const user = (await apis().snapshots.userByIdOrUpn(userPrincipalName, USER_SELECT)) ?? (await apis().graph.getUser(userPrincipalName, USER_SELECT));
   if (!user) {
     throw new Error(`${RESOURCE}: there is no Microsoft 365 user ${userPrincipalName}; create it first (a MailUser creates one), and make this resource depend on it.`);
   }
@@ -180,7 +176,7 @@ async function getUser(userPrincipalName: string): Promise<GraphUser> {
 async function ensureUsageLocation(user: GraphUser, desired: DesiredLicense): Promise<string | undefined> {
   const current = user.usageLocation ?? undefined;
   if (desired.usageLocation && desired.usageLocation !== current?.toUpperCase()) {
-    await graph().setUsageLocation(user.id, desired.usageLocation);
+    await apis().graph.setUsageLocation(user.id, desired.usageLocation);
     return desired.usageLocation;
   }
   if (!current) {
@@ -192,10 +188,10 @@ async function ensureUsageLocation(user: GraphUser, desired: DesiredLicense): Pr
 /** Assigns the licence; a refusal for want of a seat is explained with the subscription's counts. */
 async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boolean): Promise<void> {
   try {
-    await graph().assignLicense(user.id, { addLicenses: [{ skuId: desired.skuId, disabledPlans: desired.disabledPlans }] });
+    await apis().graph.assignLicense(user.id, { addLicenses: [{ skuId: desired.skuId, disabledPlans: desired.disabledPlans }] });
   } catch (error) {
     if (!needsSeat || (error as { status?: number }).status !== 400) throw error;
-    const sku = (await graph().listSubscribedSkus()).find((candidate) => candidate.skuId.toLowerCase() === desired.skuId);
+    const sku = (await apis().graph.listSubscribedSkus()).find((candidate) => candidate.skuId.toLowerCase() === desired.skuId);
     const shortage = sku ? seatShortage(sku) : `the tenant no longer has the subscription ${desired.sku}`;
     if (shortage) throw new Error(`${RESOURCE}.sku: cannot license ${desired.userPrincipalName}: ${shortage}.`);
     throw error;
@@ -203,7 +199,7 @@ async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boole
 }
 
 async function recipientType(userPrincipalName: string): Promise<string | undefined> {
-  const recipient = await snapshots().recipientNow(userPrincipalName);
+  const recipient = await apis().snapshots.recipientNow(userPrincipalName);
   return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
 }
 
@@ -300,18 +296,18 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const listed = await snapshots().userByIdOrUpn(props.userPrincipalName, USER_SELECT);
-    const user = listed ?? (await graph().getUser(props.userPrincipalName, USER_SELECT));
+    const listed = await apis().snapshots.userByIdOrUpn(props.userPrincipalName, USER_SELECT);
+    const user = listed ?? (await apis().graph.getUser(props.userPrincipalName, USER_SELECT));
     if (!user) return {};
-    const licence = directAssignment(user, props.skuId);
+    const license = directAssignment(user, props.skuId);
     return {
       id,
       props: engineOutputs({
         ...props,
         userId: user.id,
         usageLocation: user.usageLocation ?? undefined,
-        assigned: licence !== undefined,
-        disabledPlans: licence ? licence.disabledPlans : props.disabledPlans,
+        assigned: license !== undefined,
+        disabledPlans: license ? license.disabledPlans : props.disabledPlans,
       }),
     };
   },
@@ -327,12 +323,12 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
       note(RESOURCE, `kept ${props.skuPartNumber} on ${props.userPrincipalName} (onDelete "retain"): the mailbox stays.`);
       return;
     }
-    const user = await graph().getUser(props.userPrincipalName, USER_SELECT);
+    const user = await apis().graph.getUser(props.userPrincipalName, USER_SELECT);
     if (!user || !directAssignment(user, props.skuId)) {
       note(RESOURCE, `${props.userPrincipalName} no longer has ${props.skuPartNumber}; nothing to remove.`);
       return;
     }
-    await graph().assignLicense(user.id, { removeLicenses: [props.skuId] });
+    await apis().graph.assignLicense(user.id, { removeLicenses: [props.skuId] });
     note(RESOURCE, `removed ${props.skuPartNumber} from ${props.userPrincipalName}: Exchange removes the mailbox (soft-deleted, recoverable for 30 days).`);
   },
 };

@@ -24,29 +24,29 @@ export interface LicenseAssignmentSetItem {
  */
 export interface LicenseAssignmentSetArgs {
   /** The users to license, keyed by userPrincipalName, e.g. `alice@contoso.com`. */
-  users: pulumi.Input<Record<string, LicenseAssignmentSetItem>>;
+  readonly users: pulumi.Input<Record<string, LicenseAssignmentSetItem>>;
   /**
    * The subscription: a skuPartNumber such as `EXCHANGESTANDARD`, or its skuId. Changing it to
    * another SKU re-assigns every user (the new licence before the old one goes).
    */
-  sku: pulumi.Input<string>;
+  readonly sku: pulumi.Input<string>;
   /**
    * On delete (or a user removed from the set): `retain` leaves the licence, `remove` takes it
    * away (which deletes the mailbox; see LicenseAssignmentArgs.onDelete).
    * @default "retain"
    */
-  onDelete?: pulumi.Input<OnDelete>;
+  readonly onDelete?: pulumi.Input<OnDelete>;
   /**
    * How long each user's create waits for the mailbox, 0 to 3600 seconds (0: do not wait). On
    * timeout the licences stay assigned, the step fails, and the next `up` waits again.
    * @default 600
    */
-  conversionTimeoutSeconds?: pulumi.Input<number>;
+  readonly conversionTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over licences users already have with other disabled plans instead of failing.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export const licenseAssignmentSetProvider = resourceSetProvider({

@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
-import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
-import { InputChecker, domainOf, isUnknown } from "./inputs";
+import { apis, autoForwardingOf, findExchangeObject, removeExchangeObject, unlessNotFound } from "../clients";
+import { registerSecret } from "../config";
+import { domainOf } from "../routing/addresses";
+import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
+import { afterChange, changesToApply, hasSmtpAddress, isMailbox, parseRecipient, planMailUserDiff, routingAddressReleasable, type DesiredMailUser, type Recipient } from "./mailUserPlan";
+import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { pollUntil } from "./poll";
 import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
 
@@ -15,52 +18,52 @@ import { configureFromStack, createdButNotReady, serializableProvider, engineOut
  */
 export interface MailUserArgs {
   /** Exchange object name, at most 64 characters, e.g. `Alice Smith`. Updated in place. */
-  name: pulumi.Input<string>;
+  readonly name: pulumi.Input<string>;
   /** Mail nickname, e.g. `alice`. Updated in place; it never changes an address. */
-  alias: pulumi.Input<string>;
+  readonly alias: pulumi.Input<string>;
   /**
    * Name in the address list. Updated in place.
    * @default the `name`
    */
-  displayName?: pulumi.Input<string>;
+  readonly displayName?: pulumi.Input<string>;
   /**
    * Given name, set when the mail user is created. Changing it re-creates a mail user (Set-MailUser
    * cannot change it); on a mailbox it is left alone.
    * @default unset: not managed
    */
-  firstName?: pulumi.Input<string>;
+  readonly firstName?: pulumi.Input<string>;
   /**
    * Surname, set when the mail user is created. Changing it re-creates a mail user (Set-MailUser
    * cannot change it); on a mailbox it is left alone.
    * @default unset: not managed
    */
-  lastName?: pulumi.Input<string>;
+  readonly lastName?: pulumi.Input<string>;
   /**
    * The user's Google address, e.g. `alice@contoso.com`: Exchange relays the user's mail there
    * (with the domain Internal Relay and the outbound connector to Google), and it is also the
    * primary SMTP address. Updated in place while a mail user (the primary address stays).
    */
-  externalEmailAddress: pulumi.Input<string>;
+  readonly externalEmailAddress: pulumi.Input<string>;
   /** Microsoft 365 sign-in name (UPN), e.g. `alice@contoso.com`. Changing it replaces a mail user. */
-  microsoftOnlineServicesId: pulumi.Input<string>;
+  readonly microsoftOnlineServicesId: pulumi.Input<string>;
   /**
    * Password of the Microsoft 365 account, at least 8 characters. Always stored as a secret input
    * (the resource wraps it); outputs hold only a salted scrypt fingerprint, which is how a changed
    * password is found. Changing it resets the password while a mail user.
    */
-  password: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
   /**
    * Secondary SMTP address on the Microsoft 365 routing subdomain, e.g. `alice@o365.contoso.com`:
    * the address Google forwards to after migration. Updated in place; a removed address is drift
    * and is added again.
    */
-  routingAddress: pulumi.Input<string>;
+  readonly routingAddress: pulumi.Input<string>;
   /**
    * Take over an existing recipient with the `externalEmailAddress` instead of failing; it is
    * changed to match these inputs (a mail user's password is reset).
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export interface MailUserState {
@@ -86,231 +89,10 @@ export interface MailUserState {
   passwordHash: string;
 }
 
-/** The checked inputs, as create and update receive them. */
-interface DesiredMailUser {
-  name: string;
-  alias: string;
-  displayName: string;
-  firstName?: string;
-  lastName?: string;
-  externalEmailAddress: string;
-  microsoftOnlineServicesId: string;
-  password: string;
-  routingAddress: string;
-  adopt: boolean;
-}
-
-/** What Get-Recipient says about one recipient; a property it did not return is undefined. */
-export interface Recipient {
-  guid: string;
-  recipientTypeDetails: string;
-  externalDirectoryObjectId?: string;
-  name?: string;
-  alias?: string;
-  displayName?: string;
-  firstName?: string;
-  lastName?: string;
-  externalEmailAddress?: string;
-  microsoftOnlineServicesId?: string;
-  primarySmtpAddress?: string;
-  emailAddresses: string[];
-}
-
 const RESOURCE = "MailUser";
-const MAIL_USER = "MailUser";
 /** A new mail user can take about 90 s to be visible to the next cmdlet (exchange-admin-api.md §2.3). */
 const NEW_OBJECT_LAG_MS = 120_000;
-const SCRYPT = { N: 16_384, r: 8, p: 1 };
 const MIN_PASSWORD_LENGTH = 8;
-
-type Exchange = typeof import("../clients/exchange");
-const exchange = (): Exchange => require("../clients/exchange");
-const unlessNotFound = <T>(request: Promise<T>): Promise<T | undefined> => (require("../clients/errors") as typeof import("../clients/errors")).unlessNotFound(request);
-type Snapshots = typeof import("../clients/snapshots");
-const snapshots = (): Snapshots => require("../clients/snapshots");
-type Graph = typeof import("../clients/graph");
-const graph = (): Graph => require("../clients/graph");
-type Google = typeof import("../clients/google");
-const google = (): Google => require("../clients/google");
-
-/**
- * Whether a migrated user's routing address can go: only when Gmail no longer forwards to it (the
- * user's GoogleForwardingRoute is gone, or the Google account is). Until then it stays, because
- * removing it would bounce forwarded mail.
- */
-export function routingAddressReleasable(forwarding: { enabled?: boolean | null; emailAddress?: string | null } | undefined, routingAddress: string): boolean {
-  return !forwarding?.enabled || (forwarding.emailAddress ?? "").toLowerCase() !== routingAddress.toLowerCase();
-}
-
-async function googleForwarding(user: string): Promise<{ enabled?: boolean | null; emailAddress?: string | null } | undefined> {
-  try {
-    return await google().getAutoForwarding(user);
-  } catch (error) {
-    if ((error as { notFound?: boolean }).notFound) return undefined;
-    throw error;
-  }
-}
-const config = (): typeof import("../config") => require("../config");
-
-const fields: FieldRule[] = [
-  { field: "microsoftOnlineServicesId", replaces: true, equal: sameIgnoringCase },
-  { field: "externalEmailAddress", equal: sameIgnoringCase },
-  { field: "name" },
-  { field: "alias" },
-  { field: "displayName" },
-  // Set-MailUser cannot change them (Set-User can, but needs more rights); a mail user is cheap to re-create.
-  { field: "firstName", replaces: true, equal: unlessUnset() },
-  { field: "lastName", replaces: true, equal: unlessUnset() },
-  { field: "routingAddress", equal: sameIgnoringCase },
-];
-/** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
-const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress"]);
-
-export function isMailbox(recipientTypeDetails: unknown): boolean {
-  return typeof recipientTypeDetails === "string" && recipientTypeDetails !== MAIL_USER;
-}
-
-/** A salted fingerprint of a password: enough to notice a change, useless to sign in. */
-export function passwordFingerprint(password: string, salt: Buffer = randomBytes(16)): string {
-  const hash = createHmac("sha256", fingerprintKey(password)).update(salt).digest();
-  return `hmac-scrypt$${salt.toString("base64")}$${hash.toString("base64")}`;
-}
-
-export function matchesFingerprint(password: string, fingerprint: unknown): boolean {
-  if (typeof fingerprint !== "string") return false;
-  const [kind, salt, hash] = fingerprint.split("$");
-  if (kind !== "hmac-scrypt" || !salt || !hash) return false;
-  const expected = Buffer.from(hash, "base64");
-  const actual = createHmac("sha256", fingerprintKey(password)).update(Buffer.from(salt, "base64")).digest();
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
-
-const FINGERPRINT_KEY_SALT = "pulumi-mail-coexistence/password-fingerprint";
-const fingerprintKeys = new Map<string, Buffer>();
-
-/**
- * The slow part (scrypt) runs once per password per provider process, not once per resource: a
- * preview of thousands of mail users sharing an initial password would otherwise spend minutes
- * hashing. Each resource still gets its own salt, through the HMAC.
- */
-function fingerprintKey(password: string): Buffer {
-  const id = createHash("sha256").update(password).digest("base64");
-  let key = fingerprintKeys.get(id);
-  if (!key) {
-    key = scryptSync(password, FINGERPRINT_KEY_SALT, 32, SCRYPT);
-    fingerprintKeys.set(id, key);
-  }
-  return key;
-}
-
-const bareAddress = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();
-
-export function hasSmtpAddress(emailAddresses: readonly string[] | undefined, address: string): boolean {
-  return (emailAddresses ?? []).some((proxy) => /^smtp:/i.test(proxy) && bareAddress(proxy) === address.toLowerCase());
-}
-
-/** A Get-Recipient object as a Recipient (addresses lower-cased, `SMTP:` prefixes off single addresses). */
-export function parseRecipient(object: Record<string, unknown>): Recipient {
-  const text = (key: string): string | undefined => (key in object ? String(object[key] ?? "") : undefined);
-  const address = (key: string): string | undefined => {
-    const value = text(key);
-    return value === undefined ? undefined : bareAddress(value);
-  };
-  const emailAddresses = Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : [];
-  return {
-    guid: String(object.Guid ?? "").toLowerCase(),
-    recipientTypeDetails: String(object.RecipientTypeDetails ?? ""),
-    externalDirectoryObjectId: text("ExternalDirectoryObjectId"),
-    name: text("Name"),
-    alias: text("Alias"),
-    displayName: text("DisplayName"),
-    firstName: text("FirstName"),
-    lastName: text("LastName"),
-    externalEmailAddress: address("ExternalEmailAddress"),
-    microsoftOnlineServicesId: address("MicrosoftOnlineServicesID") ?? address("WindowsLiveID"),
-    primarySmtpAddress: address("PrimarySmtpAddress"),
-    emailAddresses,
-  };
-}
-
-export interface RecipientChange {
-  cmdlet: "Set-MailUser" | "Set-Mailbox";
-  /** Set-* parameters besides Identity and EmailAddresses; empty when nothing differs. */
-  parameters: Record<string, string>;
-  /** Proxy addresses to add and remove (`smtp:` secondaries). */
-  addresses: { add?: string; remove?: string };
-  /** Every input that differs from the object (the password is never known). */
-  differences: string[];
-  /** Inputs that differ but cannot be set on this object (see MailUserArgs). */
-  ignored: string[];
-  /** An earlier routing address left on a mailbox, because Google may still forward to it. */
-  keptRoutingAddress?: string;
-}
-
-/** Each input and its Set-MailUser parameter; the names are set only by New-MailUser. */
-const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
-  ["name", "Name"],
-  ["alias", "Alias"],
-  ["displayName", "DisplayName"],
-  ["firstName", undefined],
-  ["lastName", undefined],
-  ["externalEmailAddress", "ExternalEmailAddress"],
-  ["microsoftOnlineServicesId", "MicrosoftOnlineServicesID"],
-];
-const CASE_INSENSITIVE = new Set<keyof DesiredMailUser>(["externalEmailAddress", "microsoftOnlineServicesId"]);
-
-/**
- * What to send to make `live` match `desired`. A mail user gets every setting; a mailbox only
- * its names and the routing address. A previous routing address is removed from a mail user
- * (Google does not forward to users who are not migrated) but kept on a mailbox.
- */
-export function changesToApply(
-  live: Recipient,
-  desired: Omit<DesiredMailUser, "password" | "adopt">,
-  options: { previousRoutingAddress?: string } = {},
-): RecipientChange {
-  const mailbox = isMailbox(live.recipientTypeDetails);
-  const parameters: Record<string, string> = {};
-  const differences: string[] = [];
-  const ignored: string[] = [];
-  for (const [field, parameter] of MAIL_USER_SETTINGS) {
-    const wanted = desired[field as keyof typeof desired] as string | undefined;
-    const current = live[field as keyof Recipient] as string | undefined;
-    if (wanted === undefined || current === undefined) continue;
-    // A mailbox has no external address: conversion cleared it, which is not a difference.
-    if (mailbox && field === "externalEmailAddress") continue;
-    const same = CASE_INSENSITIVE.has(field) ? wanted.toLowerCase() === current.toLowerCase() : wanted === current;
-    if (same) continue;
-    differences.push(field);
-    if (parameter === undefined || (mailbox && !MAILBOX_FIELDS.has(field))) ignored.push(field);
-    else parameters[parameter] = wanted;
-  }
-  const addresses: RecipientChange["addresses"] = {};
-  if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) addresses.add = `smtp:${desired.routingAddress}`;
-  const previous = options.previousRoutingAddress;
-  let keptRoutingAddress: string | undefined;
-  if (previous && previous.toLowerCase() !== desired.routingAddress.toLowerCase() && hasSmtpAddress(live.emailAddresses, previous)) {
-    if (mailbox) keptRoutingAddress = previous;
-    else addresses.remove = `smtp:${previous}`;
-  }
-  return { cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser", parameters, addresses, differences, ignored, keptRoutingAddress };
-}
-
-/**
- * The engine's diff. A mail user that became a mailbox is not drift; on a mailbox only the
- * names and the routing address are compared. A routing address missing from the refreshed
- * addresses is drift, and so is a password whose fingerprint does not match.
- */
-export function planMailUserDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
-  const mailbox = isMailbox(olds.recipientTypeDetails);
-  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : fields;
-  const planned = planDiff(olds, news, rules, true);
-  const routingAddressMissing =
-    typeof news.routingAddress === "string" && !isUnknown(news.routingAddress) && !hasSmtpAddress(olds.emailAddresses as string[], news.routingAddress);
-  const passwordChanged =
-    !mailbox && typeof news.password === "string" && (isUnknown(news.password) || !matchesFingerprint(news.password, olds.passwordHash));
-  return { ...planned, changes: planned.changes || routingAddressMissing || passwordChanged };
-}
 
 /** Outputs from what Exchange shows; what it did not return keeps the `fallback` (inputs or state). */
 export function stateFrom(live: Recipient, fallback: Record<string, unknown>, passwordHash: string): MailUserState {
@@ -335,24 +117,11 @@ export function stateFrom(live: Recipient, fallback: Record<string, unknown>, pa
 }
 
 async function getRecipient(identity: string): Promise<Recipient | undefined> {
-  const [found] = (await unlessNotFound(exchange().invoke("Get-Recipient", { Identity: identity }))) ?? [];
+  const found = await findExchangeObject("Get-Recipient", identity);
   return found ? parseRecipient(found) : undefined;
 }
 
 const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
-
-/** The object as it is after `change` succeeded: Set-* returns nothing, and re-reading it would cost a call. */
-export function afterChange(live: Recipient, change: RecipientChange): Recipient {
-  const next: Recipient = { ...live };
-  for (const [field, parameter] of MAIL_USER_SETTINGS) {
-    const value = parameter === undefined ? undefined : change.parameters[parameter];
-    if (value !== undefined) (next as unknown as Record<string, string>)[field] = CASE_INSENSITIVE.has(field) ? value.toLowerCase() : value;
-  }
-  const removed = change.addresses.remove ? bareAddress(change.addresses.remove) : undefined;
-  next.emailAddresses = live.emailAddresses.filter((proxy) => bareAddress(proxy) !== removed);
-  if (change.addresses.add) next.emailAddresses.push(change.addresses.add);
-  return next;
-}
 
 /**
  * Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is
@@ -370,10 +139,10 @@ async function reconcile(live: Recipient, desired: DesiredMailUser, options: { p
   const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
   if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return live;
   const set = (): Promise<unknown> =>
-    exchange().invoke(change.cmdlet, {
+    apis().exchange.invoke(change.cmdlet, {
       Identity: live.guid,
       ...change.parameters,
-      ...(hasAddressChange ? { EmailAddresses: exchange().addRemove(change.addresses) } : {}),
+      ...(hasAddressChange ? { EmailAddresses: apis().exchange.addRemove(change.addresses) } : {}),
     });
   if (!options.justCreated) {
     await set();
@@ -388,7 +157,7 @@ async function reconcile(live: Recipient, desired: DesiredMailUser, options: { p
 async function newMailUser(desired: DesiredMailUser): Promise<Recipient | undefined> {
   let created: Record<string, unknown> | undefined;
   try {
-    [created] = await exchange().invoke("New-MailUser", {
+    [created] = await apis().exchange.invoke("New-MailUser", {
       Name: desired.name,
       Alias: desired.alias,
       DisplayName: desired.displayName,
@@ -396,7 +165,7 @@ async function newMailUser(desired: DesiredMailUser): Promise<Recipient | undefi
       ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
       ExternalEmailAddress: desired.externalEmailAddress,
       MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
-      Password: exchange().mailUserPassword(desired.password),
+      Password: apis().exchange.mailUserPassword(desired.password),
     });
   } catch (error) {
     if ((error as { alreadyExists?: boolean }).alreadyExists) return undefined;
@@ -425,7 +194,7 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   }
   note(RESOURCE, `adopting ${label(existing)} and changing it to match.`);
   const adopted = await reconcile(existing, desired, {});
-  if (!isMailbox(existing.recipientTypeDetails)) await graph().setPassword(desired.microsoftOnlineServicesId, desired.password);
+  if (!isMailbox(existing.recipientTypeDetails)) await apis().graph.setPassword(desired.microsoftOnlineServicesId, desired.password);
   return adopted;
 }
 
@@ -445,7 +214,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const routing = inputs.email("routingAddress", { required: true });
     inputs.boolean("adopt", false);
     if (password !== undefined && !isUnknown(password)) {
-      config().registerSecret(password);
+      registerSecret(password);
       if (password.length < MIN_PASSWORD_LENGTH) inputs.problem("password", `must be at least ${MIN_PASSWORD_LENGTH} characters long (Microsoft 365 password rules)`);
     }
     if (external && routing && !isUnknown(external) && !isUnknown(routing) && domainOf(routing) === domainOf(external)) {
@@ -489,7 +258,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const listed = await snapshots().recipientByIdentity(id);
+    const listed = await apis().snapshots.recipientByIdentity(id);
     const live = listed ? parseRecipient(listed) : await getRecipient(id);
     if (!live) return {};
     return { id, props: stateFrom(live, props, props.passwordHash) };
@@ -504,7 +273,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const resetPassword = !isMailbox(live.recipientTypeDetails) && !matchesFingerprint(desired.password, olds.passwordHash);
     const updated = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress });
     // Set-MailUser -Password is for users changing their own; an administrator resets it in Entra ID.
-    if (resetPassword) await graph().setPassword(desired.microsoftOnlineServicesId, desired.password);
+    if (resetPassword) await apis().graph.setPassword(desired.microsoftOnlineServicesId, desired.password);
     const passwordHash = resetPassword ? passwordFingerprint(desired.password) : olds.passwordHash;
     return { outs: stateFrom(updated, news, passwordHash) };
   },
@@ -512,8 +281,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   async delete(id, props) {
     // One call for a mail user. Remove-MailUser does not find a mailbox (a state not refreshed
     // since licensing still says MailUser), and only then is the recipient read.
-    const removeMailUser = (): Promise<unknown> => unlessNotFound(exchange().invoke("Remove-MailUser", { Identity: id, Confirm: false }));
-    if (!isMailbox(props.recipientTypeDetails) && (await removeMailUser()) !== undefined) return;
+    const removeMailUser = (): Promise<boolean> => removeExchangeObject("Remove-MailUser", id);
+    if (!isMailbox(props.recipientTypeDetails) && (await removeMailUser())) return;
     const live = await getRecipient(id);
     if (!live) {
       note(RESOURCE, `${props.externalEmailAddress} (${id}) is already gone from Exchange Online.`);
@@ -522,8 +291,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     if (isMailbox(live.recipientTypeDetails)) {
       const routingAddress: string = props.routingAddress;
       const onMailbox = hasSmtpAddress(live.emailAddresses, routingAddress);
-      if (onMailbox && routingAddressReleasable(await googleForwarding(props.externalEmailAddress), routingAddress)) {
-        await exchange().invoke("Set-Mailbox", { Identity: id, EmailAddresses: exchange().addRemove({ remove: `smtp:${routingAddress}` }) });
+      if (onMailbox && routingAddressReleasable(await autoForwardingOf(props.externalEmailAddress), routingAddress)) {
+        await apis().exchange.invoke("Set-Mailbox", { Identity: id, EmailAddresses: apis().exchange.addRemove({ remove: `smtp:${routingAddress}` }) });
         note(RESOURCE, `${label(live)} was migrated: kept the mailbox; removed the routing address ${routingAddress}, which Gmail no longer forwards to.`);
         return;
       }

@@ -1,9 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { resourceSetProvider } from "./resourceSet";
 import { serializableProvider } from "./serializable";
-
-type MailUserModule = typeof import("./mailUser");
-const mailUser = (): MailUserModule => require("./mailUser");
 
 /** One mail user of a MailUserSet; the fields are MailUser's (see MailUserArgs). */
 export interface MailUserSetItem {
@@ -38,18 +36,18 @@ export interface MailUserSetItem {
  */
 export interface MailUserSetArgs {
   /** The mail users, keyed by the user's Google address (each one's externalEmailAddress). */
-  users: pulumi.Input<Record<string, MailUserSetItem>>;
+  readonly users: pulumi.Input<Record<string, MailUserSetItem>>;
   /**
    * Initial password shared by every mail user of the set (always stored as a secret). Outputs
    * hold one salted fingerprint of it (`passwordHash`); changing it resets the password of every
    * user that is still a mail user.
    */
-  password: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
   /**
    * Take over existing recipients with these addresses instead of failing (see MailUserArgs.adopt).
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 /**
@@ -60,8 +58,8 @@ export interface MailUserSetArgs {
 function setPasswordHash(news: Record<string, unknown>, olds: Record<string, unknown> | undefined, allApplied: boolean): Record<string, unknown> {
   const previous = olds?.passwordHash;
   const password = news.password as string;
-  if (typeof previous === "string" && (!allApplied || mailUser().matchesFingerprint(password, previous))) return { passwordHash: previous };
-  return { passwordHash: mailUser().passwordFingerprint(password) };
+  if (typeof previous === "string" && (!allApplied || matchesFingerprint(password, previous))) return { passwordHash: previous };
+  return { passwordHash: passwordFingerprint(password) };
 }
 
 export const mailUserSetProvider = resourceSetProvider({
@@ -70,7 +68,7 @@ export const mailUserSetProvider = resourceSetProvider({
   keyField: "externalEmailAddress",
   sharedFields: ["password", "adopt"],
   secretFields: ["password"],
-  itemProvider: () => mailUser().mailUserProvider,
+  itemProvider: () => (require("./mailUser") as typeof import("./mailUser")).mailUserProvider,
   setOutputs: setPasswordHash,
 });
 

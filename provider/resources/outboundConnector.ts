@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis, findExchangeObject, removeExchangeObject } from "../clients";
+import { domainOf } from "../routing/addresses";
 import { actionForExisting, changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
-import { domainItem, domainOf, emailItem, InputChecker, isDomainName, isUnknown, isWithinDomain } from "./inputs";
+import { domainItem, emailItem, InputChecker, isDomainName, isUnknown, isWithinDomain } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
@@ -20,45 +22,45 @@ const RESOURCE = "OutboundConnector";
  */
 export interface OutboundConnectorArgs {
   /** The connector's name (at most 64 characters), also its id. Changing it replaces the connector. */
-  name: pulumi.Input<string>;
+  readonly name: pulumi.Input<string>;
   /** Domains whose mail goes through the connector: `contoso.com`, `*.contoso.com` or `*`. Compared as a set. */
-  recipientDomains: pulumi.Input<pulumi.Input<string>[]>;
+  readonly recipientDomains: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Where the connector delivers: host names, IPv4 addresses or IPv4 CIDR ranges. Compared as a set.
    * @default ["smtp.google.com"]
    */
-  smartHosts?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly smartHosts?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * TLS required on delivery. `None` is the seed's setting ("untick always use TLS"): Exchange still
    * uses TLS when the smart host offers it, but falls back to plain SMTP.
    * @default "None"
    */
-  tlsSettings?: pulumi.Input<TlsSettings>;
+  readonly tlsSettings?: pulumi.Input<TlsSettings>;
   /**
    * The certificate domain the smart hosts must present; required with `DomainValidation`, refused otherwise.
    * @default undefined
    */
-  tlsDomain?: pulumi.Input<string>;
+  readonly tlsDomain?: pulumi.Input<string>;
   /**
    * True for criteria-based routing: the connector is then used only by a TransportRule that names it.
    * @default false
    */
-  isTransportRuleScoped?: pulumi.Input<boolean>;
+  readonly isTransportRuleScoped?: pulumi.Input<boolean>;
   /** @default true */
-  enabled?: pulumi.Input<boolean>;
+  readonly enabled?: pulumi.Input<boolean>;
   /** @default undefined (no comment) */
-  comment?: pulumi.Input<string>;
+  readonly comment?: pulumi.Input<string>;
   /**
    * Addresses (in `recipientDomains`) that Validate-OutboundConnector sends a test message to after
    * every create and update; a failed validation fails the operation.
    * @default undefined (no validation)
    */
-  validationRecipients?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly validationRecipients?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Take over an existing connector of this name and change it to match, instead of failing.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 /** What Exchange holds for the connector, as this resource compares it. */
@@ -229,27 +231,6 @@ export function validationOutcome(recipients: string[], tasks: Record<string, un
   });
 }
 
-type Exchange = typeof import("../clients/exchange");
-const exchange = (): Exchange => require("../clients/exchange");
-
-const isNotFound = (error: unknown): boolean => (error as { notFound?: boolean }).notFound === true;
-
-/** The object a Get-* cmdlet returns for an identity; undefined when Exchange says it does not exist. */
-export async function findExchangeObject(cmdlet: string, identity: string): Promise<Record<string, unknown> | undefined> {
-  const { unlessNotFound }: typeof import("../clients/errors") = require("../clients/errors");
-  const [found] = (await unlessNotFound(exchange().invoke(cmdlet, { Identity: identity }))) ?? [];
-  return found;
-}
-
-/** Runs a Remove-* cmdlet; an object that is already gone counts as removed. */
-export async function removeExchangeObject(cmdlet: string, identity: string): Promise<void> {
-  try {
-    await exchange().invoke(cmdlet, { Identity: identity, Confirm: false });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-}
-
 const findConnector = (name: string): Promise<Record<string, unknown> | undefined> => findExchangeObject("Get-OutboundConnector", name);
 
 /**
@@ -259,7 +240,7 @@ const findConnector = (name: string): Promise<Record<string, unknown> | undefine
  */
 async function validate(name: string, recipients: string[] | undefined): Promise<Partial<OutboundConnectorState>> {
   if (!recipients?.length) return {};
-  const tasks = await exchange().invoke("Validate-OutboundConnector", { Identity: name, Recipients: recipients });
+  const tasks = await apis().exchange.invoke("Validate-OutboundConnector", { Identity: name, Recipients: recipients });
   const validationResult = validationOutcome(recipients, tasks);
   const failed = validationResult.filter((result) => !result.succeeded);
   if (failed.length > 0) {
@@ -267,7 +248,7 @@ async function validate(name: string, recipients: string[] | undefined): Promise
     throw new Error(`${RESOURCE}: validation of ${name} failed (${details}). The connector is configured; fix the smart hosts or TLS settings (or the recipients) and run pulumi up again to re-validate.`);
   }
   const lastValidationTimestamp = new Date().toISOString();
-  await exchange().invoke("Set-OutboundConnector", { Identity: name, IsValidated: true, LastValidationTimestamp: lastValidationTimestamp, ValidationRecipients: recipients });
+  await apis().exchange.invoke("Set-OutboundConnector", { Identity: name, IsValidated: true, LastValidationTimestamp: lastValidationTimestamp, ValidationRecipients: recipients });
   return { validationResult, isValidated: true, lastValidationTimestamp };
 }
 
@@ -329,11 +310,11 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
     const differences = current ? changedFields(current, desired, settingRules) : [];
     const action = actionForExisting(RESOURCE, `outbound connector "${desired.name}"`, current && { differences }, inputs.adopt);
     if (action === "create") {
-      await exchange().invoke("New-OutboundConnector", newConnectorParameters(desired));
+      await apis().exchange.invoke("New-OutboundConnector", newConnectorParameters(desired));
     } else if (action === "keep") {
       note(RESOURCE, `outbound connector "${desired.name}" already exists exactly as wanted (an earlier run was interrupted?); adopted it.`);
     } else {
-      await exchange().invoke("Set-OutboundConnector", { Identity: desired.name, ...setConnectorParameters(current!, desired) });
+      await apis().exchange.invoke("Set-OutboundConnector", { Identity: desired.name, ...setConnectorParameters(current!, desired) });
       note(RESOURCE, `took over outbound connector "${desired.name}" and changed ${differences.join(", ")} to match.`);
     }
     const outs: OutboundConnectorState = { ...stateOf(inputs, current), ...(await validate(desired.name, inputs.validationRecipients)) };
@@ -349,12 +330,13 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     const desired = desiredConnector(news);
     const parameters = setConnectorParameters(olds, desired);
-    if (Object.keys(parameters).length > 0) await exchange().invoke("Set-OutboundConnector", { Identity: id, ...parameters });
+    if (Object.keys(parameters).length > 0) await apis().exchange.invoke("Set-OutboundConnector", { Identity: id, ...parameters });
     const outs: OutboundConnectorState = { ...stateOf(news, olds as OutboundConnectorState), ...(await validate(id, news.validationRecipients)) };
     return { outs: engineOutputs(outs) };
   },
 
   async delete(id) {
+    // A connector that is already gone counts as removed.
     await removeExchangeObject("Remove-OutboundConnector", id);
   },
 };

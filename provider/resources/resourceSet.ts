@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
+import { redact } from "../config";
 import { isUnknown } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, createdButNotReady, engineOutputs } from "./serializable";
@@ -113,7 +114,7 @@ function compactItem(spec: ResourceSetSpec, setOutputs: Values, itemOutputs: Val
  * The set's `check`: every item is checked by the item provider (with the shared inputs and its
  * key), failures are reported at the item's property path (`users["alice@contoso.com"].alias`),
  * a failure of a shared input once. The checked inputs hold the shared inputs and each item's
- * checked fields under its normalised key.
+ * checked fields under its normalized key.
  */
 export async function checkSet(spec: ResourceSetSpec, olds: Values, news: Values): Promise<pulumi.dynamic.CheckResult> {
   const raw = news[spec.itemsField];
@@ -128,7 +129,7 @@ export async function checkSet(spec: ResourceSetSpec, olds: Values, news: Values
   }
   const checkedItems: Record<string, unknown> = {};
   let checkedShared: Values = pick(news, spec.sharedFields);
-  const normalisedFrom = new Map<string, string>();
+  const normalizedFrom = new Map<string, string>();
   for (const [key, item] of Object.entries(raw ?? {})) {
     const path = propertyPath(spec, key);
     if (isUnknown(item)) {
@@ -154,15 +155,15 @@ export async function checkSet(spec: ResourceSetSpec, olds: Values, news: Values
       continue;
     }
     const checked = result.inputs ?? {};
-    const normalisedKey = typeof checked[spec.keyField] === "string" ? (checked[spec.keyField] as string) : key;
-    const earlier = normalisedFrom.get(normalisedKey);
+    const normalizedKey = typeof checked[spec.keyField] === "string" ? (checked[spec.keyField] as string) : key;
+    const earlier = normalizedFrom.get(normalizedKey);
     if (earlier !== undefined) {
       fail(path, `${spec.resource}.${path}: is the same ${spec.keyField} as ${propertyPath(spec, earlier)}; list each one once`);
       continue;
     }
-    normalisedFrom.set(normalisedKey, key);
+    normalizedFrom.set(normalizedKey, key);
     checkedShared = pick(checked, spec.sharedFields);
-    checkedItems[normalisedKey] = omit(checked, [spec.keyField, ...spec.sharedFields]);
+    checkedItems[normalizedKey] = omit(checked, [spec.keyField, ...spec.sharedFields]);
   }
   if (failures.length > 0) return { inputs: news, failures };
   return { inputs: { ...checkedShared, [spec.itemsField]: checkedItems } };
@@ -289,7 +290,6 @@ function applyItem(spec: ResourceSetSpec, plan: ItemPlan): Promise<ItemOutcome> 
 
 /** "alice@contoso.com: <reason>" for the first failures, then how many more; secrets redacted. */
 function describeFailures(spec: ResourceSetSpec, verb: string, failed: ItemOutcome[], total: number): string {
-  const redact = (require("../config") as typeof import("../config")).redact;
   const listed = firstListed(failed.map((outcome) => `${outcome.key}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`));
   return redact([`${spec.resource}: ${verb} failed for ${failed.length} of ${total} ${spec.itemsField}:`, ...listed.map((line) => `  ${line}`)].join("\n"));
 }

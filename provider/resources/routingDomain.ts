@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis, findExchangeObject } from "../clients";
+import type { Domain } from "../clients/graph";
 import { actionForExisting, FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import { InputChecker, isUnknown, isWithinDomain } from "./inputs";
 import { note } from "./log";
-import { findExchangeObject } from "./outboundConnector";
 import { pollUntil } from "./poll";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
@@ -17,19 +18,19 @@ const EMAIL = "Email";
  */
 export interface RoutingDomainArgs {
   /** The routing subdomain, e.g. `o365.contoso.com`. Changing it replaces the resource. */
-  domainName: pulumi.Input<string>;
+  readonly domainName: pulumi.Input<string>;
   /**
    * The verified domain it belongs to (`contoso.com`); when given, `domainName` must be a subdomain
    * of it. A subdomain of a verified domain verifies at once.
    * @default undefined
    */
-  parentDomain?: pulumi.Input<string>;
+  readonly parentDomain?: pulumi.Input<string>;
   /**
    * Take over a domain that is already in the tenant (with other services than Email enabled), instead
    * of failing. Destroy deletes it like one this resource added.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 export interface TxtRecord {
@@ -123,11 +124,6 @@ export function deleteRefusal(domain: string, addresses: string[]): string {
   return `${RESOURCE}: not deleting ${domain}: ${addresses.length} address${addresses.length === 1 ? " uses" : "es use"} it (${shown}${more}). Remove those addresses (or their mail users and mailboxes) first, then destroy again.`;
 }
 
-type Exchange = typeof import("../clients/exchange");
-type Graph = typeof import("../clients/graph");
-const exchange = (): Exchange => require("../clients/exchange");
-const graph = (): Graph => require("../clients/graph");
-
 /** Exchange lists a newly enabled domain after a short delay (usually seconds, sometimes minutes). */
 const ACCEPTED_DOMAIN_TIMEOUT_MS = 60_000;
 
@@ -136,12 +132,10 @@ export async function waitForAcceptedDomain(name: string, timeoutMs = ACCEPTED_D
   throw new Error(`${RESOURCE}: ${name} is verified with Email enabled, but Exchange Online does not list it as an accepted domain yet; wait a few minutes and run pulumi up again (the domain is kept and taken up again).`);
 }
 
-type Domain = import("../clients/graph").Domain;
-
 /** Verifies the domain; a 4xx answer means its TXT record is not visible to Microsoft yet, and gives the reason. */
 async function tryVerify(name: string): Promise<{ domain?: Domain; reason?: string }> {
   try {
-    return { domain: await graph().verifyDomain(name) };
+    return { domain: await apis().graph.verifyDomain(name) };
   } catch (error) {
     const status = (error as { status?: number }).status;
     if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403) throw error;
@@ -152,8 +146,8 @@ async function tryVerify(name: string): Promise<{ domain?: Domain; reason?: stri
 async function observe(name: string, domain: Domain): Promise<Omit<RoutingDomainState, "domainName" | "parentDomain" | "adopt">> {
   const emailEnabled = domain.supportedServices.includes(EMAIL);
   const [verification, service] = await Promise.all([
-    graph().verificationDnsRecords(name),
-    emailEnabled ? graph().serviceConfigurationRecords(name) : Promise.resolve([]),
+    apis().graph.verificationDnsRecords(name),
+    emailEnabled ? apis().graph.serviceConfigurationRecords(name) : Promise.resolve([]),
   ]);
   return { isVerified: domain.isVerified, supportedServices: domain.supportedServices, ...dnsOutputs(verification, service) };
 }
@@ -178,7 +172,7 @@ async function provision(name: string, found: Domain): Promise<Omit<RoutingDomai
   }
   if (!domain.supportedServices.includes(EMAIL)) {
     const services = [...domain.supportedServices, EMAIL];
-    await graph().setSupportedServices(name, services);
+    await apis().graph.setSupportedServices(name, services);
     domain = { ...domain, supportedServices: services };
   }
   await waitForAcceptedDomain(name);
@@ -209,12 +203,12 @@ export const routingDomainProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     const name: string = inputs.domainName;
     if (inputs.parentDomain) {
-      const parent = await graph().getDomain(inputs.parentDomain);
+      const parent = await apis().graph.getDomain(inputs.parentDomain);
       if (!parent?.isVerified) note(RESOURCE, `parentDomain ${inputs.parentDomain} is not a verified domain of this tenant, so ${name} will need its own TXT record to verify.`);
     }
-    let domain = await graph().getDomain(name);
+    let domain = await apis().graph.getDomain(name);
     const action = actionForExisting(RESOURCE, `domain ${name}`, domain && { differences: adoptionDifferences(domain) }, inputs.adopt);
-    if (action === "create") domain = await graph().createDomain(name);
+    if (action === "create") domain = await apis().graph.createDomain(name);
     else if (action === "keep") note(RESOURCE, `${name} is already in the tenant with nothing but Email enabled (an earlier run was interrupted?); adopted it.`);
     else note(RESOURCE, `took over ${name}; its other services (${foreignServices(domain!.supportedServices).join(", ")}) stay enabled, and destroy will delete the domain.`);
     const outs: RoutingDomainState = {
@@ -227,13 +221,13 @@ export const routingDomainProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const domain = await graph().getDomain(id);
+    const domain = await apis().graph.getDomain(id);
     if (!domain) return {};
     return { id, props: engineOutputs({ ...props, ...(await observe(id, domain)) }) };
   },
 
   async update(id, _olds, news) {
-    const domain = await graph().getDomain(id);
+    const domain = await apis().graph.getDomain(id);
     if (!domain) throw new Error(`${RESOURCE}: ${id} is no longer in the tenant; run pulumi refresh, then pulumi up to add it again.`);
     const outs: RoutingDomainState = { domainName: id, parentDomain: news.parentDomain, adopt: news.adopt, ...(await provision(id, domain)) };
     return { outs: engineOutputs(outs) };
@@ -241,10 +235,10 @@ export const routingDomainProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(id) {
     // Every recipient, filtered here: an OPATH -Filter on EmailAddresses with a leading wildcard is not documented to be exact.
-    const recipients = await exchange().invoke("Get-Recipient", {}, { list: true, select: ["EmailAddresses"] });
+    const recipients = await apis().exchange.invoke("Get-Recipient", {}, { list: true, select: ["EmailAddresses"] });
     const addresses = addressesOnDomain(recipients, id);
     if (addresses.length > 0) throw new Error(deleteRefusal(id, addresses));
-    await graph().deleteDomain(id);
+    await apis().graph.deleteDomain(id);
   },
 };
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as config from "../config";
 
 /**
  * The provider object Pulumi serializes into the state of every resource of one type. It holds
@@ -29,7 +30,6 @@ export function serializableProvider(resourceModule: string, exportName: string)
  * becomes the process-wide client configuration of the provider plugin.
  */
 export async function configureFromStack(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-  const config: typeof import("../config") = require("../config");
   config.configureFromStack(req.config);
 }
 

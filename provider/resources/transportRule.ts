@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { apis, findExchangeObject, removeExchangeObject } from "../clients";
 import { actionForExisting, changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
 import { emailItem, InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
-import { findExchangeObject, removeExchangeObject } from "./outboundConnector";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "TransportRule";
@@ -14,34 +14,34 @@ const RESOURCE = "TransportRule";
  */
 export interface TransportRuleArgs {
   /** The rule's name, also its id. Changing it replaces the rule. */
-  name: pulumi.Input<string>;
+  readonly name: pulumi.Input<string>;
   /** Name of the outbound connector to route through; it must have `isTransportRuleScoped: true`. */
-  outboundConnector: pulumi.Input<string>;
+  readonly outboundConnector: pulumi.Input<string>;
   /**
    * Condition SentTo: recipient addresses. Set this or `sentToMemberOf`, not both.
    * @default undefined
    */
-  sentTo?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly sentTo?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Condition SentToMemberOf: addresses of groups whose members' mail is routed. Set this or `sentTo`, not both.
    * @default undefined
    */
-  sentToMemberOf?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly sentToMemberOf?: pulumi.Input<pulumi.Input<string>[]>;
   /** @default true */
-  enabled?: pulumi.Input<boolean>;
+  readonly enabled?: pulumi.Input<boolean>;
   /**
    * Rule priority, 0 = evaluated first. When unset, Exchange puts a new rule last and a priority
    * changed in the console is not drift.
    * @default undefined
    */
-  priority?: pulumi.Input<number>;
+  readonly priority?: pulumi.Input<number>;
   /** @default undefined (no comment) */
-  comments?: pulumi.Input<string>;
+  readonly comments?: pulumi.Input<string>;
   /**
    * Take over an existing rule of this name and change it to match, instead of failing.
    * @default false
    */
-  adopt?: pulumi.Input<boolean>;
+  readonly adopt?: pulumi.Input<boolean>;
 }
 
 /** What Exchange holds for the rule, as this resource compares it. */
@@ -138,9 +138,6 @@ export function ruleFromExchange(found: Record<string, unknown>): RuleSettings {
   };
 }
 
-type Exchange = typeof import("../clients/exchange");
-const exchange = (): Exchange => require("../clients/exchange");
-
 /** A rule can only route through a rule-scoped connector; say so before Exchange gives a vaguer error. */
 async function assertRuleScopedConnector(connector: string): Promise<void> {
   const found = await findExchangeObject("Get-OutboundConnector", connector);
@@ -151,8 +148,8 @@ async function assertRuleScopedConnector(connector: string): Promise<void> {
 }
 
 async function apply(identity: string, changes: { set: Record<string, unknown>; enable?: boolean }): Promise<void> {
-  if (Object.keys(changes.set).length > 0) await exchange().invoke("Set-TransportRule", { Identity: identity, ...changes.set });
-  if (changes.enable !== undefined) await exchange().invoke(changes.enable ? "Enable-TransportRule" : "Disable-TransportRule", { Identity: identity, Confirm: false });
+  if (Object.keys(changes.set).length > 0) await apis().exchange.invoke("Set-TransportRule", { Identity: identity, ...changes.set });
+  if (changes.enable !== undefined) await apis().exchange.invoke(changes.enable ? "Enable-TransportRule" : "Disable-TransportRule", { Identity: identity, Confirm: false });
 }
 
 function stateOf(inputs: Record<string, unknown>, priority: number | undefined): TransportRuleState {
@@ -195,7 +192,7 @@ export const transportRuleProvider: pulumi.dynamic.ResourceProvider = {
     const action = actionForExisting(RESOURCE, `transport rule "${desired.name}"`, current && { differences }, inputs.adopt);
     let priority = current?.priority;
     if (action === "create") {
-      const [created] = await exchange().invoke("New-TransportRule", newRuleParameters(desired));
+      const [created] = await apis().exchange.invoke("New-TransportRule", newRuleParameters(desired));
       priority = created ? ruleFromExchange(created).priority : undefined;
     } else if (action === "keep") {
       note(RESOURCE, `transport rule "${desired.name}" already exists exactly as wanted (an earlier run was interrupted?); adopted it.`);

@@ -5,8 +5,9 @@ export function normalizeAddress(address: string): string {
   return address.trim().toLowerCase();
 }
 
+/** The domain of an address, lower-cased: `Alice@Contoso.com` → `contoso.com`. */
 export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1);
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
 export function localPartOf(address: string): string {
@@ -36,6 +37,16 @@ export function systemForHost(host: string): System {
   if (GOOGLE_HOST_SUFFIXES.some((suffix) => name.endsWith(suffix))) return "google";
   if (EXCHANGE_HOST_SUFFIXES.some((suffix) => name.endsWith(suffix))) return "exchange";
   return "internet";
+}
+
+/**
+ * The classic Exchange Online Protection MX host of a domain, as Microsoft publishes it: the domain
+ * with its dots replaced by dashes, under `mail.protection.outlook.com` (`Contoso.com` →
+ * `contoso-com.mail.protection.outlook.com`). A tenant may hand out an `mx.microsoft` host instead;
+ * where the real value matters, read it from Graph (serviceConfigurationRecords).
+ */
+export function microsoftMxHost(domain: string): string {
+  return `${domain.toLowerCase().replace(/\./g, "-")}.mail.protection.outlook.com`;
 }
 
 /** RFC 7505 null MX (`MX 0 .`): the domain accepts no mail. */

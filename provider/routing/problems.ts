@@ -1,4 +1,4 @@
-import { domainOf, isSubdomainOf, normalizeAddress, systemForHost } from "./addresses";
+import { domainOf, isSubdomainOf, microsoftMxHost, normalizeAddress, systemForHost } from "./addresses";
 import type { RouteStep, RoutingEvent } from "./events";
 import { createRouter, type MessageOrigin, type RoutingOptions, type Trace } from "./model";
 import type { TenantIndex } from "./tenantIndex";
@@ -205,7 +205,7 @@ export function bounceFix(index: TenantIndex, steps: readonly RouteStep[]): stri
 
 function mxFix(index: TenantIndex, domain: string): string {
   if (index.acceptedDomains.has(domain)) {
-    return `publish the MX record of ${domain}: 0 ${domain.replace(/\./g, "-")}.mail.protection.outlook.com`;
+    return `publish the MX record of ${domain}: 0 ${microsoftMxHost(domain)}`;
   }
   if (index.googleDomains.has(domain)) return `publish the MX record of ${domain}: 1 ${GOOGLE_SMART_HOST}`;
   return `${domain} has no MX record: publish one or correct the address`;
@@ -293,7 +293,7 @@ function routingAddressProblems(index: TenantIndex): RoutingProblem[] {
     ),
   );
   const acceptFix = (domain: string) =>
-    `add ${domain} as an accepted domain of Exchange Online (Authoritative) with MX 0 ${domain.replace(/\./g, "-")}.mail.protection.outlook.com`;
+    `add ${domain} as an accepted domain of Exchange Online (Authoritative) with MX 0 ${microsoftMxHost(domain)}`;
   return [
     ...[...forwardTargets].map(([domain, entries]): RoutingProblem => ({
       severity: "mandatory",

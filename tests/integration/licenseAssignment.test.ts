@@ -6,7 +6,7 @@ import { resolveSeed } from "../../sandbox/index";
 import { SandboxStack } from "./sandboxStack";
 
 const STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
-const licences = {
+const licenses = {
   ben: { userPrincipalName: "ben.adams@contoso.com", sku: "EXCHANGESTANDARD", usageLocation: "GB" },
   chloe: { userPrincipalName: "chloe.adams@contoso.com", sku: "EXCHANGESTANDARD", usageLocation: "GB", onDelete: "remove" },
 };
@@ -18,7 +18,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
     const [found] = await invoke("Get-Recipient", { Identity: upn }).catch(() => []);
     return found?.RecipientTypeDetails as string | undefined;
   };
-  const skusOf = async (upn: string): Promise<string[]> => ((await getUser(upn, ["assignedLicenses"]))?.assignedLicenses ?? []).map((licence) => licence.skuId);
+  const skusOf = async (upn: string): Promise<string[]> => ((await getUser(upn, ["assignedLicenses"]))?.assignedLicenses ?? []).map((license) => license.skuId);
   const resource = async (name: string): Promise<StackResourceState> => (await env.stack.resources()).find((entry) => urnName(entry.urn) === name)!;
 
   before(async () => {
@@ -34,7 +34,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
 
   it("previews an unknown SKU without any API call, and refuses it at up before any write, naming the field and the tenant's SKUs", async () => {
     await env.resetStats();
-    await env.setArgs({ ben: { ...licences.ben, sku: "SPE_E5" } });
+    await env.setArgs({ ben: { ...licenses.ben, sku: "SPE_E5" } });
     await env.stack.preview();
     assert.deepStrictEqual(await env.calls(), []);
     const up = await env.stack.run(["up", "--yes", "--skip-preview"], true);
@@ -45,7 +45,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
 
   it("previews two creates and calls no API", async () => {
     await env.resetStats();
-    const { steps } = await env.plan(licences);
+    const { steps } = await env.plan(licenses);
     assert.deepStrictEqual(
       steps.map(([op, name]) => [op, name]).sort(),
       [
@@ -67,7 +67,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
 
   it("reports no changes on a second up and writes nothing", async () => {
     await env.resetStats();
-    assert.deepStrictEqual((await env.plan(licences)).steps, []);
+    assert.deepStrictEqual((await env.plan(licenses)).steps, []);
     await env.stack.up();
     assert.deepStrictEqual(await env.writes(), []);
   });
@@ -84,7 +84,7 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
   for (const [title, change, expected] of changes) {
     it(`previews ${title} as ${expected[0]?.[0] ?? "no change"}, without API writes`, async () => {
       await env.resetStats();
-      const { steps } = await env.plan({ ...licences, ben: { ...licences.ben, ...change } });
+      const { steps } = await env.plan({ ...licenses, ben: { ...licenses.ben, ...change } });
       assert.deepStrictEqual(
         steps.filter(([op]) => op !== "create-replacement" && op !== "delete-replaced"),
         expected,
@@ -94,13 +94,13 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
   }
 
   it("finds a licence removed out of band on refresh, and the next up assigns it again and waits for the mailbox", async () => {
-    await env.setArgs(licences);
+    await env.setArgs(licenses);
     const ben = await getUser("ben.adams@contoso.com", ["id"]);
     await assignLicense(ben!.id, { removeLicenses: [STANDARD] });
     await env.stack.refresh();
     assert.strictEqual((await resource("ben")).outputs?.assigned, false);
     assert.deepStrictEqual(
-      (await env.plan(licences)).steps.map(([op, name]) => [op, name]),
+      (await env.plan(licenses)).steps.map(([op, name]) => [op, name]),
       [["update", "ben"]],
     );
     await env.resetStats();
@@ -122,14 +122,14 @@ describe("LicenseAssignment with the real engine against the sandbox", function 
 describe("LicenseAssignment when Exchange converts slower than conversionTimeoutSeconds", function () {
   this.timeout(600_000);
   let env: SandboxStack;
-  const licence = { ben: { userPrincipalName: "ben.adams@contoso.com", sku: "EXCHANGESTANDARD", usageLocation: "GB", conversionTimeoutSeconds: 2 } };
+  const license = { ben: { userPrincipalName: "ben.adams@contoso.com", sku: "EXCHANGESTANDARD", usageLocation: "GB", conversionTimeoutSeconds: 2 } };
 
   before(async () => {
     const seed = resolveSeed({});
     seed.behaviour.licenceConversionDelaySeconds = 8;
     env = await SandboxStack.start("licenseAssignment", seed);
     await invoke("New-MailUser", { Name: "ben", ExternalEmailAddress: "ben.adams@contoso.com", MicrosoftOnlineServicesID: "ben.adams@contoso.com", Password: "Sandbox-Pa55word" });
-    await env.setArgs(licence);
+    await env.setArgs(license);
   });
   after(async () => env?.stop());
 
@@ -140,7 +140,7 @@ describe("LicenseAssignment when Exchange converts slower than conversionTimeout
     const [recorded] = await env.stack.resources();
     assert.deepStrictEqual([recorded.id, recorded.outputs?.assigned, recorded.outputs?.recipientTypeDetails], [`ben.adams@contoso.com/${STANDARD}`, true, "MailUser"]);
 
-    await env.setArgs({ ben: { ...licence.ben, conversionTimeoutSeconds: 60 } });
+    await env.setArgs({ ben: { ...license.ben, conversionTimeoutSeconds: 60 } });
     await env.resetStats();
     await env.stack.up();
     assert.deepStrictEqual(await env.writes(), [], "the licence is not assigned again");

@@ -35,7 +35,7 @@ describe("LicenseAssignmentSet with the real engine against the sandbox", functi
   it("licenses the three users and waits until Exchange shows their mailboxes", async () => {
     await env.stack.up();
     for (const upn of UPNS) {
-      assert.deepStrictEqual((await getUser(upn, ["assignedLicenses"]))?.assignedLicenses?.map((licence) => licence.skuId), [STANDARD], upn);
+      assert.deepStrictEqual((await getUser(upn, ["assignedLicenses"]))?.assignedLicenses?.map((license) => license.skuId), [STANDARD], upn);
       assert.strictEqual(await recipientType(upn), "UserMailbox", upn);
     }
     const [set] = await env.stack.resources();

@@ -172,7 +172,7 @@ const handWrittenStack: fc.Arbitrary<DeclaredResource[]> = fc
         mailUser: fc.boolean(),
         licensed: fc.boolean(),
         forwarded: fc.boolean(),
-        waitsForLicence: fc.boolean(),
+        waitsForLicense: fc.boolean(),
         disposition: fc.constantFrom("trash", "archive", "leaveInInbox"),
       }),
       { minLength: 4, maxLength: 4 },
@@ -202,7 +202,7 @@ const handWrittenStack: fc.Arbitrary<DeclaredResource[]> = fc
           type: "GoogleForwardingRoute",
           name: `forward-${email}`,
           props: { userEmail: email, forwardTo: routingAddress, disposition: choice.disposition },
-          dependsOn: choice.licensed && choice.waitsForLicence ? [`licence-${email}`] : [],
+          dependsOn: choice.licensed && choice.waitsForLicense ? [`licence-${email}`] : [],
         });
       }
     });

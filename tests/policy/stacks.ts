@@ -57,7 +57,7 @@ export function coexistenceResources({ users, batches, phase, scope = "all", gra
   const plans = contents.users.map((user) => planUser(user, input));
   const context = {
     mailUserDependsOn: contents.tenantWide ? ["routing-domain"] : [],
-    licenceDependsOn: contents.tenantWide && domain.acceptedDomain.present ? ["accepted-domain"] : [],
+    licenseDependsOn: contents.tenantWide && domain.acceptedDomain.present ? ["accepted-domain"] : [],
   };
   resources.push(...(granularity === "batch" ? batchSets(plans, context) : userResources(plans, context)));
   return resources;
@@ -65,18 +65,18 @@ export function coexistenceResources({ users, batches, phase, scope = "all", gra
 
 interface UserResourceContext {
   mailUserDependsOn: string[];
-  licenceDependsOn: string[];
+  licenseDependsOn: string[];
 }
 
 const mailUserProps = ({ user, routingAddress }: UserPlan) => ({ name: user.displayName, alias: user.alias, microsoftOnlineServicesId: user.email, routingAddress });
-const LICENCE_PROPS = { sku: "EXCHANGESTANDARD", onDelete: "retain" };
+const LICENSE_PROPS = { sku: "EXCHANGESTANDARD", onDelete: "retain" };
 const FORWARDING_PROPS = { disposition: "trash" };
 
 function userResources(plans: UserPlan[], context: UserResourceContext): DeclaredResource[] {
   return plans.flatMap((plan): DeclaredResource[] => {
     const { user } = plan;
     const mailUserName = `mail-user-${user.email}`;
-    const licenceName = `licence-${user.email}`;
+    const licenseName = `licence-${user.email}`;
     return [
       ...(plan.mailUser
         ? [{ type: "MailUser" as const, name: mailUserName, props: { ...mailUserProps(plan), externalEmailAddress: user.email }, dependsOn: context.mailUserDependsOn }]
@@ -84,13 +84,13 @@ function userResources(plans: UserPlan[], context: UserResourceContext): Declare
       ...(plan.licensed
         ? [{
             type: "LicenseAssignment" as const,
-            name: licenceName,
-            props: { userPrincipalName: user.email, usageLocation: "US", ...LICENCE_PROPS },
-            dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...context.licenceDependsOn],
+            name: licenseName,
+            props: { userPrincipalName: user.email, usageLocation: "US", ...LICENSE_PROPS },
+            dependsOn: [...(plan.mailUser ? [mailUserName] : []), ...context.licenseDependsOn],
           }]
         : []),
       ...(plan.forwarded
-        ? [{ type: "GoogleForwardingRoute" as const, name: `forward-${user.email}`, props: { userEmail: user.email, forwardTo: plan.routingAddress, ...FORWARDING_PROPS }, dependsOn: [licenceName] }]
+        ? [{ type: "GoogleForwardingRoute" as const, name: `forward-${user.email}`, props: { userEmail: user.email, forwardTo: plan.routingAddress, ...FORWARDING_PROPS }, dependsOn: [licenseName] }]
         : []),
     ];
   });
@@ -101,17 +101,17 @@ function batchSets(plans: UserPlan[], context: UserResourceContext): DeclaredRes
   const byEmail = (group: UserPlan[], item: (plan: UserPlan) => Record<string, unknown>) => Object.fromEntries(group.map((plan) => [plan.user.email, item(plan)]));
   return groupByBatch(plans).flatMap(({ batch, mailUsers, licensed, forwarded }): DeclaredResource[] => {
     const mailUserName = `mail-users-${batch}`;
-    const licenceName = `licences-${batch}`;
+    const licenseName = `licences-${batch}`;
     const withMailUsers = mailUsers.length > 0 ? [mailUserName] : [];
     return [
       ...(mailUsers.length > 0
         ? [{ type: "MailUserSet" as const, name: mailUserName, props: { users: byEmail(mailUsers, mailUserProps) }, dependsOn: context.mailUserDependsOn }]
         : []),
       ...(licensed.length > 0
-        ? [{ type: "LicenseAssignmentSet" as const, name: licenceName, props: { users: byEmail(licensed, () => ({ usageLocation: "US" })), ...LICENCE_PROPS }, dependsOn: [...withMailUsers, ...context.licenceDependsOn] }]
+        ? [{ type: "LicenseAssignmentSet" as const, name: licenseName, props: { users: byEmail(licensed, () => ({ usageLocation: "US" })), ...LICENSE_PROPS }, dependsOn: [...withMailUsers, ...context.licenseDependsOn] }]
         : []),
       ...(forwarded.length > 0
-        ? [{ type: "GoogleForwardingRouteSet" as const, name: `forwards-${batch}`, props: { routes: byEmail(forwarded, ({ routingAddress }) => ({ forwardTo: routingAddress })), ...FORWARDING_PROPS }, dependsOn: [licenceName, ...withMailUsers] }]
+        ? [{ type: "GoogleForwardingRouteSet" as const, name: `forwards-${batch}`, props: { routes: byEmail(forwarded, ({ routingAddress }) => ({ forwardTo: routingAddress })), ...FORWARDING_PROPS }, dependsOn: [licenseName, ...withMailUsers] }]
         : []),
     ];
   });

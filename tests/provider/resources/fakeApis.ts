@@ -1,22 +1,42 @@
 /**
- * An in-memory Exchange Online, Graph and Gmail for resource tests: the client functions the
- * resources call are replaced by this tenant's, every write is recorded, notes are collected, and
- * polling runs on a fake clock (no real waiting).
+ * An in-memory Exchange Online, Graph and Gmail for resource tests: the APIs the resources call
+ * (`apis()`, provider/clients/index.ts) are replaced by this tenant's, every write is recorded,
+ * notes are collected, and polling runs on a fake clock (no real waiting).
  */
 import { createHash, randomUUID } from "crypto";
+import { replaceApis, type Apis } from "../../../provider/clients";
+import * as exchangeClient from "../../../provider/clients/exchange";
 import type { ExchangeObject } from "../../../provider/clients/exchange";
-import type { AssignedLicense, GraphUser, SubscribedSku } from "../../../provider/clients/graph";
+import * as googleClient from "../../../provider/clients/google";
 import type { AutoForwarding, ForwardingAddress } from "../../../provider/clients/google";
+import * as graphClient from "../../../provider/clients/graph";
+import type { AssignedLicense, Domain, GraphUser, SubscribedSku } from "../../../provider/clients/graph";
+import { snapshotsOver } from "../../../provider/clients/snapshots";
 
-type ExchangeModule = typeof import("../../../provider/clients/exchange");
-type GraphModule = typeof import("../../../provider/clients/graph");
-type GoogleModule = typeof import("../../../provider/clients/google");
-const exchangeModule: ExchangeModule = require("../../../provider/clients/exchange");
-const graphModule: GraphModule = require("../../../provider/clients/graph");
-const googleModule: GoogleModule = require("../../../provider/clients/google");
 const logModule: typeof import("../../../provider/resources/log") = require("../../../provider/resources/log");
 const pollModule: typeof import("../../../provider/resources/poll") = require("../../../provider/resources/poll");
-const snapshotsModule: typeof import("../../../provider/clients/snapshots") = require("../../../provider/clients/snapshots");
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The calls a test fakes, per API; every other call (wire helpers such as `addRemove`) is the real client's. */
+export interface ApiFakes {
+  exchange?: Partial<typeof exchangeClient>;
+  graph?: Partial<typeof graphClient>;
+  google?: Partial<typeof googleClient>;
+}
+
+/**
+ * Installs `fakes` as the resources' APIs, with snapshots reading through them and no wait for
+ * company. A test may swap a call afterwards (`apis.exchange.invoke = …`); `restore` puts the
+ * previous APIs back.
+ */
+export function useFakeApis(fakes: ApiFakes): { apis: Mutable<{ [K in keyof Apis]: Mutable<Apis[K]> }>; restore: () => void } {
+  const exchange = { ...exchangeClient, ...fakes.exchange };
+  const graph = { ...graphClient, ...fakes.graph };
+  const google = { ...googleClient, ...fakes.google };
+  const apis = { exchange, graph, google, snapshots: snapshotsOver({ exchange, graph }, 0) };
+  return { apis, restore: replaceApis(apis) };
+}
 
 export interface FakeRecipient {
   Guid: string;
@@ -46,12 +66,17 @@ interface GmailUser {
 
 const bare = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();
 
+/** Errors as the real clients throw them (ApiError subclasses that say `notFound` themselves). */
 function exchangeError(cmdlet: string, kind: "notFound" | "alreadyExists", text: string): Error {
-  return new exchangeModule.ExchangeError(cmdlet, `Exchange ${cmdlet} failed: ${text}`, { status: kind === "notFound" ? 404 : 400, [kind]: true });
+  return new exchangeClient.ExchangeError(cmdlet, `Exchange ${cmdlet} failed: ${text}`, { status: kind === "notFound" ? 404 : 400, [kind]: true });
 }
 
-function notFoundError(api: string): Error {
-  return Object.assign(new Error(`${api} 404`), { notFound: true, status: 404 });
+function googleError(action: string, status: number, reason: string, text: string): Error {
+  return new googleClient.GoogleApiError(`Google ${action} failed (HTTP ${status}, ${reason}): ${text}`, { status, reasons: [reason] });
+}
+
+function graphError(action: string, status: number, text: string): Error {
+  return new graphClient.GraphApiError(`Graph ${action} failed (HTTP ${status}): ${text}`, { status });
 }
 
 export class FakeTenant {
@@ -59,6 +84,10 @@ export class FakeTenant {
   readonly users = new Map<string, GraphUser>();
   readonly skus: SubscribedSku[] = [];
   readonly gmail = new Map<string, GmailUser>();
+  /** The tenant's domains in Graph, by name. */
+  readonly domains = new Map<string, Domain>();
+  /** Exchange's accepted domains: name → DomainType. */
+  readonly acceptedDomains = new Map<string, string>();
   readonly writes: Write[] = [];
   readonly notes: string[] = [];
   readonly reads: string[] = [];
@@ -68,10 +97,39 @@ export class FakeTenant {
   now = 1_000_000;
   private pendingConversions = new Map<string, number>();
   private restores: (() => void)[] = [];
+  /** The APIs this tenant answers for; a test may swap one call, e.g. to fail it. */
+  apis!: ReturnType<typeof useFakeApis>["apis"];
 
   install(): this {
-    this.replace(exchangeModule, { invoke: (cmdlet, parameters) => this.invoke(cmdlet, parameters ?? {}) });
-    this.replace(graphModule, {
+    const fake = useFakeApis({ exchange: this.exchangeApi(), graph: this.graphApi(), google: this.googleApi() });
+    this.apis = fake.apis;
+    this.restores.push(fake.restore);
+    this.replace(logModule, { note: (_resource, message) => void this.notes.push(message) });
+    this.replace(pollModule.pollClock, {
+      now: () => this.now,
+      sleep: async (ms) => {
+        this.now += ms;
+      },
+    });
+    return this;
+  }
+
+  uninstall(): void {
+    for (const restore of this.restores.reverse()) restore();
+    this.restores = [];
+  }
+
+  private exchangeApi(): ApiFakes["exchange"] {
+    return { invoke: (cmdlet, parameters) => this.invoke(cmdlet, parameters ?? {}) };
+  }
+
+  private graphApi(): ApiFakes["graph"] {
+    return {
+      getDomain: async (name) => {
+        this.reads.push(`graph getDomain ${name}`);
+        const domain = this.domains.get(name);
+        return domain && structuredClone(domain);
+      },
       getUser: async (id) => {
         this.reads.push(`graph getUser ${id}`);
         const user = this.user(id);
@@ -87,8 +145,14 @@ export class FakeTenant {
         this.reads.push("graph listSubscribedSkus");
         return structuredClone(this.skus);
       },
-    });
-    this.replace(googleModule, {
+      listAll: async () => {
+        throw graphError("GET (list)", 501, "FakeTenant serves no lists: every object is read on its own");
+      },
+    };
+  }
+
+  private googleApi(): ApiFakes["google"] {
+    return {
       getForwardingAddress: async (user, email) => structuredClone(this.mailbox(user).forwardingAddresses.find((a) => a.forwardingEmail === email)),
       createForwardingAddress: async (user, email) => {
         this.write("google", "createForwardingAddress", { user, email });
@@ -109,26 +173,12 @@ export class FakeTenant {
         this.write("google", "updateAutoForwarding", { user, ...settings });
         const mailbox = this.mailbox(user);
         if (settings.enabled && !mailbox.forwardingAddresses.some((a) => a.forwardingEmail === settings.emailAddress && a.verificationStatus === "accepted")) {
-          throw Object.assign(new Error("Google updateAutoForwarding failed (HTTP 400, failedPrecondition): Invalid forwarding address"), { status: 400 });
+          throw googleError("updateAutoForwarding", 400, "failedPrecondition", "Invalid forwarding address");
         }
         mailbox.autoForwarding = structuredClone(settings);
         return structuredClone(settings);
       },
-    });
-    this.replace(logModule, { note: (_resource, message) => void this.notes.push(message) });
-    this.replace(pollModule.pollClock, {
-      now: () => this.now,
-      sleep: async (ms) => {
-        this.now += ms;
-      },
-    });
-    this.replace(snapshotsModule.freshReadWindow, { ms: 0 });
-    return this;
-  }
-
-  uninstall(): void {
-    for (const restore of this.restores.reverse()) restore();
-    this.restores = [];
+    };
   }
 
   writesTo(api: Write["api"]): Write[] {
@@ -180,6 +230,14 @@ export class FakeTenant {
     return sku;
   }
 
+  /** A domain of the tenant; verified with Email, it is also an accepted domain of `acceptedAs` (none: Exchange has not listed it yet). */
+  addDomain(name: string, fields: Partial<Domain> = {}, acceptedAs?: string): Domain {
+    const domain: Domain = { id: name, isVerified: true, supportedServices: ["Email"], ...fields };
+    this.domains.set(name, domain);
+    if (acceptedAs) this.acceptedDomains.set(name, acceptedAs);
+    return domain;
+  }
+
   addGmailUser(address: string, autoForwarding: AutoForwarding = { enabled: false }, forwardingAddresses: ForwardingAddress[] = []): void {
     this.gmail.set(address, { autoForwarding, forwardingAddresses });
   }
@@ -211,11 +269,17 @@ export class FakeTenant {
 
   private mailbox(address: string): GmailUser {
     const mailbox = this.gmail.get(address);
-    if (!mailbox) throw notFoundError("Google");
+    if (!mailbox) throw googleError(`settings of ${address}`, 404, "notFound", "Requested entity was not found.");
     return mailbox;
   }
 
   private async invoke(cmdlet: string, parameters: Record<string, unknown>): Promise<ExchangeObject[]> {
+    if (cmdlet === "Get-AcceptedDomain") {
+      this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
+      const type = this.acceptedDomains.get(String(parameters.Identity));
+      if (!type) throw exchangeError(cmdlet, "notFound", `The operation couldn't be performed because object '${String(parameters.Identity)}' couldn't be found.`);
+      return [{ DomainName: parameters.Identity, DomainType: type }];
+    }
     if (cmdlet.startsWith("Get-")) {
       this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
       const found = this.recipient(String(parameters.Identity));
@@ -237,6 +301,12 @@ export class FakeTenant {
       case "Set-Mailbox":
         this.setRecipient(cmdlet, parameters);
         return [];
+      case "Set-AcceptedDomain": {
+        const name = String(parameters.Identity);
+        if (!this.acceptedDomains.has(name)) throw exchangeError(cmdlet, "notFound", "couldn't be found");
+        this.acceptedDomains.set(name, String(parameters.DomainType));
+        return [];
+      }
       case "Remove-MailUser": {
         const found = this.recipient(String(parameters.Identity));
         if (!found || found.RecipientTypeDetails !== "MailUser") throw exchangeError(cmdlet, "notFound", "couldn't be found");
@@ -282,25 +352,25 @@ export class FakeTenant {
 
   private assignLicense(id: string, change: { addLicenses?: AssignedLicense[]; removeLicenses?: string[] }): GraphUser {
     const user = this.user(id);
-    if (!user) throw notFoundError("Graph");
-    if (!user.usageLocation) throw new Error("License assignment cannot be done for user with invalid usage location.");
+    if (!user) throw graphError(`POST /users/${id}/assignLicense`, 404, "Resource does not exist.");
+    if (!user.usageLocation) throw graphError(`POST /users/${id}/assignLicense`, 400, "License assignment cannot be done for user with invalid usage location.");
     const removed = new Set(change.removeLicenses ?? []);
     const added = change.addLicenses ?? [];
-    for (const licence of added) {
-      const sku = this.skus.find((candidate) => candidate.skuId === licence.skuId)!;
-      const isNew = !(user.assignedLicenses ?? []).some((existing) => existing.skuId === licence.skuId);
+    for (const license of added) {
+      const sku = this.skus.find((candidate) => candidate.skuId === license.skuId)!;
+      const isNew = !(user.assignedLicenses ?? []).some((existing) => existing.skuId === license.skuId);
       if (isNew && (sku.consumedUnits ?? 0) >= (sku.prepaidUnits?.enabled ?? 0)) {
-        throw Object.assign(new Error(`Subscription with SKU ${sku.skuId} does not have any available licenses.`), { status: 400 });
+        throw graphError(`POST /users/${id}/assignLicense`, 400, `Subscription with SKU ${sku.skuId} does not have any available licenses.`);
       }
     }
     this.write("graph", "assignLicense", { id, ...change });
-    const kept = (user.assignedLicenses ?? []).filter((licence) => !removed.has(licence.skuId) && !added.some((a) => a.skuId === licence.skuId));
-    for (const licence of added) {
-      const sku = this.skus.find((candidate) => candidate.skuId === licence.skuId)!;
-      if (!(user.assignedLicenses ?? []).some((existing) => existing.skuId === licence.skuId)) sku.consumedUnits = (sku.consumedUnits ?? 0) + 1;
+    const kept = (user.assignedLicenses ?? []).filter((license) => !removed.has(license.skuId) && !added.some((a) => a.skuId === license.skuId));
+    for (const license of added) {
+      const sku = this.skus.find((candidate) => candidate.skuId === license.skuId)!;
+      if (!(user.assignedLicenses ?? []).some((existing) => existing.skuId === license.skuId)) sku.consumedUnits = (sku.consumedUnits ?? 0) + 1;
     }
     user.assignedLicenses = [...kept, ...structuredClone(added)];
-    user.licenseAssignmentStates = user.assignedLicenses.map((licence) => ({ skuId: licence.skuId, assignedByGroup: null, state: "Active", error: null }));
+    user.licenseAssignmentStates = user.assignedLicenses.map((license) => ({ skuId: license.skuId, assignedByGroup: null, state: "Active", error: null }));
     const recipient = this.recipient(user.userPrincipalName!);
     if (recipient && added.length > 0) this.pendingConversions.set(recipient.Guid, this.conversionPolls);
     if (recipient && user.assignedLicenses.length === 0 && recipient.RecipientTypeDetails === "UserMailbox") this.recipients.delete(recipient.Guid);

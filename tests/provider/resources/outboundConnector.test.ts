@@ -11,9 +11,9 @@ import {
   setConnectorParameters,
   validationOutcome,
 } from "../../../provider/resources/outboundConnector";
+import { useFakeApis } from "./fakeApis";
 
 type Parameters = Record<string, unknown>;
-const exchangeClient: { invoke: (cmdlet: string, parameters?: Parameters) => Promise<Parameters[]> } = require("../../../provider/clients/exchange");
 
 /** Exchange Online's connectors in memory, shaped like Get-OutboundConnector output; records every call. */
 class FakeConnectors {
@@ -52,14 +52,12 @@ async function checked(inputs: Parameters): Promise<Parameters> {
 
 describe("OutboundConnector", () => {
   let exchange: FakeConnectors;
-  const realInvoke = exchangeClient.invoke;
+  let restore: () => void;
   beforeEach(() => {
     exchange = new FakeConnectors();
-    exchangeClient.invoke = exchange.invoke;
+    ({ restore } = useFakeApis({ exchange: { invoke: exchange.invoke } }));
   });
-  afterEach(() => {
-    exchangeClient.invoke = realInvoke;
-  });
+  afterEach(() => restore());
 
   describe("check", () => {
     it("fills in the seed's defaults: Google's smart host, no required TLS, enabled, not rule-scoped", async () => {

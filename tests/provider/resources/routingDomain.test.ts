@@ -10,12 +10,10 @@ import {
   routingDomainProvider as provider,
   waitForAcceptedDomain,
 } from "../../../provider/resources/routingDomain";
+import { microsoftMxHost } from "../../../provider/routing/addresses";
+import { useFakeApis, type ApiFakes } from "./fakeApis";
 
 type Values = Record<string, unknown>;
-type GraphModule = typeof import("../../../provider/clients/graph");
-type ExchangeModule = typeof import("../../../provider/clients/exchange");
-const graphClient: GraphModule = require("../../../provider/clients/graph");
-const exchangeClient: ExchangeModule = require("../../../provider/clients/exchange");
 
 const TXT_CODE = "MS=ms40001234";
 
@@ -38,8 +36,9 @@ class FakeTenant {
     return domain;
   }
 
-  install(): void {
-    const graph = graphClient as Record<keyof GraphModule, unknown>;
+  /** Installs this tenant as the resources' APIs; returns what puts the previous ones back. */
+  install(): () => void {
+    const graph: NonNullable<ApiFakes["graph"]> = {};
     graph.getDomain = async (name: string) => {
       this.calls.push(`GET ${name}`);
       const domain = this.domains.get(name);
@@ -69,18 +68,19 @@ class FakeTenant {
       { recordType: "Mx", label: name, mailExchange: "ms40001234.msv1.invalid", preference: 32767 },
     ];
     graph.serviceConfigurationRecords = async (name: string): Promise<DomainDnsRecord[]> =>
-      this.domain(name).supportedServices.includes("Email") ? [{ recordType: "Mx", label: name, mailExchange: `${name.replace(/\./g, "-")}.mail.protection.outlook.com`, preference: 0, ttl: 3600 }] : [];
+      this.domain(name).supportedServices.includes("Email") ? [{ recordType: "Mx", label: name, mailExchange: microsoftMxHost(name), preference: 0, ttl: 3600 }] : [];
     graph.deleteDomain = async (name: string) => {
       this.calls.push(`DELETE ${name}`);
       return this.domains.delete(name);
     };
-    (exchangeClient as Record<keyof ExchangeModule, unknown>).invoke = async (cmdlet: string, parameters: Values) => {
+    const invoke = async (cmdlet: string, parameters: Values = {}): Promise<Values[]> => {
       this.calls.push(cmdlet);
       if (cmdlet === "Get-Recipient") return this.recipients;
       const domain = this.domains.get(String(parameters.Identity));
       if (this.exchangeListsDomains && domain?.isVerified && domain.supportedServices.includes("Email")) return [{ DomainName: domain.id, DomainType: "Authoritative" }];
       throw new ExchangeError(cmdlet, "couldn't be found", { status: 404, notFound: true });
     };
+    return useFakeApis({ graph, exchange: { invoke } }).restore;
   }
 }
 
@@ -94,16 +94,12 @@ const routing = { domainName: "o365.contoso.com" };
 
 describe("RoutingDomain", () => {
   let tenant: FakeTenant;
-  const realGraph = { ...graphClient };
-  const realInvoke = exchangeClient.invoke;
+  let restore: () => void;
   beforeEach(() => {
     tenant = new FakeTenant();
-    tenant.install();
+    restore = tenant.install();
   });
-  afterEach(() => {
-    Object.assign(graphClient, realGraph);
-    (exchangeClient as Record<keyof ExchangeModule, unknown>).invoke = realInvoke;
-  });
+  afterEach(() => restore());
 
   describe("check", () => {
     it("normalises the names and defaults adopt to false", async () => {

@@ -2,9 +2,9 @@ import * as assert from "assert";
 import { ExchangeError } from "../../../provider/clients/exchange";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import { desiredRule, newRuleParameters, ruleChanges, ruleFromExchange, transportRuleProvider as provider, type RuleSettings } from "../../../provider/resources/transportRule";
+import { useFakeApis } from "./fakeApis";
 
 type Values = Record<string, unknown>;
-const exchangeClient: { invoke: (cmdlet: string, parameters?: Values) => Promise<Values[]> } = require("../../../provider/clients/exchange");
 
 /** Exchange Online's transport rules and connectors in memory, shaped like Get-* output; records every call. */
 class FakeRules {
@@ -49,14 +49,12 @@ async function checked(inputs: Values): Promise<Values> {
 
 describe("TransportRule", () => {
   let exchange: FakeRules;
-  const realInvoke = exchangeClient.invoke;
+  let restore: () => void;
   beforeEach(() => {
     exchange = new FakeRules();
-    exchangeClient.invoke = exchange.invoke;
+    ({ restore } = useFakeApis({ exchange: { invoke: exchange.invoke } }));
   });
-  afterEach(() => {
-    exchangeClient.invoke = realInvoke;
-  });
+  afterEach(() => restore());
 
   describe("check", () => {
     it("fills in the defaults and lower-cases addresses", async () => {

@@ -1,0 +1,146 @@
+import * as assert from "assert";
+import { acceptedDomainProvider as provider } from "../../../provider/resources/acceptedDomain";
+import { UNKNOWN } from "../../../provider/resources/inputs";
+import { FakeTenant } from "./fakeApis";
+
+type Values = Record<string, unknown>;
+
+const inputs = { domainName: "contoso.com" };
+
+async function checked(values: Values = inputs): Promise<Values> {
+  const result = await provider.check!({}, values);
+  assert.deepStrictEqual(result.failures ?? [], []);
+  return result.inputs!;
+}
+
+describe("AcceptedDomain", () => {
+  let tenant: FakeTenant;
+  beforeEach(() => {
+    tenant = new FakeTenant().install();
+  });
+  afterEach(() => tenant.uninstall());
+
+  const domainType = (): string | undefined => tenant.acceptedDomains.get("contoso.com");
+  const exchangeWrites = (): string[] => tenant.writesTo("exchange").map((write) => `${write.call} ${String(write.parameters.DomainType)}`);
+
+  describe("check", () => {
+    it("defaults to Internal Relay while it exists and Authoritative after, and lower-cases the domain", async () => {
+      assert.deepStrictEqual(await checked({ domainName: "Contoso.COM." }), {
+        domainName: "contoso.com",
+        domainType: "InternalRelay",
+        teardownDomainType: "Authoritative",
+        adopt: false,
+      });
+    });
+
+    it("refuses a wildcard and an unknown type, naming the fields, with no API call", async () => {
+      const result = await provider.check!({}, { domainName: "*.contoso.com", domainType: "ExternalRelay" });
+      assert.deepStrictEqual(
+        (result.failures ?? []).map((failure) => failure.property),
+        ["domainName", "domainType"],
+      );
+      assert.match(result.failures![1].reason, /AcceptedDomain\.domainType: "ExternalRelay" is not one of Authoritative, InternalRelay/);
+      assert.deepStrictEqual([...tenant.reads, ...tenant.writes], []);
+    });
+
+    it("passes a domain the engine does not know yet at preview", async () => {
+      assert.strictEqual((await checked({ domainName: UNKNOWN })).domainName, UNKNOWN);
+    });
+  });
+
+  describe("diff", () => {
+    const stored = { domainName: "contoso.com", domainType: "InternalRelay", teardownDomainType: "Authoritative", adopt: false, previousDomainType: "Authoritative" };
+    const desired = { domainName: "contoso.com", domainType: "InternalRelay", teardownDomainType: "Authoritative", adopt: false };
+    const cases: [string, Values, Values, { changes: boolean; replaces: string[] }][] = [
+      ["equal values are no change", stored, desired, { changes: false, replaces: [] }],
+      ["a re-cased domain is no change", stored, { ...desired, domainName: "Contoso.com" }, { changes: false, replaces: [] }],
+      ["the type changed in Exchange (found by refresh) is drift", { ...stored, domainType: "Authoritative" }, desired, { changes: true, replaces: [] }],
+      ["a new type is an update (cutover)", stored, { ...desired, domainType: "Authoritative" }, { changes: true, replaces: [] }],
+      ["a new teardown type is an update", stored, { ...desired, teardownDomainType: "InternalRelay" }, { changes: true, replaces: [] }],
+      ["another domain replaces", stored, { ...desired, domainName: "fabrikam.com" }, { changes: true, replaces: ["domainName"] }],
+    ];
+    for (const [title, olds, news, expected] of cases) {
+      it(title, async () => {
+        const { changes, replaces } = await provider.diff!("contoso.com", olds, news);
+        assert.deepStrictEqual({ changes, replaces }, expected);
+      });
+    }
+  });
+
+  describe("create", () => {
+    it("makes the domain Internal Relay and remembers the type it had", async () => {
+      tenant.addDomain("contoso.com", {}, "Authoritative");
+      const { id, outs } = await provider.create(await checked());
+      assert.strictEqual(id, "contoso.com");
+      assert.strictEqual(outs.previousDomainType, "Authoritative");
+      assert.strictEqual(domainType(), "InternalRelay");
+      assert.deepStrictEqual(exchangeWrites(), ["Set-AcceptedDomain InternalRelay"]);
+    });
+
+    it("writes nothing when the domain already has the type", async () => {
+      tenant.addDomain("contoso.com", {}, "InternalRelay");
+      const { outs } = await provider.create(await checked());
+      assert.strictEqual(outs.previousDomainType, "InternalRelay");
+      assert.deepStrictEqual(tenant.writes, []);
+    });
+
+    const refusals: [string, () => void, RegExp][] = [
+      ["not in the tenant", () => undefined, /contoso\.com is not a domain of this Microsoft 365 tenant: add and verify it/],
+      ["not verified", () => tenant.addDomain("contoso.com", { isVerified: false }, "Authoritative"), /contoso\.com is not verified yet: publish its verification TXT record/],
+      ["without Email", () => tenant.addDomain("contoso.com", { supportedServices: [] }, "Authoritative"), /Email is not enabled for it: enable Exchange/],
+      ["not listed by Exchange yet", () => tenant.addDomain("contoso.com"), /Exchange Online has no accepted domain for it yet; wait a few minutes/],
+    ];
+    for (const [title, arrange, message] of refusals) {
+      it(`refuses a domain ${title}, saying what to do, and changes nothing`, async () => {
+        arrange();
+        await assert.rejects(provider.create(await checked()), message);
+        assert.deepStrictEqual(tenant.writes, []);
+      });
+    }
+  });
+
+  describe("read, update and delete", () => {
+    beforeEach(() => {
+      tenant.addDomain("contoso.com", {}, "Authoritative");
+    });
+
+    it("reads the type Exchange has now, so a change made in the admin center shows as drift", async () => {
+      const { id, outs } = await provider.create(await checked());
+      tenant.acceptedDomains.set("contoso.com", "Authoritative");
+      const read = await provider.read!(id, outs);
+      assert.strictEqual(read.props?.domainType, "Authoritative");
+      assert.strictEqual((await provider.diff!(id, read.props!, await checked())).changes, true);
+    });
+
+    it("reports a domain Exchange no longer accepts as gone", async () => {
+      const { id, outs } = await provider.create(await checked());
+      tenant.acceptedDomains.delete("contoso.com");
+      assert.deepStrictEqual(await provider.read!(id, outs), {});
+    });
+
+    it("sets the new type on update and keeps the type found at create", async () => {
+      const { id, outs } = await provider.create(await checked());
+      const updated = await provider.update!(id, outs, await checked({ ...inputs, domainType: "Authoritative" }));
+      assert.strictEqual(domainType(), "Authoritative");
+      assert.strictEqual(updated.outs!.previousDomainType, "Authoritative");
+      assert.deepStrictEqual(exchangeWrites(), ["Set-AcceptedDomain InternalRelay", "Set-AcceptedDomain Authoritative"]);
+    });
+
+    it("restores the teardown type on delete and leaves the domain in the tenant", async () => {
+      const { id, outs } = await provider.create(await checked());
+      await provider.delete!(id, outs);
+      assert.strictEqual(domainType(), "Authoritative");
+      assert.ok(tenant.domains.has("contoso.com"));
+    });
+
+    it("writes nothing on delete when the domain already has the teardown type, or is gone", async () => {
+      const { id, outs } = await provider.create(await checked());
+      tenant.acceptedDomains.set("contoso.com", "Authoritative");
+      tenant.writes.length = 0;
+      await provider.delete!(id, outs);
+      tenant.acceptedDomains.delete("contoso.com");
+      await provider.delete!(id, outs);
+      assert.deepStrictEqual(tenant.writes, []);
+    });
+  });
+});

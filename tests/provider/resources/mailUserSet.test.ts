@@ -1,0 +1,63 @@
+import * as assert from "assert";
+import { mailUserSetProvider as provider } from "../../../provider/resources/mailUserSet";
+import { matchesFingerprint } from "../../../provider/resources/passwordFingerprint";
+import type { ResourceSetDiff } from "../../../provider/resources/resourceSet";
+import { FakeTenant } from "./fakeApis";
+import { checked, itemsOf, PASSWORD, setInputs, users, type Values } from "./sets";
+
+describe("MailUserSet", () => {
+  let tenant: FakeTenant;
+  beforeEach(() => {
+    tenant = new FakeTenant().install();
+  });
+  afterEach(() => tenant.uninstall());
+
+  describe("check", () => {
+    it("reports a failure of a shared input once, never echoing the password", async () => {
+      const result = await provider.check!({}, setInputs(users, { password: "short" }));
+      assert.deepStrictEqual(
+        (result.failures ?? []).map((failure) => [failure.property, failure.reason]),
+        [["password", "MailUser.password: must be at least 8 characters long (Microsoft 365 password rules)"]],
+      );
+      assert.doesNotMatch(JSON.stringify(result.failures), /short/);
+    });
+  });
+
+  describe("diff", () => {
+    let stored: Values;
+    beforeEach(async () => {
+      stored = (await provider.create(await checked())).outs as Values;
+    });
+
+    it("a new shared password updates every mail user", async () => {
+      const diff = (await provider.diff!("set", stored, await checked(setInputs(users, { password: "Another-Pa55word" })))) as ResourceSetDiff;
+      assert.deepStrictEqual(diff.detailedDiff, { 'users["alice@contoso.com"]': { kind: "UPDATE", inputDiff: true }, 'users["bob@contoso.com"]': { kind: "UPDATE", inputDiff: true } });
+    });
+
+    it("a routing address removed out of band is drift of that item only", async () => {
+      itemsOf(stored)["alice@contoso.com"].emailAddresses = ["SMTP:alice@contoso.com"];
+      const diff = (await provider.diff!("set", stored, await checked())) as ResourceSetDiff;
+      assert.deepStrictEqual(Object.keys(diff.detailedDiff), ['users["alice@contoso.com"]']);
+    });
+  });
+
+  describe("create and update", () => {
+    it("creates every item, keeps one password fingerprint for the set and item ids inside the items", async () => {
+      const { outs } = await provider.create(await checked());
+      assert.ok(matchesFingerprint(PASSWORD, outs.passwordHash));
+      assert.deepStrictEqual(Object.keys(itemsOf(outs)), ["alice@contoso.com", "bob@contoso.com"]);
+      const alice = itemsOf(outs)["alice@contoso.com"];
+      assert.strictEqual(alice.id, tenant.recipient("alice@contoso.com")?.Guid);
+      assert.deepStrictEqual(alice.emailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
+      assert.ok(!("passwordHash" in alice) && !("adopt" in alice), "set-level outputs are stored once");
+      assert.doesNotMatch(JSON.stringify(outs), new RegExp(PASSWORD));
+    });
+
+    it("a new password resets every mail user's and replaces the set's fingerprint", async () => {
+      const { id, outs } = await provider.create(await checked());
+      const updated = (await provider.update!(id, outs, await checked(setInputs(users, { password: "Another-Pa55word" })))).outs as Values;
+      assert.deepStrictEqual(tenant.writesTo("graph").map((write) => write.parameters.id).sort(), ["alice@contoso.com", "bob@contoso.com"]);
+      assert.ok(matchesFingerprint("Another-Pa55word", updated.passwordHash));
+    });
+  });
+});
