@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { signToken, verifyToken } from "../../sandbox/auth";
-import type { SandboxHandle } from "../../sandbox/index";
+import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
+import { readSeedFile } from "../../sandbox/seed";
 import { assertLoopback } from "../../sandbox/server";
 import { FABRIKAM, credential, failure, graphClient, invokeRaw, raw, startTestSandbox } from "./harness";
 
@@ -33,6 +34,15 @@ describe("sandbox tokens (Entra client credentials, static tokens)", function ()
     const badScope = await raw(sandbox, "POST", `/${sandbox.env.COEXIST_TENANT_ID}/oauth2/v2.0/token`, { body: form.toString(), headers: { "Content-Type": "application/x-www-form-urlencoded" } });
     assert.equal(badScope.status, 400);
     assert.equal(badScope.body.error, "invalid_scope");
+  });
+
+  it("puts the app's permissions for the token's resource in `roles` and its directory role template ids in `wids`", async () => {
+    const claims = async (scope: string) => JSON.parse(Buffer.from((await credential(sandbox).getToken(scope)).token.split(".")[1], "base64url").toString());
+    const graph = await claims("https://graph.microsoft.com/.default");
+    assert.deepEqual(graph.roles, readSeedFile(DEMO_SEED_PATH).microsoft[0].apps[0].graphPermissions);
+    assert.ok(graph.roles.includes("User-PasswordProfile.ReadWrite.All"));
+    assert.deepEqual(graph.wids, ["29232cdf-9323-42fd-ade2-1d097af3e4de", "fe930be7-5e62-47db-91af-98c3a49a38b1"]);
+    assert.deepEqual((await claims("https://outlook.office365.com/.default")).roles, ["Exchange.ManageAsApp"]);
   });
 
   it("answers Graph without a valid token with 401 InvalidAuthenticationToken", async () => {

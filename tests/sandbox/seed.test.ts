@@ -34,6 +34,13 @@ describe("sandbox seeds", () => {
     assert.ok(seed.google.users.some((user) => user.primaryEmail === "ada.adams@contoso.com"));
   });
 
+  it("gives an app seeded without grants every permission, Exchange.ManageAsApp and Global Administrator (the sandbox as it always was)", () => {
+    const raw = JSON.parse(JSON.stringify(readSeedFile(DEMO_SEED_PATH)));
+    const fabrikam = parseSeed(raw).microsoft[1].apps[0];
+    assert.ok(fabrikam.graphPermissions.includes("Directory.ReadWrite.All"));
+    assert.deepEqual([fabrikam.exchangePermissions, fabrikam.directoryRoles], [["Exchange.ManageAsApp"], ["Global Administrator"]]);
+  });
+
   const invalid: [string, (seed: any) => void, RegExp][] = [
     ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
     ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
@@ -41,6 +48,10 @@ describe("sandbox seeds", () => {
     ["a negative conversion delay", (seed) => (seed.behaviour.licenceConversionDelaySeconds = -1), /licenceConversionDelaySeconds/],
     ["no Google domain", (seed) => (seed.google.domains = []), /google\.domains/],
     ["a negative user count", (seed) => (seed.google.generate = { users: -1, departments: 1 }), /google\.generate\.users/],
+    ["a Graph permission the sandbox does not know", (seed) => (seed.microsoft[0].apps[0].graphPermissions = ["Domain.ReadWrite.Al"]), /microsoft\[0\]\.apps\[0\]\.graphPermissions has "Domain\.ReadWrite\.Al"/],
+    ["a directory role the sandbox does not know", (seed) => (seed.microsoft[0].apps[0].directoryRoles = ["Exchange Admin"]), /apps\[0\]\.directoryRoles has "Exchange Admin"/],
+    ["a user role the sandbox does not know", (seed) => (seed.microsoft[0].users[0].directoryRoles = ["Root"]), /users\[0\]\.directoryRoles has "Root"/],
+    ["an unknown lag point", (seed) => (seed.behaviour.lag = { domainSeconds: [1, 2] }), /behaviour\.lag\.domainSeconds/],
   ];
   for (const [name, mutate, field] of invalid) {
     it(`names the field when a seed has ${name}`, () => {
