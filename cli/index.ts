@@ -25,7 +25,7 @@ const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexisten
 Usage:
   coexist help
   coexist trace <address> [--from internet|google|m365] | --all      (see \`coexist trace --help\`)
-  coexist sandbox start  [--seed <file> | --users <N> [--departments <K>]] [--port <P>] [--faults <json|file>] [--reset]
+  coexist sandbox start  [--seed <file> | --users <N> [--departments <K>]] [--port <P>] [--faults <json|file>] [--reset] [--strict]
   coexist sandbox stop
   coexist sandbox status
   coexist sandbox reset                       back to the stored seed
@@ -42,7 +42,7 @@ interface Flags {
   positional: string[];
 }
 
-const SWITCHES = new Set(["reset"]);
+const SWITCHES = new Set(["reset", "strict"]);
 
 export function parseFlags(args: string[]): Flags {
   const flags: Flags = { values: new Map(), switches: new Set(), positional: [] };
@@ -78,6 +78,7 @@ function seedChoice(flags: Flags): SeedChoice {
     seed: flags.values.get("seed") ?? flags.positional[0],
     users: wholeNumber(flags, "users"),
     departments: wholeNumber(flags, "departments"),
+    strict: flags.switches.has("strict"),
   };
 }
 

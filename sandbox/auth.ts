@@ -4,6 +4,7 @@
  * HMAC-signed with a per-data-dir key, so they survive restarts and need no token table.
  */
 import { createHmac, createVerify, timingSafeEqual } from "node:crypto";
+import { callerOf, grantClaims, type Caller } from "./authorization";
 import { HttpError, bearerToken, json, type SandboxRequest, type SandboxResponse } from "./http";
 import { findDeletedGoogleUser, findGoogleUser } from "./googleUsers";
 import type { TenantRecord } from "./records";
@@ -24,6 +25,10 @@ export interface TokenClaims {
   appid?: string;
   /** Google: the impersonated user. */
   sub?: string;
+  /** Entra: the application permissions granted on the token's resource; absent when there are none. */
+  roles?: string[];
+  /** Entra: the directory role template ids of the app's service principal; absent when there are none. */
+  wids?: string[];
   scope?: string;
   iss: string;
   iat: number;
@@ -76,6 +81,11 @@ export function microsoftClaims(store: Store, request: SandboxRequest, audience:
   return claims.aud === audience || claims.aud === ANY_AUDIENCE ? claims : undefined;
 }
 
+/** Who calls with these claims; the static token may do anything. */
+export function microsoftCaller(claims: TokenClaims): Caller {
+  return callerOf(claims, claims.aud === ANY_AUDIENCE);
+}
+
 // ---- Entra endpoints -------------------------------------------------------------------------
 
 export function aadError(status: number, error: string, aadsts: string, description: string): HttpError {
@@ -93,8 +103,8 @@ export function aadError(status: number, error: string, aadsts: string, descript
 }
 
 const RESOURCES = new Map([
-  [`${GRAPH_AUDIENCE}/.default`, GRAPH_AUDIENCE],
-  [`${EXCHANGE_AUDIENCE}/.default`, EXCHANGE_AUDIENCE],
+  [`${GRAPH_AUDIENCE}/.default`, { audience: GRAPH_AUDIENCE, api: "graph" as const }],
+  [`${EXCHANGE_AUDIENCE}/.default`, { audience: EXCHANGE_AUDIENCE, api: "exchange" as const }],
 ]);
 
 /** `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant with a client secret. */
@@ -114,8 +124,8 @@ export function entraToken(store: Store, request: SandboxRequest, tenantSegment:
     throw aadError(401, "invalid_client", "AADSTS7000215", "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
   }
   const scopes = (form.get("scope") ?? "").split(" ").filter((scope) => scope && !["openid", "profile", "offline_access"].includes(scope));
-  const audience = scopes.length === 1 ? RESOURCES.get(scopes[0]) : undefined;
-  if (!audience) {
+  const resource = scopes.length === 1 ? RESOURCES.get(scopes[0]) : undefined;
+  if (!resource) {
     throw aadError(
       400,
       "invalid_scope",
@@ -125,9 +135,10 @@ export function entraToken(store: Store, request: SandboxRequest, tenantSegment:
   }
   const now = Math.floor(Date.now() / 1000);
   const accessToken = signToken(store.secrets().tokenKey, {
-    aud: audience,
+    aud: resource.audience,
     tid: tenant.tenantId,
     appid: app.clientId,
+    ...grantClaims(app, resource.api),
     iss: `${request.origin}/${tenant.tenantId}/v2.0`,
     iat: now,
     exp: now + TOKEN_LIFETIME_S,

@@ -16,6 +16,7 @@ import type {
   TenantRecord,
 } from "./records";
 import type { Store } from "./store";
+import { domainOf } from "../provider/routing/addresses";
 
 export interface AcceptedDomain {
   domainName: string;
@@ -25,12 +26,16 @@ export interface AcceptedDomain {
   matchSubDomains: boolean;
 }
 
-/** Exchange's accepted domains: the tenant's verified domains that have the Email service. */
-export function acceptedDomains(store: Store, tenantId: string): AcceptedDomain[] {
+/**
+ * Exchange's accepted domains: the tenant's verified domains that have the Email service, once
+ * the replication lag after Graph enabled Email has passed.
+ */
+export function acceptedDomains(store: Store, tenantId: string, now = Date.now()): AcceptedDomain[] {
   const types = new Map(store.list<AcceptedDomainTypeRecord>(tenantId, "acceptedDomainType").map((entry) => [entry.domainName, entry]));
   return store
     .list<DomainRecord>(tenantId, "domain")
     .filter((domain) => domain.isVerified && (domain.isInitial || domain.supportedServices.includes("Email")))
+    .filter((domain) => domain.acceptedInExchangeAt === undefined || domain.acceptedInExchangeAt <= now)
     .map((domain) => ({
       domainName: domain.id,
       domainType: types.get(domain.id)?.domainType ?? "Authoritative",
@@ -40,9 +45,7 @@ export function acceptedDomains(store: Store, tenantId: string): AcceptedDomain[
     }));
 }
 
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
-}
+export { domainOf };
 
 /** `SMTP:a@b` → `a@b`; an address without a prefix is SMTP (Set-Mailbox doc). */
 export function stripPrefix(proxy: string): string {

@@ -8,13 +8,15 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FaultSettings } from "./faults";
+import { strictBehaviour } from "./behaviour";
 import { DATABASE_FILE, LOG_FILE, makeDataDir, readControlToken, RUNTIME_FILE, type Runtime } from "./runtime";
-import { readSeedFile, withGeneratedUsers, type Seed } from "./seed";
+import { parseSeed, readSeedFile, withGeneratedUsers, type Seed } from "./seed";
 import { loadSeed, type SeedProgress } from "./seeding";
 import { Store } from "./store";
 
 export type { Seed } from "./seed";
 export type { FaultSettings } from "./faults";
+export { PERMISSION_GAPS, seedLacking, type PermissionGap } from "./gaps";
 
 export const DEMO_SEED_PATH = join(__dirname, "..", "..", "sandbox", "seeds", "demo.json");
 const MAIN_SCRIPT = join(__dirname, "main.js");
@@ -26,6 +28,8 @@ export interface SeedChoice {
   /** Replace the seed's Google users with this many generated users. */
   users?: number;
   departments?: number;
+  /** Turn on every strict behaviour of the seed (`behaviour.strict`), test-scale lag included. */
+  strict?: boolean;
 }
 
 export interface StartSandboxOptions extends SeedChoice {
@@ -53,8 +57,10 @@ export function defaultDataDir(): string {
 }
 
 export function resolveSeed(choice: SeedChoice): Seed {
-  const base = typeof choice.seed === "object" ? choice.seed : readSeedFile(choice.seed ?? DEMO_SEED_PATH);
-  return choice.users === undefined ? base : withGeneratedUsers(base, choice.users, choice.departments ?? 3);
+  // A seed object is checked like a file, so that its behaviour knobs are validated and `strict` expanded.
+  const base = typeof choice.seed === "object" ? parseSeed(choice.seed) : readSeedFile(choice.seed ?? DEMO_SEED_PATH);
+  const seed = choice.users === undefined ? base : withGeneratedUsers(base, choice.users, choice.departments ?? 3);
+  return choice.strict ? { ...seed, behaviour: strictBehaviour(seed.behaviour) } : seed;
 }
 
 /** Loads a seed into the data directory's database (the sandbox need not be running). */
@@ -89,7 +95,7 @@ export function readRuntime(dataDir: string): Runtime | undefined {
 export async function startSandbox(options: StartSandboxOptions = {}, launch: { detached?: boolean } = {}): Promise<SandboxHandle> {
   const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), "coexist-sandbox-")));
   makeDataDir(dataDir);
-  if (options.reset || options.seed !== undefined || options.users !== undefined || !hasSeed(dataDir)) seedDataDir(dataDir, options);
+  if (options.reset || options.seed !== undefined || options.users !== undefined || options.strict || !hasSeed(dataDir)) seedDataDir(dataDir, options);
   const args = [MAIN_SCRIPT, "--data-dir", dataDir, "--port", String(options.port ?? 0)];
   if (options.faults) args.push("--faults", JSON.stringify(options.faults));
   const log = openSync(join(dataDir, LOG_FILE), "a", 0o600);

@@ -4,7 +4,20 @@ import type { AcceptedDomainType, ForwardingDisposition } from "../provider/rout
 export interface TenantRecord {
   tenantId: string;
   initialDomain: string;
-  apps: { clientId: string; clientSecret: string; displayName: string }[];
+  apps: AppRecord[];
+}
+
+/** An app registration with its service principal's grants (seed `microsoft[].apps[]`, defaults filled in). */
+export interface AppRecord {
+  clientId: string;
+  clientSecret: string;
+  displayName: string;
+  /** Graph application permissions, e.g. `Domain.ReadWrite.All`. */
+  graphPermissions: string[];
+  /** Office 365 Exchange Online application permissions: `Exchange.ManageAsApp`. */
+  exchangePermissions: string[];
+  /** Entra directory roles held by the service principal, by display name. */
+  directoryRoles: string[];
 }
 
 export interface DomainRecord {
@@ -15,6 +28,8 @@ export interface DomainRecord {
   supportedServices: string[];
   /** The `MS=ms<digits>` value the TXT verification record must hold. */
   verificationCode: string;
+  /** When (epoch ms) a domain that Graph just verified with Email reaches Exchange's accepted domains (replication lag). */
+  acceptedInExchangeAt?: number;
 }
 
 export interface SkuRecord {
@@ -33,6 +48,14 @@ export interface EntraUserRecord {
   mail?: string;
   usageLocation?: string;
   accountEnabled: boolean;
+  /** Middle initials (New-/Set-MailUser -Initials). */
+  initials?: string;
+  /** Whether the user must change the password at the next sign-in (the password itself is never stored). */
+  forceChangePasswordNextSignIn?: boolean;
+  /** Entra directory roles the user holds, by display name (makes the user an admin target). */
+  directoryRoles?: string[];
+  /** When (epoch ms) a user that New-MailUser just created becomes visible to Graph (replication lag). */
+  visibleInGraphAt?: number;
   assignedLicenses: { skuId: string; disabledPlans: string[] }[];
   createdDateTime: string;
   /** When a licence change takes effect in Exchange (ISO time), and what it does. */
@@ -52,6 +75,8 @@ export interface RecipientRecord {
   externalEmailAddress?: string;
   forwardingSmtpAddress?: string;
   deliverToMailboxAndForward: boolean;
+  /** CustomAttribute1..15 by number; absent numbers are empty. */
+  customAttributes?: Record<string, string>;
   microsoftOnlineServicesId: string;
   externalDirectoryObjectId: string;
   whenCreated: string;

@@ -4,7 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import type { AcceptedDomainType } from "../provider/routing/types";
+import { DIRECTORY_ROLES, EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
+import { parseBehaviour, type BehaviourSeed } from "./behaviour";
 import type { FaultSettings } from "./faults";
+import type { AppRecord } from "./records";
+
 
 export interface Seed {
   microsoft: MicrosoftTenantSeed[];
@@ -17,18 +21,15 @@ export interface Seed {
   testMessages: { name: string; from: string; to: string }[];
 }
 
-export interface BehaviourSeed {
-  /** Seconds between assigning an Exchange licence and the mailbox existing in Exchange. */
-  licenceConversionDelaySeconds: number;
-  /** InvokeCommand page size when the client sends no `Prefer: odata.maxpagesize`. */
-  exchangePageSize: number;
-}
-
 export interface MicrosoftTenantSeed {
   tenantId: string;
   /** `contoso.onmicrosoft.com`: the initial, verified domain. */
   initialDomain: string;
-  apps: { clientId: string; clientSecret: string; displayName: string }[];
+  /**
+   * App registrations. `graphPermissions`, `exchangePermissions` and `directoryRoles` left out
+   * mean everything: every permission the sandbox checks, Exchange.ManageAsApp, Global Administrator.
+   */
+  apps: AppRecord[];
   domains: DomainSeed[];
   /** Exchange accepted-domain types; a verified Email domain not listed here is Authoritative. */
   acceptedDomainTypes: Record<string, AcceptedDomainType>;
@@ -56,6 +57,8 @@ export interface EntraUserSeed {
   usageLocation?: string;
   /** skuPartNumbers assigned at seed time; an Exchange plan gives the user a mailbox at once. */
   licenses?: string[];
+  /** Entra directory roles the user holds (display names), e.g. ["Global Administrator"]. */
+  directoryRoles?: string[];
 }
 
 export interface GoogleSeed {
@@ -95,8 +98,6 @@ export interface GoogleUserSeed {
   aliases?: string[];
 }
 
-export const DEFAULT_BEHAVIOUR: BehaviourSeed = { licenceConversionDelaySeconds: 3, exchangePageSize: 1000 };
-
 export class SeedError extends Error {
   constructor(field: string, problem: string, fix: string) {
     super(`Seed field ${field} ${problem}. ${fix}`);
@@ -124,11 +125,7 @@ export function parseSeed(raw: unknown): Seed {
   if (microsoft.length === 0) throw new SeedError("microsoft", "is empty", "Describe at least one Microsoft 365 tenant.");
   const google = parseGoogle(seed.google);
   const dns = object(seed.dns ?? {}, "dns");
-  const behaviour = { ...DEFAULT_BEHAVIOUR, ...object(seed.behaviour ?? {}, "behaviour") } as BehaviourSeed;
-  if (!(behaviour.licenceConversionDelaySeconds >= 0)) {
-    throw new SeedError("behaviour.licenceConversionDelaySeconds", "must be a number of seconds ≥ 0", "Use 3 for the default delay.");
-  }
-  if (!(behaviour.exchangePageSize >= 1)) throw new SeedError("behaviour.exchangePageSize", "must be ≥ 1", "Use 1000 (the default).");
+  const behaviour: BehaviourSeed = parseBehaviour(object(seed.behaviour ?? {}, "behaviour"), (field, problem, fix) => new SeedError(field, problem, fix));
   return {
     microsoft,
     google,
@@ -147,14 +144,7 @@ function parseTenant(raw: unknown, field: string): MicrosoftTenantSeed {
   if (!initialDomain.endsWith(".onmicrosoft.com")) {
     throw new SeedError(`${field}.initialDomain`, `is "${initialDomain}"`, "The initial domain ends in .onmicrosoft.com, e.g. contoso.onmicrosoft.com.");
   }
-  const apps = array(tenant.apps, `${field}.apps`).map((app, index) => {
-    const entry = object(app, `${field}.apps[${index}]`);
-    return {
-      clientId: string(entry.clientId, `${field}.apps[${index}].clientId`),
-      clientSecret: string(entry.clientSecret, `${field}.apps[${index}].clientSecret`),
-      displayName: typeof entry.displayName === "string" ? entry.displayName : "coexist",
-    };
-  });
+  const apps = array(tenant.apps, `${field}.apps`).map((app, index) => parseApp(app, `${field}.apps[${index}]`));
   if (apps.length === 0) throw new SeedError(`${field}.apps`, "is empty", "Add one app registration with clientId and clientSecret.");
   const skus = array(tenant.skus ?? [], `${field}.skus`).map((sku, index) => {
     const entry = object(sku, `${field}.skus[${index}]`) as unknown as SkuSeed;
@@ -169,8 +159,31 @@ function parseTenant(raw: unknown, field: string): MicrosoftTenantSeed {
     domains: array(tenant.domains ?? [], `${field}.domains`).map((domain, index) => parseDomain(domain, `${field}.domains[${index}]`)),
     acceptedDomainTypes: lowerKeys(object(tenant.acceptedDomainTypes ?? {}, `${field}.acceptedDomainTypes`)) as Record<string, AcceptedDomainType>,
     skus,
-    users: array(tenant.users ?? [], `${field}.users`) as EntraUserSeed[],
+    users: (array(tenant.users ?? [], `${field}.users`) as EntraUserSeed[]).map((user, index) => ({
+      ...user,
+      directoryRoles: user.directoryRoles === undefined ? undefined : names(user.directoryRoles, `${field}.users[${index}].directoryRoles`, Object.keys(DIRECTORY_ROLES)),
+    })),
   };
+}
+
+function parseApp(raw: unknown, field: string): AppRecord {
+  const entry = object(raw, field);
+  return {
+    clientId: string(entry.clientId, `${field}.clientId`),
+    clientSecret: string(entry.clientSecret, `${field}.clientSecret`),
+    displayName: typeof entry.displayName === "string" ? entry.displayName : "coexist",
+    graphPermissions: entry.graphPermissions === undefined ? [...GRAPH_PERMISSIONS] : names(entry.graphPermissions, `${field}.graphPermissions`, GRAPH_PERMISSIONS),
+    exchangePermissions: entry.exchangePermissions === undefined ? [EXCHANGE_MANAGE_AS_APP] : names(entry.exchangePermissions, `${field}.exchangePermissions`, [EXCHANGE_MANAGE_AS_APP]),
+    directoryRoles: entry.directoryRoles === undefined ? ["Global Administrator"] : names(entry.directoryRoles, `${field}.directoryRoles`, Object.keys(DIRECTORY_ROLES)),
+  };
+}
+
+/** A list of names the sandbox knows; a typo would silently grant nothing, so it is refused. */
+function names(value: unknown, field: string, known: readonly string[]): string[] {
+  const list = array(value, field);
+  const unknown = list.find((entry) => typeof entry !== "string" || !known.includes(entry));
+  if (unknown !== undefined) throw new SeedError(field, `has ${JSON.stringify(unknown)}, which the sandbox does not know`, `Use names from: ${known.join(", ")}.`);
+  return list as string[];
 }
 
 function parseDomain(raw: unknown, field: string): DomainSeed {

@@ -62,6 +62,7 @@ function seedTenant(store: Store, tenant: Seed["microsoft"][number], progress: S
       mail: seedUser.userPrincipalName.toLowerCase(),
       usageLocation: seedUser.usageLocation,
       accountEnabled: true,
+      directoryRoles: seedUser.directoryRoles,
       assignedLicenses: (seedUser.licenses ?? []).map((partNumber) => ({ skuId: skuIdFor(tenant.skus, partNumber), disabledPlans: [] })),
       createdDateTime: new Date().toISOString(),
     };

@@ -16,6 +16,7 @@ import {
   googleCredentialsJson,
   googleToken,
   instanceDiscovery,
+  microsoftCaller,
   microsoftClaims,
   openIdConfiguration,
   staticToken,
@@ -224,11 +225,11 @@ class Sandbox {
       });
     }
     const tenant = this.tenantFor(claims.tid);
-    const seed = this.store.seed();
     const context = {
       store: this.store,
       tenant,
-      behaviour: seed.behaviour,
+      seed: this.store.seed(),
+      caller: microsoftCaller(claims),
       throttleBatchStep: () => {
         const decision = this.faults.throttle("graph");
         return decision ? faultResponse("graph", request, decision) : undefined;
@@ -247,14 +248,13 @@ class Sandbox {
       if (r.method !== "POST") return { status: 405, headers: { Allow: "POST" }, body: "" };
       const claims = microsoftClaims(this.store, r, EXCHANGE_AUDIENCE);
       const tenant = claims?.tid ? findTenant(this.store, segments[2]) : undefined;
-      if (!claims?.tid || tenant?.tenantId !== claims.tid) {
-        return {
-          status: 401,
-          headers: { "WWW-Authenticate": `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="${this.origin}/common/oauth2/authorize", error="invalid_token"` },
-          body: "",
-        };
-      }
-      return invokeCommand({ store: this.store, tenant: this.tenantFor(claims.tid), behaviour: this.store.seed().behaviour }, r);
+      const unauthorized = (error: string): SandboxResponse => ({
+        status: 401,
+        headers: { "WWW-Authenticate": `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="${this.origin}/common/oauth2/authorize", error="${error}"` },
+        body: "",
+      });
+      if (!claims?.tid || tenant?.tenantId !== claims.tid) return unauthorized("invalid_token");
+      return invokeCommand({ store: this.store, tenant: this.tenantFor(claims.tid), seed: this.store.seed(), caller: microsoftCaller(claims) }, r, unauthorized);
     };
     return { api: "exchange", operation: cmdlet, read: isReadCmdlet(cmdlet), handle };
   }
@@ -464,8 +464,8 @@ function tooLarge(api: Api, request: SandboxRequest): SandboxResponse {
 function write(outgoing: ServerResponse, response: SandboxResponse): void {
   if (outgoing.destroyed) return;
   const headers: Record<string, string> = { ...(response.headers ?? {}) };
-  let payload = "";
-  if (typeof response.body === "string") payload = response.body;
+  let payload: string | Buffer = "";
+  if (typeof response.body === "string" || Buffer.isBuffer(response.body)) payload = response.body;
   else if (response.body !== undefined) {
     payload = JSON.stringify(response.body);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json; charset=utf-8";

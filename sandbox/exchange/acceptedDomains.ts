@@ -2,8 +2,9 @@
 import type { AcceptedDomainType } from "../../provider/routing/types";
 import { acceptedDomains, type AcceptedDomain } from "../directory";
 import { exchangeError } from "../http";
+import { stableGuid } from "../ids";
 import type { TenantRecord } from "../records";
-import { NO_CHANGE, enumValue, flag, notFound, stableGuid, text, type Cmdlet, type ExchangeContext } from "./cmdlet";
+import { NO_CHANGE, enumValue, flag, notFound, text, type Cmdlet, type ExchangeContext } from "./cmdlet";
 
 function acceptedDomainView(tenant: TenantRecord, domain: AcceptedDomain): object {
   return {

@@ -2,7 +2,7 @@
  * What every cmdlet family of the sandbox's Exchange admin API shares: the cmdlet shape, the
  * binding of parameter values (names arrive lower-cased) and the common errors.
  */
-import { createHash } from "node:crypto";
+import type { Caller } from "../authorization";
 import { stripPrefix } from "../directory";
 import { exchangeError, type HttpError } from "../http";
 import type { TenantRecord } from "../records";
@@ -12,7 +12,8 @@ import type { Store } from "../store";
 export interface ExchangeContext {
   store: Store;
   tenant: TenantRecord;
-  behaviour: Seed["behaviour"];
+  seed: Seed;
+  caller: Caller;
 }
 
 export type Parameters = Map<string, unknown>;
@@ -68,7 +69,11 @@ export function enumValue<T extends string>(parameters: Parameters, name: string
 }
 
 export function checkName(name: string, field: string): void {
-  if (name.length > NAME_LIMIT) throw exchangeError(400, "dataValidation", `The length of the property '${field}' is too long. The maximum length is ${NAME_LIMIT} and the length of the value provided is ${name.length}.`);
+  checkLength(name, field, NAME_LIMIT);
+}
+
+export function checkLength(value: string, field: string, limit: number): void {
+  if (value.length > limit) throw exchangeError(400, "dataValidation", `The length of the property '${field}' is too long. The maximum length is ${limit} and the length of the value provided is ${value.length}.`);
 }
 
 /** An optional SMTP address parameter (`x@y` or `smtp:x@y`); null or "" clears it. */
@@ -102,8 +107,3 @@ export function notFound(identity: string): HttpError {
 }
 
 export const NO_CHANGE = (identity: string): string => `The command completed successfully but no settings of '${identity}' have been modified.`;
-
-export function stableGuid(text: string): string {
-  const hex = createHash("sha1").update(text).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}

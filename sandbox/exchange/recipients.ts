@@ -4,12 +4,18 @@
  * mail-enabled object (distribution groups too) shares.
  */
 import { randomUUID } from "node:crypto";
+import { lagMs } from "../behaviour";
 import { acceptedDomains, domainOf, isPrimaryProxy, newRecipient, primaryAddress, removeRecipient, saveRecipient, stripPrefix } from "../directory";
 import { exchangeError } from "../http";
+import { stableGuid } from "../ids";
 import type { DistributionGroupRecord, DomainRecord, EntraUserRecord, RecipientRecord } from "../records";
-import { NO_CHANGE, assertNameFree, checkName, flag, list, notFound, smtpAddress, stableGuid, text, type Cmdlet, type CmdletResult, type ExchangeContext, type Parameters } from "./cmdlet";
+import { NO_CHANGE, assertNameFree, checkLength, checkName, flag, list, notFound, smtpAddress, text, type Cmdlet, type CmdletResult, type ExchangeContext, type Parameters } from "./cmdlet";
 
 const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+const CUSTOM_ATTRIBUTES = Array.from({ length: 15 }, (_, index) => String(index + 1));
+/** The AD attributes behind CustomAttribute1..15 (extensionAttribute1..15) and Initials hold at most this many characters. */
+const CUSTOM_ATTRIBUTE_LIMIT = 1024;
+const INITIALS_LIMIT = 6;
 
 function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undefined): object {
   const mailbox = recipient.recipientTypeDetails === "UserMailbox";
@@ -34,6 +40,7 @@ function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undef
     ExchangeGuid: mailbox ? stableGuid(`mailbox/${recipient.guid}`) : ZERO_GUID,
     SKUAssigned: mailbox,
     WhenCreated: recipient.whenCreated,
+    ...Object.fromEntries(CUSTOM_ATTRIBUTES.map((number) => [`CustomAttribute${number}`, recipient.customAttributes?.[number] ?? ""])),
   };
 }
 
@@ -41,11 +48,11 @@ export function viewOf(context: ExchangeContext): (recipient: RecipientRecord) =
   return (recipient) => recipientView(recipient, context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId));
 }
 
-/** Get-Recipient's ReducedRecipient also carries the user's names (Get-MailUser/Get-Mailbox do not; Get-User does). */
+/** Get-Recipient's ReducedRecipient also carries the user's names and initials (Get-MailUser/Get-Mailbox do not; Get-User does). */
 function reducedRecipientView(context: ExchangeContext): (recipient: RecipientRecord) => object {
   return (recipient) => {
     const user = context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId);
-    return { ...recipientView(recipient, user), FirstName: user?.givenName ?? "", LastName: user?.surname ?? "" };
+    return { ...recipientView(recipient, user), FirstName: user?.givenName ?? "", Initials: user?.initials ?? "", LastName: user?.surname ?? "" };
   };
 }
 
@@ -181,15 +188,20 @@ const newMailUser: Cmdlet = {
     const external = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
     const accepted = new Set(acceptedDomains(context.store, tenantId).map((domain) => domain.domainName));
     const primary = (text(parameters, "primarysmtpaddress") ?? (external && accepted.has(domainOf(external)) ? external : upn)).toLowerCase();
+    const graphLag = lagMs(context.seed.behaviour, "entraUserSeconds", upn, context.seed.faults?.seed);
     const user: EntraUserRecord = {
       id: randomUUID(),
       userPrincipalName: upn,
       displayName: text(parameters, "displayname") ?? name,
       givenName: text(parameters, "firstname"),
       surname: text(parameters, "lastname"),
+      initials: initials(parameters),
+      // New-MailUser makes a user that can sign in; only Graph (accountEnabled) disables it.
       accountEnabled: true,
+      forceChangePasswordNextSignIn: flag(parameters, "resetpasswordonnextlogon") ?? false,
       assignedLicenses: [],
       createdDateTime: new Date().toISOString(),
+      ...(graphLag > 0 ? { visibleInGraphAt: Date.now() + graphLag } : {}),
     };
     const alias = text(parameters, "alias") ?? upn.split("@")[0];
     const recipient: RecipientRecord = {
@@ -206,6 +218,27 @@ const newMailUser: Cmdlet = {
     return { objects: [viewOf(context)(recipient)] };
   },
 };
+
+/** -Initials: at most six characters (the AD `initials` attribute); "" clears it. */
+function initials(parameters: Parameters): string | undefined {
+  const value = text(parameters, "initials", "Initials");
+  if (value !== undefined) checkLength(value, "Initials", INITIALS_LIMIT);
+  return value || undefined;
+}
+
+/** -CustomAttribute1..15 given in this call; null or "" clears one. */
+function customAttributes(recipient: RecipientRecord, parameters: Parameters): Record<string, string> | undefined {
+  const given = CUSTOM_ATTRIBUTES.filter((number) => parameters.has(`customattribute${number}`));
+  if (given.length === 0) return recipient.customAttributes;
+  const next = { ...(recipient.customAttributes ?? {}) };
+  for (const number of given) {
+    const value = text(parameters, `customattribute${number}`, `CustomAttribute${number}`) ?? "";
+    checkLength(value, `CustomAttribute${number}`, CUSTOM_ATTRIBUTE_LIMIT);
+    if (value === "") delete next[number];
+    else next[number] = value;
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
+}
 
 /** The MicrosoftOnlineServicesID (= Entra UPN) must be in a verified domain and not held by another user. */
 function assertUpnAvailable(context: ExchangeContext, upn: string, self?: string): void {
@@ -245,6 +278,15 @@ function mailObjectWithGuid(context: ExchangeContext, guid: string): { name: str
   return context.store.get<RecipientRecord>(tenantId, "recipient", guid) ?? context.store.get<DistributionGroupRecord>(tenantId, "distributionGroup", guid);
 }
 
+/** Initials live on the user behind the recipient; true when they changed. */
+function updateInitials(context: ExchangeContext, recipient: RecipientRecord, value: string | undefined): boolean {
+  const tenantId = context.tenant.tenantId;
+  const user = context.store.get<EntraUserRecord>(tenantId, "user", recipient.externalDirectoryObjectId);
+  if (!user || user.initials === value) return false;
+  context.store.put(tenantId, "user", user.id, { ...user, initials: value });
+  return true;
+}
+
 /** Moves the Entra user (and the recipient's MicrosoftOnlineServicesID) to a new UPN. */
 function changeUpn(context: ExchangeContext, recipient: RecipientRecord, upn: string): void {
   const tenantId = context.tenant.tenantId;
@@ -262,7 +304,7 @@ const ADMIN_PASSWORD_REFUSAL =
 function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName: string, extra: string[]): Cmdlet {
   return {
     name: cmdletName,
-    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", "name", "alias", ...extra],
+    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", "name", "alias", ...CUSTOM_ATTRIBUTES.map((number) => `customattribute${number}`), ...extra],
     required: ["identity"],
     run(context, parameters) {
       if (parameters.has("password")) throw exchangeError(400, "parameterBinding", ADMIN_PASSWORD_REFUSAL);
@@ -288,9 +330,11 @@ function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName:
       if (parameters.has("externalemailaddress")) next.externalEmailAddress = smtpAddress(parameters, "externalemailaddress", "ExternalEmailAddress");
       if (parameters.has("forwardingsmtpaddress")) next.forwardingSmtpAddress = smtpAddress(parameters, "forwardingsmtpaddress", "ForwardingSmtpAddress");
       next.deliverToMailboxAndForward = flag(parameters, "delivertomailboxandforward") ?? next.deliverToMailboxAndForward;
+      next.customAttributes = customAttributes(recipient, parameters);
       const added = next.emailAddresses.filter((proxy) => !recipient.emailAddresses.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
       checkAddresses(context, recipient.guid, added);
-      if (JSON.stringify(next) === JSON.stringify(recipient)) return { objects: [], warnings: [NO_CHANGE(recipient.name)] };
+      const initialsChange = parameters.has("initials") ? updateInitials(context, recipient, initials(parameters)) : false;
+      if (JSON.stringify(next) === JSON.stringify(recipient) && !initialsChange) return { objects: [], warnings: [NO_CHANGE(recipient.name)] };
       if (next.microsoftOnlineServicesId !== recipient.microsoftOnlineServicesId) changeUpn(context, recipient, next.microsoftOnlineServicesId);
       saveRecipient(context.store, context.tenant.tenantId, next);
       return { objects: [] };
@@ -336,7 +380,7 @@ const getMailbox: Cmdlet = {
 
 export const recipientCmdlets: Cmdlet[] = [
   newMailUser,
-  setRecipient("MailUser", "Set-MailUser", ["externalemailaddress", "microsoftonlineservicesid", "password"]),
+  setRecipient("MailUser", "Set-MailUser", ["externalemailaddress", "microsoftonlineservicesid", "initials", "password"]),
   getMailUser,
   removeMailUser,
   getRecipient,

@@ -36,6 +36,15 @@ describe("sandbox tokens (Entra client credentials, static tokens)", function ()
     assert.equal(badScope.body.error, "invalid_scope");
   });
 
+  it("puts the app's permissions for the token's resource in `roles` and its directory role template ids in `wids`", async () => {
+    const claims = async (scope: string) => JSON.parse(Buffer.from((await credential(sandbox).getToken(scope)).token.split(".")[1], "base64url").toString());
+    const graph = await claims("https://graph.microsoft.com/.default");
+    assert.deepEqual(graph.roles, readSeedFile(DEMO_SEED_PATH).microsoft[0].apps[0].graphPermissions);
+    assert.ok(graph.roles.includes("User-PasswordProfile.ReadWrite.All"));
+    assert.deepEqual(graph.wids, ["29232cdf-9323-42fd-ade2-1d097af3e4de", "fe930be7-5e62-47db-91af-98c3a49a38b1"]);
+    assert.deepEqual((await claims("https://outlook.office365.com/.default")).roles, ["Exchange.ManageAsApp"]);
+  });
+
   it("answers Graph without a valid token with 401 InvalidAuthenticationToken", async () => {
     const response = await raw(sandbox, "GET", "/v1.0/domains", { token: "not-a-token" });
     assert.equal(response.status, 401);

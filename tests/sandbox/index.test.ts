@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SandboxHandle } from "../../sandbox/index";
+import { DEMO_SEED_PATH, resolveSeed, type SandboxHandle } from "../../sandbox/index";
+import { readSeedFile } from "../../sandbox/seed";
 import { control, graphClient, startTestSandbox } from "./harness";
 
 describe("sandbox process and persistence (startSandbox)", function () {
@@ -54,5 +55,18 @@ describe("sandbox process and persistence (startSandbox)", function () {
     assert.equal(sandbox.env.COEXIST_LOGIN_URL, sandbox.url);
     assert.equal(JSON.parse(sandbox.env.COEXIST_GOOGLE_CREDENTIALS).token_uri, `${sandbox.url}/token`);
     assert.match(sandbox.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe("choosing a seed (resolveSeed)", () => {
+  it("turns strict mode on for any seed when asked (coexist sandbox start --strict), and only then", () => {
+    assert.equal(resolveSeed({ seed: DEMO_SEED_PATH }).behaviour.strict, undefined);
+    const strict = resolveSeed({ seed: DEMO_SEED_PATH, strict: true }).behaviour;
+    assert.deepEqual([strict.strict, strict.refuseNullParameters, strict.exchangeErrorShapes, strict.lag?.entraUserSeconds], [true, true, "mixed", [2, 5]]);
+  });
+
+  it("checks a seed object like a seed file", () => {
+    const demo = readSeedFile(DEMO_SEED_PATH);
+    assert.throws(() => resolveSeed({ seed: { ...demo, behaviour: { ...demo.behaviour, exchangeErrorShapes: "xml" as never } } }), /behaviour\.exchangeErrorShapes/);
   });
 });

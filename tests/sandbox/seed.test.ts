@@ -53,6 +53,13 @@ describe("sandbox seeds", () => {
     assert.equal(parseSeed(raw).google.staticToken, "anyMailbox");
   });
 
+  it("gives an app seeded without grants every permission, Exchange.ManageAsApp and Global Administrator (the sandbox as it always was)", () => {
+    const raw = JSON.parse(JSON.stringify(readSeedFile(DEMO_SEED_PATH)));
+    const fabrikam = parseSeed(raw).microsoft[1].apps[0];
+    assert.ok(fabrikam.graphPermissions.includes("Directory.ReadWrite.All"));
+    assert.deepEqual([fabrikam.exchangePermissions, fabrikam.directoryRoles], [["Exchange.ManageAsApp"], ["Global Administrator"]]);
+  });
+
   const invalid: [string, (seed: any) => void, RegExp][] = [
     ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
     ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
@@ -63,6 +70,10 @@ describe("sandbox seeds", () => {
     ["a Google user status it does not know", (seed) => seed.google.users.push({ primaryEmail: "x@contoso.com", givenName: "X", familyName: "Y", status: "archived" }), /google\.users\[50\]\.status/],
     ["suspended: true beside another status", (seed) => seed.google.users.push({ primaryEmail: "x@contoso.com", givenName: "X", familyName: "Y", status: "deleted", suspended: true }), /google\.users\[50\]\.suspended/],
     ["an unknown static-token reach", (seed) => (seed.google.staticToken = "everything"), /google\.staticToken/],
+    ["a Graph permission the sandbox does not know", (seed) => (seed.microsoft[0].apps[0].graphPermissions = ["Domain.ReadWrite.Al"]), /microsoft\[0\]\.apps\[0\]\.graphPermissions has "Domain\.ReadWrite\.Al"/],
+    ["a directory role the sandbox does not know", (seed) => (seed.microsoft[0].apps[0].directoryRoles = ["Exchange Admin"]), /apps\[0\]\.directoryRoles has "Exchange Admin"/],
+    ["a user role the sandbox does not know", (seed) => (seed.microsoft[0].users[0].directoryRoles = ["Root"]), /users\[0\]\.directoryRoles has "Root"/],
+    ["an unknown lag point", (seed) => (seed.behaviour.lag = { domainSeconds: [1, 2] }), /behaviour\.lag\.domainSeconds/],
   ];
   for (const [name, mutate, field] of invalid) {
     it(`names the field when a seed has ${name}`, () => {

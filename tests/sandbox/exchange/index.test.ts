@@ -265,3 +265,45 @@ async function eventually<T>(probe: () => Promise<T | undefined>, attempts = 40)
   }
   throw new Error("condition not reached");
 }
+
+describe("sandbox Exchange admin API: the app's grants and strict parameter binding", function () {
+  this.timeout(30_000);
+  let sandbox: SandboxHandle;
+  const appToken = async (clientId: string): Promise<string> =>
+    (await credential(sandbox, { tenantId: sandbox.env.COEXIST_TENANT_ID, clientId, clientSecret: `${clientId}-secret` }).getToken("https://outlook.office365.com/.default")).token;
+
+  before(async () => {
+    const demo = readSeedFile(DEMO_SEED_PATH);
+    const [contoso, ...others] = demo.microsoft;
+    const app = (clientId: string, exchangePermissions: string[], directoryRoles: string[]) => ({ clientId, clientSecret: `${clientId}-secret`, displayName: clientId, graphPermissions: [], exchangePermissions, directoryRoles });
+    const apps = [app("recipients", ["Exchange.ManageAsApp"], ["Exchange Recipient Administrator"]), app("reader", ["Exchange.ManageAsApp"], ["Global Reader"]), app("unconsented", [], ["Exchange Administrator"])];
+    sandbox = await startTestSandbox({ seed: { ...demo, behaviour: { ...demo.behaviour, strict: true, exchangeErrorShapes: "pipe" }, microsoft: [{ ...contoso, apps: [...contoso.apps, ...apps] }, ...others] } });
+  });
+  after(() => sandbox.stop());
+
+  it("runs only the cmdlets the app's directory role gives its session; the rest answer 403 like an unknown cmdlet", async () => {
+    const recipients = await appToken("recipients");
+    assert.equal((await invokeRaw(sandbox, recipients, "Get-Recipient", { ResultSize: "Unlimited" })).status, 200);
+    assert.equal((await invokeRaw(sandbox, recipients, "Get-AcceptedDomain")).status, 200);
+    const connector = await invokeRaw(sandbox, recipients, "New-OutboundConnector", { Name: "ToGoogle", SmartHosts: ["smtp.google.com"], UseMXRecord: false });
+    assert.deepEqual([connector.status, connector.headers.get("x-exceptiontype")], [403, "CmdletAccessDeniedException"]);
+    const reader = await appToken("reader");
+    assert.equal((await invokeRaw(sandbox, reader, "Get-OutboundConnector")).status, 200);
+    assert.equal((await invokeRaw(sandbox, reader, "Set-AcceptedDomain", { Identity: "contoso.com", DomainType: "InternalRelay" })).status, 403);
+  });
+
+  it("refuses a token without Exchange.ManageAsApp with 401 and a Bearer challenge", async () => {
+    const response = await invokeRaw(sandbox, await appToken("unconsented"), "Get-AcceptedDomain");
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer .*error="insufficient_claims"/);
+  });
+
+  it("refuses a JSON null parameter value in strict mode, naming why", async () => {
+    const token = await exchangeToken(sandbox);
+    assert.equal((await invokeRaw(sandbox, token, "New-OutboundConnector", { Name: "ToGoogle", SmartHosts: ["smtp.google.com"], UseMXRecord: false, Comment: "x" })).status, 200);
+    const response = await invokeRaw(sandbox, token, "Set-OutboundConnector", { Identity: "ToGoogle", Comment: null });
+    assert.equal(response.status, 400);
+    assert.match(response.body.error.details[0].message, /ParameterBindingException\|Cannot bind parameter 'Comment' to null: the sandbox refuses null parameter values: no source confirms how InvokeCommand binds them/);
+    assert.equal((await invokeRaw(sandbox, token, "Set-OutboundConnector", { Identity: "ToGoogle", Comment: "" })).status, 200, "an empty string still clears");
+  });
+});

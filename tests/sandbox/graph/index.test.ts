@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { BatchRequestContent, BatchResponseContent, PageIterator, type Client } from "@microsoft/microsoft-graph-client";
-import { canVerify, decideLicences } from "../../sandbox/graph";
-import type { SandboxHandle } from "../../sandbox/index";
-import type { EntraUserRecord, SkuRecord } from "../../sandbox/records";
-import { control, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox } from "./harness";
+import { canVerify, decideLicences } from "../../../sandbox/graph";
+import type { SandboxHandle } from "../../../sandbox/index";
+import type { EntraUserRecord, SkuRecord } from "../../../sandbox/records";
+import { control, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox } from "../harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
 const BUSINESS_STANDARD = "f245ecc8-75af-4f8e-b61f-27d8114de5f3";
