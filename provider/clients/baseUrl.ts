@@ -27,11 +27,7 @@ export function verifyOnce(key: string, check: () => Promise<void>): Promise<voi
   return pending;
 }
 
-/** What a check concluded from one answer: the service answered (`ok`), or what is wrong. */
-export type Verdict = { ok: true } | { ok: false; problem: string };
-
-export const ANSWERED: Verdict = { ok: true };
-
+/** The error for a base URL whose answer is not the service's: what answered, and the setting to check. */
 export function wrongService(setting: ConfigKey, service: string, request: string, status: number, contentType: string | undefined, body: string, expected: string): ConfigError {
   return new ConfigError(
     setting,

@@ -370,7 +370,7 @@ const PROBE_CMDLET = "Get-AcceptedDomain";
  * Before the first cmdlet of the process: `Get-AcceptedDomain` (read by the domain resources
  * anyway), trimmed to DomainName, must answer as the Exchange admin API of the configured tenant.
  */
-export function verifyExchangeUrl(): Promise<void> {
+function verifyExchangeUrl(): Promise<void> {
   const config = checkEndpoints("exchange");
   const tenantId = requireSetting("tenantId", "the Exchange admin API URL contains the tenant");
   return verifyOnce(JSON.stringify(["exchange", config.exchangeUrl, tenantId, config.accessToken, config.clientId]), async () => {
@@ -396,7 +396,7 @@ export function verifyExchangeUrl(): Promise<void> {
  * with its exception type or error envelope; the calls themselves then report those. Anything
  * else, a 404 above all (a list has no "not found"), is not the admin API.
  */
-export function exchangeProbeProblem(status: number, headers: unknown, text: string, tenantId: string): ConfigError | undefined {
+function exchangeProbeProblem(status: number, headers: unknown, text: string, tenantId: string): ConfigError | undefined {
   const json = jsonObjectOf(text);
   if (status === 200 && Array.isArray(json?.value)) {
     const domains = (json.value as Array<{ DomainName?: unknown }>).map((domain) => String(domain.DomainName ?? "").toLowerCase()).filter(Boolean);

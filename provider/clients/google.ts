@@ -238,7 +238,7 @@ function isApiRequest(url: string, googleUrl: string): boolean {
 }
 
 /** Google answers in JSON: an object on success, its error envelope otherwise. Anything else is not Google. */
-export function googleProbeProblem(status: number, contentType: string | undefined, data: unknown, request: string): ConfigError | undefined {
+function googleProbeProblem(status: number, contentType: string | undefined, data: unknown, request: string): ConfigError | undefined {
   if (status >= 200 && status < 300 && jsonObjectOf(data)) return undefined;
   if (status >= 400 && isGoogleErrorEnvelope(data)) return undefined;
   return wrongService("googleUrl", "the Google APIs", request, status, contentType, typeof data === "string" ? data : JSON.stringify(data ?? ""), "https://www.googleapis.com/");

@@ -23,7 +23,7 @@ import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, limiterFor, outcome
 /** The error codes Graph uses for "no such object" (microsoft-graph.md §3.1). */
 const NOT_FOUND_CODES = new Set(["request_resourcenotfound", "resourcenotfound", "itemnotfound"]);
 
-export function isGraphNotFound(status: number | undefined, code: string | undefined): boolean {
+function isGraphNotFound(status: number | undefined, code: string | undefined): boolean {
   return status === 404 && code !== undefined && NOT_FOUND_CODES.has(code.toLowerCase());
 }
 
@@ -200,7 +200,7 @@ const PROBE_PATH = "/domains?$select=id";
  * Before the first Graph call of the process: `GET /domains?$select=id` (Domain.Read.All, which
  * the domain resources need anyway) must answer as Graph, for the configured tenant.
  */
-export function verifyGraphUrl(): Promise<void> {
+function verifyGraphUrl(): Promise<void> {
   const config = checkEndpoints("graph");
   return verifyOnce(JSON.stringify(["graph", config.graphUrl, config.tenantId, config.accessToken, config.clientId]), () => probeGraph(config));
 }
@@ -237,7 +237,7 @@ const PROBE_TIMEOUT_MS = 60_000;
  * envelope (a permission the app lacks, reported by the calls themselves). Anything else is
  * not Graph.
  */
-export function graphProbeProblem(status: number, contentType: string | undefined, body: string, tenantId?: string): ConfigError | undefined {
+function graphProbeProblem(status: number, contentType: string | undefined, body: string, tenantId?: string): ConfigError | undefined {
   const json = jsonObjectOf(body);
   const error = json?.error as { code?: unknown; message?: unknown } | undefined;
   const graphError = typeof error?.code === "string" && typeof error.message === "string";

@@ -66,6 +66,21 @@ describe("Google client", () => {
       assert.ok(isRetryable(error));
     });
 
+    const notFoundCases = [
+      { name: "404 in Google's envelope", status: 404, data: { error: { code: 404, message: "Requested entity was not found.", errors: [{ reason: "notFound" }], status: "NOT_FOUND" } }, notFound: true },
+      { name: "404 in Google's envelope, as a string", status: 404, data: '{"error":{"code":404,"message":"Resource Not Found: userKey","errors":[{"reason":"notFound"}]}}', notFound: true },
+      { name: "404 HTML page", status: 404, data: "<html>Not Found</html>", notFound: false },
+      { name: "404 with another API's error", status: 404, data: { error: { code: "NotFound", message: "No route" } }, notFound: false },
+      { name: "404 with an empty body", status: 404, data: "", notFound: false },
+      { name: "400 failedPrecondition (suspended)", status: 400, data: { error: { code: 400, message: "Mail service not enabled", errors: [{ reason: "failedPrecondition" }] } }, notFound: false },
+      { name: "token endpoint invalid_grant (deleted user)", status: 400, data: { error: "invalid_grant", error_description: "Invalid email or User ID" }, notFound: false },
+    ];
+    for (const { name, status, data, notFound } of notFoundCases) {
+      it(`takes ${name} for ${notFound ? "not found" : "a failure"}`, () => {
+        assert.strictEqual(toGoogleApiError({ message: "x", response: { status, headers: {}, data } }, "users.get x").notFound, notFound);
+      });
+    }
+
     it("keeps the network code of a transport failure", () => {
       const error = toGoogleApiError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "users.get");
       assert.strictEqual(error.status, undefined);

@@ -85,6 +85,23 @@ describe("Microsoft Graph client", () => {
       assert.strictEqual(error.message, "Graph GET /users/jane@fabrikam.example failed (HTTP 404, Request_ResourceNotFound): Resource 'jane@fabrikam.example' does not exist.");
     });
 
+    const notFoundCases = [
+      { status: 404, code: "Request_ResourceNotFound", notFound: true },
+      { status: 404, code: "ResourceNotFound", notFound: true },
+      { status: 404, code: "itemNotFound", notFound: true },
+      { status: 404, code: undefined, notFound: false },
+      { status: 404, code: "NotFound", notFound: false },
+      { status: 400, code: "Request_ResourceNotFound", notFound: false },
+      { status: 403, code: "Authorization_RequestDenied", notFound: false },
+    ];
+    for (const { status, code, notFound } of notFoundCases) {
+      it(`takes HTTP ${status} with code ${code ?? "none"} for ${notFound ? "not found" : "a failure"}`, () => {
+        const graphError = new GraphError(status, "x");
+        graphError.code = code ?? null;
+        assert.strictEqual(toGraphApiError(graphError, "GET /domains/x").notFound, notFound);
+      });
+    }
+
     it("redacts the configured secret from Graph errors", () => {
       useStackConfig({ clientSecret: "graph-secret-xyz" });
       const error = toGraphApiError(new GraphError(400, "echo graph-secret-xyz"), "POST /x");
