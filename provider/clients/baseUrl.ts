@@ -8,18 +8,21 @@
 import { ConfigError, describeSetting, type ConfigKey } from "../config";
 import { describeAnswer } from "./errors";
 
+/** A base URL that answers as something else, or a token of another tenant: the check's verdict. */
+export class BaseUrlError extends ConfigError {}
+
 const checks = new Map<string, Promise<void>>();
 
 /**
  * Runs `check` once for `key` (the settings it depends on): concurrent callers share it, a pass is
- * kept for the process, and so is a ConfigError (a wrong setting stays wrong); any other failure
- * (a network blip that outlasted the retries) lets the next call check again.
+ * kept for the process, and so is a BaseUrlError (a wrong URL stays wrong); any other failure (a
+ * network blip that outlasted the retries, a missing setting) lets the next call check again.
  */
 export function verifyOnce(key: string, check: () => Promise<void>): Promise<void> {
   let pending = checks.get(key);
   if (!pending) {
     pending = check().catch((error: unknown) => {
-      if (!(error instanceof ConfigError)) checks.delete(key);
+      if (!(error instanceof BaseUrlError)) checks.delete(key);
       throw error;
     });
     checks.set(key, pending);
@@ -28,8 +31,8 @@ export function verifyOnce(key: string, check: () => Promise<void>): Promise<voi
 }
 
 /** The error for a base URL whose answer is not the service's: what answered, and the setting to check. */
-export function wrongService(setting: ConfigKey, service: string, request: string, status: number, contentType: string | undefined, body: string, expected: string): ConfigError {
-  return new ConfigError(
+export function wrongService(setting: ConfigKey, service: string, request: string, status: number, contentType: string | undefined, body: string, expected: string): BaseUrlError {
+  return new BaseUrlError(
     setting,
     `does not answer as ${service}: ${request} answered ${describeAnswer(status, contentType, body)}. ` +
       `Check ${describeSetting(setting)}; it should look like ${expected}`,

@@ -3,8 +3,8 @@
  * in docs/clients.md; the protocol is exchange-admin-api.md §1.
  */
 import { randomUUID } from "node:crypto";
-import { ConfigError, checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, requireSetting } from "../config";
-import { jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, requireSetting } from "../config";
+import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraToken, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
 import { classifyFailure, withRetry } from "./retry";
@@ -376,7 +376,7 @@ function verifyExchangeUrl(): Promise<void> {
   return verifyOnce(JSON.stringify(["exchange", config.exchangeUrl, tenantId, config.accessToken, config.clientId]), async () => {
     const token = await entraToken("exchange");
     const problem = tenantMismatch(tokenTenantOf(token), tenantId, config.accessToken ? `coexist:accessToken (${originOf("accessToken")})` : "the Entra ID token");
-    if (problem) throw new ConfigError("tenantId", `${problem} (Exchange calls go to ${config.exchangeUrl}/${tenantId}/InvokeCommand)`);
+    if (problem) throw new BaseUrlError("tenantId", `${problem} (Exchange calls go to ${config.exchangeUrl}/${tenantId}/InvokeCommand)`);
     const body = JSON.stringify(requestBody(PROBE_CMDLET, {}));
     const answer = await withRetry("exchange", async () => {
       const answered = await post(invokeUrl(["DomainName"]), body, PROBE_CMDLET);
@@ -396,12 +396,12 @@ function verifyExchangeUrl(): Promise<void> {
  * with its exception type or error envelope; the calls themselves then report those. Anything
  * else, a 404 above all (a list has no "not found"), is not the admin API.
  */
-function exchangeProbeProblem(status: number, headers: unknown, text: string, tenantId: string): ConfigError | undefined {
+function exchangeProbeProblem(status: number, headers: unknown, text: string, tenantId: string): BaseUrlError | undefined {
   const json = jsonObjectOf(text);
   if (status === 200 && Array.isArray(json?.value)) {
     const domains = (json.value as Array<{ DomainName?: unknown }>).map((domain) => String(domain.DomainName ?? "").toLowerCase()).filter(Boolean);
     if (!tenantId.includes(".") || domains.length === 0 || domains.includes(tenantId.toLowerCase())) return undefined;
-    return new ConfigError("tenantId", `is ${tenantId}, but the Exchange tenant at ${describeSetting("exchangeUrl")} accepts ${domains.join(", ")}: the token is another tenant's`);
+    return new BaseUrlError("tenantId", `is ${tenantId}, but the Exchange tenant at ${describeSetting("exchangeUrl")} accepts ${domains.join(", ")}: the token is another tenant's`);
   }
   if (status === 401 && (headerOf(headers, "www-authenticate") ?? "").includes(EXCHANGE_APP_ID)) return undefined;
   if (status === 403 && (headerOf(headers, "x-exceptiontype") || typeof (json?.error as { message?: unknown } | undefined)?.message === "string")) return undefined;

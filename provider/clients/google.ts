@@ -7,7 +7,7 @@
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
 import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
-import { jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
+import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
 import { isRetryable, withRetry } from "./retry";
@@ -238,7 +238,7 @@ function isApiRequest(url: string, googleUrl: string): boolean {
 }
 
 /** Google answers in JSON: an object on success, its error envelope otherwise. Anything else is not Google. */
-function googleProbeProblem(status: number, contentType: string | undefined, data: unknown, request: string): ConfigError | undefined {
+function googleProbeProblem(status: number, contentType: string | undefined, data: unknown, request: string): BaseUrlError | undefined {
   if (status >= 200 && status < 300 && jsonObjectOf(data)) return undefined;
   if (status >= 400 && isGoogleErrorEnvelope(data)) return undefined;
   return wrongService("googleUrl", "the Google APIs", request, status, contentType, typeof data === "string" ? data : JSON.stringify(data ?? ""), "https://www.googleapis.com/");

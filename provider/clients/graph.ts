@@ -15,7 +15,7 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ConfigError, checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, type CoexistConfig } from "../config";
-import { jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, limiterFor, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
@@ -210,7 +210,7 @@ async function probeGraph(config: CoexistConfig): Promise<void> {
   const tenantId = config.tenantId;
   if (tenantId) {
     const problem = tenantMismatch(tokenTenantOf(token), tenantId, config.accessToken ? `coexist:accessToken (${originOf("accessToken")})` : "the Entra ID token");
-    if (problem) throw new ConfigError("tenantId", problem);
+    if (problem) throw new BaseUrlError("tenantId", problem);
   }
   const url = `${config.graphUrl.replace(/\/+$/, "")}${PROBE_PATH}`;
   const answer = await withRetry("graph", async () => {
@@ -237,7 +237,7 @@ const PROBE_TIMEOUT_MS = 60_000;
  * envelope (a permission the app lacks, reported by the calls themselves). Anything else is
  * not Graph.
  */
-function graphProbeProblem(status: number, contentType: string | undefined, body: string, tenantId?: string): ConfigError | undefined {
+function graphProbeProblem(status: number, contentType: string | undefined, body: string, tenantId?: string): BaseUrlError | undefined {
   const json = jsonObjectOf(body);
   const error = json?.error as { code?: unknown; message?: unknown } | undefined;
   const graphError = typeof error?.code === "string" && typeof error.message === "string";
@@ -245,7 +245,7 @@ function graphProbeProblem(status: number, contentType: string | undefined, body
   if (status === 200 && Array.isArray(json?.value)) {
     const ids = (json.value as Array<{ id?: unknown }>).map((domain) => String(domain.id ?? "").toLowerCase());
     if (!tenantId || !tenantId.includes(".") || ids.includes(tenantId.toLowerCase())) return undefined;
-    return new ConfigError("tenantId", `is ${tenantId}, but Graph at ${describeSetting("graphUrl")} answers for a tenant whose domains are ${ids.join(", ") || "none"}: the token is another tenant's`);
+    return new BaseUrlError("tenantId", `is ${tenantId}, but Graph at ${describeSetting("graphUrl")} answers for a tenant whose domains are ${ids.join(", ") || "none"}: the token is another tenant's`);
   }
   return wrongService("graphUrl", "Microsoft Graph", `GET ${PROBE_PATH}`, status, contentType, body, "https://graph.microsoft.com/v1.0");
 }

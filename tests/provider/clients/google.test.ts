@@ -240,6 +240,18 @@ describe("Google client", () => {
       assert.strictEqual(apiRequest.headers.authorization, "Bearer minted-for-subject");
     });
 
+    it("keeps no verdict from a missing setting: a Directory call without googleAdmin fails, Gmail calls still work", async () => {
+      const saved = process.env.COEXIST_GOOGLE_ADMIN;
+      delete process.env.COEXIST_GOOGLE_ADMIN;
+      try {
+        server().handler = (request) => (request.path === "/token" ? { body: { access_token: "t", expires_in: 3600 } } : { body: { forwardingAddresses: [] } });
+        await assert.rejects(getDirectoryUser(ALICE), (error: unknown) => error instanceof ConfigError && error.key === "googleAdmin");
+        assert.deepStrictEqual(await listForwardingAddresses(ALICE), []);
+      } finally {
+        if (saved !== undefined) process.env.COEXIST_GOOGLE_ADMIN = saved;
+      }
+    });
+
     it("never shows the private key in an error", async () => {
       server().handler = (request) => ({ status: 400, body: { error: { message: `echo ${JSON.stringify(request.body)} ${privateKey}` } } });
       await assert.rejects(listForwardingAddresses("bob@contoso.com"), (error: unknown) => {
