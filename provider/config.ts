@@ -5,6 +5,8 @@
  * serialized closure.
  */
 
+import { isIP } from "node:net";
+
 export interface CoexistConfig {
   graphUrl: string;
   exchangeUrl: string;
@@ -44,7 +46,16 @@ function urlProblem(value: string): string | undefined {
   } catch {
     return `is not an absolute URL ("${value}")`;
   }
-  return parsed.protocol === "https:" || parsed.protocol === "http:" ? undefined : `must be an http(s) URL, got "${value}"`;
+  if (parsed.protocol === "https:") return undefined;
+  if (parsed.protocol !== "http:") return `must be an https URL, got "${value}"`;
+  return isLoopbackHost(parsed.hostname) ? undefined : `must be an https URL: http is allowed only for a loopback host (a sandbox), because tokens and passwords would cross the network in clear text; got "${value}"`;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the machine itself, where a sandbox runs. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
 }
 
 function url(env: string, defaultValue: string): SettingSpec {
@@ -145,6 +156,97 @@ export function howToSet(key: ConfigKey): string {
   return `run \`pulumi config set${secretFlag} coexist:${key} ${spec.placeholder}\` or export ${spec.env}`;
 }
 
+/** Where a setting's value comes from, for messages: stack config, the environment (naming the variable) or the default. */
+export function originOf(key: ConfigKey): string {
+  if (stackValues[key] !== undefined) return "from stack config";
+  if (nonEmpty(process.env[SETTINGS[key].env]) !== undefined) return `from the environment, ${SETTINGS[key].env}`;
+  return "the default";
+}
+
+/** The APIs the provider calls; each checks its endpoints before its first request. */
+export type Service = "graph" | "exchange" | "google";
+
+/** A URL the provider's tokens, assertions or passwords are sent to. */
+export interface Endpoint {
+  key: ConfigKey;
+  /** `coexist:graphUrl`, or `coexist:googleCredentials (its token_uri)`. */
+  name: string;
+  url: URL;
+  origin: string;
+}
+
+const URL_KEYS: ConfigKey[] = ["graphUrl", "exchangeUrl", "googleUrl", "loginUrl", "googleIamUrl", "googleTokenUrl"];
+
+/**
+ * The endpoints a service's calls and token requests go to under the current configuration, plus
+ * every URL setting configured explicitly (stack config or environment): what the loopback rules
+ * below compare. A default nobody uses (the IAM URL without keyless Google) is left out.
+ */
+function endpointsFor(service: Service, config: CoexistConfig = currentConfig()): Endpoint[] {
+  const keys = new Set<ConfigKey>(URL_KEYS.filter((key) => configuredValue(key) !== undefined));
+  if (service === "graph") keys.add("graphUrl");
+  if (service === "exchange") keys.add("exchangeUrl");
+  if (service === "google") keys.add("googleUrl");
+  const signsIn = !config.accessToken;
+  if (signsIn && service !== "google") keys.add("loginUrl");
+  if (signsIn && service === "google" && config.googleServiceAccount) {
+    keys.add("googleIamUrl");
+    keys.add("googleTokenUrl");
+  }
+  const endpoints: Endpoint[] = URL_KEYS.filter((key) => keys.has(key)).map((key) => ({ key, name: `coexist:${key}`, url: new URL(config[key] as string), origin: originOf(key) }));
+  const tokenUri = googleTokenUriOf(config.googleCredentials);
+  if (tokenUri) endpoints.push({ key: "googleCredentials", name: "coexist:googleCredentials (its token_uri)", url: tokenUri, origin: originOf("googleCredentials") });
+  return endpoints;
+}
+
+/**
+ * Refuses a configuration that would send a credential where it does not belong: a static
+ * `accessToken` to anything but loopback, a key file's token_uri over http, or a mix of loopback
+ * (sandbox) and real endpoints, the usual trace of a sandbox's `export` lines left in a shell.
+ * Returns the configuration the service may use.
+ */
+export function checkEndpoints(service: Service): CoexistConfig {
+  const config = currentConfig();
+  const endpoints = endpointsFor(service, config);
+  const insecure = endpoints.find((endpoint) => endpoint.url.protocol !== "https:" && !isLoopbackHost(endpoint.url.hostname));
+  if (insecure) throw new ConfigError(insecure.key, `names ${insecure.url.origin} for its token requests: only https is allowed there (http only for a loopback sandbox)`);
+  const loopback = endpoints.filter((endpoint) => isLoopbackHost(endpoint.url.hostname));
+  const remote = endpoints.filter((endpoint) => !isLoopbackHost(endpoint.url.hostname));
+  if (loopback.length > 0 && remote.length > 0) {
+    const fromEnvironment = endpoints.filter((endpoint) => endpoint.origin.startsWith("from the environment")).map((endpoint) => SETTINGS[endpoint.key].env);
+    const unset = fromEnvironment.length > 0 ? `unset ${[...new Set(fromEnvironment)].join(" ")} if a sandbox's export lines are left in this shell, or ` : "";
+    throw new ConfigError(
+      loopback[0].key,
+      `is a loopback (sandbox) endpoint while other endpoints are real; a stack talks to a sandbox or to real tenants, never both. ` +
+        `Loopback: ${loopback.map(describe).join("; ")}. Not loopback: ${remote.map(describe).join("; ")}. ` +
+        `Fix: ${unset}set every endpoint for one side`,
+    );
+  }
+  if (config.accessToken && remote.length > 0) {
+    throw new ConfigError(
+      "accessToken",
+      `is set (${originOf("accessToken")}), but a static token is only ever sent to loopback (sandbox) endpoints, and ${remote.map(describe).join("; ")} ${remote.length === 1 ? "is" : "are"} not. ` +
+        `For real tenants unset it (${howToUnset("accessToken")}) and sign in with coexist:clientId and coexist:clientSecret, a federated token, or a Google service account`,
+    );
+  }
+  return config;
+}
+
+function describe(endpoint: Endpoint): string {
+  return `${endpoint.name} ${endpoint.url.origin}${endpoint.url.pathname === "/" ? "" : endpoint.url.pathname} (${endpoint.origin})`;
+}
+
+function howToUnset(key: ConfigKey): string {
+  return `\`pulumi config rm coexist:${key}\` or unset ${SETTINGS[key].env}`;
+}
+
+/** A setting as messages name it: `coexist:graphUrl https://... (from the environment, COEXIST_GRAPH_URL)`. */
+export function describeSetting(key: ConfigKey): string {
+  const value = configuredValue(key) ?? SETTINGS[key].defaultValue;
+  if (value === undefined) return `coexist:${key} (not set)`;
+  return `coexist:${key}${SETTINGS[key].secret ? "" : ` ${value}`} (${originOf(key)})`;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
@@ -182,11 +284,26 @@ function secretsToRedact(): string[] {
 }
 
 function googlePrivateKeyOf(credentials: string | undefined): string | undefined {
+  const key = googleKeyFileField(credentials, "private_key");
+  return key || undefined;
+}
+
+/** The token endpoint a service-account key file names, when it names a valid URL. */
+function googleTokenUriOf(credentials: string | undefined): URL | undefined {
+  const tokenUri = googleKeyFileField(credentials, "token_uri");
+  if (!tokenUri) return undefined;
+  try {
+    return new URL(tokenUri);
+  } catch {
+    return undefined;
+  }
+}
+
+function googleKeyFileField(credentials: string | undefined, field: "private_key" | "token_uri"): string | undefined {
   if (!credentials) return undefined;
   try {
-    const parsed: unknown = JSON.parse(credentials);
-    const key = (parsed as { private_key?: unknown }).private_key;
-    return typeof key === "string" && key ? key : undefined;
+    const value = (JSON.parse(credentials) as Record<string, unknown>)[field];
+    return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;
   }

@@ -1,33 +1,22 @@
 /**
  * Entra ID tokens for Graph and the Exchange admin API: a client-secret credential against the
- * configured authority host, or the configured static access token (emulators).
+ * configured authority host, or the configured static access token (a loopback sandbox only,
+ * config.ts `checkEndpoints`). Scopes follow the configured cloud (clouds.ts).
  */
 import { ClientSecretCredential, WorkloadIdentityCredential, type AccessToken, type TokenCredential } from "@azure/identity";
 import { currentConfig, requireSetting } from "../config";
-import { ApiError, messageOf, type ApiName } from "./errors";
+import { scopesFor, usesMicrosoftAuthority } from "./clouds";
+import { ApiError, messageOf } from "./errors";
 
-export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
-export const EXCHANGE_SCOPE = "https://outlook.office365.com/.default";
-
-/** Hosts MSAL knows; any other authority (the sandbox) must skip instance discovery. */
-const MICROSOFT_AUTHORITY_HOSTS = new Set([
-  "login.microsoftonline.com",
-  "login.microsoftonline.us",
-  "login.chinacloudapi.cn",
-  "login.partner.microsoftonline.cn",
-]);
+export type MicrosoftApi = "graph" | "exchange";
 
 const credentials = new Map<string, TokenCredential>();
-
-export function usesMicrosoftAuthority(loginUrl: string): boolean {
-  return MICROSOFT_AUTHORITY_HOSTS.has(new URL(loginUrl).hostname.toLowerCase());
-}
 
 /**
  * The credential for the current configuration: the static token, or a client-secret credential
  * (cached per configuration for this process) whose failures name the settings to check.
  */
-export function entraCredential(api: ApiName): TokenCredential {
+export function entraCredential(api: MicrosoftApi): TokenCredential {
   const config = currentConfig();
   if (config.accessToken) return staticTokenCredential(config.accessToken);
   const why = "needed to get an Entra ID token unless coexist:accessToken is set";
@@ -76,7 +65,7 @@ function staticTokenCredential(token: string): TokenCredential {
   };
 }
 
-function explainingFailures(credential: TokenCredential, api: ApiName, loginUrl: string): TokenCredential {
+function explainingFailures(credential: TokenCredential, api: MicrosoftApi, loginUrl: string): TokenCredential {
   return {
     async getToken(scopes, options): Promise<AccessToken> {
       let reason: string;
@@ -97,8 +86,25 @@ function explainingFailures(credential: TokenCredential, api: ApiName, loginUrl:
   };
 }
 
-/** A bearer token for `scope`. */
-export async function entraToken(api: ApiName, scope: string): Promise<string> {
-  const accessToken = await entraCredential(api).getToken(scope);
+/** The `.default` scope of `api` in the configured cloud. */
+export function scopeFor(api: MicrosoftApi): string {
+  return scopesFor(currentConfig())[api];
+}
+
+/** A bearer token for `api`. */
+export async function entraToken(api: MicrosoftApi): Promise<string> {
+  const accessToken = await entraCredential(api).getToken(scopeFor(api));
   return (accessToken as AccessToken).token;
+}
+
+/** The tenant (`tid` claim) an Entra access token was issued for, when it is a readable JWT. */
+export function tokenTenantOf(token: string): string | undefined {
+  const payload = token.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const tid = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { tid?: unknown }).tid;
+    return typeof tid === "string" && tid ? tid : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,6 +13,8 @@ export interface ApiErrorFacts {
   retryAfter?: string;
   /** Raw `Rate-Limit-Reset` header (Exchange sends an ISO timestamp). */
   rateLimitReset?: string;
+  /** The service's own "no such object" (never a bare 404: see each client). */
+  notFound?: boolean;
 }
 
 /**
@@ -25,6 +27,18 @@ export class ApiError extends Error {
   readonly networkCode?: string;
   readonly retryAfter?: string;
   readonly rateLimitReset?: string;
+  /**
+   * True only for the service's own not-found answer for the object: Graph's
+   * `Request_ResourceNotFound`, Exchange's `ManagementObjectNotFoundException`, Google's 404 in its
+   * error envelope. `unlessNotFound` reads it; nothing else may mean "gone".
+   */
+  readonly notFound: boolean;
+  /**
+   * Set by the retry policy: a call that must not be repeated blindly (it creates, validates or
+   * sends mail) got no answer, or one that does not prove it was not applied. It was not
+   * retried; read the object, then retry or take it over.
+   */
+  outcomeUnknown = false;
   /** Set by the retry policy when it gave up on this failure, e.g. " (gave up after 6 attempts in 40 s)". */
   retryNote?: string;
 
@@ -40,6 +54,7 @@ export class ApiError extends Error {
     this.networkCode = facts.networkCode;
     this.retryAfter = facts.retryAfter;
     this.rateLimitReset = facts.rateLimitReset;
+    this.notFound = facts.notFound ?? false;
   }
 }
 
@@ -79,14 +94,28 @@ export function throttleHeaders(headers: unknown): Pick<ApiErrorFacts, "retryAft
   return { retryAfter: headerOf(headers, "retry-after"), rateLimitReset: headerOf(headers, "rate-limit-reset") };
 }
 
-/** The request's result, or undefined when the API answered 404. */
+/**
+ * The request's result, or undefined when the service said the object does not exist
+ * (`ApiError.notFound`). Any other failure, a 404 of the wrong shape included, is thrown.
+ */
 export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {
     return await request;
   } catch (error) {
-    // Exchange reports some not-found objects as 400 ManagementObjectNotFoundException: every
-    // client error says `notFound` itself.
-    if (error instanceof ApiError && (error.status === 404 || (error as { notFound?: boolean }).notFound === true)) return undefined;
+    if (error instanceof ApiError && error.notFound) return undefined;
     throw error;
   }
+}
+
+const TOKEN_SHAPED = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
+
+/**
+ * An answer as error messages show it: `HTTP 404 text/html "<!DOCTYPE html>…"`. Only printable
+ * characters, at most 120 of them, and anything shaped like a JWT (a server that echoes the
+ * request) replaced.
+ */
+export function describeAnswer(status: number, contentType: string | undefined, body: string): string {
+  const printable = body.replace(/[^\x20-\x7e]+/g, " ").replace(TOKEN_SHAPED, "[token]").trim();
+  const shown = printable ? ` "${printable.length > 120 ? `${printable.slice(0, 120)}…` : printable}"` : " with an empty body";
+  return `HTTP ${status}${contentType ? ` ${contentType.split(";")[0].trim()}` : ""}${shown}`;
 }

@@ -3,10 +3,11 @@
  * in docs/clients.md; the protocol is exchange-admin-api.md §1.
  */
 import { randomUUID } from "node:crypto";
-import { currentConfig, registerSecret, requireSetting } from "../config";
-import { ApiError, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
-import { EXCHANGE_SCOPE, entraToken } from "./entra";
-import { withRetry } from "./retry";
+import { checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, requireSetting } from "../config";
+import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { entraToken, tokenTenantOf } from "./entra";
+import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
+import { classifyFailure, withRetry } from "./retry";
 
 export type ExchangeObject = Record<string, unknown>;
 export type CmdletParameters = Record<string, unknown>;
@@ -35,7 +36,7 @@ const TRUNCATION_WARNING = /resultsize/i;
 export class ExchangeError extends ApiError {
   readonly exceptionType?: string;
   readonly errorId?: string;
-  readonly notFound: boolean;
+  /** The object, an address or the sign-in name is taken (docs/clients.md, "Already exists"). */
   readonly alreadyExists: boolean;
 
   constructor(
@@ -56,7 +57,6 @@ export class ExchangeError extends ApiError {
     this.name = "ExchangeError";
     this.exceptionType = facts.exceptionType;
     this.errorId = facts.errorId;
-    this.notFound = facts.notFound ?? false;
     this.alreadyExists = facts.alreadyExists ?? false;
   }
 }
@@ -104,12 +104,13 @@ export async function invoke(cmdlet: string, parameters: CmdletParameters = {}, 
 }
 
 export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParameters = {}, options: InvokeOptions = {}): Promise<InvokeResult> {
+  await verifyExchangeUrl();
   const body = JSON.stringify(requestBody(cmdlet, parameters, options));
   const result: InvokeResult = { objects: [], warnings: [] };
   let url: string | undefined = invokeUrl(options.select);
   while (url) {
     const pageUrl: string = url;
-    const page = await withRetry("exchange", () => postPage(pageUrl, body, cmdlet));
+    const page = await withRetry("exchange", () => postPage(pageUrl, body, cmdlet), { idempotent: isIdempotentCmdlet(cmdlet) });
     result.objects.push(...page.objects);
     result.warnings.push(...page.warnings);
     url = page.nextLink;
@@ -121,11 +122,23 @@ export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParam
   return result;
 }
 
+/**
+ * Verbs whose cmdlets are not repeated blindly after an answer that leaves their outcome unknown:
+ * they create (New-, Add-), or validate and send test mail (Validate-, Test-, Send-). Get-, Set-,
+ * Enable-, Disable- and Remove- do the same the second time (a repeated Remove- finds nothing,
+ * which the callers take as "gone").
+ */
+const NON_IDEMPOTENT_VERBS = new Set(["new", "add", "validate", "test", "send"]);
+
+export function isIdempotentCmdlet(cmdlet: string): boolean {
+  return !NON_IDEMPOTENT_VERBS.has(cmdlet.split("-")[0].toLowerCase());
+}
+
 /** Hosts we were redirected to, by configured origin: later calls go there directly (§1.1). */
 const regionalOrigins = new Map<string, string>();
 
 function invokeUrl(select: string[] | undefined): string {
-  const config = currentConfig();
+  const config = checkEndpoints("exchange");
   const tenantId = requireSetting("tenantId", "the Exchange admin API URL contains the tenant");
   const base = new URL(config.exchangeUrl.replace(/\/+$/, "") + `/${encodeURIComponent(tenantId)}/InvokeCommand`);
   const regional = regionalOrigins.get(base.origin);
@@ -141,9 +154,21 @@ interface Page {
 }
 
 async function postPage(url: string, body: string, cmdlet: string): Promise<Page> {
+  const answer = await post(url, body, cmdlet);
+  if (answer.status < 200 || answer.status >= 300) throw parseExchangeError(cmdlet, answer.status, answer.text, answer.headers);
+  return parsePage(cmdlet, answer.text, answer.headers);
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** One POST, following the regional redirect; the answer whatever its status. */
+async function post(url: string, body: string, cmdlet: string): Promise<Answer> {
   // A fresh token per page: a long paged read can outlive one (ExoHelper does the same).
-  const token = await entraToken("exchange", EXCHANGE_SCOPE);
-  const headers = requestHeaders(token, cmdlet);
+  const headers = requestHeaders(await entraToken("exchange"), cmdlet);
   let target = url;
   for (let redirects = 0; ; redirects++) {
     const response = await send(target, headers, body, cmdlet);
@@ -152,9 +177,7 @@ async function postPage(url: string, body: string, cmdlet: string): Promise<Page
       target = redirectTarget(target, headerOf(response.headers, "location"), redirects, cmdlet);
       continue;
     }
-    const text = await response.text();
-    if (!response.ok) throw parseExchangeError(cmdlet, response.status, text, response.headers);
-    return parsePage(cmdlet, text, response.headers);
+    return { status: response.status, headers: response.headers, text: await response.text() };
   }
 }
 
@@ -179,7 +202,7 @@ async function send(url: string, headers: Record<string, string>, body: string, 
     return await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
     throw new ExchangeError(cmdlet, `Exchange ${cmdlet} could not reach ${new URL(url).origin}: ${messageOf(error)}`, {
-      networkCode: networkCodeOf(error),
+      networkCode: networkCodeOf(error) ?? "ERR_NO_RESPONSE",
     });
   }
 }
@@ -260,27 +283,36 @@ export function parseDetailMessage(message: string): DetailParts {
   return { text: trimmed };
 }
 
-const NOT_FOUND_TEXT = /couldn't be found|could not be found|can't be found|cannot be found|couldn't find|could not find|wasn't found|was not found/i;
-const ALREADY_EXISTS_TEXT = /already exists|is already being used/i;
+/** Exchange's own "no such object" (exchange-admin-api.md §1.7); never inferred from the text. */
+const NOT_FOUND_TYPE = /(^|\.)ManagementObjectNotFoundException$/;
+const ALREADY_EXISTS_TYPE = /(^|\.)ADObjectAlreadyExistsException$/;
 
-/** An ExchangeError from a failed response: body (both detail formats), headers, then fallbacks. */
+/**
+ * The forms in which Exchange says an object, an address or a sign-in name is taken, when the
+ * exception type is lost or is another one (docs/clients.md, "Already exists"):
+ * ADObjectAlreadyExistsException's own text; the proxy-address clash, which is also what
+ * New-MailUser says when its MicrosoftOnlineServicesID is an existing user's; Active Directory's
+ * UPN uniqueness error; and the directory's ObjectConflict.
+ */
+const ALREADY_EXISTS_TEXTS = [
+  /^The object '[^']*' already exists\.?$/i,
+  /is already being used by the proxy addresses or LegacyExchangeDN/i,
+  /UPN value provided for addition\/modification is not unique forest-wide/i,
+  /is incorrect\. Reason: ObjectConflict/i,
+];
+
+/** An ExchangeError from a failed response: body (every observed shape), headers, then fallbacks. */
 export function parseExchangeError(cmdlet: string, status: number, bodyText: string, headers: unknown): ExchangeError {
-  const body = parseJsonObject(bodyText);
-  const error = (body?.error ?? {}) as {
-    message?: unknown;
-    details?: Array<{ message?: unknown }>;
-    innererror?: { message?: unknown; internalexception?: { message?: unknown } };
-  };
-  const detail = Array.isArray(error.details) ? error.details.find((d) => typeof d?.message === "string") : undefined;
-  const candidates = [detail?.message, error.innererror?.internalexception?.message, error.innererror?.message, error.message];
-  const first = candidates.find((candidate): candidate is string => typeof candidate === "string" && candidate.trim() !== "");
-  const parts = first ? parseDetailMessage(first) : { text: "" };
+  const parts = errorParts(bodyText);
   const exceptionType = parts.exceptionType ?? headerOf(headers, "x-exceptiontype");
-  const text = parts.text || fallbackText(status, headers, bodyText);
   const shortType = exceptionType ? exceptionType.split(".").pop() : undefined;
   const clientError = status >= 400 && status < 500;
-  const notFound = status === 404 || /NotFoundException$/.test(exceptionType ?? "") || (clientError && NOT_FOUND_TEXT.test(text));
-  const alreadyExists = /AlreadyExistsException$/.test(exceptionType ?? "") || (clientError && ALREADY_EXISTS_TEXT.test(text));
+  const notFound = clientError && NOT_FOUND_TYPE.test(exceptionType ?? "");
+  const alreadyExists = clientError && (ALREADY_EXISTS_TYPE.test(exceptionType ?? "") || ALREADY_EXISTS_TEXTS.some((form) => form.test(parts.text)));
+  let text = parts.text || fallbackText(status, headers, bodyText);
+  if (status === 404 && !notFound) {
+    text = `${parts.text ? `${parts.text}; ` : `${describeAnswer(status, headerOf(headers, "content-type"), bodyText)}: `}not Exchange's not-found (ManagementObjectNotFoundException), so nothing is taken as gone. Is ${describeSetting("exchangeUrl")} right?`;
+  }
   const label = shortType ? `HTTP ${status}, ${shortType}` : `HTTP ${status}`;
   return new ExchangeError(cmdlet, `Exchange ${cmdlet} failed (${label}): ${text}`, {
     status,
@@ -290,6 +322,19 @@ export function parseExchangeError(cmdlet: string, status: number, bodyText: str
     alreadyExists,
     ...throttleHeaders(headers),
   });
+}
+
+/** Id, type and text of an error body, from `details`, then the inner exception, then the outer message. */
+function errorParts(bodyText: string): DetailParts {
+  const error = (parseJsonObject(bodyText)?.error ?? {}) as {
+    message?: unknown;
+    details?: Array<{ message?: unknown }>;
+    innererror?: { message?: unknown; internalexception?: { message?: unknown } };
+  };
+  const detail = Array.isArray(error.details) ? error.details.find((d) => typeof d?.message === "string") : undefined;
+  const candidates = [detail?.message, error.innererror?.internalexception?.message, error.innererror?.message, error.message];
+  const first = candidates.find((candidate): candidate is string => typeof candidate === "string" && candidate.trim() !== "");
+  return first ? parseDetailMessage(first) : { text: "" };
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
@@ -304,7 +349,7 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 function fallbackText(status: number, headers: unknown, bodyText: string): string {
   if (status === 401) {
     const challenge = headerOf(headers, "www-authenticate");
-    return `not authorised${challenge ? ` (${challenge})` : ""}: check that the app has the Exchange.ManageAsApp permission with admin consent`;
+    return `not authorised${challenge ? ` (${challenge})` : ""}: check that the app has the Exchange.ManageAsApp permission with admin consent, and that ${describeSetting("tenantId")} is the tenant of the token`;
   }
   if (status === 403) {
     return "access denied: the app's service principal lacks an Exchange role that allows this cmdlet, or the cmdlet name is unknown";
@@ -312,4 +357,55 @@ function fallbackText(status: number, headers: unknown, bodyText: string): strin
   // Bodies can be NUL bytes declared as gzip (§1.7); keep only printable text.
   const printable = bodyText.replace(/[^\x20-\x7e]/g, "").trim();
   return printable ? printable.slice(0, 300) : "no error text in the response";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base URL check (docs/clients.md, "Base URL check")
+
+/** The Exchange service principal's app id, which Exchange's 401 challenge names (exo §1.2). */
+const EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
+const PROBE_CMDLET = "Get-AcceptedDomain";
+
+/**
+ * Before the first cmdlet of the process: `Get-AcceptedDomain` (read by the domain resources
+ * anyway), trimmed to DomainName, must answer as the Exchange admin API of the configured tenant.
+ */
+function verifyExchangeUrl(): Promise<void> {
+  const config = checkEndpoints("exchange");
+  const tenantId = requireSetting("tenantId", "the Exchange admin API URL contains the tenant");
+  return verifyOnce(JSON.stringify(["exchange", config.exchangeUrl, tenantId, config.accessToken, config.clientId]), async () => {
+    const token = await entraToken("exchange");
+    const problem = tenantMismatch(tokenTenantOf(token), tenantId, config.accessToken ? `coexist:accessToken (${originOf("accessToken")})` : "the Entra ID token");
+    if (problem) throw new BaseUrlError("tenantId", `${problem} (Exchange calls go to ${config.exchangeUrl}/${tenantId}/InvokeCommand)`);
+    const body = JSON.stringify(requestBody(PROBE_CMDLET, {}));
+    const answer = await withRetry("exchange", async () => {
+      const answered = await post(invokeUrl(["DomainName"]), body, PROBE_CMDLET);
+      if (answered.status < 300) return answered;
+      const failure = parseExchangeError(PROBE_CMDLET, answered.status, answered.text, answered.headers);
+      if (classifyFailure(failure) !== "fatal") throw failure;
+      return answered;
+    });
+    const wrong = exchangeProbeProblem(answer.status, answer.headers, answer.text, tenantId);
+    if (wrong) throw wrong;
+  });
+}
+
+/**
+ * What Get-AcceptedDomain says about the URL: Exchange answers 200 with a `value` list (holding a
+ * tenant-domain `tenantId`), a 401 whose challenge names Exchange, or a 403 (a role the app lacks)
+ * with its exception type or error envelope; the calls themselves then report those. Anything
+ * else, a 404 above all (a list has no "not found"), is not the admin API.
+ */
+function exchangeProbeProblem(status: number, headers: unknown, text: string, tenantId: string): BaseUrlError | undefined {
+  const json = jsonObjectOf(text);
+  if (status === 200 && Array.isArray(json?.value)) {
+    const domains = (json.value as Array<{ DomainName?: unknown }>).map((domain) => String(domain.DomainName ?? "").toLowerCase()).filter(Boolean);
+    if (!tenantId.includes(".") || domains.length === 0 || domains.includes(tenantId.toLowerCase())) return undefined;
+    return new BaseUrlError("tenantId", `is ${tenantId}, but the Exchange tenant at ${describeSetting("exchangeUrl")} accepts ${domains.join(", ")}: the token is another tenant's`);
+  }
+  if (status === 401 && (headerOf(headers, "www-authenticate") ?? "").includes(EXCHANGE_APP_ID)) return undefined;
+  if (status === 403 && (headerOf(headers, "x-exceptiontype") || typeof (json?.error as { message?: unknown } | undefined)?.message === "string")) return undefined;
+  const parts = errorParts(text);
+  const shown = parts.text ? [parts.exceptionType?.split(".").pop(), parts.text].filter(Boolean).join(": ") : text;
+  return wrongService("exchangeUrl", "the Exchange admin API", `POST {exchangeUrl}/{tenantId}/InvokeCommand (${PROBE_CMDLET})`, status, headerOf(headers, "content-type"), shown, "https://outlook.office365.com/adminapi/beta (the tenant is added from coexist:tenantId)");
 }

@@ -6,10 +6,11 @@
  */
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
-import { ConfigError, currentConfig, howToSet, requireSetting } from "../config";
-import { ApiError, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
+import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
+import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
+import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
-import { withRetry } from "./retry";
+import { isRetryable, withRetry } from "./retry";
 
 export const GMAIL_SCOPES = [
   "https://www.googleapis.com/auth/gmail.settings.basic",
@@ -23,15 +24,21 @@ export class GoogleApiError extends ApiError {
   /** The first `errors[].reason` (e.g. `failedPrecondition`, `notFound`), or the OAuth error code. */
   readonly reason?: string;
 
-  constructor(message: string, facts: { status?: number; reasons?: string[]; networkCode?: string; retryAfter?: string }) {
-    super("google", message, facts);
+  /**
+   * `notFound` is what `toGoogleApiError` read from the answer (a 404 in Google's error envelope);
+   * an error built by hand is not-found when it is a 404 whose reason is `notFound`.
+   */
+  constructor(message: string, facts: { status?: number; reasons?: string[]; networkCode?: string; retryAfter?: string; notFound?: boolean }) {
+    super("google", message, { ...facts, notFound: facts.notFound ?? (facts.status === 404 && (facts.reasons ?? []).includes("notFound")) });
     this.name = "GoogleApiError";
     this.reason = facts.reasons?.[0];
   }
+}
 
-  get notFound(): boolean {
-    return this.status === 404;
-  }
+/** Google's error envelope (google-workspace.md §1.6): `{error: {code: <status>, message, ...}}`. */
+export function isGoogleErrorEnvelope(data: unknown): boolean {
+  const error = jsonObjectOf(data)?.error as { code?: unknown; message?: unknown } | undefined;
+  return typeof error?.code === "number" && typeof error.message === "string";
 }
 
 const UNAUTHORIZED_CLIENT_HINT =
@@ -47,12 +54,18 @@ export function toGoogleApiError(error: unknown, action: string): GoogleApiError
     return new GoogleApiError(`Google ${action} failed: ${messageOf(error)}`, { networkCode: networkCodeOf(error) });
   }
   const { reasons, text } = googleErrorBody(response.data);
+  const envelope = isGoogleErrorEnvelope(response.data);
   const label = [`HTTP ${response.status}`, reasons[0]].filter(Boolean).join(", ");
   const hint = reasons.includes("unauthorized_client") ? UNAUTHORIZED_CLIENT_HINT : "";
-  return new GoogleApiError(`Google ${action} failed (${label}): ${text || messageOf(error)}${hint}`, {
+  const shown =
+    response.status === 404 && !envelope
+      ? `${describeAnswer(404, headerOf(response.headers, "content-type"), typeof response.data === "string" ? response.data : JSON.stringify(response.data ?? ""))} without Google's error body, so nothing is taken as gone. Is ${describeSetting("googleUrl")} right?`
+      : text || messageOf(error);
+  return new GoogleApiError(`Google ${action} failed (${label}): ${shown}${hint}`, {
     status: response.status,
     reasons,
     retryAfter: headerOf(response.headers, "retry-after"),
+    notFound: response.status === 404 && envelope,
   });
 }
 
@@ -110,7 +123,7 @@ const authClients = new Map<string, OAuth2Client>();
 
 /** The auth client acting as `subject` with `scopes`, cached per configuration, subject and scopes. */
 function authFor(subject: string, scopes: string[]): OAuth2Client {
-  const config = currentConfig();
+  const config = checkEndpoints("google");
   const key = JSON.stringify([config.accessToken, config.googleCredentials, config.googleServiceAccount, config.googleIamUrl, config.googleTokenUrl, subject, scopes]);
   let client = authClients.get(key);
   if (client) return client;
@@ -146,24 +159,89 @@ function authFor(subject: string, scopes: string[]): OAuth2Client {
 }
 
 function gmailFor(user: string): gmail_v1.Gmail {
-  return gmail({ version: "v1", auth: authFor(user, GMAIL_SCOPES), rootUrl: currentConfig().googleUrl, retry: false });
+  return gmail({ version: "v1", auth: authFor(user, GMAIL_SCOPES), rootUrl: checkEndpoints("google").googleUrl, retry: false });
 }
 
 function directory(): admin_directory_v1.Admin {
-  const config = currentConfig();
+  const config = checkEndpoints("google");
   // The static token acts for whoever it was issued to; only delegation needs a subject.
   const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Directory API is called as this Google Workspace admin");
   return admin({ version: "directory_v1", auth: authFor(adminUser, DIRECTORY_SCOPES), rootUrl: config.googleUrl, retry: false });
 }
 
-async function call<T>(action: string, run: () => Promise<{ data: T }>): Promise<T> {
-  return withRetry("google", async () => {
+/** Which Google API a call goes to, and as whom: the base URL check asks the same. */
+type Caller = { gmail: string } | "directory";
+
+async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean } = {}): Promise<T> {
+  await verifyGoogleUrl(caller);
+  return withRetry(
+    "google",
+    async () => {
+      try {
+        return (await run()).data;
+      } catch (error) {
+        throw error instanceof ConfigError ? error : toGoogleApiError(error, action);
+      }
+    },
+    options,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base URL check (docs/clients.md, "Base URL check")
+
+/**
+ * Before the first Google call of the process, a harmless read with the same credentials must
+ * answer as Google: the first Gmail call's user's auto-forwarding setting, or one Directory user.
+ * When the token endpoint refuses (a departed user, a missing delegation), nothing was learnt
+ * about the URL: the call goes ahead, fails as it would have, and the next call checks again.
+ */
+function verifyGoogleUrl(caller: Caller): Promise<void> {
+  const googleUrl = checkEndpoints("google").googleUrl;
+  return verifyOnce(JSON.stringify(["google", googleUrl]), () => probeGoogle(caller, googleUrl)).catch((error: unknown) => {
+    if (error !== INCONCLUSIVE) throw error;
+  });
+}
+
+const INCONCLUSIVE = new Error("the token endpoint answered, not the API");
+
+async function probeGoogle(caller: Caller, googleUrl: string): Promise<void> {
+  const request =
+    caller === "directory"
+      ? () => directory().users.list({ customer: "my_customer", maxResults: 1, fields: "users(primaryEmail)" })
+      : () => gmailFor(caller.gmail).users.settings.getAutoForwarding({ userId: caller.gmail, fields: "enabled" });
+  const answer = await withRetry("google", async () => {
     try {
-      return (await run()).data;
+      const response = await request();
+      return { status: response.status, contentType: headerOf(response.headers, "content-type"), data: response.data as unknown };
     } catch (error) {
-      throw error instanceof ConfigError ? error : toGoogleApiError(error, action);
+      if (error instanceof ConfigError) throw error;
+      const { response, config } = error as { response?: { status?: number; headers?: unknown; data?: unknown }; config?: { url?: unknown } };
+      const apiError = toGoogleApiError(error, "checking coexist:googleUrl");
+      if (!response?.status) throw apiError;
+      if (!isApiRequest(String(config?.url ?? ""), googleUrl)) throw INCONCLUSIVE;
+      if (isRetryable(apiError)) throw apiError;
+      return { status: response.status, contentType: headerOf(response.headers, "content-type"), data: response.data };
     }
   });
+  const problem = googleProbeProblem(answer.status, answer.contentType, answer.data, caller === "directory" ? "GET admin/directory/v1/users" : "GET gmail/v1/users/{user}/settings/autoForwarding");
+  if (problem) throw problem;
+}
+
+/**
+ * Whether a failed request went to Gmail or the Directory, not to a token endpoint that may share
+ * their origin. googleapis keeps only the origin of `rootUrl` (google-workspace.md §3.4).
+ */
+function isApiRequest(url: string, googleUrl: string): boolean {
+  const origin = new URL(googleUrl).origin;
+  return url.startsWith(`${origin}/gmail/`) || url.startsWith(`${origin}/admin/directory/`);
+}
+
+/** Google answers in JSON: an object on success, its error envelope otherwise. Anything else is not Google. */
+function googleProbeProblem(status: number, contentType: string | undefined, data: unknown, request: string): BaseUrlError | undefined {
+  if (status >= 200 && status < 300 && jsonObjectOf(data)) return undefined;
+  if (status >= 400 && isGoogleErrorEnvelope(data)) return undefined;
+  return wrongService("googleUrl", "the Google APIs", request, status, contentType, typeof data === "string" ? data : JSON.stringify(data ?? ""), "https://www.googleapis.com/");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,29 +251,33 @@ export type ForwardingAddress = gmail_v1.Schema$ForwardingAddress;
 export type AutoForwarding = gmail_v1.Schema$AutoForwarding;
 
 export function listForwardingAddresses(user: string): Promise<ForwardingAddress[]> {
-  return call(`forwardingAddresses.list for ${user}`, () => gmailFor(user).users.settings.forwardingAddresses.list({ userId: user })).then(
+  return call({ gmail: user }, `forwardingAddresses.list for ${user}`, () => gmailFor(user).users.settings.forwardingAddresses.list({ userId: user })).then(
     (data) => data.forwardingAddresses ?? [],
   );
 }
 
 export function getForwardingAddress(user: string, forwardingEmail: string): Promise<ForwardingAddress | undefined> {
   return unlessNotFound(
-    call(`forwardingAddresses.get ${forwardingEmail} for ${user}`, () =>
+    call({ gmail: user }, `forwardingAddresses.get ${forwardingEmail} for ${user}`, () =>
       gmailFor(user).users.settings.forwardingAddresses.get({ userId: user, forwardingEmail }),
     ),
   );
 }
 
+/** Not repeated blindly: a repeat may send the target another verification mail, or answer "already exists". */
 export function createForwardingAddress(user: string, forwardingEmail: string): Promise<ForwardingAddress> {
-  return call(`forwardingAddresses.create ${forwardingEmail} for ${user}`, () =>
-    gmailFor(user).users.settings.forwardingAddresses.create({ userId: user, requestBody: { forwardingEmail } }),
+  return call(
+    { gmail: user },
+    `forwardingAddresses.create ${forwardingEmail} for ${user}`,
+    () => gmailFor(user).users.settings.forwardingAddresses.create({ userId: user, requestBody: { forwardingEmail } }),
+    { idempotent: false },
   );
 }
 
 /** Deletes the forwarding address; false when it was already gone. */
 export async function deleteForwardingAddress(user: string, forwardingEmail: string): Promise<boolean> {
   const deleted = await unlessNotFound(
-    call(`forwardingAddresses.delete ${forwardingEmail} for ${user}`, () =>
+    call({ gmail: user }, `forwardingAddresses.delete ${forwardingEmail} for ${user}`, () =>
       gmailFor(user).users.settings.forwardingAddresses.delete({ userId: user, forwardingEmail }),
     ).then(() => true),
   );
@@ -203,12 +285,12 @@ export async function deleteForwardingAddress(user: string, forwardingEmail: str
 }
 
 export function getAutoForwarding(user: string): Promise<AutoForwarding> {
-  return call(`getAutoForwarding for ${user}`, () => gmailFor(user).users.settings.getAutoForwarding({ userId: user }));
+  return call({ gmail: user }, `getAutoForwarding for ${user}`, () => gmailFor(user).users.settings.getAutoForwarding({ userId: user }));
 }
 
 /** A full PUT of the singleton: send `enabled`, `emailAddress` and `disposition` together. */
 export function updateAutoForwarding(user: string, settings: AutoForwarding): Promise<AutoForwarding> {
-  return call(`updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }));
+  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +300,7 @@ export type DirectoryUser = admin_directory_v1.Schema$User;
 
 /** A user by primary email, alias or id, read as coexist:googleAdmin; undefined when there is none. */
 export function getDirectoryUser(userKey: string): Promise<DirectoryUser | undefined> {
-  return unlessNotFound(call(`users.get ${userKey}`, () => directory().users.get({ userKey })));
+  return unlessNotFound(call("directory", `users.get ${userKey}`, () => directory().users.get({ userKey })));
 }
 
 /** users.list's largest page (google-workspace.md §2.1). */
@@ -229,7 +311,7 @@ export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
   const users: DirectoryUser[] = [];
   let pageToken: string | undefined;
   do {
-    const data = await call("users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
+    const data = await call("directory", "users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
     users.push(...(data.users ?? []));
     pageToken = data.nextPageToken ?? undefined;
   } while (pageToken);

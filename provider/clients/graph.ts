@@ -9,33 +9,55 @@ import {
   HTTPMessageHandler,
   RedirectHandler,
   type Context,
+  type GraphRequest,
   type Middleware,
+  type MiddlewareOptions,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { currentConfig, registerSecret } from "../config";
-import { ApiError, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
-import { GRAPH_SCOPE, entraCredential } from "./entra";
-import { classifyFailure, isRetryable, limiterFor, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, type CoexistConfig } from "../config";
+import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
+import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
+import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, limiterFor, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
+
+/** The error codes Graph uses for "no such object" (microsoft-graph.md §3.1). */
+const NOT_FOUND_CODES = new Set(["request_resourcenotfound", "resourcenotfound", "itemnotfound"]);
+
+function isGraphNotFound(status: number | undefined, code: string | undefined): boolean {
+  return status === 404 && code !== undefined && NOT_FOUND_CODES.has(code.toLowerCase());
+}
 
 export class GraphApiError extends ApiError {
   readonly code?: string;
   readonly requestId?: string;
 
   constructor(message: string, facts: { status?: number; code?: string; requestId?: string; networkCode?: string; retryAfter?: string }) {
-    super("graph", message, { ...facts, reasons: facts.code ? [facts.code] : [] });
+    super("graph", message, { ...facts, reasons: facts.code ? [facts.code] : [], notFound: isGraphNotFound(facts.status, facts.code) });
     this.name = "GraphApiError";
     this.code = facts.code;
     this.requestId = facts.requestId;
   }
+}
 
-  get notFound(): boolean {
-    return this.status === 404;
-  }
+/**
+ * One call's dealings with the retry middleware: whether it may be repeated, and what the
+ * middleware learnt (the client builds the final error from the last answer and never sees ours).
+ */
+export class GraphCallControl implements MiddlewareOptions {
+  retryNote?: string;
+  outcomeUnknown = false;
+  /** Our error for a call that got no answer at all (the client would wrap it beyond recognition). */
+  transportFailure?: GraphApiError;
+  /** A final 404 as it came (the client keeps only JSON error bodies), to show what answered. */
+  notFoundAnswer?: { contentType?: string; body: string };
+
+  constructor(readonly idempotent: boolean) {}
 }
 
 /**
  * Our retry policy as a Graph middleware. Retryable answers are retried here; once the policy
- * gives up, the last response goes on to the client, which turns it into its error as usual.
+ * gives up (or refuses to repeat a non-idempotent call), the last response goes on to the client,
+ * which turns it into its error as usual.
  */
 class PolicyRetryHandler implements Middleware {
   private next?: Middleware;
@@ -47,45 +69,56 @@ class PolicyRetryHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const next = this.next;
     if (!next) throw new Error("PolicyRetryHandler must not be the last middleware");
+    const control = context.middlewareControl?.getMiddlewareOptions(GraphCallControl) as GraphCallControl | undefined;
+    const idempotent = control?.idempotent ?? context.options?.method !== "POST";
     try {
-      await withRetry("graph", async (attempt) => {
-        // The previous attempt's answer is dropped only now: when the policy gives up, the client
-        // still reads the last answer's body for its error.
-        if (attempt > 1) await context.response?.body?.cancel();
-        try {
-          await next.execute(context);
-        } catch (error) {
-          throw new GraphApiError(`Graph could not be reached: ${messageOf(error)}`, { networkCode: networkCodeOf(error) });
-        }
-        const response = context.response;
-        if (!response || response.ok) return;
-        const failure = new GraphApiError(`Graph answered HTTP ${response.status}`, { status: response.status, ...throttleHeaders(response.headers) });
-        if (isRetryable(failure)) throw failure;
-      });
+      await withRetry(
+        "graph",
+        async (attempt) => {
+          // The previous attempt's answer is dropped only now: when the policy gives up, the client
+          // still reads the last answer's body for its error.
+          if (attempt > 1) await context.response?.body?.cancel();
+          try {
+            await next.execute(context);
+          } catch (error) {
+            throw new GraphApiError(`Graph could not be reached: ${messageOf(error)}`, { networkCode: networkCodeOf(error) ?? "ERR_NO_RESPONSE" });
+          }
+          const response = context.response;
+          if (!response || response.ok) return;
+          const failure = new GraphApiError(`Graph answered HTTP ${response.status}`, { status: response.status, ...throttleHeaders(response.headers) });
+          if (isRetryable(failure) || (!idempotent && outcomeIsUnknown(failure))) throw failure;
+        },
+        { idempotent },
+      );
     } catch (error) {
-      if (!(error instanceof GraphApiError) || error.status === undefined) throw error;
-      if (error.retryNote && context.response) retryNotes.set(context.response.headers, error.retryNote);
+      if (!(error instanceof GraphApiError)) throw error;
+      if (error.status === undefined) {
+        if (control) control.transportFailure = error;
+        throw error;
+      }
+      if (control) {
+        control.retryNote = error.retryNote;
+        control.outcomeUnknown = error.outcomeUnknown;
+      }
+    }
+    const response = context.response;
+    if (control && response?.status === 404) {
+      control.notFoundAnswer = { contentType: response.headers.get("content-type") ?? undefined, body: await response.clone().text() };
     }
   }
 }
-
-/**
- * Why the policy gave up, by the last answer's headers: the client's GraphError carries that same
- * Headers object, so toGraphApiError can tell the user how long it tried.
- */
-const retryNotes = new WeakMap<Headers, string>();
 
 let cachedClient: { key: string; client: Client } | undefined;
 
 /** The Graph client for the current configuration (cached for this process). */
 export function graphClient(): Client {
-  const config = currentConfig();
+  const config = checkEndpoints("graph");
   const credential = entraCredential("graph");
   const key = JSON.stringify([config.graphUrl, config.accessToken, config.tenantId, config.clientId, config.clientSecret, config.loginUrl]);
   if (cachedClient?.key === key) return cachedClient.client;
   const { baseUrl, version } = splitGraphUrl(config.graphUrl);
   const chain: Middleware[] = [
-    new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })),
+    new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scopeFor("graph")] })),
     new PolicyRetryHandler(),
     new RedirectHandler(),
     new HTTPMessageHandler(),
@@ -113,31 +146,108 @@ export function splitGraphUrl(graphUrl: string): { baseUrl: string; version: str
 }
 
 /** A GraphApiError (status, code, readable redacted message) from whatever the client threw. */
-export function toGraphApiError(error: unknown, action: string): GraphApiError {
+export function toGraphApiError(error: unknown, action: string, control?: GraphCallControl): GraphApiError {
+  if (control?.transportFailure) return rebuilt(control.transportFailure, `Graph ${action} failed: ${control.transportFailure.message.replace(/^Graph could not be reached: /, "could not reach Graph: ")}`);
   if (error instanceof GraphApiError) return error;
   if (error instanceof GraphError) {
     // statusCode -1: no HTTP answer; `code` is then only the JavaScript error's name.
     const status = error.statusCode > 0 ? error.statusCode : undefined;
-    const label = status !== undefined ? [`HTTP ${status}`, error.code].filter(Boolean).join(", ") : "";
-    const note = error.headers ? (retryNotes.get(error.headers) ?? "") : "";
-    return new GraphApiError(`Graph ${action} failed${label ? ` (${label})` : ""}: ${error.message || error.body || "no error text"}${note}`, {
+    const code = status !== undefined ? (error.code ?? undefined) : undefined;
+    const label = status !== undefined ? [`HTTP ${status}`, code].filter(Boolean).join(", ") : "";
+    const text = status === 404 && !isGraphNotFound(status, code) ? strayNotFound(code, control?.notFoundAnswer) : error.message || String(error.body ?? "") || "no error text";
+    const note = `${control?.retryNote ?? ""}${control?.outcomeUnknown ? OUTCOME_UNKNOWN_NOTE : ""}`;
+    const built = new GraphApiError(`Graph ${action} failed${label ? ` (${label})` : ""}: ${text}${note}`, {
       status,
-      code: status !== undefined ? (error.code ?? undefined) : undefined,
+      code,
       requestId: error.requestId ?? undefined,
       ...throttleHeaders(error.headers),
     });
+    built.outcomeUnknown = control?.outcomeUnknown ?? false;
+    return built;
   }
-  if (error instanceof ApiError) return new GraphApiError(`Graph ${action} failed: ${error.message}`, { status: error.status, networkCode: error.networkCode });
+  if (error instanceof ApiError) return rebuilt(error, `Graph ${action} failed: ${error.message}`);
   return new GraphApiError(`Graph ${action} failed: ${messageOf(error)}`, { networkCode: networkCodeOf(error) });
 }
 
-async function call<T>(action: string, run: (client: Client) => Promise<T>): Promise<T> {
-  const client = graphClient();
+function rebuilt(error: ApiError, message: string): GraphApiError {
+  const copy = new GraphApiError(message, { status: error.status, networkCode: error.networkCode });
+  copy.outcomeUnknown = error.outcomeUnknown;
+  return copy;
+}
+
+/** A 404 without Graph's not-found code: not "gone", but a URL that reaches something else. */
+function strayNotFound(code: string | undefined, answer: GraphCallControl["notFoundAnswer"]): string {
+  return `answered ${describeAnswer(404, answer?.contentType, answer?.body ?? "")} without Graph's not-found code (code: ${code ?? "none"}), so nothing is taken as gone. Is ${describeSetting("graphUrl")} right?`;
+}
+
+async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
+  const control = new GraphCallControl(options.idempotent ?? true);
   try {
-    return await run(client);
+    await verifyGraphUrl();
+    return await send(graphClient().api(path).middlewareOptions([control]));
   } catch (error) {
-    throw toGraphApiError(error, action);
+    if (error instanceof ConfigError) throw error;
+    throw toGraphApiError(error, action, control);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base URL check (docs/clients.md, "Base URL check")
+
+const PROBE_PATH = "/domains?$select=id";
+
+/**
+ * Before the first Graph call of the process: `GET /domains?$select=id` (Domain.Read.All, which
+ * the domain resources need anyway) must answer as Graph, for the configured tenant.
+ */
+function verifyGraphUrl(): Promise<void> {
+  const config = checkEndpoints("graph");
+  return verifyOnce(JSON.stringify(["graph", config.graphUrl, config.tenantId, config.accessToken, config.clientId]), () => probeGraph(config));
+}
+
+async function probeGraph(config: CoexistConfig): Promise<void> {
+  const token = (await entraCredential("graph").getToken(scopeFor("graph")))?.token ?? "";
+  const tenantId = config.tenantId;
+  if (tenantId) {
+    const problem = tenantMismatch(tokenTenantOf(token), tenantId, config.accessToken ? `coexist:accessToken (${originOf("accessToken")})` : "the Entra ID token");
+    if (problem) throw new BaseUrlError("tenantId", problem);
+  }
+  const url = `${config.graphUrl.replace(/\/+$/, "")}${PROBE_PATH}`;
+  const answer = await withRetry("graph", async () => {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    } catch (error) {
+      throw new GraphApiError(`Graph GET ${PROBE_PATH} (checking coexist:graphUrl) could not reach ${new URL(url).origin}: ${messageOf(error)}`, { networkCode: networkCodeOf(error) });
+    }
+    const text = await response.text();
+    const failure = new GraphApiError(`Graph GET ${PROBE_PATH} (checking coexist:graphUrl) failed (HTTP ${response.status})`, { status: response.status, ...throttleHeaders(response.headers) });
+    if (classifyFailure(failure) !== "fatal") throw failure;
+    return { status: response.status, contentType: response.headers.get("content-type") ?? undefined, text };
+  });
+  const problem = graphProbeProblem(answer.status, answer.contentType, answer.text, tenantId);
+  if (problem) throw problem;
+}
+
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * What `GET /domains?$select=id` says about the URL: Graph answers 200 with a `value` list (which
+ * holds a tenant-domain `tenantId` when the token is that tenant's), or 401/403 in its error
+ * envelope (a permission the app lacks, reported by the calls themselves). Anything else is
+ * not Graph.
+ */
+function graphProbeProblem(status: number, contentType: string | undefined, body: string, tenantId?: string): BaseUrlError | undefined {
+  const json = jsonObjectOf(body);
+  const error = json?.error as { code?: unknown; message?: unknown } | undefined;
+  const graphError = typeof error?.code === "string" && typeof error.message === "string";
+  if ((status === 401 || status === 403) && graphError) return undefined;
+  if (status === 200 && Array.isArray(json?.value)) {
+    const ids = (json.value as Array<{ id?: unknown }>).map((domain) => String(domain.id ?? "").toLowerCase());
+    if (!tenantId || !tenantId.includes(".") || ids.includes(tenantId.toLowerCase())) return undefined;
+    return new BaseUrlError("tenantId", `is ${tenantId}, but Graph at ${describeSetting("graphUrl")} answers for a tenant whose domains are ${ids.join(", ") || "none"}: the token is another tenant's`);
+  }
+  return wrongService("graphUrl", "Microsoft Graph", `GET ${PROBE_PATH}`, status, contentType, body, "https://graph.microsoft.com/v1.0");
 }
 
 function segment(value: string): string {
@@ -172,11 +282,11 @@ export interface DomainDnsRecord {
 }
 
 export function getDomain(name: string): Promise<Domain | undefined> {
-  return unlessNotFound(call(`GET /domains/${name}`, (client) => client.api(`/domains/${segment(name)}`).get()));
+  return unlessNotFound(call(`GET /domains/${name}`, `/domains/${segment(name)}`, (request) => request.get()));
 }
 
 export function createDomain(name: string): Promise<Domain> {
-  return call(`POST /domains (${name})`, (client) => client.api("/domains").post({ id: name }));
+  return call(`POST /domains (${name})`, "/domains", (request) => request.post({ id: name }), { idempotent: false });
 }
 
 export function verificationDnsRecords(name: string): Promise<DomainDnsRecord[]> {
@@ -187,18 +297,19 @@ export function serviceConfigurationRecords(name: string): Promise<DomainDnsReco
   return listAll(`/domains/${segment(name)}/serviceConfigurationRecords`);
 }
 
+/** Not repeated blindly: a verify that went through answers 400 ("already verified") the second time. */
 export function verifyDomain(name: string): Promise<Domain> {
-  return call(`POST /domains/${name}/verify`, (client) => client.api(`/domains/${segment(name)}/verify`).post(undefined));
+  return call(`POST /domains/${name}/verify`, `/domains/${segment(name)}/verify`, (request) => request.post(undefined), { idempotent: false });
 }
 
 /** Replaces the whole list (PATCH of a collection property), so pass every service wanted. */
 export async function setSupportedServices(name: string, services: string[]): Promise<void> {
-  await call(`PATCH /domains/${name}`, (client) => client.api(`/domains/${segment(name)}`).patch({ supportedServices: services }));
+  await call(`PATCH /domains/${name}`, `/domains/${segment(name)}`, (request) => request.patch({ supportedServices: services }));
 }
 
 /** Deletes the domain; false when it was already gone. */
 export async function deleteDomain(name: string): Promise<boolean> {
-  const deleted = await unlessNotFound(call(`DELETE /domains/${name}`, (client) => client.api(`/domains/${segment(name)}`).delete().then(() => true)));
+  const deleted = await unlessNotFound(call(`DELETE /domains/${name}`, `/domains/${segment(name)}`, (request) => request.delete().then(() => true)));
   return deleted ?? false;
 }
 
@@ -224,29 +335,28 @@ export interface GraphUser {
 /** A user by object id or UPN; most properties come back only when named in `select`. */
 export function getUser(idOrUpn: string, select: string[]): Promise<GraphUser | undefined> {
   return unlessNotFound(
-    call(`GET /users/${idOrUpn}`, (client) => {
-      const request = client.api(`/users/${segment(idOrUpn)}`);
-      return (select.length ? request.select(select) : request).get();
-    }),
+    call(`GET /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => (select.length ? request.select(select) : request).get()),
   );
 }
 
 export async function setUsageLocation(idOrUpn: string, usageLocation: string): Promise<void> {
-  await call(`PATCH /users/${idOrUpn}`, (client) => client.api(`/users/${segment(idOrUpn)}`).patch({ usageLocation }));
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ usageLocation }));
 }
 
 /** An administrator's password reset (`passwordProfile`); the value is registered for redaction. */
 export async function setPassword(idOrUpn: string, password: string): Promise<void> {
   registerSecret(password);
-  await call(`PATCH /users/${idOrUpn}`, (client) =>
-    client.api(`/users/${segment(idOrUpn)}`).patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }),
-  );
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }));
 }
 
-/** Both arrays are always sent: Graph rejects the call when one is missing (§2.2). */
+/**
+ * Both arrays are always sent: Graph rejects the call when one is missing (§2.2). Adding is
+ * repeated freely (adding an assigned licence again changes nothing); a removal is not, because
+ * repeating one that went through fails ("does not have a corresponding license").
+ */
 export function assignLicense(idOrUpn: string, change: { addLicenses?: AssignedLicense[]; removeLicenses?: string[] }): Promise<GraphUser> {
   const body = { addLicenses: change.addLicenses ?? [], removeLicenses: change.removeLicenses ?? [] };
-  return call(`POST /users/${idOrUpn}/assignLicense`, (client) => client.api(`/users/${segment(idOrUpn)}/assignLicense`).post(body));
+  return call(`POST /users/${idOrUpn}/assignLicense`, `/users/${segment(idOrUpn)}/assignLicense`, (request) => request.post(body), { idempotent: body.removeLicenses.length === 0 });
 }
 
 export interface SubscribedSku {
@@ -282,7 +392,7 @@ export async function listAll<T>(path: string): Promise<T[]> {
   let next: string | undefined = path;
   while (next) {
     const current: string = next;
-    const page: { value?: T[]; "@odata.nextLink"?: string } = await call(`GET ${current}`, (client) => client.api(current).get());
+    const page: { value?: T[]; "@odata.nextLink"?: string } = await call(`GET ${current}`, current, (request) => request.get());
     items.push(...(page.value ?? []));
     next = page["@odata.nextLink"] ? relativeToGraphUrl(page["@odata.nextLink"]) : undefined;
   }
@@ -321,20 +431,24 @@ export const MAX_BATCH_SIZE = 20;
 
 /**
  * Sends up to 20 independent requests in one `$batch`. Sub-requests that come back throttled or
- * unavailable are sent again (in a smaller batch) by the same policy as any call; the rest are
- * returned as answered, by id. Check each `status`.
+ * unavailable are sent again (in a smaller batch) by the same policy as any call, except a POST
+ * whose answer leaves its outcome unknown; the rest are returned as answered, by id. Check each
+ * `status`.
  */
 export async function batch(requests: BatchRequest[]): Promise<Map<string, BatchResponse>> {
   validateBatch(requests);
   const results = new Map<string, BatchResponse>();
   const limiter = limiterFor("graph");
   const started = Date.now();
+  const byId = new Map(requests.map((request) => [request.id, request]));
   let serverErrors = 0;
   let pending = requests;
   for (let attempt = 1; pending.length; attempt++) {
     const responses = await postBatch(pending);
     for (const response of responses) results.set(response.id, response);
-    const failures = responses.map((response) => ({ response, error: subRequestError(response) })).filter(({ error }) => isRetryable(error));
+    const failures = responses
+      .map((response) => ({ response, error: subRequestError(response) }))
+      .filter(({ response, error }) => isRetryable(error) && (isIdempotentRequest(byId.get(response.id)) || !outcomeIsUnknown(error)));
     if (!failures.length) break;
     const delay = Math.max(...failures.map(({ error }) => retryDelayFor(error, attempt)));
     const kinds = failures.map(({ error }) => classifyFailure(error));
@@ -347,6 +461,11 @@ export async function batch(requests: BatchRequest[]): Promise<Map<string, Batch
     pending = pending.filter((request) => retryIds.has(request.id));
   }
   return results;
+}
+
+/** Every method but POST can be sent twice with the same effect. */
+function isIdempotentRequest(request: Pick<BatchRequest, "method"> | undefined): boolean {
+  return request !== undefined && request.method !== "POST";
 }
 
 export function validateBatch(requests: BatchRequest[]): void {
@@ -370,7 +489,7 @@ async function postBatch(requests: BatchRequest[]): Promise<BatchResponse[]> {
           : {}),
     })),
   };
-  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", (client) => client.api("/$batch").post(payload));
+  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", "/$batch", (request) => request.post(payload), { idempotent: requests.every(isIdempotentRequest) });
   return (answer.responses ?? []).map((response) => ({ ...response, headers: response.headers ?? {} }));
 }
 

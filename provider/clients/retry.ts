@@ -93,6 +93,27 @@ export function isRetryable(error: unknown): boolean {
   return classifyFailure(error) !== "fatal";
 }
 
+/** Transport failures that happen before a request leaves: nothing can have been applied. */
+const NOT_SENT_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Whether a failed call may have been applied all the same: no answer after the request left
+ * (reset, timeout), a 2xx we could not read, 408 or a 5xx. A throttled answer (429, Exchange's
+ * concurrency text, Gmail's rate-limit reasons) proves nothing was done, and so do other 4xx
+ * answers and failures before sending (refused connection, unknown host, TLS, no token).
+ */
+export function outcomeIsUnknown(error: unknown): boolean {
+  if (classifyFailure(error) === "throttled") return false;
+  const { status, networkCode } = factsOf(error);
+  if (status !== undefined) return (status >= 200 && status < 300) || status === 408 || status >= 500;
+  if (!networkCode || NOT_SENT_NETWORK_CODES.has(networkCode)) return false;
+  return !/^ERR_TLS_|CERT|SELF_SIGNED/.test(networkCode);
+}
+
+/** What a caller is told when a non-idempotent call was not repeated. */
+export const OUTCOME_UNKNOWN_NOTE =
+  " (outcome unknown: the call may have been applied, so it was not repeated; read the object, then retry or take it over)";
+
 /** `Retry-After` as milliseconds from `now`: delta-seconds (fractions allowed) or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === "") return undefined;
@@ -242,11 +263,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+export interface CallSafety {
+  /**
+   * False for a call whose repetition could do something twice or answer misleadingly (it
+   * creates, validates or sends mail; docs/clients.md lists them): after a failure whose outcome
+   * is unknown it is not retried but thrown with `outcomeUnknown` set. Default true.
+   */
+  idempotent?: boolean;
+}
+
 /**
  * Runs `operation` under the API's limiter and retries it by the policy. `operation` must throw
  * our ApiError shapes (each client converts its library's errors before they get here).
  */
-export async function withRetry<T>(api: ApiName, operation: (attempt: number) => Promise<T>): Promise<T> {
+export async function withRetry<T>(api: ApiName, operation: (attempt: number) => Promise<T>, safety: CallSafety = {}): Promise<T> {
   const limiter = limiterFor(api);
   const started = Date.now();
   let serverErrors = 0;
@@ -259,6 +289,11 @@ export async function withRetry<T>(api: ApiName, operation: (attempt: number) =>
     } catch (error) {
       const kind = classifyFailure(error);
       limiter.release(kind === "throttled" ? "throttled" : "other");
+      if (safety.idempotent === false && error instanceof ApiError && outcomeIsUnknown(error)) {
+        error.outcomeUnknown = true;
+        error.message += OUTCOME_UNKNOWN_NOTE;
+        throw error;
+      }
       if (kind === "serverError") serverErrors++;
       const delay = retryDelayFor(error, attempt);
       if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs: Date.now() - started }, delay)) {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { ConfigError } from "../../../provider/config";
-import { EXCHANGE_SCOPE, entraCredential, entraToken, usesMicrosoftAuthority } from "../../../provider/clients/entra";
-import { useStackConfig } from "./fixture";
+import { entraCredential, entraToken, tokenTenantOf } from "../../../provider/clients/entra";
+import { unsignedJwt, useStackConfig } from "./fixture";
 
 const TENANT = "6f1c3a52-8d0e-4b7a-9c1d-2e3f4a5b6c7d";
 const CLIENT = "3c9a2d4e-1b2f-4c5d-8e7f-9a0b1c2d3e4f";
@@ -9,20 +9,19 @@ const CLIENT = "3c9a2d4e-1b2f-4c5d-8e7f-9a0b1c2d3e4f";
 describe("Entra ID credentials", () => {
   afterEach(() => useStackConfig({}));
 
-  const authorities = [
-    { loginUrl: "https://login.microsoftonline.com", microsoft: true },
-    { loginUrl: "https://login.microsoftonline.us/", microsoft: true },
-    { loginUrl: "https://login.chinacloudapi.cn", microsoft: true },
-    { loginUrl: "https://127.0.0.1:8443", microsoft: false },
-    { loginUrl: "https://login.example.test", microsoft: false },
+  const tokens = [
+    { name: "a JWT with tid", token: unsignedJwt({ aud: "https://outlook.office365.com", tid: TENANT }), tenant: TENANT },
+    { name: "a JWT without tid", token: unsignedJwt({ aud: "x" }), tenant: undefined },
+    { name: "an opaque token", token: "opaque-static-token", tenant: undefined },
+    { name: "a JWT whose payload is not JSON", token: "e30.bm90IGpzb24.c2ln", tenant: undefined },
   ];
-  for (const { loginUrl, microsoft } of authorities) {
-    it(`${microsoft ? "keeps" : "skips"} MSAL instance discovery for ${loginUrl}`, () => assert.strictEqual(usesMicrosoftAuthority(loginUrl), microsoft));
+  for (const { name, token, tenant } of tokens) {
+    it(`reads the tenant of ${name}: ${tenant ?? "none"}`, () => assert.strictEqual(tokenTenantOf(token), tenant));
   }
 
   it("uses the static access token when one is configured, without any other setting", async () => {
     useStackConfig({ accessToken: "static-token" });
-    assert.strictEqual(await entraToken("exchange", EXCHANGE_SCOPE), "static-token");
+    assert.strictEqual(await entraToken("exchange"), "static-token");
   });
 
   const missing = [

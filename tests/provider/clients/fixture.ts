@@ -15,13 +15,35 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Objects are sent as JSON; strings as they are. */
   body?: unknown;
+  /** Close the connection without an answer (after reading the request). */
+  drop?: boolean;
 }
 
 export type Handler = (request: RecordedRequest, fixture: Fixture) => Reply;
 
-/** A tiny HTTP server on 127.0.0.1 that answers from a handler and records every request. */
+/**
+ * The answer of a real service to a client's base URL check (docs/clients.md, "Base URL check"),
+ * when `request` is one: Graph `GET /domains?$select=id`, Exchange Get-AcceptedDomain with
+ * `$select=DomainName`, Gmail auto-forwarding with `fields=enabled`, one Directory user.
+ */
+export function baseUrlCheckAnswer(request: RecordedRequest): Reply | undefined {
+  const url = new URL(request.path, "http://fixture.invalid");
+  if (request.method === "GET" && url.pathname.endsWith("/domains") && url.searchParams.get("$select") === "id") return { body: { value: [] } };
+  if (request.method === "POST" && url.pathname.endsWith("/InvokeCommand") && url.searchParams.get("$select") === "DomainName") return { body: { value: [] } };
+  if (request.method === "GET" && url.pathname.endsWith("/settings/autoForwarding") && url.searchParams.get("fields") === "enabled") return { body: { enabled: false } };
+  if (request.method === "GET" && url.pathname.endsWith("/directory/v1/users") && url.searchParams.get("fields") === "users(primaryEmail)") return { body: { users: [] } };
+  return undefined;
+}
+
+/**
+ * A tiny HTTP server on 127.0.0.1 that answers from a handler and records every request. The
+ * clients' base URL checks are answered as the real services would and recorded apart, in
+ * `checks`, unless a test turns `answerChecks` off to answer them itself.
+ */
 export class Fixture {
   readonly requests: RecordedRequest[] = [];
+  readonly checks: RecordedRequest[] = [];
+  answerChecks = true;
   private server?: http.Server;
   url = "";
 
@@ -33,8 +55,13 @@ export class Fixture {
       req.on("data", (chunk: Buffer) => chunks.push(chunk));
       req.on("end", () => {
         const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
-        this.requests.push(recorded);
-        const reply = this.handler(recorded, this);
+        const check = this.answerChecks ? baseUrlCheckAnswer(recorded) : undefined;
+        (check ? this.checks : this.requests).push(recorded);
+        const reply = check ?? this.handler(recorded, this);
+        if (reply.drop) {
+          res.socket?.destroy();
+          return;
+        }
         const isText = typeof reply.body === "string";
         const payload = reply.body === undefined ? "" : isText ? (reply.body as string) : JSON.stringify(reply.body);
         const headers = { ...(reply.body !== undefined && !isText ? { "Content-Type": "application/json" } : {}), ...reply.headers };
@@ -83,6 +110,11 @@ export function fixturePerTest(configFor: (url: string) => Partial<Record<Config
 /** Stack config for a test: exactly these keys; everything else empty (environment ignored where set). */
 export function useStackConfig(values: Partial<Record<ConfigKey, string>>): void {
   configureFromStack({ get: (key) => values[key.replace(/^coexist:/, "") as ConfigKey] });
+}
+
+/** A JWT-shaped token with these claims and no valid signature (clients only read its claims). */
+export function unsignedJwt(claims: object): string {
+  return `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
 }
 
 /** Retries without real waiting: the fixtures answer Retry-After: 0 or rely on a 1 ms backoff step. */

@@ -15,7 +15,8 @@ import {
   updateAutoForwarding,
 } from "../../../provider/clients/google";
 import { isRetryable } from "../../../provider/clients/retry";
-import { fixturePerTest, useFastRetries, type Reply } from "./fixture";
+import { ConfigError } from "../../../provider/config";
+import { fixturePerTest, useFastRetries, type RecordedRequest, type Reply } from "./fixture";
 
 const ALICE = "alice@contoso.com";
 const FORWARD_TO = "alice@o365.contoso.com";
@@ -65,6 +66,21 @@ describe("Google client", () => {
       assert.ok(isRetryable(error));
     });
 
+    const notFoundCases = [
+      { name: "404 in Google's envelope", status: 404, data: { error: { code: 404, message: "Requested entity was not found.", errors: [{ reason: "notFound" }], status: "NOT_FOUND" } }, notFound: true },
+      { name: "404 in Google's envelope, as a string", status: 404, data: '{"error":{"code":404,"message":"Resource Not Found: userKey","errors":[{"reason":"notFound"}]}}', notFound: true },
+      { name: "404 HTML page", status: 404, data: "<html>Not Found</html>", notFound: false },
+      { name: "404 with another API's error", status: 404, data: { error: { code: "NotFound", message: "No route" } }, notFound: false },
+      { name: "404 with an empty body", status: 404, data: "", notFound: false },
+      { name: "400 failedPrecondition (suspended)", status: 400, data: { error: { code: 400, message: "Mail service not enabled", errors: [{ reason: "failedPrecondition" }] } }, notFound: false },
+      { name: "token endpoint invalid_grant (deleted user)", status: 400, data: { error: "invalid_grant", error_description: "Invalid email or User ID" }, notFound: false },
+    ];
+    for (const { name, status, data, notFound } of notFoundCases) {
+      it(`takes ${name} for ${notFound ? "not found" : "a failure"}`, () => {
+        assert.strictEqual(toGoogleApiError({ message: "x", response: { status, headers: {}, data } }, "users.get x").notFound, notFound);
+      });
+    }
+
     it("keeps the network code of a transport failure", () => {
       const error = toGoogleApiError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), "users.get");
       assert.strictEqual(error.status, undefined);
@@ -113,6 +129,38 @@ describe("Google client", () => {
       assert.deepStrictEqual(await updateAutoForwarding(ALICE, settings), settings);
       assert.strictEqual(decodeURIComponent(server().requests[1].path), `/gmail/v1/users/${ALICE}/settings/autoForwarding`);
     });
+
+    it("takes a 404 without Google's error body for a wrong URL, not for \"gone\"", async () => {
+      server().handler = () => ({ status: 404, headers: { "Content-Type": "text/html; charset=UTF-8" }, body: "<html><title>Error 404 (Not Found)!!1</title></html>" });
+      await assert.rejects(getForwardingAddress(ALICE, FORWARD_TO), (error: unknown) => {
+        assert.ok(error instanceof GoogleApiError && !error.notFound, String(error));
+        assert.match(
+          error.message,
+          /^Google forwardingAddresses\.get alice@o365\.contoso\.com for alice@contoso\.com failed \(HTTP 404\): HTTP 404 text\/html "<html><title>Error 404 \(Not Found\)!!1<\/title><\/html>" without Google's error body, so nothing is taken as gone\. Is coexist:googleUrl http:\/\/127\.0\.0\.1:\d+\/ \(from stack config\) right\?$/,
+        );
+        return true;
+      });
+      await assert.rejects(deleteForwardingAddress(ALICE, FORWARD_TO), GoogleApiError);
+      await assert.rejects(getDirectoryUser("nobody@contoso.com"), GoogleApiError);
+    });
+
+    for (const { name, reply } of [
+      { name: "a 503", reply: googleError(503, "backendError", "Backend Error") },
+      { name: "a dropped connection", reply: { drop: true } as Reply },
+    ]) {
+      it(`sends forwardingAddresses.create once after ${name}: outcome unknown`, async () => {
+        server().handler = () => reply;
+        await assert.rejects(createForwardingAddress(ALICE, FORWARD_TO), (error: unknown) => error instanceof GoogleApiError && error.outcomeUnknown && /outcome unknown/.test(error.message));
+        assert.strictEqual(server().requests.length, 1);
+      });
+
+      it(`repeats updateAutoForwarding (a PUT) after ${name}`, async () => {
+        let calls = 0;
+        server().handler = (request) => (++calls === 1 ? reply : { body: JSON.parse(request.body) });
+        await updateAutoForwarding(ALICE, { enabled: false, emailAddress: FORWARD_TO, disposition: "trash" });
+        assert.strictEqual(server().requests.length, 2);
+      });
+    }
 
     it("normalises failedPrecondition without retrying it", async () => {
       server().handler = () => googleError(400, "failedPrecondition", "Invalid forwarding address");
@@ -192,6 +240,18 @@ describe("Google client", () => {
       assert.strictEqual(apiRequest.headers.authorization, "Bearer minted-for-subject");
     });
 
+    it("keeps no verdict from a missing setting: a Directory call without googleAdmin fails, Gmail calls still work", async () => {
+      const saved = process.env.COEXIST_GOOGLE_ADMIN;
+      delete process.env.COEXIST_GOOGLE_ADMIN;
+      try {
+        server().handler = (request) => (request.path === "/token" ? { body: { access_token: "t", expires_in: 3600 } } : { body: { forwardingAddresses: [] } });
+        await assert.rejects(getDirectoryUser(ALICE), (error: unknown) => error instanceof ConfigError && error.key === "googleAdmin");
+        assert.deepStrictEqual(await listForwardingAddresses(ALICE), []);
+      } finally {
+        if (saved !== undefined) process.env.COEXIST_GOOGLE_ADMIN = saved;
+      }
+    });
+
     it("never shows the private key in an error", async () => {
       server().handler = (request) => ({ status: 400, body: { error: { message: `echo ${JSON.stringify(request.body)} ${privateKey}` } } });
       await assert.rejects(listForwardingAddresses("bob@contoso.com"), (error: unknown) => {
@@ -199,6 +259,79 @@ describe("Google client", () => {
         assert.ok(!error.message.includes("PRIVATE KEY-----\nMII"), error.message);
         return true;
       });
+    });
+  });
+  describe("base URL check (local fixture)", () => {
+    const server = fixturePerTest((url) => ({ googleUrl: `${url}/`, accessToken: "google-test-token", googleAdmin: "admin@contoso.com" }));
+    const isCheck = (request: RecordedRequest) => /[?&]fields=/.test(request.path);
+    beforeEach(() => {
+      server().answerChecks = false;
+    });
+
+    it("reads the first Gmail user's auto-forwarding (fields=enabled) once, before the first call", async () => {
+      server().handler = (request) => (isCheck(request) ? { body: { enabled: false } } : { body: { forwardingAddresses: [] } });
+      await Promise.all([listForwardingAddresses(ALICE), listForwardingAddresses("bob@contoso.com")]);
+      await getDirectoryUser(ALICE).catch(() => undefined);
+      const checks = server().requests.filter(isCheck).map((request) => decodeURIComponent(request.path));
+      assert.deepStrictEqual(checks, [`/gmail/v1/users/${ALICE}/settings/autoForwarding?fields=enabled`]);
+    });
+
+    it("reads one Directory user when the Directory is called first", async () => {
+      server().handler = (request) => (isCheck(request) ? { body: { users: [{ primaryEmail: ALICE }] } } : { body: { primaryEmail: ALICE } });
+      await getDirectoryUser(ALICE);
+      const [check] = server().requests.map((request) => new URL(request.path, server().url));
+      assert.strictEqual(check.pathname, "/admin/directory/v1/users");
+      assert.deepStrictEqual([check.searchParams.get("customer"), check.searchParams.get("maxResults"), check.searchParams.get("fields")], ["my_customer", "1", "users(primaryEmail)"]);
+    });
+
+    const wrong = [
+      { name: "an HTML page", reply: { headers: { "Content-Type": "text/html" }, body: "<html>Welcome to nginx!</html>" } as Reply, shown: /answered HTTP 200 text\/html "<html>Welcome to nginx!<\/html>"/ },
+      { name: "an HTML 404", reply: { status: 404, headers: { "Content-Type": "text/html" }, body: "<html>Not Found</html>" } as Reply, shown: /answered HTTP 404 text\/html/ },
+      { name: "another API's error envelope", reply: { status: 404, body: { error: { code: "NotFound", message: "No API serves this path" } } } as Reply, shown: /answered HTTP 404 application\/json/ },
+    ];
+    for (const { name, reply, shown } of wrong) {
+      it(`fails loudly on ${name}, naming coexist:googleUrl, and makes no call`, async () => {
+        server().handler = () => reply;
+        await assert.rejects(deleteForwardingAddress(ALICE, FORWARD_TO), (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /^coexist:googleUrl does not answer as the Google APIs: GET gmail\/v1\/users\/\{user\}\/settings\/autoForwarding /);
+          assert.match(error.message, shown);
+          return true;
+        });
+        assert.strictEqual(server().requests.length, 1);
+      });
+    }
+
+    it("accepts Google's own error for the user (a suspended mailbox), and the call reports it", async () => {
+      server().handler = () => googleError(400, "failedPrecondition", "Mail service not enabled");
+      await assert.rejects(listForwardingAddresses(ALICE), (error: unknown) => error instanceof GoogleApiError && error.reason === "failedPrecondition");
+      await assert.rejects(listForwardingAddresses(ALICE), GoogleApiError);
+      assert.strictEqual(server().requests.filter(isCheck).length, 1);
+    });
+  });
+
+  describe("base URL check when the token endpoint refuses the user (local fixture)", () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const server = fixturePerTest((url) => ({
+      googleUrl: `${url}/`,
+      googleCredentials: JSON.stringify({ client_email: "dwd@proj.iam.gserviceaccount.com", private_key: privateKey, token_uri: `${url}/token` }),
+    }));
+    beforeEach(() => {
+      server().answerChecks = false;
+    });
+
+    it("learns nothing from a deleted user's refused token: the call fails as it would have, and the next call checks", async () => {
+      server().handler = (request) => {
+        if (request.path !== "/token") return /fields=/.test(request.path) ? { body: { enabled: false } } : { body: { forwardingAddresses: [] } };
+        const subject = JSON.parse(Buffer.from(new URLSearchParams(request.body).get("assertion")!.split(".")[1], "base64url").toString()).sub;
+        return subject === ALICE ? { status: 400, body: { error: "invalid_grant", error_description: "Invalid email or User ID" } } : { body: { access_token: "t", expires_in: 3600 } };
+      };
+      await assert.rejects(listForwardingAddresses(ALICE), (error: unknown) => error instanceof GoogleApiError && error.reason === "invalid_grant" && !/checking coexist:googleUrl/.test(error.message));
+      assert.deepStrictEqual(await listForwardingAddresses("bob@contoso.com"), []);
+      assert.deepStrictEqual(
+        server().requests.filter((request) => request.path !== "/token").map((request) => decodeURIComponent(request.path)),
+        ["/gmail/v1/users/bob@contoso.com/settings/autoForwarding?fields=enabled", "/gmail/v1/users/bob@contoso.com/settings/forwardingAddresses"],
+      );
     });
   });
 });

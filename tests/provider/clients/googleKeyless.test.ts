@@ -5,12 +5,11 @@ import { ConfigError } from "../../../provider/config";
 import { getAutoForwarding } from "../../../provider/clients/google";
 import { delegationClaims } from "../../../provider/clients/googleKeyless";
 import { tempStateDir } from "../../helpers/tempState";
-import { fixturePerTest, useStackConfig, type RecordedRequest, type Reply } from "./fixture";
+import { fixturePerTest, unsignedJwt, useStackConfig, type RecordedRequest, type Reply } from "./fixture";
 
 const ALICE = "alice@contoso.com";
 const BEN = "ben@contoso.com";
 const SERVICE_ACCOUNT = "dwd@contoso-migration.iam.gserviceaccount.com";
-const unsignedJwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
 
 /** STS, IAM Credentials, the token endpoint and Gmail on one fixture: each answers as Google does. */
 function google(request: RecordedRequest): Reply {
@@ -94,7 +93,8 @@ describe("Google keyless delegation (IAM signJwt as the ambient identity)", () =
   });
 
   it("refuses a key and keyless signing configured together", async () => {
-    useStackConfig({ googleUrl: `${fixture().url}/`, googleServiceAccount: SERVICE_ACCOUNT, googleCredentials: '{"client_email":"a@b.c","private_key":"k"}' });
+    const url = fixture().url;
+    useStackConfig({ googleUrl: `${url}/`, googleServiceAccount: SERVICE_ACCOUNT, googleIamUrl: `${url}/iam`, googleTokenUrl: `${url}/token`, googleCredentials: '{"client_email":"a@b.c","private_key":"k"}' });
     await assert.rejects(getAutoForwarding(ALICE), /^ConfigError: coexist:googleServiceAccount and coexist:googleCredentials are both set/);
     assert.deepStrictEqual(fixture().requests, []);
   });

@@ -21,7 +21,8 @@ import {
   verifyDomain,
   type BatchRequest,
 } from "../../../provider/clients/graph";
-import { fixturePerTest, useFastRetries, useStackConfig } from "./fixture";
+import { ConfigError } from "../../../provider/config";
+import { fixturePerTest, unsignedJwt, useFastRetries, useStackConfig, type RecordedRequest, type Reply } from "./fixture";
 
 const SKUS = [
   { skuId: "66666666-6666-6666-6666-666666666666", skuPartNumber: "EXCHANGESTANDARD" },
@@ -84,6 +85,23 @@ describe("Microsoft Graph client", () => {
       assert.strictEqual(error.message, "Graph GET /users/jane@fabrikam.example failed (HTTP 404, Request_ResourceNotFound): Resource 'jane@fabrikam.example' does not exist.");
     });
 
+    const notFoundCases = [
+      { status: 404, code: "Request_ResourceNotFound", notFound: true },
+      { status: 404, code: "ResourceNotFound", notFound: true },
+      { status: 404, code: "itemNotFound", notFound: true },
+      { status: 404, code: undefined, notFound: false },
+      { status: 404, code: "NotFound", notFound: false },
+      { status: 400, code: "Request_ResourceNotFound", notFound: false },
+      { status: 403, code: "Authorization_RequestDenied", notFound: false },
+    ];
+    for (const { status, code, notFound } of notFoundCases) {
+      it(`takes HTTP ${status} with code ${code ?? "none"} for ${notFound ? "not found" : "a failure"}`, () => {
+        const graphError = new GraphError(status, "x");
+        graphError.code = code ?? null;
+        assert.strictEqual(toGraphApiError(graphError, "GET /domains/x").notFound, notFound);
+      });
+    }
+
     it("redacts the configured secret from Graph errors", () => {
       useStackConfig({ clientSecret: "graph-secret-xyz" });
       const error = toGraphApiError(new GraphError(400, "echo graph-secret-xyz"), "POST /x");
@@ -94,6 +112,57 @@ describe("Microsoft Graph client", () => {
 
   describe("over HTTP (local fixture)", () => {
     const server = fixturePerTest((url) => ({ graphUrl: `${url}/v1.0`, accessToken: "graph-test-token" }));
+
+    const strayNotFound = [
+      { name: "an HTML 404", reply: { status: 404, headers: { "Content-Type": "text/html" }, body: "<html><body>Not Found</body></html>" }, shown: /answered HTTP 404 text\/html "<html><body>Not Found<\/body><\/html>" without Graph's not-found code \(code: none\)/ },
+      { name: "an empty 404", reply: { status: 404 }, shown: /answered HTTP 404 with an empty body without Graph's not-found code \(code: none\)/ },
+      { name: "a 404 with another error code", reply: { status: 404, body: { error: { code: "NotFound", message: "No API serves this path" } } }, shown: /answered HTTP 404 application\/json ".*No API serves this path.*" without Graph's not-found code \(code: NotFound\)/ },
+    ];
+    for (const { name, reply, shown } of strayNotFound) {
+      it(`takes ${name} for a wrong URL, not for "gone", naming coexist:graphUrl`, async () => {
+        server().handler = () => reply;
+        await assert.rejects(getDomain("fabrikam.example"), (error: unknown) => {
+          assert.ok(error instanceof GraphApiError && !error.notFound, String(error));
+          assert.match(error.message, /^Graph GET \/domains\/fabrikam\.example failed \(HTTP 404(, NotFound)?\): answered HTTP 404 /);
+          assert.match(error.message, shown);
+          assert.match(error.message, /so nothing is taken as gone\. Is coexist:graphUrl http:\/\/127\.0\.0\.1:\d+\/v1\.0 \(from stack config\) right\?$/);
+          return true;
+        });
+        await assert.rejects(deleteDomain("fabrikam.example"), GraphApiError);
+      });
+    }
+
+    const idempotency = [
+      { name: "POST /domains", run: () => createDomain("fabrikam.example"), once: true },
+      { name: "POST /domains/{id}/verify", run: () => verifyDomain("fabrikam.example"), once: true },
+      { name: "assignLicense removing a licence", run: () => assignLicense("u1", { removeLicenses: [SKUS[0].skuId] }), once: true },
+      { name: "assignLicense adding a licence", run: () => assignLicense("u1", { addLicenses: [{ skuId: SKUS[0].skuId, disabledPlans: [] }] }), once: false },
+      { name: "PATCH /domains/{id}", run: () => setSupportedServices("fabrikam.example", ["Email"]), once: false },
+    ];
+    for (const failure of [
+      { name: "a 503", reply: { status: 503, headers: { "Retry-After": "0" }, body: { error: { code: "serviceNotAvailable", message: "busy" } } } },
+      { name: "a dropped connection", reply: { drop: true } },
+    ]) {
+      for (const { name, run, once } of idempotency) {
+        it(`${once ? "sends" : "repeats"} ${name} ${once ? "once after" : "after"} ${failure.name}${once ? ": outcome unknown" : ""}`, async () => {
+          let calls = 0;
+          server().handler = () => (++calls === 1 ? failure.reply : { status: 200, body: { id: "fabrikam.example", isVerified: true, supportedServices: [] } });
+          if (once) {
+            await assert.rejects(run(), (error: unknown) => error instanceof GraphApiError && error.outcomeUnknown && /outcome unknown: the call may have been applied/.test(error.message));
+          } else {
+            await run();
+          }
+          assert.strictEqual(server().requests.length, once ? 1 : 2);
+        });
+      }
+    }
+
+    it("repeats POST /domains after a throttled answer", async () => {
+      let calls = 0;
+      server().handler = () => (++calls === 1 ? { status: 429, headers: { "Retry-After": "0" }, body: { error: { code: "TooManyRequests", message: "slow" } } } : { status: 201, body: { id: "fabrikam.example", isVerified: false, supportedServices: [] } });
+      assert.strictEqual((await createDomain("fabrikam.example")).id, "fabrikam.example");
+      assert.strictEqual(server().requests.length, 2);
+    });
 
     it("returns undefined for a domain that does not exist", async () => {
       server().handler = () => ({ status: 404, body: { error: { code: "Request_ResourceNotFound", message: "not here" } } });
@@ -216,6 +285,62 @@ describe("Microsoft Graph client", () => {
       const first = JSON.parse(server().requests[0].body);
       assert.deepStrictEqual(first.requests[0], { id: "1", method: "PATCH", url: "/users/a", body: { usageLocation: "GB" }, headers: { "Content-Type": "application/json" } });
       assert.deepStrictEqual(JSON.parse(server().requests[1].body).requests.map((r: { id: string }) => r.id), ["2"]);
+    });
+  });
+  describe("base URL check (local fixture)", () => {
+    const TENANT = "6f1c3a52-8d0e-4b7a-9c1d-2e3f4a5b6c7d";
+    const server = fixturePerTest((url) => ({ graphUrl: `${url}/v1.0`, tenantId: TENANT, accessToken: "graph-test-token" }));
+    const isCheck = (request: RecordedRequest) => decodeURIComponent(request.path) === "/v1.0/domains?$select=id";
+    beforeEach(() => {
+      server().answerChecks = false;
+    });
+
+    it("asks GET /domains?$select=id once, before the first call, with the token", async () => {
+      server().handler = (request) => (isCheck(request) ? { body: { value: [{ id: "contoso.com" }] } } : { body: { id: "contoso.com", isVerified: true, supportedServices: [] } });
+      await Promise.all([getDomain("contoso.com"), getDomain("contoso.com")]);
+      await getDomain("contoso.com");
+      assert.deepStrictEqual(server().requests.map((request) => (isCheck(request) ? "check" : "call")), ["check", "call", "call", "call"]);
+      assert.strictEqual(server().requests[0].headers.authorization, "Bearer graph-test-token");
+    });
+
+    const wrong = [
+      { name: "an HTML page", reply: { headers: { "Content-Type": "text/html" }, body: "<!DOCTYPE html><html><title>It works!</title></html>" } as Reply, shown: /answered HTTP 200 text\/html "<!DOCTYPE html><html><title>It works!<\/title><\/html>"/ },
+      { name: "an unknown path (Graph's own 400)", reply: { status: 400, body: { error: { code: "BadRequest", message: "Resource not found for the segment 'domains'." } } } as Reply, shown: /answered HTTP 400 application\/json/ },
+      { name: "a 404", reply: { status: 404, body: { error: { code: "Request_ResourceNotFound", message: "x" } } } as Reply, shown: /answered HTTP 404/ },
+      { name: "a JSON object that is not a list", reply: { body: { id: "u1" } } as Reply, shown: /answered HTTP 200 application\/json "\{"id":"u1"\}"/ },
+    ];
+    for (const { name, reply, shown } of wrong) {
+      it(`fails loudly on ${name}, naming coexist:graphUrl, and makes no call`, async () => {
+        server().handler = () => reply;
+        await assert.rejects(deleteDomain("fabrikam.example"), (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /^coexist:graphUrl does not answer as Microsoft Graph: GET \/domains\?\$select=id /);
+          assert.match(error.message, shown);
+          assert.match(error.message, /Check coexist:graphUrl http:\/\/127\.0\.0\.1:\d+\/v1\.0 \(from stack config\); it should look like https:\/\/graph\.microsoft\.com\/v1\.0$/);
+          return true;
+        });
+        assert.strictEqual(server().requests.length, 1);
+      });
+    }
+
+    it("accepts Graph's 403 for a permission the app lacks: the calls report it", async () => {
+      server().handler = (request) =>
+        isCheck(request)
+          ? { status: 403, body: { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } } }
+          : { body: { id: "u1", usageLocation: "GB" } };
+      assert.strictEqual((await getUser("u1", ["id", "usageLocation"]))?.usageLocation, "GB");
+    });
+
+    it("refuses a token of another tenant before sending anything", async () => {
+      useStackConfig({ graphUrl: `${server().url}/v1.0`, tenantId: TENANT, accessToken: unsignedJwt({ tid: "9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d" }) });
+      await assert.rejects(getDomain("contoso.com"), /^ConfigError: coexist:tenantId names tenant 6f1c3a52-.* but coexist:accessToken \(from stack config\) is for tenant 9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d/);
+      assert.deepStrictEqual(server().requests, []);
+    });
+
+    it("refuses a tenant domain that is not among the answering tenant's domains", async () => {
+      useStackConfig({ graphUrl: `${server().url}/v1.0`, tenantId: "contoso.onmicrosoft.com", accessToken: "t" });
+      server().handler = () => ({ body: { value: [{ id: "fabrikam.com" }, { id: "fabrikam.onmicrosoft.com" }] } });
+      await assert.rejects(getDomain("contoso.com"), /^ConfigError: coexist:tenantId is contoso\.onmicrosoft\.com, but Graph at coexist:graphUrl .* answers for a tenant whose domains are fabrikam\.com, fabrikam\.onmicrosoft\.com/);
     });
   });
 });

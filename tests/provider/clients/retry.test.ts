@@ -7,6 +7,7 @@ import {
   isRetryable,
   limiterFor,
   nextConcurrency,
+  outcomeIsUnknown,
   parseRetryAfter,
   retryDelayFor,
   shouldRetry,
@@ -60,6 +61,36 @@ describe("retry policy", () => {
         assert.strictEqual(classifyFailure(error), kind);
         assert.strictEqual(isRetryable(error), kind !== "fatal");
       });
+    }
+  });
+
+  describe("outcomeIsUnknown (may a failed create, validation or test mail have been applied?)", () => {
+    const cases: Array<{ name: string; error: unknown; unknown: boolean }> = [
+      { name: "503", error: failure({ status: 503 }), unknown: true },
+      { name: "502 from a gateway", error: failure({ status: 502 }), unknown: true },
+      { name: "504", error: failure({ status: 504 }), unknown: true },
+      { name: "500", error: failure({ status: 500 }), unknown: true },
+      { name: "408", error: failure({ status: 408 }), unknown: true },
+      { name: "a 200 whose body could not be read", error: failure({ status: 200 }), unknown: true },
+      { name: "connection reset", error: failure({ networkCode: "ECONNRESET" }), unknown: true },
+      { name: "our per-request timeout", error: failure({ networkCode: "TimeoutError" }), unknown: true },
+      { name: "undici body timeout", error: failure({ networkCode: "UND_ERR_BODY_TIMEOUT" }), unknown: true },
+      { name: "a transport failure without a code", error: failure({ networkCode: "ERR_NO_RESPONSE" }), unknown: true },
+      { name: "429 (throttled: nothing was done)", error: failure({ status: 429 }), unknown: false },
+      { name: "Exchange tenant concurrency text on a 500", error: failure({ status: 500 }, "You have reached the maximum number of concurrent requests per tenant.", "exchange"), unknown: false },
+      { name: "Gmail 403 userRateLimitExceeded", error: failure({ status: 403, reasons: ["userRateLimitExceeded"] }, "x", "google"), unknown: false },
+      { name: "400 (refused)", error: failure({ status: 400 }), unknown: false },
+      { name: "404", error: failure({ status: 404 }), unknown: false },
+      { name: "409", error: failure({ status: 409 }), unknown: false },
+      { name: "connection refused (never sent)", error: failure({ networkCode: "ECONNREFUSED" }), unknown: false },
+      { name: "unknown host (never sent)", error: failure({ networkCode: "ENOTFOUND" }), unknown: false },
+      { name: "DNS failure (never sent)", error: failure({ networkCode: "EAI_AGAIN" }), unknown: false },
+      { name: "connect timeout (never sent)", error: failure({ networkCode: "UND_ERR_CONNECT_TIMEOUT" }), unknown: false },
+      { name: "untrusted certificate (never sent)", error: failure({ networkCode: "DEPTH_ZERO_SELF_SIGNED_CERT" }), unknown: false },
+      { name: "a token failure (no status, no network code)", error: failure({}), unknown: false },
+    ];
+    for (const { name, error, unknown } of cases) {
+      it(`${name} → ${unknown ? "unknown" : "known"}`, () => assert.strictEqual(outcomeIsUnknown(error), unknown));
     }
   });
 
@@ -228,6 +259,48 @@ describe("retry policy", () => {
       });
       assert.ok(pausedAfterThrottling > 0, "the limiter was not paused");
     });
+
+    const nonIdempotent = [
+      { name: "a 503", error: () => failure({ status: 503 }, "unavailable"), calls: 1, outcomeUnknown: true },
+      { name: "a dropped connection", error: () => failure({ networkCode: "ECONNRESET" }, "socket hang up"), calls: 1, outcomeUnknown: true },
+      { name: "a refused connection (never sent)", error: () => failure({ networkCode: "ECONNREFUSED" }, "refused"), calls: 1, outcomeUnknown: false },
+      { name: "a 400", error: () => failure({ status: 400 }, "bad"), calls: 1, outcomeUnknown: false },
+    ];
+    for (const { name, error, calls, outcomeUnknown } of nonIdempotent) {
+      it(`sends a non-idempotent call once after ${name}${outcomeUnknown ? ", saying the outcome is unknown" : ""}`, async () => {
+        let sent = 0;
+        const thrown = await withRetry(
+          "exchange",
+          async () => {
+            sent++;
+            throw error();
+          },
+          { idempotent: false },
+        ).catch((caught: ApiError) => caught);
+        assert.strictEqual(sent, calls);
+        assert.strictEqual(thrown.outcomeUnknown, outcomeUnknown);
+        assert.strictEqual(/outcome unknown: the call may have been applied, so it was not repeated/.test(thrown.message), outcomeUnknown);
+      });
+    }
+
+    const repeatedAnyway = [
+      { name: "throttled", first: { status: 429, retryAfter: "0" } },
+      { name: "not sent (DNS failure)", first: { networkCode: "EAI_AGAIN" } },
+    ];
+    for (const { name, first } of repeatedAnyway) {
+      it(`repeats a non-idempotent call that was ${name}`, async () => {
+        let sent = 0;
+        const result = await withRetry(
+          "graph",
+          async () => {
+            if (++sent === 1) throw failure(first);
+            return "created";
+          },
+          { idempotent: false },
+        );
+        assert.deepStrictEqual([result, sent], ["created", 2]);
+      });
+    }
 
     /** Runs an operation that always fails with `error`; returns how often it ran and what was thrown. */
     async function alwaysFailing(api: "graph" | "exchange" | "google", error: ApiError): Promise<{ calls: number; message: string }> {

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
+import { createServer, type Server } from "http";
+import type { AddressInfo } from "net";
 import { rmSync } from "fs";
 import { join } from "path";
 import { controlRequest, startSandbox, type FaultSettings, type SandboxHandle } from "../../../sandbox";
@@ -125,6 +127,110 @@ describe("API clients against the sandbox", () => {
         assert.ok(outcome.ok, JSON.stringify(outcome.error));
       });
     }
+  });
+
+  describe("base URL check and endpoint rules", () => {
+    const sandbox = sandboxPerSuite();
+    let html: Server | undefined;
+    let htmlUrl = "";
+    before(async () => {
+      html = createServer((_request, response) => {
+        response.writeHead(200, { "Content-Type": "text/html" });
+        response.end("<!DOCTYPE html><html><head><title>Router login</title></head></html>");
+      });
+      await new Promise<void>((resolve) => html!.listen(0, "127.0.0.1", resolve));
+      htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      await new Promise<void>((resolve) => (html ? html.close(() => resolve()) : resolve()));
+    });
+    const staticToken = () => ({ COEXIST_ACCESS_TOKEN: sandbox().env.COEXIST_SANDBOX_STATIC_TOKEN, COEXIST_CLIENT_SECRET: "", COEXIST_GOOGLE_CREDENTIALS: "" });
+    const FABRIKAM_TENANT = "9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+    const refusals: Array<{ name: string; scenario: string; overrides: () => Record<string, string>; message: RegExp }> = [
+      {
+        name: "an Exchange URL with the tenant pasted in, whose 404 the sandbox words as a not-found, never reads as gone",
+        scenario: "exchange missing mail user",
+        overrides: () => ({ COEXIST_EXCHANGE_URL: `${sandbox().url}/adminapi/beta/contoso.com` }),
+        message: /^coexist:exchangeUrl does not answer as the Exchange admin API: .* answered HTTP 404 application\/json "ManagementObjectNotFoundException: The sandbox emulates only POST .*". Check coexist:exchangeUrl https:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\/contoso\.com \(from the environment, COEXIST_EXCHANGE_URL\)/,
+      },
+      {
+        name: "a wrong Graph path",
+        scenario: "graph domain",
+        overrides: () => ({ COEXIST_GRAPH_URL: `${sandbox().url}/v2.0` }),
+        message: /^coexist:graphUrl does not answer as Microsoft Graph: GET \/domains\?\$select=id answered HTTP 404/,
+      },
+      {
+        name: "an Exchange path of the wrong version",
+        scenario: "exchange missing mail user",
+        overrides: () => ({ COEXIST_EXCHANGE_URL: `${sandbox().url}/adminapi/v1.0` }),
+        message: /^coexist:exchangeUrl does not answer as the Exchange admin API: .* answered HTTP 405 with an empty body/,
+      },
+      {
+        name: "an HTML page (a tiny local server) as Google",
+        scenario: "google directory",
+        overrides: () => ({ COEXIST_GOOGLE_URL: `${htmlUrl}/` }),
+        message: /^coexist:googleUrl does not answer as the Google APIs: GET admin\/directory\/v1\/users answered HTTP 200 text\/html/,
+      },
+      {
+        name: "an HTML page (a tiny local server) as Graph",
+        scenario: "graph domain",
+        overrides: () => ({ COEXIST_GRAPH_URL: `${htmlUrl}/v1.0` }),
+        message: /^coexist:graphUrl does not answer as Microsoft Graph: GET \/domains\?\$select=id answered HTTP 200 text\/html "<!DOCTYPE html><html><head><title>Router login<\/title>/,
+      },
+      {
+        name: "an HTML page (a tiny local server) as Exchange",
+        scenario: "exchange accepted domains",
+        overrides: () => ({ COEXIST_EXCHANGE_URL: `${htmlUrl}/adminapi/beta` }),
+        message: /^coexist:exchangeUrl does not answer as the Exchange admin API: .* answered HTTP 200 text\/html/,
+      },
+      {
+        name: "the wrong tenant for the token (Exchange)",
+        scenario: "exchange accepted domains",
+        overrides: () => ({ ...staticToken(), COEXIST_TENANT_ID: FABRIKAM_TENANT }),
+        message: new RegExp(`^coexist:tenantId names tenant ${FABRIKAM_TENANT}, but coexist:accessToken \\(from the environment, COEXIST_ACCESS_TOKEN\\) is for tenant 6f1c3a52-8d0e-4b7a-9c1d-2e3f4a5b6c7d`),
+      },
+      {
+        name: "the wrong tenant for the token (Graph)",
+        scenario: "graph domain",
+        overrides: () => ({ ...staticToken(), COEXIST_TENANT_ID: FABRIKAM_TENANT }),
+        message: new RegExp(`^coexist:tenantId names tenant ${FABRIKAM_TENANT}, but coexist:accessToken`),
+      },
+      {
+        name: "the static token with a real Graph URL",
+        scenario: "graph domain",
+        overrides: () => ({ ...staticToken(), COEXIST_GRAPH_URL: "https://graph.microsoft.com/v1.0" }),
+        message: /^coexist:exchangeUrl is a loopback \(sandbox\) endpoint while other endpoints are real; .* Not loopback: coexist:graphUrl https:\/\/graph\.microsoft\.com\/v1\.0 \(from the environment, COEXIST_GRAPH_URL\)/,
+      },
+      {
+        name: "a real Exchange URL among the sandbox's exports",
+        scenario: "exchange accepted domains",
+        overrides: () => ({ COEXIST_EXCHANGE_URL: "https://outlook.office365.com/adminapi/beta" }),
+        message: /^coexist:graphUrl is a loopback \(sandbox\) endpoint while other endpoints are real; .*Not loopback: coexist:exchangeUrl https:\/\/outlook\.office365\.com\/adminapi\/beta \(from the environment, COEXIST_EXCHANGE_URL\)\. Fix: unset COEXIST_GRAPH_URL COEXIST_EXCHANGE_URL COEXIST_GOOGLE_URL COEXIST_LOGIN_URL/,
+      },
+      {
+        name: "plain http to a real host",
+        scenario: "google directory",
+        overrides: () => ({ COEXIST_GOOGLE_URL: "http://www.googleapis.com/" }),
+        message: /^coexist:googleUrl must be an https URL: http is allowed only for a loopback host/,
+      },
+    ];
+    for (const { name, scenario, overrides, message } of refusals) {
+      it(`fails loudly, naming the setting: ${name}`, async () => {
+        const outcome = await probe(sandbox(), scenario, overrides());
+        assert.strictEqual(outcome.ok, false, JSON.stringify(outcome.result));
+        assert.strictEqual(outcome.error?.name, "ConfigError", outcome.error?.message);
+        assert.match(outcome.error!.message, message);
+      });
+    }
+
+    it("finds nothing to remove through a wrong Exchange path, and changes nothing", async () => {
+      const before = (await controlRequest(sandbox(), "GET", "/sandbox/stats")).body as { apis: Record<string, { byOperation: Record<string, number> }> };
+      const outcome = await probe(sandbox(), "exchange remove probe user", { COEXIST_EXCHANGE_URL: `${sandbox().url}/adminapi/v1.0` });
+      assert.strictEqual(outcome.error?.name, "ConfigError");
+      const after = (await controlRequest(sandbox(), "GET", "/sandbox/stats")).body as { apis: Record<string, { byOperation: Record<string, number> }> };
+      assert.strictEqual(after.apis.exchange?.byOperation["Remove-MailUser"] ?? 0, before.apis.exchange?.byOperation["Remove-MailUser"] ?? 0);
+    });
   });
 
   describe("under throttling, dropped connections and server errors", () => {

@@ -33,6 +33,7 @@ export const SCENARIOS: Record<string, () => Promise<unknown>> = {
     const listed = await exchange.invoke("Get-MailUser", {}, { list: true });
     return { again, names: listed.map((user) => user.Name) };
   },
+  "exchange remove probe user": () => exchange.invoke("Remove-MailUser", { Identity: "probe.user@gsuite.contoso.com", Confirm: false }),
   "google forwarding": async () => {
     const created = await google.createForwardingAddress(GOOGLE_USER, "ben.adams@o365.contoso.com");
     const listed = await google.listForwardingAddresses(GOOGLE_USER);
