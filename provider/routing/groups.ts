@@ -21,6 +21,42 @@ export interface Expansion {
 
 const NO_DELIVERY = new Set(["NONE", "DISABLED"]);
 
+/** How one system reads its groups, for `walk`. */
+interface GroupReader<G> {
+  /** The addresses of a group's members (members that get nothing are noted as skipped). */
+  members(group: G, expansion: Expansion): string[];
+  /** The nested group an address is, to expand in the same pass. */
+  nested(address: string): { key: string; group: G } | undefined;
+  /** What the copy for a member address is keyed by (its mailbox), or undefined when it gets no copy. */
+  copyKey(address: string, expansion: Expansion): string | undefined;
+}
+
+/** Breadth-first through nested groups, each expanded once; one copy per key, reached by the shortest chain. */
+function walk<G>(topKey: string, top: G, reader: GroupReader<G>): Expansion {
+  const expansion: Expansion = { copies: [], nested: [], skipped: [] };
+  const byKey = new Map<string, MemberCopy>();
+  const expanded = new Set([topKey]);
+  const queue: { group: G; via: string[] }[] = [{ group: top, via: [] }];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const { group, via } = next;
+    for (const address of reader.members(group, expansion)) {
+      const nested = reader.nested(address);
+      if (nested) {
+        if (!expanded.has(nested.key)) {
+          expanded.add(nested.key);
+          expansion.nested.push(nested.key);
+          queue.push({ group: nested.group, via: [...via, nested.key] });
+        }
+        continue;
+      }
+      const key = reader.copyKey(address, expansion);
+      if (key !== undefined && !byKey.has(key)) byKey.set(key, { address: key, via });
+    }
+  }
+  expansion.copies = [...byKey.values()];
+  return expansion;
+}
+
 /**
  * Google Groups: each member gets the message at its own address. A Workspace user by its primary
  * address (suspended users get nothing), a member outside the Workspace at its address (Gmail sends
@@ -28,43 +64,29 @@ const NO_DELIVERY = new Set(["NONE", "DISABLED"]);
  * `NONE` or `DISABLED` get nothing.
  */
 export function expandGoogleGroup(index: TenantIndex, top: GoogleGroupState): Expansion {
-  const expansion: Expansion = { copies: [], nested: [], skipped: [] };
-  const byKey = new Map<string, MemberCopy>();
-  const expanded = new Set([normalizeAddress(top.email)]);
-  const queue: { group: GoogleGroupState; via: string[] }[] = [{ group: top, via: [] }];
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const { group, via } = next;
-    for (const member of group.members) {
-      if (NO_DELIVERY.has(member.deliverySettings ?? "ALL_MAIL")) {
-        expansion.skipped.push(`${member.email ?? "every user"} (delivery ${member.deliverySettings})`);
-        continue;
-      }
-      const everyone = member.type === "CUSTOMER" || member.email === undefined;
-      const addresses = everyone ? index.state.google.users.filter((user) => !user.suspended).map((user) => user.primaryEmail) : [member.email as string];
-      for (const address of addresses.map(normalizeAddress)) {
-        const inWorkspace = index.googleDomains.has(domainOf(address));
-        const nested = inWorkspace ? index.googleGroups.get(address) : undefined;
-        if (nested) {
-          const email = normalizeAddress(nested.email);
-          if (!expanded.has(email)) {
-            expanded.add(email);
-            expansion.nested.push(email);
-            queue.push({ group: nested, via: [...via, email] });
-          }
-          continue;
+  const inWorkspace = (address: string) => index.googleDomains.has(domainOf(address));
+  return walk(normalizeAddress(top.email), top, {
+    members: (group, expansion) =>
+      group.members.flatMap((member) => {
+        if (NO_DELIVERY.has(member.deliverySettings ?? "ALL_MAIL")) {
+          expansion.skipped.push(`${member.email ?? "every user"} (delivery ${member.deliverySettings})`);
+          return [];
         }
-        const user = inWorkspace ? index.googleUsers.get(address) : undefined;
-        const key = user ? normalizeAddress(user.primaryEmail) : address;
-        if (user?.suspended) {
-          if (!expansion.skipped.includes(`${key} (suspended)`)) expansion.skipped.push(`${key} (suspended)`);
-          continue;
-        }
-        if (!byKey.has(key)) byKey.set(key, { address: key, via });
-      }
-    }
-  }
-  expansion.copies = [...byKey.values()];
-  return expansion;
+        const everyone = member.type === "CUSTOMER" || member.email === undefined;
+        return (everyone ? index.state.google.users.filter((user) => !user.suspended).map((user) => user.primaryEmail) : [member.email as string]).map(normalizeAddress);
+      }),
+    nested: (address) => {
+      const group = inWorkspace(address) ? index.googleGroups.get(address) : undefined;
+      return group && { key: normalizeAddress(group.email), group };
+    },
+    copyKey: (address, expansion) => {
+      const user = inWorkspace(address) ? index.googleUsers.get(address) : undefined;
+      const key = user ? normalizeAddress(user.primaryEmail) : address;
+      if (!user?.suspended) return key;
+      if (!expansion.skipped.includes(`${key} (suspended)`)) expansion.skipped.push(`${key} (suspended)`);
+      return undefined;
+    },
+  });
 }
 
 /** Whether an Exchange group refuses messages that arrived by SMTP (New-DistributionGroup's default: yes). */
@@ -78,28 +100,15 @@ export function requiresSenderAuthentication(group: DistributionGroupState): boo
  * goes to the group itself, whose resolution refuses it.
  */
 export function expandExchangeGroup(index: TenantIndex, top: DistributionGroupState, authenticated: boolean): Expansion {
-  const expansion: Expansion = { copies: [], nested: [], skipped: [] };
-  const byKey = new Map<string, MemberCopy>();
-  const expanded = new Set([normalizeAddress(top.primarySmtpAddress)]);
-  const queue: { group: DistributionGroupState; via: string[] }[] = [{ group: top, via: [] }];
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const { group, via } = next;
-    for (const address of group.members.map(normalizeAddress)) {
-      const nested = index.exchangeGroups.get(address);
-      if (nested && (authenticated || !requiresSenderAuthentication(nested))) {
-        const primary = normalizeAddress(nested.primarySmtpAddress);
-        if (!expanded.has(primary)) {
-          expanded.add(primary);
-          expansion.nested.push(primary);
-          queue.push({ group: nested, via: [...via, primary] });
-        }
-        continue;
-      }
-      const holder = nested ?? index.recipients.get(address);
-      const key = holder ? normalizeAddress(holder.primarySmtpAddress) : address;
-      if (!byKey.has(key)) byKey.set(key, { address: key, via });
-    }
-  }
-  expansion.copies = [...byKey.values()];
-  return expansion;
+  return walk(normalizeAddress(top.primarySmtpAddress), top, {
+    members: (group) => group.members.map(normalizeAddress),
+    nested: (address) => {
+      const group = index.exchangeGroups.get(address);
+      return group && (authenticated || !requiresSenderAuthentication(group)) ? { key: normalizeAddress(group.primarySmtpAddress), group } : undefined;
+    },
+    copyKey: (address) => {
+      const holder = index.exchangeGroups.get(address) ?? index.recipients.get(address);
+      return holder ? normalizeAddress(holder.primarySmtpAddress) : address;
+    },
+  });
 }
