@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { ExchangeError, addRemove, invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
+import { DEMO_SEED_PATH } from "../../../sandbox/index";
+import { readSeedFile } from "../../../sandbox/seed";
 import { failure, sandboxForSuite } from "../harness";
 
 describe("sandbox Exchange distribution groups (New-/Set-/Get-/Remove-DistributionGroup, members)", function () {
@@ -78,5 +80,20 @@ describe("sandbox Exchange distribution groups (New-/Set-/Get-/Remove-Distributi
     assert.equal(((await failure(invoke("Get-DistributionGroup", { Identity: "leads@contoso.com" }))) as ExchangeError).notFound, true);
     const [again] = await invoke("New-DistributionGroup", { Name: "Leads again", PrimarySmtpAddress: "leads@contoso.com" });
     assert.equal(again.PrimarySmtpAddress, "leads@contoso.com");
+  });
+});
+
+describe("sandbox Exchange groups and contacts under the Exchange Recipient Administrator role", function () {
+  this.timeout(30_000);
+  const demo = readSeedFile(DEMO_SEED_PATH);
+  const [contoso, ...others] = demo.microsoft;
+  sandboxForSuite({ seed: { ...demo, microsoft: [{ ...contoso, apps: [{ ...contoso.apps[0], directoryRoles: ["Exchange Recipient Administrator"] }] }, ...others] } });
+
+  it("may manage mail contacts and distribution groups (recipient cmdlets), not connectors", async () => {
+    await invoke("New-MailContact", { Name: "Partner", ExternalEmailAddress: "partner@fabrikam.example" });
+    await invoke("New-DistributionGroup", { Name: "Partners", PrimarySmtpAddress: "partners@contoso.com", Members: ["partner@fabrikam.example"] });
+    await invoke("Set-DistributionGroup", { Identity: "Partners", RequireSenderAuthenticationEnabled: false });
+    assert.equal((await invoke("Get-Recipient", { Identity: "Partners" }))[0].RequireSenderAuthenticationEnabled, false);
+    assert.equal(((await failure(invoke("New-OutboundConnector", { Name: "ToGoogle", SmartHosts: ["smtp.google.com"], UseMXRecord: false }))) as ExchangeError).status, 403);
   });
 });
