@@ -5,6 +5,7 @@
  * 2 a usage error, 3 the tenants could not be read.
  */
 import { normalizeAddress } from "../provider/routing/addresses";
+import { finalRoutes } from "../provider/routing/fanout";
 import { createRouter, type Router } from "../provider/routing/model";
 import { bounceFix, findRoutingProblems, loopFix, type RoutingProblem } from "../provider/routing/problems";
 import type { Disposition, Origin, Route, System, TenantState } from "../provider/routing/types";
@@ -120,11 +121,14 @@ export function parseTraceArgs(argv: string[]): TraceArgs {
   return args;
 }
 
+/** A group's route delivers when every copy it makes does. */
 function isDelivered(disposition: Disposition): boolean {
+  if (disposition.kind === "expanded") return disposition.members.every((member) => finalRoutes(member).every((end) => end.disposition.kind === "delivered"));
   return disposition.kind === "delivered";
 }
 
 function dispositionText(disposition: Disposition): string {
+  if (disposition.kind === "expanded") return `expanded by group ${disposition.group} into ${disposition.members.length} copies`;
   if (disposition.kind === "delivered") {
     const copy = disposition.keptCopyAtGoogle ? " (Gmail kept a copy)" : "";
     return `delivered to ${disposition.mailbox} in ${DELIVERED_IN[disposition.system]}${copy}`;
@@ -165,7 +169,7 @@ function traceAll(state: TenantState, router: Router, format: Format, io: TraceI
   const results: UserRoutes[] = users.map((user) => ({ user, routes: Object.fromEntries(origins.map((origin) => [origin, router.route({ from: origin }, user)])) }));
   const problems = findRoutingProblems(state);
   const counts = { delivered: 0, loop: 0, ndr: 0 };
-  for (const { routes } of results) for (const route of Object.values(routes)) counts[(route as Route).disposition.kind]++;
+  for (const { routes } of results) for (const route of Object.values(routes)) for (const end of finalRoutes(route as Route)) counts[end.disposition.kind]++;
   const failed = counts.loop + counts.ndr > 0;
   const summary = `${users.length} users × ${origins.length} origins: ${counts.delivered} delivered, ${counts.loop} loops, ${counts.ndr} bounces`;
   if (format === "json") {
@@ -196,6 +200,7 @@ function originsOf(state: TenantState): Origin[] {
 }
 
 function cell(disposition: Disposition): string {
+  if (disposition.kind === "expanded") return `expanded (${disposition.members.length} copies)`;
   if (disposition.kind === "delivered") return `delivered (${DELIVERED_IN[disposition.system]})`;
   return `${disposition.kind === "loop" ? "LOOP" : "BOUNCE"} ${disposition.code}`;
 }
@@ -239,7 +244,7 @@ function mermaidOfAll(results: UserRoutes[]): string {
     for (const [from, route] of Object.entries(routes) as [Origin, Route][]) {
       const systems = route.hops.map((hop) => hop.system).filter((system, index, all) => index === 0 || all[index - 1] !== system);
       const { disposition } = route;
-      const outcome = disposition.kind === "delivered" ? `delivered ${disposition.system}` : `${disposition.kind} ${disposition.code}`;
+      const outcome = disposition.kind === "delivered" ? `delivered ${disposition.system}` : disposition.kind === "expanded" ? `expanded ${disposition.group}` : `${disposition.kind} ${disposition.code}`;
       const key = `${from}|${systems.join(">")}|${outcome}`;
       const entry = paths.get(key) ?? { from, systems, disposition, users: [] };
       entry.users.push(user);

@@ -5,9 +5,10 @@
  * plan and add the ones a single state cannot show (update order, SPF).
  */
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
+import { finalRoutes } from "../provider/routing/fanout";
 import { createRouter, type Router } from "../provider/routing/model";
 import { findRoutingProblems, ROUTING_RULES, type RoutingProblem } from "../provider/routing/problems";
-import type { Disposition, Origin, TenantState } from "../provider/routing/types";
+import type { FinalDisposition, Origin, TenantState } from "../provider/routing/types";
 import {
   coexistTypeOf,
   forwardingTargetStatus,
@@ -153,8 +154,8 @@ function firstFailure(states: { assumption: string; state: TenantState }[], user
     const router = routerFor(state);
     for (const user of users) {
       for (const origin of originsOf(state)) {
-        const { disposition } = router.route({ from: origin }, user);
-        if (disposition.kind !== "delivered") return `mail from ${ORIGIN_NAMES[origin]} to ${user}${assumption ? ` (${assumption})` : ""} ${failureText(disposition)}`;
+        const failed = finalRoutes(router.route({ from: origin }, user)).find((end) => end.disposition.kind !== "delivered")?.disposition;
+        if (failed && failed.kind !== "delivered") return `mail from ${ORIGIN_NAMES[origin]} to ${user}${assumption ? ` (${assumption})` : ""} ${failureText(failed)}`;
       }
     }
   }
@@ -168,7 +169,7 @@ function originsOf(state: TenantState): Origin[] {
   return origins;
 }
 
-function failureText(disposition: Exclude<Disposition, { kind: "delivered" }>): string {
+function failureText(disposition: Exclude<FinalDisposition, { kind: "delivered" }>): string {
   return `${disposition.kind === "loop" ? "loops" : "bounces"}: ${disposition.code} ${disposition.reason}`;
 }
 

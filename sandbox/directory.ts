@@ -107,6 +107,14 @@ export function removeRecipient(store: Store, tenantId: string, recipient: Recip
   store.delete(tenantId, "recipient", recipient.guid);
   store.releaseAll(tenantId, "proxy", recipient.guid);
   store.release(tenantId, "recipientOf", recipient.externalDirectoryObjectId);
+  leaveGroups(store, tenantId, recipient.guid);
+}
+
+/** A removed recipient or group is no member of any group any more (the directory drops the link). */
+export function leaveGroups(store: Store, tenantId: string, guid: string): void {
+  for (const group of store.list<DistributionGroupRecord>(tenantId, "distributionGroup")) {
+    if (group.members.includes(guid)) store.put(tenantId, "distributionGroup", group.guid, { ...group, members: group.members.filter((member) => member !== guid) });
+  }
 }
 
 const EXCHANGE_PLAN = /^EXCHANGE_S_/;

@@ -1,39 +1,27 @@
 /**
- * Gmail v1 forwarding settings and Directory `users.get`/`users.list` (google-workspace.md §1, §2.1), at the
- * paths googleapis generates when `rootUrl` is the sandbox.
+ * Gmail v1 forwarding settings (google-workspace.md §1) and the Directory API (googleDirectory.ts),
+ * at the paths googleapis generates when `rootUrl` is the sandbox.
  */
 import type { ForwardingDisposition } from "../provider/routing/types";
-import type { GoogleCaller } from "./auth";
-import { domainAliasAddresses } from "./directory";
-import { googleError, json, jsonBody, type HttpError, type SandboxRequest, type SandboxResponse } from "./http";
+import { DIRECTORY_ROUTES } from "./googleDirectory";
+import { googleUnauthenticated, requireScope, SCOPE, type GoogleContext, type GoogleRoute } from "./googleRequest";
+import { googleError, json, jsonBody, type SandboxRequest, type SandboxResponse } from "./http";
 import type { GoogleDomainRecord, GoogleUserRecord } from "./records";
-import type { Seed } from "./seed";
 import { findGoogleUser, googlePolicy } from "./googleUsers";
-import { GOOGLE_SCOPE, type Store } from "./store";
+import { GOOGLE_SCOPE } from "./store";
 
-export interface GoogleContext {
-  store: Store;
-  caller: GoogleCaller;
-  seed: Seed;
-}
-
-const SCOPE = "https://www.googleapis.com/auth/";
 const GMAIL_READ_SCOPES = ["gmail.settings.basic", "gmail.settings.sharing", "gmail.modify", "gmail.readonly"].map((scope) => SCOPE + scope).concat("https://mail.google.com/");
 const GMAIL_WRITE_SCOPES = [`${SCOPE}gmail.settings.sharing`];
-const DIRECTORY_SCOPES = ["admin.directory.user", "admin.directory.user.readonly"].map((scope) => SCOPE + scope);
 const DISPOSITIONS: ForwardingDisposition[] = ["leaveInInbox", "archive", "trash", "markRead"];
 
-type Handler = (context: GoogleContext, request: SandboxRequest, match: string[]) => SandboxResponse;
-
-const ROUTES: { method: string; pattern: RegExp; handler: Handler }[] = [
+const ROUTES: GoogleRoute[] = [
   { method: "GET", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/forwardingAddresses$/, handler: listForwardingAddresses },
   { method: "POST", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/forwardingAddresses$/, handler: createForwardingAddress },
   { method: "GET", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/forwardingAddresses\/([^/]+)$/, handler: getForwardingAddress },
   { method: "DELETE", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/forwardingAddresses\/([^/]+)$/, handler: deleteForwardingAddress },
   { method: "GET", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/autoForwarding$/, handler: getAutoForwarding },
   { method: "PUT", pattern: /^\/gmail\/v1\/users\/([^/]+)\/settings\/autoForwarding$/, handler: updateAutoForwarding },
-  { method: "GET", pattern: /^\/admin\/directory\/v1\/users$/, handler: listDirectoryUsers },
-  { method: "GET", pattern: /^\/admin\/directory\/v1\/users\/([^/]+)$/, handler: getDirectoryUser },
+  ...DIRECTORY_ROUTES,
 ];
 
 export function handleGoogle(context: GoogleContext, request: SandboxRequest): SandboxResponse {
@@ -45,19 +33,6 @@ export function handleGoogle(context: GoogleContext, request: SandboxRequest): S
 
 export function isGoogleRead(method: string): boolean {
   return method === "GET";
-}
-
-/** The 401 every Google API answers without a valid token (§1.6). */
-export function googleUnauthenticated(): HttpError {
-  return googleError(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", {
-    location: "Authorization",
-  });
-}
-
-function requireScope(context: GoogleContext, scopes: string[]): void {
-  if (!scopes.some((scope) => context.caller.hasScope(scope))) {
-    throw googleError(403, "insufficientPermissions", "Request had insufficient authentication scopes.");
-  }
 }
 
 /**
@@ -159,85 +134,4 @@ function updateAutoForwarding(context: GoogleContext, request: SandboxRequest, [
   const enabled = { enabled: true, emailAddress: target, disposition: input.disposition as ForwardingDisposition };
   save(context, { ...user, autoForwarding: enabled });
   return json(200, enabled);
-}
-
-/** Directory calls need a Directory user scope and an admin subject (§2.1); a token without `sub` is nobody. */
-function requireDirectoryAdmin(context: GoogleContext): void {
-  requireScope(context, DIRECTORY_SCOPES);
-  const caller = context.caller;
-  if (caller.kind === "static") return;
-  if (caller.kind === "serviceAccount" || !findGoogleUser(context.store, caller.subject)?.isAdmin) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
-}
-
-function getDirectoryUser(context: GoogleContext, _request: SandboxRequest, [userKey]: string[]): SandboxResponse {
-  requireDirectoryAdmin(context);
-  const user = findGoogleUser(context.store, userKey.toLowerCase()) ?? context.store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").find((entry) => entry.id === userKey);
-  if (!user) throw googleError(404, "notFound", "Resource Not Found: userKey");
-  return json(200, directoryUserView(context, user));
-}
-
-const LIST_PARAMETERS = ["customer", "domain", "maxResults", "pageToken", "showDeleted"];
-/** Parameters every Google API takes (googleapis may send them); they do not change the answer here. */
-const GOOGLE_SYSTEM_PARAMETERS = ["alt", "prettyPrint", "fields", "key", "quotaUser"];
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 500;
-
-/**
- * users.list for the customer (`my_customer` or its id) or one of its domains, ordered by primary
- * email, paged by an opaque `pageToken`/`nextPageToken`.
- */
-function listDirectoryUsers(context: GoogleContext, request: SandboxRequest): SandboxResponse {
-  requireDirectoryAdmin(context);
-  const unsupported = [...request.query.keys()].filter((name) => !LIST_PARAMETERS.includes(name) && !GOOGLE_SYSTEM_PARAMETERS.includes(name));
-  if (unsupported.length > 0) throw googleError(400, "invalid", `The sandbox's users.list does not emulate ${unsupported.join(", ")}; it takes ${LIST_PARAMETERS.join(", ")}.`);
-  const customer = request.query.get("customer");
-  const domain = request.query.get("domain")?.toLowerCase();
-  if (!customer && !domain) throw googleError(400, "badRequest", "Bad Request: give customer (my_customer or the customer id) or domain.");
-  if (customer && customer !== "my_customer" && customer !== context.seed.google.customerId) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
-  const domains = context.store.list<GoogleDomainRecord>(GOOGLE_SCOPE, "googleDomain");
-  if (domain && !domains.some((entry) => entry.domainName === domain)) throw googleError(403, "forbidden", "Not Authorized to access this resource/api");
-  const pageSize = Number(request.query.get("maxResults") ?? DEFAULT_PAGE_SIZE);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw googleError(400, "invalid", `Invalid value for maxResults: ${request.query.get("maxResults")}; give 1 to ${MAX_PAGE_SIZE}.`);
-  const offset = pageOffset(request.query.get("pageToken"));
-  // showDeleted=true lists the deleted users instead (users.list reference): positive evidence that one is gone.
-  const users = context.store
-    .list<GoogleUserRecord>(GOOGLE_SCOPE, request.query.get("showDeleted") === "true" ? "deletedGoogleUser" : "googleUser")
-    .filter((user) => !domain || user.primaryEmail.endsWith(`@${domain}`))
-    .sort((left, right) => left.primaryEmail.localeCompare(right.primaryEmail));
-  const page = users.slice(offset, offset + pageSize);
-  return json(200, {
-    kind: "admin#directory#users",
-    etag: `"${users.length}"`,
-    ...(page.length > 0 ? { users: page.map((user) => directoryUserView(context, user)) } : {}),
-    ...(offset + pageSize < users.length ? { nextPageToken: Buffer.from(`offset:${offset + pageSize}`).toString("base64url") } : {}),
-  });
-}
-
-function pageOffset(token: string | null): number {
-  if (!token) return 0;
-  const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
-  if (!match) throw googleError(400, "invalid", "Invalid pageToken: pass the nextPageToken of the previous page unchanged.");
-  return Number(match[1]);
-}
-
-function directoryUserView(context: GoogleContext, user: GoogleUserRecord): object {
-  return {
-    kind: "admin#directory#user",
-    id: user.id,
-    etag: `"${user.id}"`,
-    primaryEmail: user.primaryEmail,
-    name: { givenName: user.givenName, familyName: user.familyName, fullName: `${user.givenName} ${user.familyName}` },
-    isAdmin: user.isAdmin,
-    isDelegatedAdmin: false,
-    suspended: user.suspended,
-    ...(user.suspended ? { suspensionReason: "ADMIN" } : {}),
-    ...("deletionTime" in user ? { deletionTime: user.deletionTime } : {}),
-    archived: false,
-    isMailboxSetup: true,
-    customerId: context.seed.google.customerId,
-    orgUnitPath: "/",
-    ...(user.aliases.length > 0 ? { aliases: user.aliases } : {}),
-    nonEditableAliases: domainAliasAddresses(user.primaryEmail, context.store.list(GOOGLE_SCOPE, "googleDomain")),
-    ...(user.department ? { organizations: [{ department: user.department, primary: true, customType: "" }] } : {}),
-  };
 }

@@ -135,6 +135,7 @@ export const EXCHANGE_ERROR_IDS = {
   transformation: "Ex7BA63A|System.Management.Automation.ParameterTransformationException",
   dataValidation: "Ex2D5E0D|Microsoft.Exchange.Data.DataValidationException",
   memberAlreadyExists: "ExC7E4A1|Microsoft.Exchange.Management.Tasks.MemberAlreadyExistsException",
+  memberNotFound: "Ex8A1F22|Microsoft.Exchange.Management.Tasks.MemberNotFoundException",
   concurrency: "Ex1F0B4A|Microsoft.Exchange.Admin.OData.Core.ThrottlingException",
   requestTooLarge: "Ex4A1D13|Microsoft.Exchange.Admin.OData.Core.RequestEntityTooLargeException",
 } as const;

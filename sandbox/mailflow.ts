@@ -2,11 +2,13 @@
  * Mail-flow simulation: the database as the routing model's TenantState, and `POST /sandbox/mail`.
  * The sandbox never routes by itself; it asks provider/routing/model.ts.
  */
+import { finalRoutes, tallyRoutes, type DeliveryTally } from "../provider/routing/fanout";
 import { routeMessage } from "../provider/routing/model";
-import type { Origin, Route, TenantState } from "../provider/routing/types";
+import type { FinalRoute, Origin, Route, TenantState } from "../provider/routing/types";
 import { acceptedDomains, domainAliasAddresses, primaryAddress, stripPrefix } from "./directory";
+import { groupAliasDomainAddresses, liveMembers } from "./googleGroups";
 import { googlePolicy } from "./googleUsers";
-import type { ConnectorRecord, DistributionGroupRecord, GoogleDomainRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
+import type { ConnectorRecord, DistributionGroupRecord, GoogleDomainRecord, GoogleGroupRecord, GoogleUserRecord, RecipientRecord, TenantRecord, TransportRuleRecord } from "./records";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
 export function tenantState(store: Store, tenant: TenantRecord): TenantState {
@@ -27,9 +29,18 @@ export function tenantState(store: Store, tenant: TenantRecord): TenantState {
       recipients: store.list<RecipientRecord>(tenant.tenantId, "recipient").map((recipient) => ({
         recipientTypeDetails: recipient.recipientTypeDetails,
         primarySmtpAddress: primaryAddress(recipient),
-        emailAddresses: recipient.emailAddresses.filter((proxy) => /^smtp:/i.test(proxy) || !proxy.includes(":")).map(stripPrefix),
+        emailAddresses: smtpAddresses(recipient),
         externalEmailAddress: recipient.externalEmailAddress,
         forwardingSmtpAddress: recipient.forwardingSmtpAddress,
+      })),
+      distributionGroups: store.list<DistributionGroupRecord>(tenant.tenantId, "distributionGroup").map((group) => ({
+        primarySmtpAddress: primaryAddress(group),
+        emailAddresses: smtpAddresses(group),
+        members: group.members.flatMap((guid) => {
+          const member = store.get<RecipientRecord>(tenant.tenantId, "recipient", guid) ?? store.get<DistributionGroupRecord>(tenant.tenantId, "distributionGroup", guid);
+          return member ? [primaryAddress(member)] : [];
+        }),
+        requireSenderAuthenticationEnabled: group.requireSenderAuthenticationEnabled ?? true,
       })),
       transportRules: store.list<TransportRuleRecord>(tenant.tenantId, "transportRule").map((rule) => ({
         name: rule.name,
@@ -43,12 +54,23 @@ export function tenantState(store: Store, tenant: TenantRecord): TenantState {
       domains: googleDomains.map((domain) => domain.domainName),
       users: store.list<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser").map((user) => ({
         primaryEmail: user.primaryEmail,
-        aliases: [...user.aliases, ...domainAliasAddresses(user.primaryEmail, googleDomains)],
+        aliases: user.aliases,
+        nonEditableAliases: domainAliasAddresses(user.primaryEmail, googleDomains),
         suspended: user.suspended,
         autoForwarding: effectiveForwarding(user, forwardingAllowed),
       })),
+      groups: store.list<GoogleGroupRecord>(GOOGLE_SCOPE, "googleGroup").map((group) => ({
+        email: group.email,
+        aliases: group.aliases,
+        nonEditableAliases: groupAliasDomainAddresses(group, googleDomains),
+        members: liveMembers(store, group, googleDomains).map(({ email, type, deliverySettings }) => ({ ...(email === undefined ? {} : { email }), type, deliverySettings })),
+      })),
     },
   };
+}
+
+function smtpAddresses(holder: Pick<RecipientRecord, "emailAddresses">): string[] {
+  return holder.emailAddresses.filter((proxy) => /^smtp:/i.test(proxy) || !proxy.includes(":")).map(stripPrefix);
 }
 
 /** Every SMTP address of the direct members of the groups. */
@@ -69,8 +91,14 @@ export function effectiveForwarding(user: GoogleUserRecord, policyAllows: boolea
   return { enabled: true, emailAddress: forwarding.emailAddress, disposition: forwarding.disposition ?? "leaveInInbox" };
 }
 
+/**
+ * The route of one message; when a group expanded it, also every copy's end (`deliveries`, with
+ * the hops from the origin) and what they came to (`summary`: delivered, bounces, loops, duplicates).
+ */
 export interface SimulatedMail extends Route {
   origin: { from: Origin; address?: string };
+  deliveries?: FinalRoute[];
+  summary?: DeliveryTally;
 }
 
 /**
@@ -89,5 +117,8 @@ export function senderOrigin(store: Store, tenant: TenantRecord, from: string): 
 
 export function simulateMail(store: Store, tenant: TenantRecord, from: string, to: string): SimulatedMail {
   const origin = senderOrigin(store, tenant, from);
-  return { origin, ...routeMessage(tenantState(store, tenant), origin, to.trim().toLowerCase()) };
+  const route = routeMessage(tenantState(store, tenant), origin, to.trim().toLowerCase());
+  if (route.disposition.kind !== "expanded") return { origin, ...route };
+  const deliveries = finalRoutes(route);
+  return { origin, ...route, deliveries, summary: tallyRoutes(deliveries) };
 }

@@ -1,5 +1,5 @@
 /** What the sandbox stores, one JSON document per object. */
-import type { AcceptedDomainType, ForwardingDisposition } from "../provider/routing/types";
+import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting } from "../provider/routing/types";
 
 export interface TenantRecord {
   tenantId: string;
@@ -62,7 +62,7 @@ export interface EntraUserRecord {
   pendingMailboxChange?: { dueAt: string; change: "create" | "remove" };
 }
 
-export type RecipientTypeDetails = "MailUser" | "UserMailbox";
+export type RecipientTypeDetails = "MailUser" | "UserMailbox" | "MailContact";
 
 export interface RecipientRecord {
   guid: string;
@@ -72,12 +72,15 @@ export interface RecipientRecord {
   recipientTypeDetails: RecipientTypeDetails;
   /** Prefixed: `SMTP:` primary, `smtp:` secondaries. */
   emailAddresses: string[];
+  /** A mail user's or mail contact's target address. */
   externalEmailAddress?: string;
   forwardingSmtpAddress?: string;
   deliverToMailboxAndForward: boolean;
   /** CustomAttribute1..15 by number; absent numbers are empty. */
   customAttributes?: Record<string, string>;
+  /** The Entra user's UPN; a mail contact has none (""). */
   microsoftOnlineServicesId: string;
+  /** The Entra object behind the recipient (a mail contact's is its own id). */
   externalDirectoryObjectId: string;
   whenCreated: string;
 }
@@ -120,8 +123,12 @@ export interface DistributionGroupRecord {
   groupType: "Distribution" | "Security";
   /** Prefixed like a recipient's: `SMTP:` primary, `smtp:` secondaries. */
   emailAddresses: string[];
-  /** Recipient GUIDs, in the order they were added. */
+  /** GUIDs of the member recipients, mail contacts and groups, in the order they were added. */
   members: string[];
+  /** Accept messages only from authenticated senders; absent in groups stored before it existed, which mean true. */
+  requireSenderAuthenticationEnabled?: boolean;
+  /** CustomAttribute1..15 by number; absent numbers are empty. */
+  customAttributes?: Record<string, string>;
   whenCreated: string;
 }
 
@@ -153,4 +160,27 @@ export interface GoogleDomainRecord {
   domainName: string;
   isPrimary: boolean;
   aliasOf?: string;
+  /** Epoch milliseconds, as the Directory reports it (a string). */
+  creationTime?: string;
+}
+
+export type GoogleMemberRole = "OWNER" | "MANAGER" | "MEMBER";
+export type GoogleMemberType = "USER" | "GROUP" | "CUSTOMER";
+
+export interface GoogleMemberRecord {
+  /** Absent for a CUSTOMER member (every user of the Workspace). */
+  email?: string;
+  type: GoogleMemberType;
+  role: GoogleMemberRole;
+  deliverySettings: GoogleDeliverySetting;
+}
+
+export interface GoogleGroupRecord {
+  id: string;
+  email: string;
+  name: string;
+  description: string;
+  /** Editable aliases (groups.aliases). */
+  aliases: string[];
+  members: GoogleMemberRecord[];
 }

@@ -3,11 +3,11 @@
  * (sandbox/seeds/demo.json is the demo) or a generated one (`coexist sandbox seed --users N`).
  */
 import { readFileSync } from "node:fs";
-import type { AcceptedDomainType } from "../provider/routing/types";
+import type { AcceptedDomainType, GoogleDeliverySetting } from "../provider/routing/types";
 import { DIRECTORY_ROLES, EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
 import { parseBehaviour, type BehaviourSeed } from "./behaviour";
 import type { FaultSettings } from "./faults";
-import type { AppRecord } from "./records";
+import type { AppRecord, GoogleMemberRecord, GoogleMemberRole, GoogleMemberType } from "./records";
 
 
 export interface Seed {
@@ -68,8 +68,13 @@ export interface GoogleSeed {
   admins: string[];
   serviceAccount: { clientEmail: string; clientId: string; scopes: string[] };
   users: GoogleUserSeed[];
-  /** Users to generate in addition to `users`. */
-  generate?: { users: number; departments: number; domain?: string };
+  /**
+   * Users to generate in addition to `users`; `aliases` gives generated users (by primary address)
+   * their editable aliases.
+   */
+  generate?: { users: number; departments: number; domain?: string; aliases?: Record<string, string[]> };
+  /** Google Groups with their aliases and members. */
+  groups: GoogleGroupSeed[];
   /** The admin setting "Allow users to automatically forward incoming email" for the whole Workspace. */
   policy: { autoForwardingAllowed: boolean };
   /**
@@ -97,6 +102,19 @@ export interface GoogleUserSeed {
   suspended?: boolean;
   aliases?: string[];
 }
+
+export interface GoogleGroupSeed {
+  email: string;
+  /** Default: the address's local part. */
+  name: string;
+  description: string;
+  aliases: string[];
+  members: GoogleMemberRecord[];
+}
+
+const MEMBER_TYPES: GoogleMemberType[] = ["USER", "GROUP", "CUSTOMER"];
+const MEMBER_ROLES: GoogleMemberRole[] = ["OWNER", "MANAGER", "MEMBER"];
+const DELIVERY_SETTINGS: GoogleDeliverySetting[] = ["ALL_MAIL", "DAILY", "DIGEST", "DISABLED", "NONE"];
 
 export class SeedError extends Error {
   constructor(field: string, problem: string, fix: string) {
@@ -205,13 +223,16 @@ function parseGoogle(raw: unknown): GoogleSeed {
   string(serviceAccount.clientEmail, "google.serviceAccount.clientEmail");
   const users = (array(google.users ?? [], "google.users") as GoogleUserSeed[]).map((user, index) => parseGoogleUser(user, `google.users[${index}]`));
   const generate = google.generate as GoogleSeed["generate"];
-  const generated = generate ? generateGoogleUsers(generate.users, generate.departments, generate.domain ?? primary.domainName) : [];
+  const generated = generate ? withAliases(generateGoogleUsers(generate.users, generate.departments, generate.domain ?? primary.domainName), generate.aliases, true) : [];
+  const lowerDomains = domains.map((domain) => ({ ...domain, domainName: domain.domainName.toLowerCase() }));
+  const allUsers = [...users, ...generated];
   return {
     customerId: typeof google.customerId === "string" ? google.customerId : "C0sandbox",
-    domains: domains.map((domain) => ({ ...domain, domainName: domain.domainName.toLowerCase() })),
+    domains: lowerDomains,
     admins: (google.admins as string[] | undefined) ?? [],
     serviceAccount,
-    users: [...users, ...generated],
+    users: allUsers,
+    groups: parseGroups(google.groups ?? [], allUsers, lowerDomains),
     policy: { autoForwardingAllowed: true, ...object(google.policy ?? {}, "google.policy") } as GoogleSeed["policy"],
     staticToken: parseStaticTokenReach(google.staticToken),
   };
@@ -265,13 +286,99 @@ function departmentName(index: number): string {
   return index < DEPARTMENTS.length ? base : `${base} ${Math.floor(index / DEPARTMENTS.length) + 1}`;
 }
 
-/** The demo seed with its generated Google users replaced by `users` users in `departments` departments. */
+/**
+ * The demo seed with its generated Google users replaced by `users` users in `departments`
+ * departments; a regenerated user keeps the aliases the seed gave it, and groups lose members that
+ * are no longer users.
+ */
 export function withGeneratedUsers(seed: Seed, users: number, departments: number): Seed {
   const primary = seed.google.domains.find((domain) => domain.isPrimary) ?? seed.google.domains[0];
-  const generated = generateGoogleUsers(users, departments, primary.domainName);
+  const aliasesOf = Object.fromEntries(seed.google.users.filter((user) => user.aliases?.length).map((user) => [user.primaryEmail, user.aliases as string[]]));
+  const generated = withAliases(generateGoogleUsers(users, departments, primary.domainName), aliasesOf, false);
   const addresses = new Set(generated.map((user) => user.primaryEmail));
   const admins = seed.google.users.filter((user) => seed.google.admins.includes(user.primaryEmail) && !addresses.has(user.primaryEmail));
-  return { ...seed, google: { ...seed.google, users: [...admins, ...generated] } };
+  const kept = [...admins, ...generated];
+  const known = new Set([...kept.map((user) => user.primaryEmail), ...seed.google.groups.map((group) => group.email)]);
+  const workspace = new Set(seed.google.domains.map((domain) => domain.domainName));
+  const isMember = (member: GoogleMemberRecord) => member.email === undefined || known.has(member.email) || !workspace.has(member.email.slice(member.email.indexOf("@") + 1));
+  const groups = seed.google.groups.map((group) => ({ ...group, members: group.members.filter(isMember) }));
+  return { ...seed, google: { ...seed.google, users: kept, groups } };
+}
+
+/** Generated users with their aliases from `generate.aliases`; `strict`: every key must be a generated user. */
+function withAliases(users: GoogleUserSeed[], aliases: Record<string, string[]> | undefined, strict: boolean): GoogleUserSeed[] {
+  const byUser = new Map(Object.entries(aliases ?? {}).map(([user, list]) => [user.toLowerCase(), list.map((alias) => alias.toLowerCase())]));
+  const unknown = [...byUser.keys()].find((user) => !users.some((entry) => entry.primaryEmail === user));
+  if (strict && unknown) throw new SeedError("google.generate.aliases", `names ${unknown}, which is not a generated user`, "Give aliases of explicit users in google.users[].aliases.");
+  return users.map((user) => (byUser.has(user.primaryEmail) ? { ...user, aliases: byUser.get(user.primaryEmail) } : user));
+}
+
+/**
+ * Google Groups of the seed, checked as the Directory would: addresses unique among users and
+ * groups and on a primary or secondary domain; members that are Workspace users or groups of the
+ * seed (a member outside the Workspace is a USER); no membership cycles (members.insert refuses them).
+ */
+function parseGroups(raw: unknown, users: GoogleUserSeed[], domains: GoogleSeed["domains"]): GoogleGroupSeed[] {
+  const mailDomains = new Set(domains.filter((domain) => !domain.aliasOf).map((domain) => domain.domainName));
+  const workspace = new Set(domains.map((domain) => domain.domainName));
+  const taken = new Set(users.filter((user) => googleUserStatus(user) !== "deleted").flatMap((user) => [user.primaryEmail, ...(user.aliases ?? []).map((alias) => alias.toLowerCase())]));
+  const entries = array(raw, "google.groups").map((entry, index) => object(entry, `google.groups[${index}]`));
+  const groupEmails = new Set(entries.map((entry) => String(entry.email ?? "").toLowerCase()));
+  const groups = entries.map((entry, index): GoogleGroupSeed => {
+    const field = `google.groups[${index}]`;
+    const email = string(entry.email, `${field}.email`).toLowerCase();
+    const aliases = (array(entry.aliases ?? [], `${field}.aliases`) as string[]).map((alias) => String(alias).toLowerCase());
+    for (const address of [email, ...aliases]) {
+      if (!mailDomains.has(address.slice(address.indexOf("@") + 1))) {
+        throw new SeedError(field, `has ${address}, which is not on a primary or secondary domain of the Workspace`, "Use a domain of google.domains that is not an alias domain (alias-domain addresses come by themselves).");
+      }
+      if (taken.has(address)) throw new SeedError(field, `has ${address}, which another user or group already has`, "Give every user and group unique addresses.");
+      taken.add(address);
+    }
+    const members = array(entry.members ?? [], `${field}.members`).map((member, position) => parseMember(object(member, `${field}.members[${position}]`), `${field}.members[${position}]`, groupEmails, workspace, users));
+    const listed = members.map((member) => member.email ?? "(customer)");
+    const repeated = listed.find((member, position) => listed.indexOf(member) !== position);
+    if (repeated) throw new SeedError(`${field}.members`, `lists ${repeated} twice`, "List each member once.");
+    const name = typeof entry.name === "string" ? entry.name : email.slice(0, email.indexOf("@"));
+    return { email, name, description: typeof entry.description === "string" ? entry.description : "", aliases, members };
+  });
+  const cycle = membershipCycle(groups);
+  if (cycle) throw new SeedError("google.groups", `has a membership cycle (${cycle.join(" → ")})`, "The Directory API refuses cycles in group memberships; remove one of these memberships.");
+  return groups;
+}
+
+function parseMember(entry: Record<string, unknown>, field: string, groups: Set<string>, workspace: Set<string>, users: GoogleUserSeed[]): GoogleMemberRecord {
+  const email = entry.email === undefined ? undefined : string(entry.email, `${field}.email`).toLowerCase();
+  const type = (entry.type ?? (email === undefined ? "CUSTOMER" : groups.has(email) ? "GROUP" : "USER")) as GoogleMemberType;
+  if (!MEMBER_TYPES.includes(type)) throw new SeedError(`${field}.type`, `is ${JSON.stringify(type)}`, `Use one of ${MEMBER_TYPES.join(", ")} (the Directory reports members outside the Workspace as USER).`);
+  if ((type === "CUSTOMER") !== (email === undefined)) throw new SeedError(field, type === "CUSTOMER" ? "is a CUSTOMER member with an email" : "has no email", "A CUSTOMER member (every user) has no email; every other member has one.");
+  if (type === "GROUP" && !groups.has(email as string)) throw new SeedError(`${field}.email`, `is ${email}, which is not a group of the seed`, "Add the group to google.groups, or make the member a USER.");
+  const inWorkspace = email !== undefined && workspace.has(email.slice(email.indexOf("@") + 1));
+  const isUser = users.some((user) => user.primaryEmail === email && googleUserStatus(user) !== "deleted");
+  if (type === "USER" && inWorkspace && !isUser) throw new SeedError(`${field}.email`, `is ${email}, which no Workspace user has`, "Give the user's primary address, or a group of the seed with type GROUP.");
+  const role = (entry.role ?? "MEMBER") as GoogleMemberRole;
+  if (!MEMBER_ROLES.includes(role)) throw new SeedError(`${field}.role`, `is ${JSON.stringify(role)}`, `Use one of ${MEMBER_ROLES.join(", ")}.`);
+  const deliverySettings = (entry.deliverySettings ?? "ALL_MAIL") as GoogleDeliverySetting;
+  if (!DELIVERY_SETTINGS.includes(deliverySettings)) throw new SeedError(`${field}.deliverySettings`, `is ${JSON.stringify(deliverySettings)}`, `Use one of ${DELIVERY_SETTINGS.join(", ")}.`);
+  return { ...(email === undefined ? {} : { email }), type, role, deliverySettings };
+}
+
+/** A chain of GROUP memberships that comes back to where it started, if any. */
+function membershipCycle(groups: GoogleGroupSeed[]): string[] | undefined {
+  const children = new Map(groups.map((group) => [group.email, group.members.filter((member) => member.type === "GROUP").map((member) => member.email as string)]));
+  const walk = (email: string, path: string[]): string[] | undefined => {
+    if (path.includes(email)) return [...path.slice(path.indexOf(email)), email];
+    for (const child of children.get(email) ?? []) {
+      const cycle = walk(child, [...path, email]);
+      if (cycle) return cycle;
+    }
+    return undefined;
+  };
+  for (const group of groups) {
+    const cycle = walk(group.email, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
 }
 
 function object(value: unknown, field: string): Record<string, unknown> {

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { newRecipient, verificationCode } from "./directory";
+import { placeGoogleGroup } from "./googleGroups";
 import { findDeletedGoogleUser, placeGoogleUser, putDeletedGoogleUser, resetGooglePolicy } from "./googleUsers";
-import type { DomainRecord, EntraUserRecord, GoogleDomainRecord, GoogleUserRecord, SkuRecord, TenantRecord } from "./records";
+import { stableGuid } from "./ids";
+import type { DomainRecord, EntraUserRecord, GoogleDomainRecord, GoogleGroupRecord, GoogleUserRecord, SkuRecord, TenantRecord } from "./records";
 import { googleUserStatus, type Seed } from "./seed";
 import { GOOGLE_SCOPE, type Store } from "./store";
 
@@ -109,8 +111,19 @@ function seedGoogle(store: Store, seed: Seed, progress: SeedProgress): void {
     if (status === "deleted") putDeletedGoogleUser(store, user);
     if ((index + 1) % PROGRESS_EVERY === 0 || index + 1 === total) progress(`  Google: ${index + 1}/${total} users`);
   });
+  // A seed stored by an older sandbox has no groups.
+  for (const seedGroup of seed.google.groups ?? []) {
+    const group: GoogleGroupRecord = { id: groupId(seedGroup.email), ...seedGroup };
+    const taken = placeGoogleGroup(store, group, domains);
+    if (taken) throw new Error(`Seed google.groups: ${taken} belongs to another user or group; give every user and group unique addresses.`);
+  }
+}
+
+/** Group ids look like Google's (a 15-character base-36 string), stable per address. */
+function groupId(email: string): string {
+  return `0${stableGuid(`googleGroup/${email}`).replace(/-/g, "").slice(0, 14)}`;
 }
 
 function googleDomainRecord(domain: Seed["google"]["domains"][number]): GoogleDomainRecord {
-  return { domainName: domain.domainName, isPrimary: domain.isPrimary === true, aliasOf: domain.aliasOf };
+  return { domainName: domain.domainName, isPrimary: domain.isPrimary === true, aliasOf: domain.aliasOf, creationTime: String(Date.now()) };
 }

@@ -25,7 +25,8 @@ import { cloudError, handleCloudIdentity } from "./cloudIdentity";
 import { applyDueMailboxChanges } from "./directory";
 import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
 import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
-import { googleUnauthenticated, handleGoogle } from "./google";
+import { handleGoogle } from "./google";
+import { googleUnauthenticated } from "./googleRequest";
 import { ciToken, googleIamRoute, isGoogleIamPath } from "./googleIam";
 import { googlePolicy, setGooglePolicy, setGoogleUserStatus } from "./googleUsers";
 import { handleGraph } from "./graph";
@@ -388,6 +389,7 @@ class Sandbox {
         skus: this.store.list(scope, "sku"),
         users: this.store.list(scope, "user"),
         recipients: this.store.list(scope, "recipient"),
+        distributionGroups: this.store.list(scope, "distributionGroup"),
         connectors: this.store.list(scope, "connector"),
         transportRules: this.store.list(scope, "transportRule"),
         pendingMailboxChanges: this.store.list(scope, "pendingMailboxChange"),
@@ -398,6 +400,7 @@ class Sandbox {
       google: {
         domains: this.store.list(GOOGLE_SCOPE, "googleDomain"),
         users: this.store.list(GOOGLE_SCOPE, "googleUser"),
+        groups: this.store.list(GOOGLE_SCOPE, "googleGroup"),
         deletedUsers: this.store.list(GOOGLE_SCOPE, "deletedGoogleUser"),
         policy: googlePolicy(this.store),
       },

@@ -25,11 +25,13 @@ export type Kind =
   | "googleUser"
   | "deletedGoogleUser"
   | "googleDomain"
+  | "googleGroup"
   | "pendingMailboxChange";
 
 /**
  * Unique keys: `upn` (Entra UPNs), `proxy` (Exchange proxy addresses of all recipients and groups),
- * `recipientOf` (Entra user id → its Exchange recipient), `googleAddress` (Gmail addresses).
+ * `recipientOf` (Entra user id → its Exchange recipient), `googleAddress` (addresses of Google users
+ * and groups; a group's owner is `group:<email>`).
  */
 export type KeyNamespace = "upn" | "proxy" | "recipientOf" | "googleAddress";
 

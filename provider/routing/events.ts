@@ -20,14 +20,19 @@ export type RoutingEvent =
   | { kind: "relayedUnknown"; domain: string }
   | { kind: "mailboxDelivered"; mailbox: string }
   | { kind: "mailboxForward"; mailbox: string; target: string }
-  | { kind: "mailUserRedirect"; mailUser: string; target: string; routedOut: boolean }
+  | { kind: "mailUserRedirect"; mailUser: string; target: string; routedOut: boolean; contact?: boolean }
   | { kind: "mailUserWithoutTarget"; mailUser: string }
   | { kind: "connector"; name: string; selectedBy: string; smartHost?: string; reaches?: System }
   | { kind: "noConnector"; domain: string }
   | { kind: "connectorWithoutHost"; name: string }
   | { kind: "exchangeHopLimit"; received: number; limit: number }
   | { kind: "redirectLimit"; redirects: number; limit: number }
-  | { kind: "bounceToForwarder"; mailbox: string; envelopeSender: string };
+  | { kind: "bounceToForwarder"; mailbox: string; envelopeSender: string }
+  | { kind: "groupExpanded"; group: string; members: number; nested: string[]; skipped: string[] }
+  | { kind: "groupMember"; group: string; via: string[] }
+  | { kind: "groupLoop"; group: string }
+  | { kind: "senderNotAuthenticated"; group: string }
+  | { kind: "copyLimit"; copies: number; limit: number };
 
 export interface RouteStep {
   system: System;
@@ -83,7 +88,7 @@ export function describeEvent(event: RoutingEvent): string {
     case "mailboxForward":
       return `mailbox ${event.mailbox} forwards to ${event.target} (ForwardingSmtpAddress)`;
     case "mailUserRedirect":
-      return `mail user redirect to ${event.target} (ExternalEmailAddress of ${event.mailUser})${
+      return `${event.contact ? "mail contact" : "mail user"} redirect to ${event.target} (ExternalEmailAddress of ${event.mailUser})${
         event.routedOut ? "; its own address in an accepted domain: routed out of the organisation" : ""
       }`;
     case "mailUserWithoutTarget":
@@ -104,5 +109,17 @@ export function describeEvent(event: RoutingEvent): string {
       return `redirect number ${event.redirects} of this message in the tenant, over the limit of ${event.limit} (X-LD-Processed): loop stopped`;
     case "bounceToForwarder":
       return `the non-delivery report goes to ${event.envelopeSender}, back into the Gmail mailbox of ${event.mailbox}, not to the original sender`;
+    case "groupExpanded":
+      return `group ${event.group} expanded to ${event.members} member(s)${event.nested.length > 0 ? ` (nested groups: ${event.nested.join(", ")})` : ""}${
+        event.skipped.length > 0 ? `; no copy for ${event.skipped.join(", ")}` : ""
+      }`;
+    case "groupMember":
+      return `a copy for this member of ${event.group}${event.via.length > 0 ? ` (through ${event.via.join(" → ")})` : ""}`;
+    case "groupLoop":
+      return `the message reaches the group ${event.group} again, which it has already expanded: loop stopped`;
+    case "senderNotAuthenticated":
+      return `group ${event.group} accepts only authenticated (internal) senders (RequireSenderAuthenticationEnabled) and this message arrived by SMTP: rejected`;
+    case "copyLimit":
+      return `the message has fanned out into ${event.copies} copies, more than the ${event.limit} the model follows (a mail storm between groups): stopped`;
   }
 }

@@ -7,8 +7,9 @@ import {
   systemForHost,
 } from "./addresses";
 import { describeEvent, type RouteStep, type RoutingEvent } from "./events";
+import { expandExchangeGroup, expandGoogleGroup, requiresSenderAuthentication, type Expansion, type MemberCopy } from "./groups";
 import { indexTenant, type TenantIndex } from "./tenantIndex";
-import type { Disposition, Origin, RecipientState, Route, System, TenantState } from "./types";
+import type { DistributionGroupState, FinalDisposition, GoogleGroupState, Hop, Origin, RecipientState, Route, System, TenantState } from "./types";
 
 /**
  * Loop limits. Neither system publishes how many `Received:` headers one pass adds or at how many
@@ -62,10 +63,14 @@ export interface MessageOrigin {
   address?: string;
 }
 
-/** A route together with the events behind its hops (for diagnosis). */
+/**
+ * A route together with the events behind its hops (for diagnosis). When a group expanded the
+ * message, `members` holds one trace per member copy (their routes are the disposition's `members`).
+ */
 export interface Trace {
   route: Route;
   steps: RouteStep[];
+  members?: Trace[];
 }
 
 export interface Router {
@@ -74,7 +79,10 @@ export interface Router {
   trace(origin: MessageOrigin, recipient: string): Trace;
 }
 
-/** Follows one message hop by hop from its origin to a mailbox, a non-delivery report or a loop. */
+/**
+ * Follows one message hop by hop from its origin to a mailbox, a non-delivery report, a loop, or a
+ * group that expands it into one route per member (`finalRoutes` lists every end).
+ */
 export function routeMessage(
   state: TenantState,
   origin: MessageOrigin,
@@ -103,7 +111,11 @@ type Node =
   | { at: "exchange"; recipient: string; arrival: "submission" | "smtp" }
   | { at: "resolve"; recipient: string; fromOutside: boolean }
   | { at: "outbound"; recipient: string }
-  | { at: "end"; disposition: Disposition };
+  | { at: "expand"; system: "google" | "exchange"; group: string; groups: string[]; copies: { copy: MemberCopy; node: Node }[] }
+  | { at: "end"; disposition: FinalDisposition };
+
+/** Copies of one message the model follows before it calls the fan-out a storm. */
+export const MAX_COPIES_PER_MESSAGE = 100_000;
 
 interface Trip {
   steps: RouteStep[];
@@ -114,6 +126,14 @@ interface Trip {
   /** Addresses the message had in the current Exchange pass: transport rules match on them. */
   exchangePassAddresses: string[];
   gmailForwards: { mailbox: string; target: string; keptCopy: boolean }[];
+  /** The Gmail forward whose rewritten envelope sender a bounce goes to (a group expansion takes over the envelope). */
+  bounceTo?: { mailbox: string; target: string };
+  /** Whether Exchange Online sees the message in this pass as from an authenticated (internal) sender. */
+  authenticated: boolean;
+  /** Groups (`system:address`) that expanded this copy on its way: reaching one again is a loop. */
+  groupsOnPath: ReadonlySet<string>;
+  /** Shared by every copy of the message. */
+  message: { copies: number };
 }
 
 const ORIGINS: Record<Origin, (recipient: string) => Node> = {
@@ -131,19 +151,51 @@ function traceMessage(context: Context, origin: MessageOrigin, recipient: string
   if (start === undefined) {
     throw new Error(`origin.from must be one of ${Object.keys(ORIGINS).join(", ")} (got ${String(origin.from)})`);
   }
-  const trip: Trip = { steps: [], received: 0, redirects: 0, exchangePassAddresses: [], gmailForwards: [] };
-  let node = start(address);
-  while (node.at !== "end") node = advance(context, trip, node);
-  const disposition = finish(trip, node.disposition);
-  const hops = trip.steps.map((step) => ({
-    system: step.system,
-    recipient: step.recipient,
-    action: describeEvent(step.event),
-  }));
-  return { route: { hops, disposition }, steps: trip.steps };
+  const trip: Trip = {
+    steps: [],
+    received: 0,
+    redirects: 0,
+    exchangePassAddresses: [],
+    gmailForwards: [],
+    authenticated: false,
+    groupsOnPath: new Set(),
+    message: { copies: 1 },
+  };
+  return follow(context, trip, start(address));
 }
 
-function advance(context: Context, trip: Trip, node: Exclude<Node, { at: "end" }>): Node {
+function hopsOf(steps: readonly RouteStep[]): Hop[] {
+  return steps.map((step) => ({ system: step.system, recipient: step.recipient, action: describeEvent(step.event) }));
+}
+
+function follow(context: Context, trip: Trip, start: Node): Trace {
+  let node = start;
+  while (node.at !== "end" && node.at !== "expand") node = advance(context, trip, node);
+  if (node.at === "expand") {
+    const { system, group, groups } = node;
+    const members = node.copies.map(({ copy, node: first }) => follow(context, memberTrip(trip, system, group, groups, copy), first));
+    const disposition = { kind: "expanded" as const, system, group, members: members.map((member) => member.route) };
+    return { route: { hops: hopsOf(trip.steps), disposition }, steps: trip.steps, members };
+  }
+  const disposition = finish(trip, node.disposition);
+  return { route: { hops: hopsOf(trip.steps), disposition }, steps: trip.steps };
+}
+
+/** The trip of one member's copy: the message as it was at the expansion, with its own steps. */
+function memberTrip(parent: Trip, system: System, group: string, groups: string[], copy: MemberCopy): Trip {
+  return {
+    steps: [{ system, recipient: copy.address, event: { kind: "groupMember", group, via: copy.via } }],
+    received: parent.received,
+    redirects: parent.redirects,
+    exchangePassAddresses: [...parent.exchangePassAddresses],
+    gmailForwards: [...parent.gmailForwards],
+    authenticated: parent.authenticated,
+    groupsOnPath: new Set([...parent.groupsOnPath, ...groups.map((address) => `${system}:${address}`)]),
+    message: parent.message,
+  };
+}
+
+function advance(context: Context, trip: Trip, node: Exclude<Node, { at: "end" } | { at: "expand" }>): Node {
   switch (node.at) {
     case "mx":
       return lookUpMx(context, trip, node.from, node.recipient);
@@ -172,6 +224,54 @@ function loop(system: System, code: string, reason: string): Node {
 
 function exchangeLoop(): Node {
   return loop("exchange", "554 5.4.14", "Hop count exceeded - possible mail loop ATTR34");
+}
+
+function gmailLoop(limits: Required<RoutingOptions>): Node {
+  return loop("google", "554 5.4.6", `Message exceeded ${limits.gmailMaxHops} hops, this may indicate a mail loop. - gsmtp`);
+}
+
+/** One copy per member, unless the message has fanned out past what the model follows. */
+function expand(
+  context: Context,
+  trip: Trip,
+  system: "google" | "exchange",
+  recipient: string,
+  group: string,
+  expansion: Expansion,
+  firstNode: (address: string) => Node,
+): Node {
+  const copies = trip.message.copies + expansion.copies.length;
+  if (copies > MAX_COPIES_PER_MESSAGE) {
+    record(trip, system, recipient, { kind: "copyLimit", copies, limit: MAX_COPIES_PER_MESSAGE });
+    return system === "google" ? gmailLoop(context.limits) : exchangeLoop();
+  }
+  trip.message.copies = copies;
+  record(trip, system, recipient, { kind: "groupExpanded", group, members: expansion.copies.length, nested: expansion.nested, skipped: expansion.skipped });
+  const copiesWithNodes = expansion.copies.map((copy) => ({ copy, node: firstNode(copy.address) }));
+  return { at: "expand", system, group, groups: [group, ...expansion.nested], copies: copiesWithNodes };
+}
+
+function expandAtGoogle(context: Context, trip: Trip, recipient: string, group: GoogleGroupState): Node {
+  const email = normalizeAddress(group.email);
+  if (trip.groupsOnPath.has(`google:${email}`)) {
+    record(trip, "google", recipient, { kind: "groupLoop", group: email });
+    return gmailLoop(context.limits);
+  }
+  return expand(context, trip, "google", recipient, email, expandGoogleGroup(context.index, group), (address) => ({ at: "google", recipient: address }));
+}
+
+function expandInExchange(context: Context, trip: Trip, recipient: string, group: DistributionGroupState): Node {
+  const primary = normalizeAddress(group.primarySmtpAddress);
+  if (!trip.authenticated && requiresSenderAuthentication(group)) {
+    record(trip, "exchange", recipient, { kind: "senderNotAuthenticated", group: primary });
+    return ndr("exchange", "550 5.7.133", "RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed as sender not authenticated for group");
+  }
+  if (trip.groupsOnPath.has(`exchange:${primary}`)) {
+    record(trip, "exchange", recipient, { kind: "groupLoop", group: primary });
+    return exchangeLoop();
+  }
+  const expansion = expandExchangeGroup(context.index, group, trip.authenticated);
+  return expand(context, trip, "exchange", recipient, primary, expansion, (address) => ({ at: "resolve", recipient: address, fromOutside: false }));
 }
 
 function lookUpMx(context: Context, trip: Trip, from: System, recipient: string): Node {
@@ -206,12 +306,14 @@ function arriveAtGoogle(context: Context, trip: Trip, recipient: string): Node {
   trip.received += limits.gmailReceivedHeadersPerPass;
   if (trip.received > limits.gmailMaxHops) {
     record(trip, "google", recipient, { kind: "gmailHopLimit", received: trip.received, limit: limits.gmailMaxHops });
-    return loop("google", "554 5.4.6", `Message exceeded ${limits.gmailMaxHops} hops, this may indicate a mail loop. - gsmtp`);
+    return gmailLoop(limits);
   }
   // Gmail delivers its own domains internally, whatever their MX; anything else a Google user sends goes out by MX.
   if (!index.googleDomains.has(domainOf(recipient))) return { at: "mx", from: "google", recipient };
   const user = index.googleUsers.get(recipient);
   if (user === undefined) {
+    const group = index.googleGroups.get(recipient);
+    if (group) return expandAtGoogle(context, trip, recipient, group);
     record(trip, "google", recipient, { kind: "gmailUnknownAddress" });
     return ndr(
       "google",
@@ -229,6 +331,7 @@ function arriveAtGoogle(context: Context, trip: Trip, recipient: string): Node {
     const target = normalizeAddress(forwarding.emailAddress);
     record(trip, "google", recipient, { kind: "gmailForward", mailbox, target, disposition: forwarding.disposition });
     trip.gmailForwards.push({ mailbox, target, keptCopy: forwarding.disposition !== "trash" });
+    trip.bounceTo = { mailbox, target };
     return index.googleDomains.has(domainOf(target)) ? { at: "google", recipient: target } : { at: "mx", from: "google", recipient: target };
   }
   record(trip, "google", recipient, { kind: "gmailDelivered", mailbox });
@@ -247,6 +350,7 @@ function arriveAtExchange(context: Context, trip: Trip, recipient: string, arriv
     return exchangeLoop();
   }
   trip.exchangePassAddresses = [];
+  trip.authenticated = arrival === "submission";
   const domain = domainOf(recipient);
   if (index.acceptedDomains.has(domain)) return { at: "resolve", recipient, fromOutside: arrival === "smtp" };
   if (arrival === "submission") return { at: "outbound", recipient };
@@ -260,6 +364,8 @@ function resolveInExchange(context: Context, trip: Trip, recipient: string, from
   const domain = domainOf(recipient);
   const found = index.recipients.get(recipient);
   if (found === undefined) {
+    const group = index.exchangeGroups.get(recipient);
+    if (group) return expandInExchange(context, trip, recipient, group);
     if (index.acceptedDomains.get(domain) === "InternalRelay") {
       record(trip, "exchange", recipient, { kind: "relayedUnknown", domain });
       return { at: "outbound", recipient };
@@ -286,14 +392,15 @@ function resolveInExchange(context: Context, trip: Trip, recipient: string, from
   }
   const target = normalizeAddress(found.externalEmailAddress);
   const routedOut = isOwnAddress(index, found, target);
-  return redirect(context, trip, recipient, { kind: "mailUserRedirect", mailUser: primary, target, routedOut }, target);
+  const contact = found.recipientTypeDetails === "MailContact" ? { contact: true } : {};
+  return redirect(context, trip, recipient, { kind: "mailUserRedirect", mailUser: primary, target, routedOut, ...contact }, target);
 }
 
 function recipientNotFound(): Node {
   return ndr("exchange", "550 5.1.10", "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup");
 }
 
-/** A mail user whose external address is one of its own proxies is not resolved again: it routes out. */
+/** A mail user (or contact) whose external address is one of its own proxies is not resolved again: it routes out. */
 function isOwnAddress(index: TenantIndex, recipient: RecipientState, address: string): boolean {
   return index.recipients.get(address) === recipient;
 }
@@ -341,14 +448,17 @@ function routeOutOfExchange(context: Context, trip: Trip, recipient: string): No
   return handOff(context, trip, recipient, smartHost, reaches);
 }
 
-/** Notes where Gmail's copy stayed, and where a bounce of a Gmail-forwarded copy goes. */
-function finish(trip: Trip, disposition: Disposition): Disposition {
+/**
+ * Notes where Gmail's copy stayed, and where a bounce of a Gmail-forwarded copy goes (the bounce of
+ * a group member's copy goes to the group's own bounce handling, which is not modelled).
+ */
+function finish(trip: Trip, disposition: FinalDisposition): FinalDisposition {
   const forwards = trip.gmailForwards;
-  if (forwards.length === 0) return disposition;
   if (disposition.kind === "delivered") {
-    return { ...disposition, keptCopyAtGoogle: forwards.some((forward) => forward.keptCopy) };
+    return forwards.length === 0 ? disposition : { ...disposition, keptCopyAtGoogle: forwards.some((forward) => forward.keptCopy) };
   }
-  const last = forwards[forwards.length - 1];
+  const last = trip.bounceTo;
+  if (last === undefined) return disposition;
   record(trip, "google", last.mailbox, {
     kind: "bounceToForwarder",
     mailbox: last.mailbox,

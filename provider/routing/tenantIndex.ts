@@ -1,6 +1,8 @@
 import { normalizeAddress } from "./addresses";
 import type {
   AcceptedDomainType,
+  DistributionGroupState,
+  GoogleGroupState,
   GoogleUserState,
   OutboundConnectorState,
   RecipientState,
@@ -13,11 +15,15 @@ export interface TenantIndex {
   state: TenantState;
   mx: Map<string, string[]>;
   googleDomains: Set<string>;
-  /** Every primary address and alias of a Google user. */
+  /** Every primary address, alias and alias-domain address of a Google user. */
   googleUsers: Map<string, GoogleUserState>;
+  /** Every address of a Google group (email, aliases, alias-domain addresses). */
+  googleGroups: Map<string, GoogleGroupState>;
   acceptedDomains: Map<string, AcceptedDomainType>;
-  /** Every proxy address (and primary) of an Exchange recipient. */
+  /** Every proxy address (and primary) of an Exchange recipient (mailboxes, mail users, mail contacts). */
   recipients: Map<string, RecipientState>;
+  /** Every proxy address (and primary) of an Exchange distribution group. */
+  exchangeGroups: Map<string, DistributionGroupState>;
   selectConnector(domain: string, ruleRecipients: readonly string[]): ConnectorSelection | undefined;
 }
 
@@ -34,15 +40,25 @@ export function indexTenant(state: TenantState): TenantIndex {
       recipients.set(normalizeAddress(address), recipient);
     }
   }
+  const exchangeGroups = new Map<string, DistributionGroupState>();
+  for (const group of state.exchange.distributionGroups ?? []) {
+    for (const address of [group.primarySmtpAddress, ...group.emailAddresses]) exchangeGroups.set(normalizeAddress(address), group);
+  }
   const googleUsers = new Map<string, GoogleUserState>();
   for (const user of state.google.users) {
-    for (const address of [user.primaryEmail, ...user.aliases]) googleUsers.set(normalizeAddress(address), user);
+    for (const address of [user.primaryEmail, ...user.aliases, ...(user.nonEditableAliases ?? [])]) googleUsers.set(normalizeAddress(address), user);
+  }
+  const googleGroups = new Map<string, GoogleGroupState>();
+  for (const group of state.google.groups ?? []) {
+    for (const address of [group.email, ...group.aliases, ...(group.nonEditableAliases ?? [])]) googleGroups.set(normalizeAddress(address), group);
   }
   return {
     state,
     mx: new Map(Object.entries(state.dns.mx).map(([domain, hosts]) => [normalizeAddress(domain), hosts])),
     googleDomains: new Set(state.google.domains.map(normalizeAddress)),
     googleUsers,
+    googleGroups,
+    exchangeGroups,
     acceptedDomains: new Map(
       state.exchange.acceptedDomains.map((domain) => [normalizeAddress(domain.domainName), domain.domainType]),
     ),

@@ -106,4 +106,33 @@ export function notFound(identity: string): HttpError {
   return exchangeError(404, "notFound", `The operation couldn't be performed because object '${identity}' couldn't be found on 'SANDBOX01A001.prod.outlook.com'.`);
 }
 
+/** Without Alias the Name is used, spaces removed and other unsupported characters turned into "?" (Alias doc). */
+export function aliasFromName(name: string): string {
+  return name.replace(/\s+/g, "").replace(/[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u00A1-\u00FF]/g, "?");
+}
+
+const CUSTOM_ATTRIBUTES = Array.from({ length: 15 }, (_, index) => String(index + 1));
+export const CUSTOM_ATTRIBUTE_PARAMETERS = CUSTOM_ATTRIBUTES.map((number) => `customattribute${number}`);
+/** The AD attributes behind CustomAttribute1..15 (extensionAttribute1..15) hold at most this many characters. */
+const CUSTOM_ATTRIBUTE_LIMIT = 1024;
+
+/** -CustomAttribute1..15 given in this call; null or "" clears one. */
+export function customAttributes(object: { customAttributes?: Record<string, string> }, parameters: Parameters): Record<string, string> | undefined {
+  const given = CUSTOM_ATTRIBUTES.filter((number) => parameters.has(`customattribute${number}`));
+  if (given.length === 0) return object.customAttributes;
+  const next = { ...(object.customAttributes ?? {}) };
+  for (const number of given) {
+    const value = text(parameters, `customattribute${number}`, `CustomAttribute${number}`) ?? "";
+    checkLength(value, `CustomAttribute${number}`, CUSTOM_ATTRIBUTE_LIMIT);
+    if (value === "") delete next[number];
+    else next[number] = value;
+  }
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
+/** `CustomAttribute1`..`CustomAttribute15` as every recipient shows them ("" when unset). */
+export function customAttributeView(object: { customAttributes?: Record<string, string> }): Record<string, string> {
+  return Object.fromEntries(CUSTOM_ATTRIBUTES.map((number) => [`CustomAttribute${number}`, object.customAttributes?.[number] ?? ""]));
+}
+
 export const NO_CHANGE = (identity: string): string => `The command completed successfully but no settings of '${identity}' have been modified.`;

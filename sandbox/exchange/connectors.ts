@@ -1,6 +1,7 @@
 /** New-/Set-/Get-/Remove-/Validate-OutboundConnector (exchange-admin-api.md §2.2). */
 import { randomUUID } from "node:crypto";
 import { systemForHost } from "../../provider/routing/addresses";
+import { findGoogleGroup } from "../googleGroups";
 import { recipientDomainSpecificity } from "../../provider/routing/tenantIndex";
 import { domainOf } from "../directory";
 import { exchangeError } from "../http";
@@ -229,8 +230,9 @@ function validationOutcome(context: ExchangeContext, connector: ConnectorRecord,
   return { succeeded: true, details: `250 2.0.0 OK: ${host} accepted the test message for ${recipient}.`, hops: [sent, `${system}: accepted ${recipient}`] };
 }
 
-/** Gmail's SMTP answer to RCPT TO, undefined when it accepts the address. */
+/** Gmail's SMTP answer to RCPT TO, undefined when it accepts the address (a user's or a group's). */
 function googleRefusal(store: Store, address: string): string | undefined {
+  if (findGoogleGroup(store, address)) return undefined;
   const owner = store.ownerOf(GOOGLE_SCOPE, "googleAddress", address);
   const user = owner ? store.get<GoogleUserRecord>(GOOGLE_SCOPE, "googleUser", owner) : undefined;
   if (!user) return `550 5.1.1 The email account that you tried to reach does not exist (${address}).`;

@@ -6,10 +6,12 @@
 import { EXCHANGE_MANAGE_AS_APP, hasPermission, mayRunCmdlet, type CmdletArea } from "../authorization";
 import { HttpError, exchangeError, header, json, jsonBody, type SandboxRequest, type SandboxResponse } from "../http";
 import { acceptedDomainCmdlets } from "./acceptedDomains";
+import { allRecipientCmdlets } from "./allRecipients";
 import type { Cmdlet, CmdletResult, ExchangeContext, Parameters } from "./cmdlet";
 import { connectorCmdlets } from "./connectors";
 import { distributionGroupCmdlets } from "./distributionGroups";
 import { cmdletDenied, errorShapeFor, reshapeError } from "./errorShapes";
+import { mailContactCmdlets } from "./mailContacts";
 import { recipientCmdlets } from "./recipients";
 import { transportRuleCmdlets } from "./transportRules";
 
@@ -17,7 +19,7 @@ const COMMON_PARAMETERS = ["confirm", "erroraction", "warningaction", "whatif", 
 const TRUNCATED = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.";
 
 const AREAS: [CmdletArea, Cmdlet[]][] = [
-  ["recipients", [...recipientCmdlets, ...distributionGroupCmdlets]],
+  ["recipients", [...recipientCmdlets, ...allRecipientCmdlets, ...mailContactCmdlets, ...distributionGroupCmdlets]],
   ["organization", [...acceptedDomainCmdlets, ...connectorCmdlets, ...transportRuleCmdlets]],
 ];
 const CMDLETS = new Map(AREAS.flatMap(([area, cmdlets]) => cmdlets.map((cmdlet) => [cmdlet.name.toLowerCase(), { cmdlet, area }] as const)));

@@ -1,7 +1,7 @@
 /**
- * Mail users and mailboxes: New-/Set-/Get-/Remove-MailUser, Get-/Set-Mailbox and Get-Recipient
- * (exchange-admin-api.md §2.3–§2.5), and the rules on names, aliases and addresses that every
- * mail-enabled object (distribution groups too) shares.
+ * Mail users and mailboxes: New-/Set-/Get-/Remove-MailUser, Get-/Set-Mailbox (exchange-admin-api.md
+ * §2.3–§2.5), and the rules on names, aliases and addresses that every mail-enabled object (mail
+ * contacts and distribution groups too) shares.
  */
 import { randomUUID } from "node:crypto";
 import { lagMs } from "../behaviour";
@@ -9,12 +9,26 @@ import { acceptedDomains, domainOf, isPrimaryProxy, newRecipient, primaryAddress
 import { exchangeError } from "../http";
 import { stableGuid } from "../ids";
 import type { DistributionGroupRecord, DomainRecord, EntraUserRecord, RecipientRecord } from "../records";
-import { NO_CHANGE, assertNameFree, checkLength, checkName, flag, list, notFound, smtpAddress, text, type Cmdlet, type CmdletResult, type ExchangeContext, type Parameters } from "./cmdlet";
+import {
+  CUSTOM_ATTRIBUTE_PARAMETERS,
+  NO_CHANGE,
+  assertNameFree,
+  checkLength,
+  checkName,
+  customAttributes,
+  customAttributeView,
+  flag,
+  notFound,
+  smtpAddress,
+  text,
+  type Cmdlet,
+  type CmdletResult,
+  type ExchangeContext,
+  type Parameters,
+} from "./cmdlet";
 
 const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
-const CUSTOM_ATTRIBUTES = Array.from({ length: 15 }, (_, index) => String(index + 1));
-/** The AD attributes behind CustomAttribute1..15 (extensionAttribute1..15) and Initials hold at most this many characters. */
-const CUSTOM_ATTRIBUTE_LIMIT = 1024;
+/** The AD attribute behind Initials holds at most this many characters. */
 const INITIALS_LIMIT = 6;
 
 function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undefined): object {
@@ -40,7 +54,7 @@ function recipientView(recipient: RecipientRecord, user: EntraUserRecord | undef
     ExchangeGuid: mailbox ? stableGuid(`mailbox/${recipient.guid}`) : ZERO_GUID,
     SKUAssigned: mailbox,
     WhenCreated: recipient.whenCreated,
-    ...Object.fromEntries(CUSTOM_ATTRIBUTES.map((number) => [`CustomAttribute${number}`, recipient.customAttributes?.[number] ?? ""])),
+    ...customAttributeView(recipient),
   };
 }
 
@@ -49,7 +63,7 @@ export function viewOf(context: ExchangeContext): (recipient: RecipientRecord) =
 }
 
 /** Get-Recipient's ReducedRecipient also carries the user's names and initials (Get-MailUser/Get-Mailbox do not; Get-User does). */
-function reducedRecipientView(context: ExchangeContext): (recipient: RecipientRecord) => object {
+export function reducedRecipientView(context: ExchangeContext): (recipient: RecipientRecord) => object {
   return (recipient) => {
     const user = context.store.get<EntraUserRecord>(context.tenant.tenantId, "user", recipient.externalDirectoryObjectId);
     return { ...recipientView(recipient, user), FirstName: user?.givenName ?? "", Initials: user?.initials ?? "", LastName: user?.surname ?? "" };
@@ -68,7 +82,7 @@ export function findRecipient(context: ExchangeContext, identity: string, type?:
   return recipient;
 }
 
-function recipientsOfType(context: ExchangeContext, types: string[] | undefined): RecipientRecord[] {
+export function recipientsOfType(context: ExchangeContext, types: string[] | undefined): RecipientRecord[] {
   const wanted = types?.map((type) => type.toLowerCase());
   return context.store.list<RecipientRecord>(context.tenant.tenantId, "recipient").filter((entry) => !wanted || wanted.includes(entry.recipientTypeDetails.toLowerCase()));
 }
@@ -142,7 +156,30 @@ function withPrimary(proxies: string[], primary: string): string[] {
   return [`SMTP:${primary.toLowerCase()}`, ...others];
 }
 
-function updateAddresses(recipient: RecipientRecord, parameters: Parameters): RecipientRecord {
+/** The proxies of `after` that `before` did not have. */
+export function addedProxies(before: string[], after: string[]): string[] {
+  return after.filter((proxy) => !before.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
+}
+
+/** -DisplayName, -Name and -Alias of a Set- cmdlet on `next`, checked as every mail object's are. */
+export function renamed<T extends { guid: string; name: string; alias: string; displayName: string }>(context: ExchangeContext, current: T, next: T, parameters: Parameters): T {
+  const result = { ...next, displayName: text(parameters, "displayname") ?? next.displayName };
+  const name = text(parameters, "name");
+  if (name !== undefined) {
+    checkName(name, "Name");
+    assertNameFree(mailObjectsWith(context, "name", name), name, current.guid);
+    result.name = name;
+  }
+  const alias = text(parameters, "alias");
+  if (alias !== undefined && alias !== current.alias) {
+    checkAlias(context, alias, current.guid);
+    result.alias = alias;
+  }
+  return result;
+}
+
+/** -EmailAddresses or -PrimarySmtpAddress (not both); the primary stays. */
+export function updateAddresses<T extends { emailAddresses: string[] }>(recipient: T, parameters: Parameters): T {
   const emailAddresses = parameters.get("emailaddresses");
   const primary = text(parameters, "primarysmtpaddress");
   if (emailAddresses !== undefined && primary !== undefined) {
@@ -226,20 +263,6 @@ function initials(parameters: Parameters): string | undefined {
   return value || undefined;
 }
 
-/** -CustomAttribute1..15 given in this call; null or "" clears one. */
-function customAttributes(recipient: RecipientRecord, parameters: Parameters): Record<string, string> | undefined {
-  const given = CUSTOM_ATTRIBUTES.filter((number) => parameters.has(`customattribute${number}`));
-  if (given.length === 0) return recipient.customAttributes;
-  const next = { ...(recipient.customAttributes ?? {}) };
-  for (const number of given) {
-    const value = text(parameters, `customattribute${number}`, `CustomAttribute${number}`) ?? "";
-    checkLength(value, `CustomAttribute${number}`, CUSTOM_ATTRIBUTE_LIMIT);
-    if (value === "") delete next[number];
-    else next[number] = value;
-  }
-  return Object.keys(next).length > 0 ? next : undefined;
-}
-
 /** The MicrosoftOnlineServicesID (= Entra UPN) must be in a verified domain and not held by another user. */
 function assertUpnAvailable(context: ExchangeContext, upn: string, self?: string): void {
   const tenantId = context.tenant.tenantId;
@@ -273,7 +296,7 @@ export function mailObjectsWith(context: ExchangeContext, field: "name" | "alias
   return context.store.withField(context.tenant.tenantId, ["recipient", "distributionGroup"], field, value);
 }
 
-function mailObjectWithGuid(context: ExchangeContext, guid: string): { name: string } | undefined {
+export function mailObjectWithGuid(context: ExchangeContext, guid: string): { name: string } | undefined {
   const tenantId = context.tenant.tenantId;
   return context.store.get<RecipientRecord>(tenantId, "recipient", guid) ?? context.store.get<DistributionGroupRecord>(tenantId, "distributionGroup", guid);
 }
@@ -304,24 +327,12 @@ const ADMIN_PASSWORD_REFUSAL =
 function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName: string, extra: string[]): Cmdlet {
   return {
     name: cmdletName,
-    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", "name", "alias", ...CUSTOM_ATTRIBUTES.map((number) => `customattribute${number}`), ...extra],
+    parameters: ["identity", "emailaddresses", "primarysmtpaddress", "displayname", "name", "alias", ...CUSTOM_ATTRIBUTE_PARAMETERS, ...extra],
     required: ["identity"],
     run(context, parameters) {
       if (parameters.has("password")) throw exchangeError(400, "parameterBinding", ADMIN_PASSWORD_REFUSAL);
       const recipient = findRecipient(context, text(parameters, "identity") ?? "", type);
-      let next = updateAddresses(recipient, parameters);
-      next = { ...next, displayName: text(parameters, "displayname") ?? next.displayName };
-      const name = text(parameters, "name");
-      if (name !== undefined) {
-        checkName(name, "Name");
-        assertNameFree(mailObjectsWith(context, "name", name), name, recipient.guid);
-        next.name = name;
-      }
-      const alias = text(parameters, "alias");
-      if (alias !== undefined && alias !== recipient.alias) {
-        checkAlias(context, alias, recipient.guid);
-        next.alias = alias;
-      }
+      const next = renamed(context, recipient, updateAddresses(recipient, parameters), parameters);
       const upn = text(parameters, "microsoftonlineservicesid")?.toLowerCase();
       if (upn !== undefined && upn !== recipient.microsoftOnlineServicesId) {
         assertUpnAvailable(context, upn, recipient.externalDirectoryObjectId);
@@ -331,8 +342,7 @@ function setRecipient(type: RecipientRecord["recipientTypeDetails"], cmdletName:
       if (parameters.has("forwardingsmtpaddress")) next.forwardingSmtpAddress = smtpAddress(parameters, "forwardingsmtpaddress", "ForwardingSmtpAddress");
       next.deliverToMailboxAndForward = flag(parameters, "delivertomailboxandforward") ?? next.deliverToMailboxAndForward;
       next.customAttributes = customAttributes(recipient, parameters);
-      const added = next.emailAddresses.filter((proxy) => !recipient.emailAddresses.some((existing) => stripPrefix(existing) === stripPrefix(proxy)));
-      checkAddresses(context, recipient.guid, added);
+      checkAddresses(context, recipient.guid, addedProxies(recipient.emailAddresses, next.emailAddresses));
       const initialsChange = parameters.has("initials") ? updateInitials(context, recipient, initials(parameters)) : false;
       if (JSON.stringify(next) === JSON.stringify(recipient) && !initialsChange) return { objects: [], warnings: [NO_CHANGE(recipient.name)] };
       if (next.microsoftOnlineServicesId !== recipient.microsoftOnlineServicesId) changeUpn(context, recipient, next.microsoftOnlineServicesId);
@@ -361,17 +371,6 @@ const removeMailUser: Cmdlet = {
   },
 };
 
-const getRecipient: Cmdlet = {
-  name: "Get-Recipient",
-  parameters: ["identity", "recipienttypedetails", "recipienttype", "resultsize"],
-  run(context, parameters) {
-    const identity = text(parameters, "identity");
-    const types = list(parameters, "recipienttypedetails") ?? list(parameters, "recipienttype");
-    const recipients = identity ? [findRecipient(context, identity)] : recipientsOfType(context, types);
-    return { objects: recipients, view: reducedRecipientView(context) };
-  },
-};
-
 const getMailbox: Cmdlet = {
   name: "Get-Mailbox",
   parameters: ["identity", "resultsize", "recipienttypedetails"],
@@ -383,7 +382,6 @@ export const recipientCmdlets: Cmdlet[] = [
   setRecipient("MailUser", "Set-MailUser", ["externalemailaddress", "microsoftonlineservicesid", "initials", "password"]),
   getMailUser,
   removeMailUser,
-  getRecipient,
   getMailbox,
   setRecipient("UserMailbox", "Set-Mailbox", ["forwardingsmtpaddress", "delivertomailboxandforward", "password"]),
 ];

@@ -92,6 +92,24 @@ export async function invokeRaw(handle: SandboxHandle, token: string, cmdlet: st
 }
 
 /**
+ * A sandbox for the whole suite (`describe`), with the provider's clients pointed at it while the
+ * suite runs; the returned function gives the sandbox to the tests.
+ */
+export function sandboxForSuite(options: StartSandboxOptions = {}): () => SandboxHandle {
+  let handle: SandboxHandle;
+  let restoreEnvironment: () => void;
+  before(async () => {
+    handle = await startTestSandbox(options);
+    restoreEnvironment = useSandboxEnvironment(handle);
+  });
+  after(async () => {
+    restoreEnvironment();
+    await handle.stop();
+  });
+  return () => handle;
+}
+
+/**
  * Points the provider's clients (provider/config.ts reads the environment) at the sandbox; the
  * returned function restores the environment, so other test files see it unchanged.
  */
@@ -134,8 +152,8 @@ export function gmail(handle: SandboxHandle, subject: string | undefined, scopes
   return google.gmail({ version: "v1", auth: googleJwt(handle, subject, scopes), rootUrl: handle.env.COEXIST_GOOGLE_URL });
 }
 
-export function directory(handle: SandboxHandle, subject: string | undefined) {
-  return google.admin({ version: "directory_v1", auth: googleJwt(handle, subject, ["https://www.googleapis.com/auth/admin.directory.user.readonly"]), rootUrl: handle.env.COEXIST_GOOGLE_URL });
+export function directory(handle: SandboxHandle, subject: string | undefined, scopes = ["https://www.googleapis.com/auth/admin.directory.user.readonly"]) {
+  return google.admin({ version: "directory_v1", auth: googleJwt(handle, subject, scopes), rootUrl: handle.env.COEXIST_GOOGLE_URL });
 }
 
 /** A control call as the CLI makes it: `controlRequest` carries the token from the data directory. */

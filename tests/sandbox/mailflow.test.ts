@@ -66,6 +66,23 @@ describe("sandbox mail-flow simulation (set up through the APIs, routed by the r
     }
   });
 
+  it("answers a single recipient with its route only, and a group with every copy: Google and Exchange groups expand", async () => {
+    const single = await send("internet", "ben.adams@contoso.com");
+    assert.deepEqual(Object.keys(single).sort(), ["disposition", "hops", "origin"]);
+    // The seed's cross-batch group: ben is not a member; everyone is still at Google.
+    const launch = await send("internet", "launch-team@contoso.com");
+    assert.equal(launch.disposition.kind, "expanded");
+    assert.deepEqual(launch.summary, { delivered: 5, bounces: 0, loops: 0, duplicates: 0, duplicated: [] });
+    assert.ok(launch.deliveries.every((end: { disposition: { system: string } }) => end.disposition.system === "google"));
+    // An Exchange group with the migrated ben and a contact that routes to the Google group support@.
+    await invoke("New-MailContact", { Name: "Support at Google", ExternalEmailAddress: "support@gsuite.contoso.com" });
+    await invoke("New-DistributionGroup", { Name: "Sales DL", PrimarySmtpAddress: "sales-dl@contoso.com", Members: ["ben.adams@contoso.com", "support@gsuite.contoso.com"] });
+    const dl = await send("admin@contoso.onmicrosoft.com", "sales-dl@contoso.com");
+    const where = dl.deliveries.map((end: { disposition: { system: string; mailbox: string } }) => `${end.disposition.system} ${end.disposition.mailbox}`).sort();
+    assert.deepEqual(where, ["google dev.adams@contoso.com", "google liam.adams@contoso.com", "google maya.adams@contoso.com", "m365 ben.adams@contoso.com"]);
+    assert.equal(dl.summary.delivered, 4);
+  });
+
   it("delivers Internet mail straight to Exchange after the MX cutover", async () => {
     await control(sandbox, "PUT", "dns/mx", { domain: "contoso.com", hosts: ["contoso-com.mail.protection.outlook.com"] });
     const result = await send("internet", "ben.adams@contoso.com");
@@ -77,10 +94,10 @@ describe("sandbox mail-flow simulation (set up through the APIs, routed by the r
 
   it("validates an outbound connector directly: its smart host's system must have each recipient, whatever the routing", async () => {
     await invoke("Set-AcceptedDomain", { Identity: "contoso.com", DomainType: "Authoritative" });
-    const results = await invoke("Validate-OutboundConnector", { Identity: "ToGoogle", Recipients: ["chloe.adams@contoso.com", "nobody@contoso.com", "x@fabrikam.example"] });
+    const results = await invoke("Validate-OutboundConnector", { Identity: "ToGoogle", Recipients: ["chloe.adams@contoso.com", "nobody@contoso.com", "x@fabrikam.example", "support@contoso.com"] });
     assert.deepEqual(
       results.map((result) => result.TaskStatus),
-      ["Succeeded", "Failed", "Failed"],
+      ["Succeeded", "Failed", "Failed", "Succeeded"],
       JSON.stringify(results),
     );
     assert.match(String(results[1].Details), /^550 5\.1\.1 /);

@@ -37,6 +37,7 @@ describe("sandbox seeds", () => {
   it("gives every Google user one status: status, else the older suspended: true, else active", () => {
     const raw = JSON.parse(JSON.stringify(readSeedFile(DEMO_SEED_PATH)));
     delete raw.google.generate;
+    raw.google.groups = [];
     raw.google.users = [
       { primaryEmail: "A@contoso.com", givenName: "A", familyName: "A" },
       { primaryEmail: "b@contoso.com", givenName: "B", familyName: "B", suspended: true },
@@ -60,6 +61,25 @@ describe("sandbox seeds", () => {
     assert.deepEqual([fabrikam.exchangePermissions, fabrikam.directoryRoles], [["Exchange.ManageAsApp"], ["Global Administrator"]]);
   });
 
+  it("gives the demo tenant aliases on five users of three departments, and three groups: inside a department, across batches, staying at Google", () => {
+    const { users, groups } = readSeedFile(DEMO_SEED_PATH).google;
+    const aliased = users.filter((user) => (user.aliases ?? []).length > 0);
+    assert.equal(aliased.length, 5);
+    assert.deepEqual([...new Set(aliased.map((user) => user.department))].sort(), ["Engineering", "Finance", "Sales"]);
+    const departmentsOf = (email: string) => new Set(groups.find((group) => group.email === email)?.members.map((member) => users.find((user) => user.primaryEmail === member.email)?.department));
+    assert.deepEqual([...departmentsOf("eng-leads@contoso.com")], ["Engineering"]);
+    assert.ok(departmentsOf("launch@contoso.com").size >= 2);
+    assert.deepEqual(groups.find((group) => group.email === "support@contoso.com")?.aliases, ["help@contoso.com"]);
+    assert.deepEqual(groups[0].members[0], { email: "ben.adams@contoso.com", type: "USER", role: "OWNER", deliverySettings: "ALL_MAIL" });
+  });
+
+  it("keeps the aliases of regenerated users and drops group members that are no longer users", () => {
+    const seed = withGeneratedUsers(readSeedFile(DEMO_SEED_PATH), 3, 3);
+    assert.deepEqual(seed.google.users.find((user) => user.primaryEmail === "ben.adams@contoso.com")?.aliases, ["ben@contoso.com"]);
+    assert.deepEqual(seed.google.groups.map((group) => group.members.map((member) => member.email)), [["ben.adams@contoso.com"], ["ada.adams@contoso.com", "chloe.adams@contoso.com"], []]);
+    assert.doesNotThrow(() => parseSeed(JSON.parse(JSON.stringify(seed))));
+  });
+
   const invalid: [string, (seed: any) => void, RegExp][] = [
     ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
     ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
@@ -74,6 +94,18 @@ describe("sandbox seeds", () => {
     ["a directory role the sandbox does not know", (seed) => (seed.microsoft[0].apps[0].directoryRoles = ["Exchange Admin"]), /apps\[0\]\.directoryRoles has "Exchange Admin"/],
     ["a user role the sandbox does not know", (seed) => (seed.microsoft[0].users[0].directoryRoles = ["Root"]), /users\[0\]\.directoryRoles has "Root"/],
     ["an unknown lag point", (seed) => (seed.behaviour.lag = { domainSeconds: [1, 2] }), /behaviour\.lag\.domainSeconds/],
+    ["aliases for a user that is not generated", (seed) => (seed.google.generate = { users: 1, departments: 1, aliases: { "zed@contoso.com": ["z@contoso.com"] } }), /google\.generate\.aliases names zed@contoso\.com/],
+    ["a group whose address a user has", (seed) => seed.google.groups.push({ email: "ben@contoso.com" }), /google\.groups\[3\] has ben@contoso\.com, which another user or group already has/],
+    ["a group on an alias domain", (seed) => seed.google.groups.push({ email: "x@gsuite.contoso.com" }), /not on a primary or secondary domain/],
+    ["a member no Workspace user has", (seed) => seed.google.groups.push({ email: "x@contoso.com", members: [{ email: "nobody@contoso.com" }] }), /members\[0\]\.email is nobody@contoso\.com, which no Workspace user has/],
+    ["the member type EXTERNAL (Google reports outside members as USER)", (seed) => seed.google.groups.push({ email: "x@contoso.com", members: [{ email: "p@fabrikam.example", type: "EXTERNAL" }] }), /members\[0\]\.type is "EXTERNAL"/],
+    ["a CUSTOMER member with an email", (seed) => seed.google.groups.push({ email: "x@contoso.com", members: [{ email: "ben.adams@contoso.com", type: "CUSTOMER" }] }), /CUSTOMER member with an email/],
+    ["a member listed twice", (seed) => seed.google.groups.push({ email: "x@contoso.com", members: [{ email: "ben.adams@contoso.com" }, { email: "ben.adams@contoso.com" }] }), /lists ben\.adams@contoso\.com twice/],
+    [
+      "a membership cycle (the Directory API refuses them)",
+      (seed) => seed.google.groups.push({ email: "a@contoso.com", members: [{ email: "b@contoso.com" }] }, { email: "b@contoso.com", members: [{ email: "a@contoso.com" }] }),
+      /membership cycle \(a@contoso\.com → b@contoso\.com → a@contoso\.com\)/,
+    ],
   ];
   for (const [name, mutate, field] of invalid) {
     it(`names the field when a seed has ${name}`, () => {

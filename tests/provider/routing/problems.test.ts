@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findRoutingProblems, type RoutingProblem } from "../../../provider/routing/problems";
+import { findRoutingProblems, type ProblemOptions, type RoutingProblem } from "../../../provider/routing/problems";
 import {
   ADMIN,
   B,
@@ -28,6 +28,7 @@ interface ProblemCase {
   name: string;
   state: TenantBuilder;
   users?: string[];
+  options?: ProblemOptions;
   expect: ExpectedProblem[];
 }
 
@@ -44,7 +45,7 @@ function summary(problem: RoutingProblem): ExpectedProblem {
 function problemTable(cases: ProblemCase[]): void {
   for (const testCase of cases) {
     it(testCase.name, () => {
-      const found = findRoutingProblems(testCase.state.build(), testCase.users).map(summary);
+      const found = findRoutingProblems(testCase.state.build(), testCase.users, testCase.options).map(summary);
       const listing = JSON.stringify(found, null, 1);
       assert.equal(found.length, testCase.expect.length, listing);
       for (const expected of testCase.expect) {
@@ -77,12 +78,15 @@ const F1_FIX = `license ${B} (make the mail user a mailbox) before Google forwar
 const CONNECTOR_FIX = "create an enabled outbound connector with RecipientDomains contoso.com, SmartHosts smtp.google.com and UseMXRecord $false";
 const MX_CONNECTOR_FIX = "set UseMXRecord $false and SmartHosts smtp.google.com on outbound connector ToGoogle";
 
+const SPLIT_FIX = `forward the Gmail mailbox of ${B} to ${routingAddress(B)} with disposition trash`;
+const SPLIT_B = (severity: "mandatory" | "advisory"): ExpectedProblem => ({ rule: "split-delivery", severity, users: [B], fix: SPLIT_FIX });
+
 describe("findRoutingProblems", () => {
   describe("healthy stages have none", () => {
     problemTable([
       { name: "stage 0", state: stage0(), expect: [] },
-      { name: "stage 1a", state: stage1a(), expect: [] },
-      { name: "stage 1b", state: stage1b(), expect: [] },
+      { name: "stage 1a, B's data copy running: only the expected split, advisory", state: stage1a(), options: { dataCopyInProgress: [B] }, expect: [SPLIT_B("advisory")] },
+      { name: "stage 1b: the migrated user lands in Exchange Online from every origin", state: stage1b(), expect: [] },
       { name: "stage 2", state: stage2(), expect: [] },
     ]);
   });
@@ -309,5 +313,103 @@ describe("findRoutingProblems", () => {
       findRoutingProblems(state).map((problem) => [problem.rule, problem.origin?.from]),
       [["mail-loop", "internet"], ["mail-loop", "google"], ["mail-loop", "m365"]],
     );
+  });
+
+  describe("split delivery: one recipient, two mailboxes", () => {
+    problemTable([
+      {
+        name: "a destroy before cutover removed B's forwarding while the MX is at Google: mandatory",
+        state: stage1a(),
+        expect: [SPLIT_B("mandatory")],
+      },
+      {
+        name: "a Google account left without forwarding after cutover: Google senders still reach its Gmail",
+        state: stage2().googleUser(C),
+        expect: [{ rule: "split-delivery", severity: "mandatory", users: [C], fix: `forward the Gmail mailbox of ${C} to ${routingAddress(C)}` }],
+      },
+    ]);
+
+    it("names the address, the origins and where each lands", () => {
+      const [split] = findRoutingProblems(stage1a().build());
+      assert.equal(
+        split.message,
+        `mail to ${B} lands in Gmail when the Internet or a Google Workspace user sends it, and in Exchange Online when a Microsoft 365 mailbox sends it: the user has mail in two mailboxes`,
+      );
+    });
+  });
+
+  describe("every address (addresses: all), each named with its kind", () => {
+    const cutoverWithGoogleAddresses = () =>
+      stage2()
+        .googleDomain("gsuite.contoso.com")
+        .mx("gsuite.contoso.com", GOOGLE_MX)
+        .googleAliases(B, ["bee@contoso.com"], ["b@gsuite.contoso.com"])
+        .googleGroup("support@contoso.com", [C], { nonEditableAliases: ["support@gsuite.contoso.com"] });
+    const fromOutside = (users: string[], fix: string) => fromExchangeAndInternet({ rule: "bounce", severity: "mandatory", users, fix });
+
+    problemTable([
+      {
+        name: "after cutover, a user alias and a group that only Google has bounce; the alias-domain address still arrives",
+        state: cutoverWithGoogleAddresses(),
+        options: { addresses: "all" },
+        expect: [
+          ...fromOutside(["bee@contoso.com"], `bee@contoso.com is a user alias of ${B} at Google: add it as a proxy address (EmailAddresses) of ${B}'s Exchange recipient`),
+          ...fromOutside(
+            ["support@contoso.com"],
+            "support@contoso.com is the Google group support@contoso.com: migrate it (an Exchange distribution group with this address), or keep it at Google through a mail contact with the address support@contoso.com and ExternalEmailAddress support@gsuite.contoso.com",
+          ),
+        ],
+      },
+      {
+        name: "the default checks primary addresses only",
+        state: cutoverWithGoogleAddresses(),
+        expect: [],
+      },
+      {
+        name: "a group copy that bounces is reported once per origin, for the group",
+        state: stage1b().googleGroup("team@contoso.com", [B, C, "gone@contoso.com"]),
+        users: ["team@contoso.com"],
+        expect: fromEveryOrigin({ rule: "bounce", severity: "mandatory", users: ["team@contoso.com"], fix: "create a Google user or alias for gone@contoso.com" }),
+      },
+      {
+        name: "a member reached through two paths gets two copies: duplicate delivery",
+        state: stage1b().googleGroup("team@contoso.com", [B, routingAddress(B), C]),
+        users: ["team@contoso.com"],
+        expect: fromEveryOrigin({
+          rule: "duplicate-delivery",
+          severity: "mandatory",
+          users: ["team@contoso.com"],
+          fix: `let ${B} be reached through one of these paths only: team@contoso.com → ${B}; team@contoso.com → ${routingAddress(B)}`,
+        }),
+      },
+      {
+        name: "a migrated group that takes internal senders only refuses the Internet; Google users bounce at Google",
+        state: stage2().distributionGroup("sales@contoso.com", [B, C], { requireSenderAuthenticationEnabled: true }),
+        users: ["sales@contoso.com"],
+        expect: [
+          { rule: "bounce", severity: "mandatory", users: ["sales@contoso.com"], origin: "internet", fix: "Set-DistributionGroup -Identity sales@contoso.com -RequireSenderAuthenticationEnabled $false" },
+          { rule: "bounce", severity: "mandatory", users: ["sales@contoso.com"], origin: "google", fix: "sales@contoso.com exists in Exchange Online, but Google delivers contoso.com internally" },
+        ],
+      },
+    ]);
+
+    it("says which kind of address each problem is about", () => {
+      const problems = findRoutingProblems(cutoverWithGoogleAddresses().build(), undefined, { addresses: "all" });
+      const internet = problems.filter((problem) => problem.origin?.from === "internet");
+      assert.deepEqual(
+        internet.map((problem) => problem.address),
+        [
+          { address: "bee@contoso.com", kind: "user alias", owner: B },
+          { address: "support@contoso.com", kind: "group", owner: "support@contoso.com" },
+        ],
+      );
+      assert.match(internet[0].message, /^mail from the Internet to bee@contoso\.com \(user alias of b@contoso\.com\) bounces: 550 5\.4\.1/);
+      assert.match(internet[1].message, /^mail from the Internet to support@contoso\.com \(group\) bounces/);
+    });
+
+    it("counts the copies of a group in its message", () => {
+      const [bounce] = findRoutingProblems(stage1b().googleGroup("team@contoso.com", [B, C, "gone@contoso.com"]).build(), ["team@contoso.com"]);
+      assert.equal(bounce.message, "mail from the Internet to team@contoso.com (group) makes 3 copies, and 1 of them bounce: gone@contoso.com (550 5.1.1 from Gmail)");
+    });
   });
 });

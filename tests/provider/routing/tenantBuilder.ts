@@ -1,6 +1,9 @@
 import type {
   AcceptedDomainType,
+  DistributionGroupState,
   ForwardingDisposition,
+  GoogleGroupMemberState,
+  GoogleGroupState,
   GoogleUserState,
   OutboundConnectorState,
   RecipientState,
@@ -17,8 +20,8 @@ export const ROUTING_DOMAIN = "o365.contoso.com";
 export class TenantBuilder {
   private readonly state: TenantState = {
     dns: { mx: {} },
-    exchange: { acceptedDomains: [], outboundConnectors: [], recipients: [], transportRules: [] },
-    google: { domains: [], users: [] },
+    exchange: { acceptedDomains: [], outboundConnectors: [], recipients: [], transportRules: [], distributionGroups: [] },
+    google: { domains: [], users: [], groups: [] },
   };
 
   mx(domain: string, ...hosts: string[]): this {
@@ -80,6 +83,42 @@ export class TenantBuilder {
   gmailForwarding(primaryEmail: string, emailAddress: string, disposition: ForwardingDisposition = "trash"): this {
     return this.editGoogleUser(primaryEmail, (user) => {
       user.autoForwarding = { enabled: true, emailAddress, disposition };
+    });
+  }
+
+  /** Editable aliases and alias-domain addresses of a Google user. */
+  googleAliases(primaryEmail: string, aliases: string[], nonEditableAliases: string[] = []): this {
+    return this.editGoogleUser(primaryEmail, (user) => {
+      user.aliases = aliases;
+      user.nonEditableAliases = nonEditableAliases;
+    });
+  }
+
+  /** A Google group; a member given as an address is a USER member (the model routes by address). */
+  googleGroup(email: string, members: (string | GoogleGroupMemberState)[], extra: Partial<GoogleGroupState> = {}): this {
+    const groups = (this.state.google.groups ?? []).filter((group) => group.email !== email);
+    const listed = members.map((member) => (typeof member === "string" ? { email: member, type: "USER" as const } : member));
+    this.state.google.groups = [...groups, { email, aliases: [], members: listed, ...extra }];
+    return this;
+  }
+
+  /** An Exchange distribution group that takes mail from outside unless told otherwise. */
+  distributionGroup(primary: string, members: string[], extra: Partial<DistributionGroupState> = {}): this {
+    const groups = (this.state.exchange.distributionGroups ?? []).filter((group) => group.primarySmtpAddress !== primary);
+    this.state.exchange.distributionGroups = [
+      ...groups,
+      { primarySmtpAddress: primary, emailAddresses: [primary], members, requireSenderAuthenticationEnabled: false, ...extra },
+    ];
+    return this;
+  }
+
+  /** A mail contact: its own address is its external address, plus any proxies given. */
+  mailContact(external: string, proxies: string[] = []): this {
+    return this.recipient({
+      recipientTypeDetails: "MailContact",
+      primarySmtpAddress: external,
+      emailAddresses: [external, ...proxies],
+      externalEmailAddress: external,
     });
   }
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
 import { applyEmailAddresses } from "../../../sandbox/exchange/recipients";
-import type { SandboxHandle } from "../../../sandbox/index";
-import { failure, graphClient, startTestSandbox, useSandboxEnvironment } from "../harness";
+import { failure, graphClient, sandboxForSuite } from "../harness";
 
 describe("sandbox EmailAddresses updates", () => {
   const current = ["SMTP:a@contoso.com", "smtp:a@contoso.onmicrosoft.com"];
@@ -21,17 +20,7 @@ describe("sandbox EmailAddresses updates", () => {
 
 describe("sandbox mail users: custom attributes, initials and the first sign-in", function () {
   this.timeout(30_000);
-  let sandbox: SandboxHandle;
-  let restoreEnvironment: () => void;
-
-  before(async () => {
-    sandbox = await startTestSandbox();
-    restoreEnvironment = useSandboxEnvironment(sandbox);
-  });
-  after(async () => {
-    restoreEnvironment();
-    await sandbox.stop();
-  });
+  const sandbox = sandboxForSuite();
 
   it("sets CustomAttribute1..15 on mail users and mailboxes, shows them in every recipient read, and clears them with \"\"", async () => {
     await invoke("New-MailUser", { Name: "mo", MicrosoftOnlineServicesID: "mo@contoso.com", Password: "Sandbox-Passw0rd!", ExternalEmailAddress: "mo@gsuite.contoso.com" });
@@ -61,7 +50,7 @@ describe("sandbox mail users: custom attributes, initials and the first sign-in"
 
   it("makes an enabled Entra account whose password must change at first sign-in when ResetPasswordOnNextLogon is true", async () => {
     await invoke("New-MailUser", { Name: "oli", MicrosoftOnlineServicesID: "oli@contoso.com", Password: "Sandbox-Passw0rd!", ResetPasswordOnNextLogon: true });
-    const user = await graphClient(sandbox).api("/users/oli@contoso.com").select("accountEnabled,passwordProfile").get();
+    const user = await graphClient(sandbox()).api("/users/oli@contoso.com").select("accountEnabled,passwordProfile").get();
     assert.deepEqual([user.accountEnabled, user.passwordProfile.forceChangePasswordNextSignIn], [true, true]);
   });
 });
