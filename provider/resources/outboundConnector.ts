@@ -128,8 +128,8 @@ export interface OutboundConnectorState extends ConnectorSettings {
   settingsBeforeAdoption?: ConnectorSettings;
   isValidated: boolean;
   lastValidationTimestamp?: string;
-  /** The last validation this resource ran, per recipient. */
-  validationResult?: RecipientValidation[];
+  /** The validation the latest create or update ran, per recipient that had a readable result; [] when it ran none. */
+  validationResult: RecipientValidation[];
 }
 
 /** Not inputs: every connector of this resource has them, and refresh shows a console edit as drift. */
@@ -365,12 +365,14 @@ async function validate(name: string, recipients: string[] | undefined): Promise
   return { state: { validationResult, isValidated: true, lastValidationTimestamp } };
 }
 
-/** Validates and returns the outputs; a validation that did not succeed fails the step with the connector recorded. */
+/**
+ * Validates and returns the outputs. A validation that did not succeed fails the step with the
+ * connector recorded as not validated, so the next `up` validates again.
+ */
 async function finish(inputs: Record<string, unknown>, id: string, state: OutboundConnectorState): Promise<OutboundConnectorState> {
   const validation = await validate(id, inputs.validationRecipients as string[] | undefined);
-  const outs = engineOutputs({ ...state, ...validation.state });
-  if (validation.failure) throw createdButNotReady(validation.failure, id, outs, inputs);
-  return outs;
+  if (validation.failure) throw createdButNotReady(validation.failure, id, engineOutputs({ ...state, ...validation.state, isValidated: false }), inputs);
+  return engineOutputs({ ...state, ...validation.state });
 }
 
 function stateOf(inputs: Record<string, unknown>, found: Partial<OutboundConnectorState> | undefined, ownership: Ownership, settingsBeforeAdoption?: ConnectorSettings): OutboundConnectorState {
@@ -384,6 +386,7 @@ function stateOf(inputs: Record<string, unknown>, found: Partial<OutboundConnect
     settingsBeforeAdoption,
     isValidated: found?.isValidated ?? false,
     lastValidationTimestamp: found?.lastValidationTimestamp,
+    validationResult: [],
   };
 }
 
@@ -539,7 +542,7 @@ export class OutboundConnector extends pulumi.dynamic.Resource {
   declare readonly ownership: pulumi.Output<Ownership>;
   declare readonly isValidated: pulumi.Output<boolean>;
   declare readonly lastValidationTimestamp: pulumi.Output<string | undefined>;
-  declare readonly validationResult: pulumi.Output<RecipientValidation[] | undefined>;
+  declare readonly validationResult: pulumi.Output<RecipientValidation[]>;
 
   constructor(name: string, args: OutboundConnectorArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = {

@@ -220,9 +220,9 @@ describe("OutboundConnector", () => {
         ConnectorType: "OnPremises",
         UseMXRecord: false,
       });
-      assert.deepStrictEqual([outs.comment, outs.markedBy, outs.ownership, outs.useMxRecord], ["to Google", OWNER, "created", false]);
+      assert.deepStrictEqual([outs.comment, outs.markedBy, outs.ownership, outs.useMxRecord, outs.validationResult], ["to Google", OWNER, "created", false, []]);
       assert.deepStrictEqual(
-        Object.keys(outs).filter((key) => ["tlsDomain", "validationResult", "settingsBeforeAdoption"].includes(key)),
+        Object.keys(outs).filter((key) => ["tlsDomain", "settingsBeforeAdoption"].includes(key)),
         [],
         "unset optional outputs are left out: the engine cannot carry undefined",
       );
@@ -379,6 +379,17 @@ describe("OutboundConnector", () => {
       const { outs } = await provider.update!("To Google", olds, await checked(toGoogle));
       assert.deepStrictEqual(exchange.calls.map((call) => call.parameters), [{ Identity: "To Google", Comment: MARK }]);
       assert.strictEqual(outs!.ownership, "created");
+    });
+
+    it("records a failed re-validation as not validated, so the next up validates again", async () => {
+      exchange.validationTasks = [{ Recipient: "bob@contoso.com", IsTaskSuccessful: true }];
+      const inputs = await checked({ ...toGoogle, validationRecipients: ["bob@contoso.com"] });
+      const { outs } = await provider.create(inputs);
+      exchange.validationTasks = [{ Recipient: "bob@contoso.com", IsTaskSuccessful: false, Details: "550 5.1.1" }];
+      const error = await provider.update!("To Google", outs, await checked({ ...toGoogle, smartHosts: ["aspmx.l.google.com"], validationRecipients: ["bob@contoso.com"] })).catch((failure: unknown) => failure);
+      const { properties } = createdButNotReady(error);
+      assert.deepStrictEqual([properties.isValidated, properties.smartHosts], [false, ["aspmx.l.google.com"]]);
+      assert.strictEqual((await provider.diff!("To Google", properties, await checked({ ...toGoogle, smartHosts: ["aspmx.l.google.com"], validationRecipients: ["bob@contoso.com"] }))).changes, true);
     });
 
     it("re-validates without a Set when only the validation recipients change", async () => {
