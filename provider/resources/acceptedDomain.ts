@@ -18,7 +18,7 @@ export const ACCEPTED_DOMAIN_TIMEOUT_SECONDS = 1800;
  * mail for an address that has no Exchange recipient is relayed (through the outbound connector)
  * to Google instead of bounced. The domain itself must already be in the tenant, verified, with
  * Email enabled; this resource never adds or removes it, it only changes its type, and on delete
- * it puts back the type it found (or `teardownDomainType`).
+ * it puts back the type it found (or `teardownDomainType`, see there).
  */
 export interface AcceptedDomainArgs {
   /** The accepted domain, e.g. `contoso.com`. Changing it replaces the resource. */
@@ -30,9 +30,10 @@ export interface AcceptedDomainArgs {
   readonly domainType?: pulumi.Input<DomainType>;
   /**
    * The type set when the resource is deleted (cutover teardown), whatever type the domain had
-   * before. When unset, delete restores the type the domain had when the resource was created
-   * (`previousDomainType`, `Authoritative` in a tenant that has not relayed yet).
-   * @default the type found at create (previousDomainType)
+   * before. When unset, delete puts back the type create found if create changed it, and otherwise
+   * (create found the type it wanted, which is also what an interrupted create leaves) sets
+   * `Authoritative`, the end state of a cutover.
+   * @default the type found at create if create changed it, else "Authoritative"
    */
   readonly teardownDomainType?: pulumi.Input<DomainType>;
   /**
@@ -49,10 +50,20 @@ export interface AcceptedDomainArgs {
   readonly acceptedDomainTimeoutSeconds?: pulumi.Input<number>;
 }
 
+/**
+ * The type delete sets: the one given, else the type create found when create changed it. When
+ * create found the type it wanted, nothing shows whether that was someone's setting or this
+ * resource's own interrupted create, and Internal Relay put back without the connector to Google
+ * would relay by MX (a loop once the MX points to Microsoft 365): `Authoritative` then.
+ */
+export function teardownTypeFor(found: DomainType, wanted: DomainType, given: DomainType | undefined): DomainType {
+  return given ?? (found !== wanted ? found : "Authoritative");
+}
+
 export interface AcceptedDomainState {
   domainName: string;
   domainType: DomainType;
-  /** The type delete sets: the input, or else the type found at create. */
+  /** The type delete sets (`teardownTypeFor`). */
   teardownDomainType: DomainType;
   adopt: boolean;
   acceptedDomainTimeoutSeconds: number;
@@ -133,7 +144,7 @@ export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
     if (previousDomainType !== inputs.domainType) {
       await apis().exchange.invoke("Set-AcceptedDomain", { Identity: domainName, DomainType: inputs.domainType });
     }
-    const outs: AcceptedDomainState = { ...(inputs as AcceptedDomainState), teardownDomainType: inputs.teardownDomainType ?? previousDomainType, previousDomainType };
+    const outs: AcceptedDomainState = { ...(inputs as AcceptedDomainState), teardownDomainType: teardownTypeFor(previousDomainType, inputs.domainType, inputs.teardownDomainType), previousDomainType };
     return { id: domainName, outs: engineOutputs(outs) };
   },
 
@@ -145,13 +156,14 @@ export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(id, olds, news) {
     await setDomainType(id, news.domainType);
-    const outs: AcceptedDomainState = { ...(news as AcceptedDomainState), teardownDomainType: news.teardownDomainType ?? olds.teardownDomainType, previousDomainType: olds.previousDomainType };
+    const teardownDomainType = news.teardownDomainType ?? olds.teardownDomainType ?? teardownTypeFor(olds.previousDomainType, news.domainType, undefined);
+    const outs: AcceptedDomainState = { ...(news as AcceptedDomainState), teardownDomainType, previousDomainType: olds.previousDomainType };
     return { outs: engineOutputs(outs) };
   },
 
   async delete(id, props) {
     // Teardown puts the type back; the domain stays in the tenant.
-    const teardown: DomainType | undefined = props.teardownDomainType ?? props.previousDomainType;
+    const teardown: DomainType | undefined = props.teardownDomainType;
     const domainType = await currentDomainType(id);
     if (teardown && domainType && domainType !== teardown) {
       await apis().exchange.invoke("Set-AcceptedDomain", { Identity: id, DomainType: teardown });

@@ -1,22 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { apis, findExchangeObject, removeExchangeObject } from "../clients";
+import { apis, findExchangeObject } from "../clients";
 import { redact } from "../config";
 import { domainOf } from "../routing/addresses";
 import { changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
 import { domainItem, emailItem, InputChecker, isDomainName, isUnknown, isWithinDomain } from "./inputs";
-import { note } from "./log";
-import {
-  actionForExisting,
-  createReadingFirst,
-  deleteAction,
-  markedOwner,
-  ownershipAfter,
-  stackOwner,
-  withOwnerMark,
-  withoutOwnerMark,
-  type ExistingObjectAction,
-  type Ownership,
-} from "./ownership";
+import { assertNotTakenOver, createOrTakeOver, deleteMarked, type MarkedKind } from "./markedObject";
+import { markedOwner, ownershipAfter, stackOwner, withOwnerMark, withoutOwnerMark, type Ownership } from "./ownership";
 import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
 
 export type TlsSettings = "None" | "EncryptionOnly" | "CertificateValidation" | "DomainValidation";
@@ -346,8 +335,6 @@ export function validationFailure(name: string, verdicts: RecipientVerdict[], ta
   );
 }
 
-const findConnector = (name: string): Promise<Record<string, unknown> | undefined> => findExchangeObject("Get-OutboundConnector", name);
-
 /**
  * Runs Validate-OutboundConnector when recipients are given and, only when it reads as a success
  * for every recipient, records that on the connector the way the admin center does. Otherwise
@@ -401,18 +388,19 @@ async function setConnector(name: string, current: Partial<ConnectorSettings>, t
   return changedFields(current, target, settingRules).filter((field) => field !== "name");
 }
 
-/** Puts an adopted connector's saved settings back; what would need a null is left, with the command that does it. */
-async function restoreConnector(name: string, live: ConnectorSettings, saved: ConnectorSettings): Promise<void> {
+/** Puts an adopted connector's saved settings back, but for what would need a null. */
+async function restoreConnector(name: string, live: ConnectorSettings, saved: ConnectorSettings): Promise<{ uncleared: string[]; command: string }> {
   const { parameters, uncleared } = connectorChanges(live, saved);
   if (Object.keys(parameters).length > 0) await apis().exchange.invoke("Set-OutboundConnector", { Identity: name, ...parameters });
-  const left = uncleared.length > 0 ? ` It could not put back ${uncleared.join(", ")} (that needs $null): run ${clearingCommand(name, saved)} to finish.` : "";
-  note(RESOURCE, `restored the adopted outbound connector "${name}" to its settings before adoption and kept it (deleteAdopted is false).${left}`);
+  return { uncleared, command: clearingCommand(name, saved) };
 }
 
-const NOTES: Record<Exclude<ExistingObjectAction, "create">, string> = {
-  keep: "already exists exactly as wanted, with this stack's mark (an earlier run was interrupted?); took it over, nothing written.",
-  update: "already exists with this stack's mark (an earlier run was interrupted?); took it over and changed",
-  adopt: "was not created by this stack; adopted it (adopt: true): its settings are saved and restored on delete. Changed",
+const CONNECTOR: MarkedKind<ConnectorSettings> = {
+  resource: RESOURCE,
+  noun: "outbound connector",
+  cmdlets: { create: "New-OutboundConnector", get: "Get-OutboundConnector", remove: "Remove-OutboundConnector" },
+  parse: connectorFromExchange,
+  restore: restoreConnector,
 };
 
 export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
@@ -466,25 +454,21 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = desiredConnector(inputs);
-    const description = `outbound connector "${desired.name}"`;
-    let existing = await findConnector(desired.name);
-    if (!existing) {
-      const outcome = await createReadingFirst(() => apis().exchange.invoke("New-OutboundConnector", newConnectorParameters(desired)), () => findConnector(desired.name));
-      if ("created" in outcome) return { id: desired.name, outs: await finish(inputs, desired.name, stateOf(inputs, undefined, "created")) };
-      note(RESOURCE, `New-OutboundConnector for "${desired.name}" got no clear answer; read back, the connector is there.`);
-      existing = outcome.found;
-    }
-    const current = connectorFromExchange(existing);
-    const differences = changedFields(current, desired, settingRules);
-    const action = actionForExisting(RESOURCE, description, { owner: current.markedBy, differences }, { owner: desired.markedBy!, adopt: inputs.adopt });
-    const saved = action === "adopt" ? { ...current, isValidated: undefined, lastValidationTimestamp: undefined } : undefined;
-    const changed = action === "keep" ? [] : await setConnector(desired.name, current, desired);
-    note(RESOURCE, `${description} ${NOTES[action as keyof typeof NOTES]}${changed.length > 0 ? ` ${changed.join(", ")} to match.` : ""}`);
-    return { id: desired.name, outs: await finish(inputs, desired.name, stateOf(inputs, current, ownershipAfter(action), saved && engineOutputs(saved))) };
+    const outcome = await createOrTakeOver(
+      CONNECTOR,
+      { ...desired, adopt: inputs.adopt },
+      () => apis().exchange.invoke("New-OutboundConnector", newConnectorParameters(desired)),
+      (current) => changedFields(current, desired, settingRules),
+      (current) => setConnector(desired.name, current, desired),
+    );
+    if ("created" in outcome) return { id: desired.name, outs: await finish(inputs, desired.name, stateOf(inputs, undefined, "created")) };
+    const { action, current } = outcome;
+    const saved = action === "adopt" ? engineOutputs({ ...current, isValidated: undefined, lastValidationTimestamp: undefined }) : undefined;
+    return { id: desired.name, outs: await finish(inputs, desired.name, stateOf(inputs, current, ownershipAfter(action), saved)) };
   },
 
   async read(id, props) {
-    const found = await findConnector(id);
+    const found = await findExchangeObject("Get-OutboundConnector", id);
     if (!found) return {};
     return { id, props: engineOutputs({ ...props, ...connectorFromExchange(found) }) };
   },
@@ -492,32 +476,13 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     const desired = desiredConnector(news);
     const state = olds as OutboundConnectorState;
-    if (state.markedBy && state.markedBy !== desired.markedBy && state.markedBy !== state.owner) {
-      throw new Error(
-        `${RESOURCE}: outbound connector "${id}" now carries the mark of the stack ${state.markedBy} (found by refresh), so it is left as it is. ` +
-          `If this stack should manage it again, forget it here (pulumi state delete <urn>) and declare it with adopt: true; otherwise remove it from this program.`,
-      );
-    }
+    assertNotTakenOver(CONNECTOR, id, state, desired.markedBy!);
     await setConnector(id, olds, desired);
     return { outs: await finish(news, id, stateOf(news, state, state.ownership ?? "created", state.settingsBeforeAdoption)) };
   },
 
   async delete(id, props) {
-    const found = await findConnector(id);
-    if (!found) return;
-    const live = connectorFromExchange(found);
-    const state = props as OutboundConnectorState;
-    const action = deleteAction(state, { keepsMark: true, owner: live.markedBy }, state.owner ?? "");
-    if (action === "leave") {
-      const whose = live.markedBy ? `the mark of the stack ${live.markedBy}` : "no mark of this stack";
-      note(RESOURCE, `left outbound connector "${id}" as it is: it carries ${whose}, so it is no longer this stack's (taken over or re-created by someone else).`);
-    } else if (action === "restore" && state.settingsBeforeAdoption) {
-      await restoreConnector(id, live, state.settingsBeforeAdoption);
-    } else if (action === "restore") {
-      note(RESOURCE, `left the adopted outbound connector "${id}" as it is: the state holds no settings from before its adoption to restore.`);
-    } else {
-      await removeExchangeObject("Remove-OutboundConnector", id);
-    }
+    await deleteMarked(CONNECTOR, id, props as OutboundConnectorState);
   },
 };
 

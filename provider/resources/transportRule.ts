@@ -1,20 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { apis, findExchangeObject, removeExchangeObject } from "../clients";
+import { apis, findExchangeObject } from "../clients";
 import { changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
 import { emailItem, InputChecker, isUnknown } from "./inputs";
-import { note } from "./log";
-import {
-  actionForExisting,
-  createReadingFirst,
-  deleteAction,
-  markedOwner,
-  ownershipAfter,
-  stackOwner,
-  withOwnerMark,
-  withoutOwnerMark,
-  type ExistingObjectAction,
-  type Ownership,
-} from "./ownership";
+import { assertNotTakenOver, createOrTakeOver, deleteMarked, type MarkedKind } from "./markedObject";
+import { markedOwner, ownershipAfter, stackOwner, withOwnerMark, withoutOwnerMark, type Ownership } from "./ownership";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "TransportRule";
@@ -223,7 +212,6 @@ async function assertRuleScopedConnector(connector: string): Promise<void> {
   }
 }
 
-const findRule = (name: string): Promise<Record<string, unknown> | undefined> => findExchangeObject("Get-TransportRule", name);
 
 async function apply(identity: string, changes: RuleChanges): Promise<void> {
   if (Object.keys(changes.set).length > 0) await apis().exchange.invoke("Set-TransportRule", { Identity: identity, ...changes.set });
@@ -239,12 +227,11 @@ async function setRule(name: string, current: Partial<RuleSettings>, target: Rul
   return changedFields(current, target, settingRules).filter((field) => field !== "name");
 }
 
-/** Puts an adopted rule's saved settings back; what would need a null is left, with the command that does it. */
-async function restoreRule(name: string, live: RuleSettings, saved: RuleSettings): Promise<void> {
+/** Puts an adopted rule's saved settings back, but for what would need a null. */
+async function restoreRule(name: string, live: RuleSettings, saved: RuleSettings): Promise<{ uncleared: string[]; command: string }> {
   const changes = ruleChanges(live, saved);
   await apply(name, changes);
-  const left = changes.uncleared.length > 0 ? ` It could not put back ${changes.uncleared.join(", ")} (that needs $null): run ${clearingCommand(name, changes.uncleared)} to finish.` : "";
-  note(RESOURCE, `restored the adopted transport rule "${name}" to its settings before adoption and kept it (deleteAdopted is false).${left}`);
+  return { uncleared: changes.uncleared, command: clearingCommand(name, changes.uncleared) };
 }
 
 function stateOf(inputs: Record<string, unknown>, priority: number | undefined, ownership: Ownership, settingsBeforeAdoption?: RuleSettings): TransportRuleState {
@@ -259,10 +246,12 @@ function stateOf(inputs: Record<string, unknown>, priority: number | undefined, 
   };
 }
 
-const NOTES: Record<Exclude<ExistingObjectAction, "create">, string> = {
-  keep: "already exists exactly as wanted, with this stack's mark (an earlier run was interrupted?); took it over, nothing written.",
-  update: "already exists with this stack's mark (an earlier run was interrupted?); took it over and changed",
-  adopt: "was not created by this stack; adopted it (adopt: true): its settings are saved and restored on delete. Changed",
+const RULE: MarkedKind<RuleSettings> = {
+  resource: RESOURCE,
+  noun: "transport rule",
+  cmdlets: { create: "New-TransportRule", get: "Get-TransportRule", remove: "Remove-TransportRule" },
+  parse: ruleFromExchange,
+  restore: restoreRule,
 };
 
 export const transportRuleProvider: pulumi.dynamic.ResourceProvider = {
@@ -302,29 +291,25 @@ export const transportRuleProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = desiredRule(inputs);
-    const description = `transport rule "${desired.name}"`;
     await assertRuleScopedConnector(desired.outboundConnector);
-    let existing = await findRule(desired.name);
-    if (!existing) {
-      const outcome = await createReadingFirst(() => apis().exchange.invoke("New-TransportRule", newRuleParameters(desired)), () => findRule(desired.name));
-      if ("created" in outcome) {
-        const [created] = outcome.created;
-        return { id: desired.name, outs: engineOutputs(stateOf(inputs, created ? ruleFromExchange(created).priority : undefined, "created")) };
-      }
-      note(RESOURCE, `New-TransportRule for "${desired.name}" got no clear answer; read back, the rule is there.`);
-      existing = outcome.found;
+    const outcome = await createOrTakeOver(
+      RULE,
+      { ...desired, adopt: inputs.adopt },
+      () => apis().exchange.invoke("New-TransportRule", newRuleParameters(desired)),
+      (current) => changedFields(current, desired, settingRules),
+      (current) => setRule(desired.name, current, desired),
+    );
+    if ("created" in outcome) {
+      const [created] = outcome.created;
+      return { id: desired.name, outs: engineOutputs(stateOf(inputs, created ? ruleFromExchange(created).priority : undefined, "created")) };
     }
-    const current = ruleFromExchange(existing);
-    const differences = changedFields(current, desired, settingRules);
-    const action = actionForExisting(RESOURCE, description, { owner: current.markedBy, differences }, { owner: desired.markedBy!, adopt: inputs.adopt });
-    const changed = action === "keep" ? [] : await setRule(desired.name, current, desired);
-    note(RESOURCE, `${description} ${NOTES[action as keyof typeof NOTES]}${changed.length > 0 ? ` ${changed.join(", ")} to match.` : ""}`);
+    const { action, current } = outcome;
     const saved = action === "adopt" ? engineOutputs(current) : undefined;
     return { id: desired.name, outs: engineOutputs(stateOf(inputs, current.priority, ownershipAfter(action), saved)) };
   },
 
   async read(id, props) {
-    const found = await findRule(id);
+    const found = await findExchangeObject("Get-TransportRule", id);
     if (!found) return {};
     return { id, props: engineOutputs({ ...props, ...ruleFromExchange(found) }) };
   },
@@ -332,32 +317,13 @@ export const transportRuleProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     const state = olds as TransportRuleState;
     const desired = desiredRule(news);
-    if (state.markedBy && state.markedBy !== desired.markedBy && state.markedBy !== state.owner) {
-      throw new Error(
-        `${RESOURCE}: transport rule "${id}" now carries the mark of the stack ${state.markedBy} (found by refresh), so it is left as it is. ` +
-          `If this stack should manage it again, forget it here (pulumi state delete <urn>) and declare it with adopt: true; otherwise remove it from this program.`,
-      );
-    }
+    assertNotTakenOver(RULE, id, state, desired.markedBy!);
     await setRule(id, olds, desired);
     return { outs: engineOutputs(stateOf(news, state.priority, state.ownership ?? "created", state.settingsBeforeAdoption)) };
   },
 
   async delete(id, props) {
-    const found = await findRule(id);
-    if (!found) return;
-    const live = ruleFromExchange(found);
-    const state = props as TransportRuleState;
-    const action = deleteAction(state, { keepsMark: true, owner: live.markedBy }, state.owner ?? "");
-    if (action === "leave") {
-      const whose = live.markedBy ? `the mark of the stack ${live.markedBy}` : "no mark of this stack";
-      note(RESOURCE, `left transport rule "${id}" as it is: it carries ${whose}, so it is no longer this stack's (taken over or re-created by someone else).`);
-    } else if (action === "restore" && state.settingsBeforeAdoption) {
-      await restoreRule(id, live, state.settingsBeforeAdoption);
-    } else if (action === "restore") {
-      note(RESOURCE, `left the adopted transport rule "${id}" as it is: the state holds no settings from before its adoption to restore.`);
-    } else {
-      await removeExchangeObject("Remove-TransportRule", id);
-    }
+    await deleteMarked(RULE, id, props as TransportRuleState);
   },
 };
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { acceptedDomainProvider as provider } from "../../../provider/resources/acceptedDomain";
+import { acceptedDomainProvider as provider, teardownTypeFor, type DomainType } from "../../../provider/resources/acceptedDomain";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import { FakeTenant } from "./fakeApis";
 
@@ -166,11 +166,19 @@ describe("AcceptedDomain", () => {
       assert.ok(tenant.domains.has("contoso.com"));
     });
 
-    it("restores a type found other than Authoritative (put back as it was)", async () => {
+    it("restores a type found other than Authoritative when it changed it (put back as it was)", async () => {
       tenant.acceptedDomains.set("contoso.com", "InternalRelay");
       const { id, outs } = await provider.create(await checked({ ...inputs, domainType: "Authoritative" }));
       await provider.delete!(id, outs);
       assert.strictEqual(domainType(), "InternalRelay");
+    });
+
+    it("ends on Authoritative when create found the type it wanted (an interrupted create looks the same)", async () => {
+      tenant.acceptedDomains.set("contoso.com", "InternalRelay");
+      const { id, outs } = await provider.create(await checked());
+      assert.deepStrictEqual([outs.previousDomainType, outs.teardownDomainType], ["InternalRelay", "Authoritative"]);
+      await provider.delete!(id, outs);
+      assert.strictEqual(domainType(), "Authoritative");
     });
 
     it("sets teardownDomainType on delete whatever type it found (the cutover's Authoritative)", async () => {
@@ -189,5 +197,20 @@ describe("AcceptedDomain", () => {
       await provider.delete!(id, outs);
       assert.deepStrictEqual(tenant.writes, []);
     });
+  });
+
+  describe("the type delete sets", () => {
+    const cases: [DomainType, DomainType, DomainType | undefined, DomainType, string][] = [
+      ["Authoritative", "InternalRelay", undefined, "Authoritative", "create changed it: put back what it found"],
+      ["InternalRelay", "Authoritative", undefined, "InternalRelay", "create changed it the other way: put back Internal Relay"],
+      ["InternalRelay", "InternalRelay", undefined, "Authoritative", "create changed nothing: the cutover's Authoritative"],
+      ["Authoritative", "Authoritative", undefined, "Authoritative", "create changed nothing, already Authoritative"],
+      ["Authoritative", "InternalRelay", "InternalRelay", "InternalRelay", "teardownDomainType given: it wins"],
+    ];
+    for (const [found, wanted, given, expected, title] of cases) {
+      it(`found ${found}, wanted ${wanted}${given ? `, teardownDomainType ${given}` : ""} → ${expected} (${title})`, () => {
+        assert.strictEqual(teardownTypeFor(found, wanted, given), expected);
+      });
+    }
   });
 });

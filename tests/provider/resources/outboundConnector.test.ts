@@ -12,8 +12,7 @@ import {
   validationOutcome,
 } from "../../../provider/resources/outboundConnector";
 import { ownerMark } from "../../../provider/resources/ownership";
-import { captureNotes, outcomeUnknown, type UnknownOutcome } from "./exchangeObjects";
-import { useFakeApis } from "./fakeApis";
+import { OutcomeFaults, useFakeExchange } from "./exchangeObjects";
 
 type Parameters = Record<string, unknown>;
 
@@ -25,8 +24,7 @@ class FakeConnectors {
   readonly connectors = new Map<string, Parameters>();
   readonly calls: { cmdlet: string; parameters: Parameters }[] = [];
   validationTasks: Parameters[] = [];
-  /** The next call of this cmdlet fails with an unknown outcome. */
-  unknownOutcome?: UnknownOutcome;
+  readonly faults = new OutcomeFaults();
 
   get writes(): string[] {
     return this.calls.filter((call) => !/^(Get|Validate)-/.test(call.cmdlet)).map((call) => call.cmdlet);
@@ -39,12 +37,7 @@ class FakeConnectors {
 
   invoke = async (cmdlet: string, parameters: Parameters = {}): Promise<Parameters[]> => {
     this.calls.push({ cmdlet, parameters });
-    const fault = this.unknownOutcome?.cmdlet === cmdlet ? this.unknownOutcome : undefined;
-    if (fault) this.unknownOutcome = undefined;
-    if (fault && !fault.applied) throw outcomeUnknown(cmdlet);
-    const result = this.apply(cmdlet, parameters);
-    if (fault) throw outcomeUnknown(cmdlet);
-    return result;
+    return this.faults.run(cmdlet, () => this.apply(cmdlet, parameters));
   };
 
   private apply(cmdlet: string, parameters: Parameters): Parameters[] {
@@ -83,13 +76,7 @@ describe("OutboundConnector", () => {
   let restore: () => void;
   beforeEach(() => {
     exchange = new FakeConnectors();
-    const apis = useFakeApis({ exchange: { invoke: exchange.invoke } });
-    const captured = captureNotes();
-    notes = captured.notes;
-    restore = () => {
-      captured.restore();
-      apis.restore();
-    };
+    ({ notes, restore } = useFakeExchange(exchange.invoke));
   });
   afterEach(() => restore());
 
@@ -277,16 +264,16 @@ describe("OutboundConnector", () => {
     });
 
     it("reads before it retries a New whose outcome is unknown: what it left is taken over, no second New", async () => {
-      exchange.unknownOutcome = { cmdlet: "New-OutboundConnector", applied: true };
+      exchange.faults.next = { cmdlet: "New-OutboundConnector", applied: true };
       const { id, outs } = await provider.create(await checked(toGoogle));
       assert.deepStrictEqual([id, outs.ownership], ["To Google", "created"]);
       assert.deepStrictEqual(exchange.writes, ["New-OutboundConnector"]);
       assert.strictEqual(exchange.connectors.size, 1);
-      assert.match(notes.join("\n"), /New-OutboundConnector for "To Google" got no clear answer; read back, the connector is there/);
+      assert.match(notes.join("\n"), /New-OutboundConnector for "To Google" got no clear answer; read back, the outbound connector is there/);
     });
 
     it("retries a New whose outcome is unknown once, when reading back finds nothing", async () => {
-      exchange.unknownOutcome = { cmdlet: "New-OutboundConnector", applied: false };
+      exchange.faults.next = { cmdlet: "New-OutboundConnector", applied: false };
       await provider.create(await checked(toGoogle));
       assert.deepStrictEqual(exchange.calls.map((call) => call.cmdlet), ["Get-OutboundConnector", "New-OutboundConnector", "Get-OutboundConnector", "New-OutboundConnector"]);
       assert.strictEqual(exchange.connectors.size, 1);

@@ -3,8 +3,7 @@ import { ExchangeError } from "../../../provider/clients/exchange";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import { ownerMark } from "../../../provider/resources/ownership";
 import { desiredRule, newRuleParameters, ruleChanges, ruleFromExchange, transportRuleProvider as provider, type RuleSettings } from "../../../provider/resources/transportRule";
-import { captureNotes, outcomeUnknown, type UnknownOutcome } from "./exchangeObjects";
-import { useFakeApis } from "./fakeApis";
+import { OutcomeFaults, useFakeExchange } from "./exchangeObjects";
 
 type Values = Record<string, unknown>;
 
@@ -19,8 +18,7 @@ class FakeRules {
     ["domain route", { Name: "Domain route", IsTransportRuleScoped: false }],
   ]);
   readonly calls: [string, Values][] = [];
-  /** The next call of this cmdlet fails with an unknown outcome. */
-  unknownOutcome?: UnknownOutcome;
+  readonly faults = new OutcomeFaults();
 
   get writes(): [string, Values][] {
     return this.calls.filter(([cmdlet]) => !cmdlet.startsWith("Get-"));
@@ -33,12 +31,7 @@ class FakeRules {
 
   invoke = async (cmdlet: string, parameters: Values = {}): Promise<Values[]> => {
     this.calls.push([cmdlet, parameters]);
-    const fault = this.unknownOutcome?.cmdlet === cmdlet ? this.unknownOutcome : undefined;
-    if (fault) this.unknownOutcome = undefined;
-    if (fault && !fault.applied) throw outcomeUnknown(cmdlet);
-    const result = this.apply(cmdlet, parameters);
-    if (fault) throw outcomeUnknown(cmdlet);
-    return result;
+    return this.faults.run(cmdlet, () => this.apply(cmdlet, parameters));
   };
 
   private apply(cmdlet: string, parameters: Values): Values[] {
@@ -74,13 +67,7 @@ describe("TransportRule", () => {
   let restore: () => void;
   beforeEach(() => {
     exchange = new FakeRules();
-    const apis = useFakeApis({ exchange: { invoke: exchange.invoke } });
-    const captured = captureNotes();
-    notes = captured.notes;
-    restore = () => {
-      captured.restore();
-      apis.restore();
-    };
+    ({ notes, restore } = useFakeExchange(exchange.invoke));
   });
   afterEach(() => restore());
 
@@ -193,14 +180,14 @@ describe("TransportRule", () => {
     });
 
     it("reads before it retries a New whose outcome is unknown: what it left is taken over, no second New", async () => {
-      exchange.unknownOutcome = { cmdlet: "New-TransportRule", applied: true };
+      exchange.faults.next = { cmdlet: "New-TransportRule", applied: true };
       const { outs } = await provider.create(await checked(notMigrated));
       assert.deepStrictEqual(exchange.writes.map(([cmdlet]) => cmdlet), ["New-TransportRule"]);
       assert.strictEqual(outs.ownership, "created");
     });
 
     it("retries a New whose outcome is unknown once, when reading back finds nothing", async () => {
-      exchange.unknownOutcome = { cmdlet: "New-TransportRule", applied: false };
+      exchange.faults.next = { cmdlet: "New-TransportRule", applied: false };
       await provider.create(await checked(notMigrated));
       assert.deepStrictEqual(exchange.writes.map(([cmdlet]) => cmdlet), ["New-TransportRule", "New-TransportRule"]);
       assert.strictEqual(exchange.rules.size, 1);
