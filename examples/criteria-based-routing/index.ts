@@ -10,7 +10,7 @@ const config = new pulumi.Config();
 const users = parseUsersCsv(fs.readFileSync(path.join(__dirname, "users.csv"), "utf8"), { primaryDomain: "contoso.com" });
 const migratedBatches = new Set(config.getObject<string[]>("migratedBatches") ?? []);
 
-const routingDomain = new RoutingDomain("routing-domain", { domainName: "o365.contoso.com" });
+const routingDomain = new RoutingDomain("routing-domain", { domainName: "o365.contoso.com", parentDomain: "contoso.com" });
 const mailUsers = users.map(
   (user) =>
     new MailUser(

@@ -147,7 +147,7 @@ export class Coexistence extends pulumi.ComponentResource {
     const movedIn: pulumi.CustomResourceOptions = contents.tenantWide ? {} : { aliases: [{ parent: pulumi.rootStackResource }] };
 
     if (contents.tenantWide && domain.routingDomain) {
-      this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, adopt }, child);
+      this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, parentDomain: input.primaryDomain, adopt }, child);
     }
 
     if (contents.tenantWide && domain.connector.present) {

@@ -56,20 +56,3 @@ export function planDiff(olds: Values, news: Values, rules: FieldRule[], deleteB
 export function changedFields(olds: Values, news: Values, rules: FieldRule[]): string[] {
   return rules.filter((rule) => !(rule.equal ?? sameValue)(olds[rule.field], news[rule.field])).map((rule) => rule.field);
 }
-
-/** What `create` does about an object that already carries the desired name. */
-export type ExistingObjectAction = "create" | "keep" | "takeOver";
-
-/**
- * Creates are idempotent: nothing there → create it; an identical object (left by an interrupted
- * create) → keep it; a different one → take it over only when the user set `adopt`, otherwise
- * fail with the differences and the fix. `differences` are the fields that do not match.
- */
-export function actionForExisting(resource: string, description: string, existing: { differences: string[] } | undefined, adopt: boolean): ExistingObjectAction {
-  if (!existing) return "create";
-  if (existing.differences.length === 0) return "keep";
-  if (adopt) return "takeOver";
-  throw new Error(
-    `${resource}: ${description} already exists and differs in ${existing.differences.join(", ")}; set adopt: true to take it over (it will be changed to match), or choose another name.`,
-  );
-}

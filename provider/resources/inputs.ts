@@ -214,6 +214,16 @@ export class InputChecker {
     return (this.values[field] = result);
   }
 
+  /**
+   * The hidden input `owner` (`<project>/<stack>`, ownership.ts) that every resource class of this
+   * package sets: the stack named in the marks the resource writes.
+   */
+  owner(): string | undefined {
+    const value = this.raw("owner");
+    if (typeof value === "string" && /^[^\s/\]]+\/[^\s/\]]+$/.test(value)) return (this.values.owner = value);
+    return this.fail("owner", `is ${JSON.stringify(value)}; it is set by the resource class to the stack's <project>/<stack>: declare the resource with this package's class (new ${this.resourceType}(...))`);
+  }
+
   /** Records a failure found by a rule that spans several fields. */
   problem(field: string, reason: string): void {
     this.fail(field, reason);

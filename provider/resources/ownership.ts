@@ -9,7 +9,8 @@
  *   delete (the settings it had are kept in the state), never removed, unless `deleteAdopted`;
  * - delete removes only an object that still carries this stack's mark.
  *
- * Pure, except `stackOwner`, which runs in the Pulumi program.
+ * Pure, except `stackOwner`, which runs in the Pulumi program, and `createReadingFirst`, which
+ * runs the calls it is given.
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -116,4 +117,32 @@ export function deleteAction(
   const writtenBeforeMarks = state.ownership === undefined && live.owner === undefined;
   if (live.keepsMark && live.owner !== owner && !writtenBeforeMarks) return "leave";
   return state.ownership === "adopted" && !state.deleteAdopted ? "restore" : "remove";
+}
+
+/** True for a client error whose call may or may not have been applied (`ApiError.outcomeUnknown`). */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return (error as { outcomeUnknown?: unknown } | undefined)?.outcomeUnknown === true;
+}
+
+/**
+ * Runs the call that creates an object, never blindly twice. When its outcome is unknown (no
+ * answer, or one that does not prove nothing was done), it reads first: an object there now is
+ * returned as `found`, for the caller to judge with `actionForExisting` (what this stack's own call
+ * left carries its mark); nothing there → the call is made once more, and read after again if
+ * that one's outcome is unknown too.
+ */
+export async function createReadingFirst<Created, Found>(
+  create: () => Promise<Created>,
+  find: () => Promise<Found | undefined>,
+): Promise<{ created: Created } | { found: Found }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { created: await create() };
+    } catch (error) {
+      if (!isOutcomeUnknown(error)) throw error;
+      const found = await find();
+      if (found !== undefined) return { found };
+      if (attempt === 2) throw error;
+    }
+  }
 }

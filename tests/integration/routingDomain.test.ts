@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { invoke } from "../../provider/clients/exchange";
-import { setSupportedServices } from "../../provider/clients/graph";
+import { createDomain, setSupportedServices, verifyDomain } from "../../provider/clients/graph";
+import { resolveSeed } from "../../sandbox/index";
 import { SandboxStack } from "./sandboxStack";
 
 const routing = { domainName: "o365.contoso.com", parentDomain: "contoso.com" };
@@ -13,7 +14,8 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
     (await env.tenant()).domains.find((entry) => entry.id === name);
 
   before(async () => {
-    env = await SandboxStack.start("routingDomain");
+    // Strict: Exchange lists a domain verified with Email only 3-8 s later (real tenants: minutes), and refuses every unverified form.
+    env = await SandboxStack.start("routingDomain", resolveSeed({ strict: true }));
   });
   after(async () => env?.stop());
 
@@ -23,14 +25,19 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
     assert.deepStrictEqual(await env.writes(), []);
   });
 
-  it("adds the subdomain, verifies it under its verified parent, enables Email, and outputs the records to publish", async () => {
-    await env.stack.up();
+  it("adds the subdomain, verifies it under its verified parent, enables Email, waits out the lag, and outputs the records to publish", async () => {
+    const result = await env.stack.up();
+    assert.match(result.stdout + result.stderr, /waiting for Exchange Online to list o365\.contoso\.com as an accepted domain \(replication lag.*\): \d+ s so far, at most 1800 s \(acceptedDomainTimeoutSeconds\)/);
+    assert.doesNotMatch(result.stdout + result.stderr, /Undefined value/);
     const added = await domain("o365.contoso.com");
     assert.deepStrictEqual([added?.isVerified, added?.supportedServices], [true, ["Email"]]);
     const outputs = await env.stack.outputs();
     assert.deepStrictEqual(outputs.mxRecord, { label: "o365.contoso.com", mailExchange: "o365-contoso-com.mail.protection.outlook.com", preference: 0, ttl: 3600 });
     assert.deepStrictEqual(outputs.verificationTxtRecord, { label: "o365.contoso.com", text: added?.verificationCode, ttl: 3600 });
-    assert.strictEqual(outputs.isVerified, true);
+    assert.deepStrictEqual(
+      [outputs.isVerified, outputs.supportedServices, outputs.parentDomain, outputs.adopt, outputs.deleteAdopted, outputs.acceptedDomainTimeoutSeconds, outputs.ownership],
+      [true, ["Email"], "contoso.com", false, false, 1800, "created"],
+    );
     assert.strictEqual((await invoke("Get-AcceptedDomain", { Identity: "o365.contoso.com" })).length, 1, "Exchange accepts it");
   });
 
@@ -41,15 +48,25 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
     assert.deepStrictEqual(await env.writes(), []);
   });
 
-  const changes: [string, Record<string, unknown>, [string, string, string[]]][] = [
-    ["a parent domain dropped", { domainName: "o365.contoso.com" }, ["update", "routing-domain", []]],
-    ["another domain", { ...routing, domainName: "m365.contoso.com" }, ["replace", "routing-domain", ["domainName"]]],
+  it("previews another domain as a replacement, without API writes", async () => {
+    await env.resetStats();
+    assert.deepStrictEqual(await steps({ ...routing, domainName: "m365.contoso.com" }), [["replace", "routing-domain", ["domainName"]]]);
+    assert.deepStrictEqual(await env.writes(), []);
+  });
+
+  const refusals: [string, Record<string, unknown>, RegExp][] = [
+    ["a domain outside the primary domain", { domainName: "o365.fabrikam.com", parentDomain: "contoso.com" }, /RoutingDomain\.domainName: o365\.fabrikam\.com is not a subdomain of parentDomain contoso\.com; use a subdomain of it \(e\.g\. o365\.contoso\.com\)/],
+    ["a domain without its parent", { domainName: "o365.fabrikam.com" }, /RoutingDomain\.parentDomain: is required: set the verified domain the routing domain belongs to/],
   ];
-  for (const [title, args, step] of changes) {
-    it(`previews ${title} as ${step[0] === "update" ? "an update" : "a replacement"}, without API writes`, async () => {
+  for (const [title, args, message] of refusals) {
+    it(`refuses ${title} in preview, naming the field and the fix, without API calls`, async () => {
+      await env.setArgs(args);
       await env.resetStats();
-      assert.deepStrictEqual(await steps(args), [step]);
-      assert.deepStrictEqual(await env.writes(), []);
+      const result = await env.stack.run(["preview"], true);
+      assert.notStrictEqual(result.code, 0);
+      assert.match(result.stdout + result.stderr, message);
+      assert.deepStrictEqual(await env.calls(), []);
+      await env.setArgs(routing);
     });
   }
 
@@ -78,7 +95,7 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
   });
 
   it("without a verified parent, succeeds unverified with the TXT record to publish, and verifies on a later up", async () => {
-    const own = { domainName: "routing.example.net" };
+    const own = { domainName: "routing.example.net", parentDomain: "example.net" };
     await env.setArgs(own);
     await env.stack.up();
     const outputs = await env.stack.outputs();
@@ -91,7 +108,44 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
     await env.stack.up();
     assert.deepStrictEqual((await domain("routing.example.net"))?.supportedServices, ["Email"]);
     assert.deepStrictEqual(await steps(own), []);
-    await env.stack.destroy();
-    assert.strictEqual(await domain("routing.example.net"), undefined);
+  });
+
+  describe("a domain this stack did not add", () => {
+    const foreign = { domainName: "m365.contoso.com", parentDomain: "contoso.com" };
+    const asAddedByHand = { id: "m365.contoso.com", isVerified: true, supportedServices: [] as string[] };
+    const facts = async (name: string) => {
+      const found = await domain(name);
+      return found && { id: found.id, isVerified: found.isVerified, supportedServices: found.supportedServices };
+    };
+
+    it("is neither taken over nor changed without adopt: the up fails saying so", async () => {
+      await createDomain("m365.contoso.com");
+      await verifyDomain("m365.contoso.com");
+      await env.setArgs(foreign);
+      const result = await env.stack.run(["up", "--yes", "--skip-preview"], true);
+      assert.notStrictEqual(result.code, 0);
+      assert.match(result.stdout + result.stderr, /m365\.contoso\.com is already in the tenant \(verified, services: none\)\. A domain carries no mark, so nothing shows that this stack added it, and it is left as it is/);
+      assert.deepStrictEqual(await facts("m365.contoso.com"), asAddedByHand);
+      assert.ok(await domain("routing.example.net"), "the replacement failed, so the stack's own domain stays");
+    });
+
+    it("is left by destroy, which deletes only the domain the stack added", async () => {
+      await env.stack.destroy();
+      assert.strictEqual(await domain("routing.example.net"), undefined);
+      assert.deepStrictEqual(await facts("m365.contoso.com"), asAddedByHand);
+    });
+
+    it("with adopt, is taken over and gets Email", async () => {
+      await env.setArgs({ ...foreign, adopt: true });
+      await env.stack.up();
+      assert.deepStrictEqual((await facts("m365.contoso.com"))?.supportedServices, ["Email"]);
+      assert.strictEqual((await env.stack.outputs()).ownership, "adopted");
+    });
+
+    it("is restored by destroy and kept", async () => {
+      await env.stack.destroy();
+      assert.deepStrictEqual(await facts("m365.contoso.com"), asAddedByHand);
+      assert.deepStrictEqual(await env.stack.resources(), []);
+    });
   });
 });

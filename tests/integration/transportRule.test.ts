@@ -1,6 +1,11 @@
 import * as assert from "assert";
 import { invoke } from "../../provider/clients/exchange";
+import { ownerMark } from "../../provider/resources/ownership";
+import { resolveSeed } from "../../sandbox/index";
 import { SandboxStack } from "./sandboxStack";
+
+/** The mark of this fixture's stack (`<project>/<stack>`). */
+const MARK = ownerMark("transportRule/test");
 
 const connector = { name: "To Google (rule-scoped)", recipientDomains: ["contoso.com"], isTransportRuleScoped: true };
 const rule = { name: "Still at Google", sentTo: ["amy@contoso.com"] };
@@ -13,7 +18,8 @@ describe("TransportRule with the real engine against the sandbox", function () {
   const rules = async (): Promise<Record<string, unknown>[]> => (await env.tenant()).transportRules;
 
   before(async () => {
-    env = await SandboxStack.start("transportRule");
+    // Strict: a JSON null (or any unverified form) sent to Exchange fails the test.
+    env = await SandboxStack.start("transportRule", resolveSeed({ strict: true }));
   });
   after(async () => env?.stop());
 
@@ -26,14 +32,27 @@ describe("TransportRule with the real engine against the sandbox", function () {
     assert.deepStrictEqual(await env.writes(), []);
   });
 
-  it("creates a rule that routes the recipients through the rule-scoped connector", async () => {
-    await env.stack.up();
+  it("takes over the connector an interrupted run left (this stack's mark) silently, and creates the rule marked, every output filled in", async () => {
+    await invoke("New-OutboundConnector", {
+      Name: connector.name,
+      ConnectorType: "OnPremises",
+      UseMXRecord: false,
+      RecipientDomains: ["contoso.com"],
+      SmartHosts: ["smtp.google.com"],
+      IsTransportRuleScoped: true,
+      Comment: MARK,
+    });
+    await env.resetStats();
+    const result = await env.stack.up();
+    assert.doesNotMatch(result.stdout + result.stderr, /Undefined value/);
+    assert.deepStrictEqual(await env.writes(), ["exchange New-TransportRule"], "no second connector");
+    assert.deepStrictEqual((await env.tenant()).connectors.map((entry) => entry.name), [connector.name]);
     const [created] = await rules();
     assert.deepStrictEqual(
-      { name: created?.name, sentTo: created?.sentTo, connector: created?.routeMessageOutboundConnector, state: created?.state },
-      { name: "Still at Google", sentTo: ["amy@contoso.com"], connector: "To Google (rule-scoped)", state: "Enabled" },
+      { name: created?.name, sentTo: created?.sentTo, connector: created?.routeMessageOutboundConnector, state: created?.state, comments: created?.comments },
+      { name: "Still at Google", sentTo: ["amy@contoso.com"], connector: "To Google (rule-scoped)", state: "Enabled", comments: MARK },
     );
-    assert.strictEqual((await env.stack.outputs()).priority, created?.priority);
+    assert.deepStrictEqual(await env.stack.outputs(), { priority: created?.priority, enabled: true, adopt: false, deleteAdopted: false, ownership: "created" });
   });
 
   it("reports no changes on a second up and writes nothing", async () => {
@@ -45,7 +64,7 @@ describe("TransportRule with the real engine against the sandbox", function () {
 
   const changes: [string, Record<string, unknown>, [string, string, string[]][]][] = [
     ["another recipient as an update", { ...rule, sentTo: ["amy@contoso.com", "ben@contoso.com"] }, [["update", "rule", []]]],
-    ["a group instead of recipients as an update", { name: rule.name, sentToMemberOf: ["still-at-google@contoso.com"] }, [["update", "rule", []]]],
+    ["a group instead of recipients, under a new name, as a replacement", { name: "Group still at Google", sentToMemberOf: ["still-at-google@contoso.com"] }, [["replace", "rule", ["name"]]]],
     ["disabling as an update", { ...rule, enabled: false }, [["update", "rule", []]]],
     ["the priority Exchange gave it, set explicitly, as no change", { ...rule, priority: 0 }, []],
     ["another priority as an update", { ...rule, priority: 3 }, [["update", "rule", []]]],
@@ -59,6 +78,15 @@ describe("TransportRule with the real engine against the sandbox", function () {
       assert.deepStrictEqual(await env.writes(), []);
     });
   }
+
+  it("refuses in preview to switch the rule from recipients to a group in place (SentTo would need a null), naming the field and the way out", async () => {
+    await env.setArgs({ connector, rule: { name: rule.name, sentToMemberOf: ["still-at-google@contoso.com"] } });
+    await env.resetStats();
+    const result = await env.stack.run(["preview"], true);
+    assert.notStrictEqual(result.code, 0);
+    assert.match(result.stdout + result.stderr, /TransportRule\.sentTo: the change to rule "Still at Google" removes sentTo, which needs clearing with \$null.*Give the rule a new name instead/);
+    assert.deepStrictEqual(await env.writes(), []);
+  });
 
   it("previews a renamed connector as its replacement and an update of the rule that names it", async () => {
     assert.deepStrictEqual(await steps(rule, { ...connector, name: "To Gmail (rule-scoped)" }), [

@@ -75,6 +75,8 @@ const badShortName = fc.oneof(badName, huge(65));
 const badAlias = fc.oneof(fc.constantFrom("al ice", "alice@contoso.com", "al*ce", "$(x)", "al;ce", "a|b"), huge(65), withInsert("alice", CONTROL), wrongType);
 const badChoice = fc.oneof(fc.constantFrom("Bogus", "internalrelay; x", "*", "Authoritative\n"), wrongType);
 const badBoolean = fc.oneof(fc.constantFrom("true", "false", "yes", 1, 0), fc.constant({}));
+const badSeconds = fc.oneof(fc.constantFrom(-1, 1.5, 86_401, "60", Number.NaN), fc.constant({}));
+const badOwner = fc.oneof(fc.constantFrom("", "project", "project/", "/stack", "a b/c", "p/s]"), wrongType);
 const badGuid = fc.oneof(fc.constantFrom("not-a-guid", "9aaf7827-d63c-4b61-89c3-182f06f82e5", "*"), withInsert("9aaf7827-d63c-4b61-89c3-182f06f82e5c", fc.oneof(CONTROL, POWERSHELL)));
 const badList = (item: fc.Arbitrary<unknown>, valid: string) =>
   fc.oneof(
@@ -105,19 +107,20 @@ const CASES: ResourceCase[] = [
   {
     resource: "AcceptedDomain",
     provider: acceptedDomainProvider,
-    valid: { domainName: "contoso.com", domainType: "InternalRelay", teardownDomainType: "Authoritative", adopt: false },
+    valid: { domainName: "contoso.com", domainType: "InternalRelay", teardownDomainType: "Authoritative", adopt: false, acceptedDomainTimeoutSeconds: 600 },
     spoilers: [
       { field: "domainName", value: fc.oneof(badDomain, fc.constant("")) },
       { field: "domainType", value: badChoice },
       { field: "teardownDomainType", value: badChoice },
       { field: "adopt", value: badBoolean },
+      { field: "acceptedDomainTimeoutSeconds", value: badSeconds },
     ],
     contradictions: [],
   },
   {
     resource: "OutboundConnector",
     provider: outboundConnectorProvider,
-    valid: { name: "Google Workspace coexistence", recipientDomains: ["contoso.com"], smartHosts: ["aspmx.l.google.com"], tlsSettings: "None", enabled: true, comment: "to Google", adopt: false },
+    valid: { name: "Google Workspace coexistence", recipientDomains: ["contoso.com"], smartHosts: ["aspmx.l.google.com"], tlsSettings: "None", enabled: true, comment: "to Google", adopt: false, deleteAdopted: false, owner: "migration/production" },
     spoilers: [
       { field: "name", value: badShortName },
       { field: "recipientDomains", value: fc.oneof(badList(badDomain.filter((d) => d !== "*" && d !== "*.contoso.com"), "contoso.com"), fc.constant([])) },
@@ -126,6 +129,8 @@ const CASES: ResourceCase[] = [
       { field: "enabled", value: badBoolean },
       { field: "comment", value: fc.oneof(huge(1025), withInsert("to Google", CONTROL), wrongType) },
       { field: "validationRecipients", value: badList(badEmail, "alice@contoso.com") },
+      { field: "deleteAdopted", value: badBoolean },
+      { field: "owner", value: badOwner },
     ],
     contradictions: [
       { input: { tlsSettings: "DomainValidation" }, named: "tlsDomain" },
@@ -136,18 +141,23 @@ const CASES: ResourceCase[] = [
   {
     resource: "RoutingDomain",
     provider: routingDomainProvider,
-    valid: { domainName: "o365.contoso.com", parentDomain: "contoso.com", adopt: false },
+    valid: { domainName: "o365.contoso.com", parentDomain: "contoso.com", adopt: false, deleteAdopted: false, acceptedDomainTimeoutSeconds: 600 },
     spoilers: [
       { field: "domainName", value: fc.oneof(badDomain, fc.constant(""), fc.constant("o365.fabrikam.com"), fc.constant("contoso.com")) },
       { field: "parentDomain", value: badDomain },
       { field: "adopt", value: badBoolean },
+      { field: "deleteAdopted", value: badBoolean },
+      { field: "acceptedDomainTimeoutSeconds", value: badSeconds },
     ],
-    contradictions: [{ input: { domainName: "routing.contoso.onmicrosoft.com", parentDomain: undefined }, named: "domainName" }],
+    contradictions: [
+      { input: { domainName: "routing.contoso.onmicrosoft.com", parentDomain: "contoso.onmicrosoft.com" }, named: "domainName" },
+      { input: { parentDomain: undefined }, named: "parentDomain" },
+    ],
   },
   {
     resource: "TransportRule",
     provider: transportRuleProvider,
-    valid: { name: "Route Sales to Google", outboundConnector: "Google rule-scoped", sentTo: ["alice@contoso.com"], enabled: true, priority: 0, comments: "x", adopt: false },
+    valid: { name: "Route Sales to Google", outboundConnector: "Google rule-scoped", sentTo: ["alice@contoso.com"], enabled: true, priority: 0, comments: "x", adopt: false, deleteAdopted: false, owner: "migration/production" },
     spoilers: [
       { field: "name", value: badShortName },
       { field: "outboundConnector", value: badShortName },
@@ -155,6 +165,8 @@ const CASES: ResourceCase[] = [
       { field: "enabled", value: badBoolean },
       { field: "priority", value: fc.oneof(fc.constantFrom(-1, 1.5, 1001, 1e12, "0", Number.NaN), fc.constant({})) },
       { field: "comments", value: fc.oneof(huge(1025), withInsert("x", CONTROL)) },
+      { field: "deleteAdopted", value: badBoolean },
+      { field: "owner", value: badOwner },
     ],
     contradictions: [
       { input: { sentTo: undefined }, named: "sentTo" },

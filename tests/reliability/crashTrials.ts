@@ -14,7 +14,7 @@ import { Transcript, World } from "./world";
 export const CRASH_SEED = 4242;
 
 /** The resources' notes when a create finds the identical object an interrupted create left. */
-const LEFTOVER_TAKEN_OVER = /taking it over|taking the assignment over|\(an earlier run was interrupted\?\); adopted it/g;
+const LEFTOVER_TAKEN_OVER = /taking it over|taking the assignment over|\(an earlier run was interrupted\?\); (adopted|took) it/g;
 
 /** Kill delays, counted from the engine's first operation on one of our resources in the `up`. */
 const KILL_WINDOW_MS: [number, number] = [0, 3_000];

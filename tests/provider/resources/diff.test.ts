@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { actionForExisting, FieldRule, planDiff, sameIgnoringCase, sameSet } from "../../../provider/resources/diff";
+import { FieldRule, planDiff, sameIgnoringCase, sameSet } from "../../../provider/resources/diff";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 
 describe("diff planning", () => {
@@ -30,24 +30,5 @@ describe("diff planning", () => {
   it("treats null, missing and [] alike", () => {
     assert.deepStrictEqual(planDiff({ comment: null }, { comment: undefined }, [{ field: "comment" }]).changes, false);
     assert.deepStrictEqual(planDiff({ list: [] }, {}, [{ field: "list" }]).changes, false);
-  });
-});
-
-describe("creating over an existing object", () => {
-  const cases: [string, { differences: string[] } | undefined, boolean, string][] = [
-    ["nothing there: create it", undefined, false, "create"],
-    ["an identical leftover of an interrupted create: keep it", { differences: [] }, false, "keep"],
-    ["an identical object with adopt: keep it", { differences: [] }, true, "keep"],
-    ["a different object with adopt: take it over", { differences: ["smartHosts"] }, true, "takeOver"],
-  ];
-  for (const [title, existing, adopt, action] of cases) {
-    it(title, () => assert.strictEqual(actionForExisting("OutboundConnector", "the connector To Google", existing, adopt), action));
-  }
-
-  it("refuses a different object without adopt, naming the differences and the fix", () => {
-    assert.throws(
-      () => actionForExisting("OutboundConnector", "the connector To Google", { differences: ["smartHosts", "enabled"] }, false),
-      /OutboundConnector: the connector To Google already exists and differs in smartHosts, enabled; set adopt: true to take it over/,
-    );
   });
 });

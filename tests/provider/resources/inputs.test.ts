@@ -92,4 +92,14 @@ describe("input checks", () => {
     inputs.list("smartHosts", (v) => ({ value: v.toLowerCase() }), { required: true });
     assert.match(inputs.result().failures![0].reason, /listed twice/);
   });
+
+  it("takes the owner the resource class sets (<project>/<stack>) and refuses anything else, naming the class", () => {
+    const good = new InputChecker("OutboundConnector", { owner: "migration/production" });
+    assert.strictEqual(good.owner(), "migration/production");
+    for (const owner of [undefined, "", "migration", "a b/c", "migration/prod]", 42]) {
+      const inputs = new InputChecker("OutboundConnector", { owner });
+      assert.strictEqual(inputs.owner(), undefined);
+      assert.match(inputs.result().failures![0].reason, /^OutboundConnector\.owner: is .*; it is set by the resource class to the stack's <project>\/<stack>: declare the resource with this package's class \(new OutboundConnector\(\.\.\.\)\)/, String(owner));
+    }
+  });
 });

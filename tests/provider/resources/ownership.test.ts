@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import {
   actionForExisting,
+  createReadingFirst,
   creationToken,
   deleteAction,
   markedOwner,
@@ -82,5 +83,58 @@ describe("ownership", () => {
     for (const [name, state, live, expected] of cases) {
       it(`${name} → ${expected}`, () => assert.equal(deleteAction(state, live, OWNER), expected));
     }
+  });
+
+  describe("createReadingFirst", () => {
+    const unknown = (): Error => Object.assign(new Error("connection reset"), { outcomeUnknown: true });
+    /** A create that fails with an unknown outcome `faults` times (having applied it when `applies`), and the object it leaves. */
+    function world(faults: number, applies: boolean): { calls: string[]; create: () => Promise<string>; find: () => Promise<string | undefined> } {
+      const calls: string[] = [];
+      let made: string | undefined;
+      return {
+        calls,
+        create: async () => {
+          calls.push("create");
+          if (faults-- > 0) {
+            if (applies) made = "left by the call";
+            throw unknown();
+          }
+          return (made = "created");
+        },
+        find: async () => {
+          calls.push("find");
+          return made;
+        },
+      };
+    }
+
+    const cases: [string, number, boolean, unknown, string[]][] = [
+      ["an answer: created, nothing read", 0, false, { created: "created" }, ["create"]],
+      ["an unknown outcome that was applied: found on reading, never created twice", 1, true, { found: "left by the call" }, ["create", "find"]],
+      ["an unknown outcome that was not applied: read, then created once more", 1, false, { created: "created" }, ["create", "find", "create"]],
+    ];
+    for (const [name, faults, applies, expected, calls] of cases) {
+      it(name, async () => {
+        const fake = world(faults, applies);
+        assert.deepEqual(await createReadingFirst(fake.create, fake.find), expected);
+        assert.deepEqual(fake.calls, calls);
+      });
+    }
+
+    it("gives up with the error after two unknown outcomes that left nothing", async () => {
+      const fake = world(2, false);
+      await assert.rejects(createReadingFirst(fake.create, fake.find), /connection reset/);
+      assert.deepEqual(fake.calls, ["create", "find", "create", "find"]);
+    });
+
+    it("never reads or retries after an answer that proves the call failed", async () => {
+      const calls: string[] = [];
+      const refused = async (): Promise<string> => {
+        calls.push("create");
+        throw new Error("400 already exists");
+      };
+      await assert.rejects(createReadingFirst(refused, async () => void calls.push("find")), /already exists/);
+      assert.deepEqual(calls, ["create"]);
+    });
   });
 });

@@ -2,16 +2,12 @@ import * as assert from "assert";
 import { ExchangeError } from "../../../provider/clients/exchange";
 import { GraphApiError, type Domain, type DomainDnsRecord } from "../../../provider/clients/graph";
 import { UNKNOWN } from "../../../provider/resources/inputs";
-import {
-  addressesOnDomain,
-  adoptionDifferences,
-  deleteRefusal,
-  dnsOutputs,
-  routingDomainProvider as provider,
-  waitForAcceptedDomain,
-} from "../../../provider/resources/routingDomain";
+import { addressesOnDomain, deleteRefusal, describeDomain, dnsOutputs, isFreshlyAdded, routingDomainProvider as provider } from "../../../provider/resources/routingDomain";
 import { microsoftMxHost } from "../../../provider/routing/addresses";
+import { captureNotes } from "./exchangeObjects";
 import { useFakeApis, type ApiFakes } from "./fakeApis";
+
+const pollModule: typeof import("../../../provider/resources/poll") = require("../../../provider/resources/poll");
 
 type Values = Record<string, unknown>;
 
@@ -23,7 +19,13 @@ class FakeTenant {
   /** Domains whose verification TXT record public DNS has. */
   readonly publishedTxt = new Set<string>();
   recipients: Values[] = [];
-  exchangeListsDomains = true;
+  /** Get-AcceptedDomain probes that still miss a domain Graph verified with Email (replication lag); Infinity: never listed. */
+  acceptedDomainLagProbes = 0;
+  /** The next POST /domains fails with an unknown outcome, after it was applied (`applied`) or before. */
+  unknownOutcome?: { applied: boolean };
+  /** Fake time, advanced by the poll clock's sleeps. */
+  now = 0;
+  notes: string[] = [];
   readonly calls: string[] = [];
 
   get writes(): string[] {
@@ -46,7 +48,12 @@ class FakeTenant {
     };
     graph.createDomain = async (name: string) => {
       this.calls.push(`POST ${name}`);
+      const fault = this.unknownOutcome;
+      this.unknownOutcome = undefined;
+      const unknown = () => Object.assign(new GraphApiError(`Graph POST /domains (${name}) failed: no answer`, { networkCode: "ECONNRESET" }), { outcomeUnknown: true });
+      if (fault && !fault.applied) throw unknown();
       this.domains.set(name, { id: name, isVerified: false, supportedServices: [] });
+      if (fault) throw unknown();
       return { ...this.domain(name) };
     };
     graph.verifyDomain = async (name: string) => {
@@ -77,10 +84,20 @@ class FakeTenant {
       this.calls.push(cmdlet);
       if (cmdlet === "Get-Recipient") return this.recipients;
       const domain = this.domains.get(String(parameters.Identity));
-      if (this.exchangeListsDomains && domain?.isVerified && domain.supportedServices.includes("Email")) return [{ DomainName: domain.id, DomainType: "Authoritative" }];
+      const lagging = domain && this.acceptedDomainLagProbes-- > 0;
+      if (!lagging && domain?.isVerified && domain.supportedServices.includes("Email")) return [{ DomainName: domain.id, DomainType: "Authoritative" }];
       throw new ExchangeError(cmdlet, "couldn't be found", { status: 404, notFound: true });
     };
-    return useFakeApis({ graph, exchange: { invoke } }).restore;
+    const apis = useFakeApis({ graph, exchange: { invoke } });
+    const notes = captureNotes();
+    this.notes = notes.notes;
+    const clock = { ...pollModule.pollClock };
+    Object.assign(pollModule.pollClock, { now: () => this.now, sleep: async (ms: number) => void (this.now += ms) });
+    return () => {
+      Object.assign(pollModule.pollClock, clock);
+      notes.restore();
+      apis.restore();
+    };
   }
 }
 
@@ -90,7 +107,14 @@ async function checked(inputs: Values): Promise<Values> {
   return result.inputs;
 }
 
-const routing = { domainName: "o365.contoso.com" };
+const routing = { domainName: "o365.contoso.com", parentDomain: "contoso.com" };
+
+/** A create's partial-failure error: the engine records `id` and `properties` and fails the step. */
+function recorded(error: unknown): { id: string; properties: Values } {
+  const partial = error as { id?: string; properties?: Values };
+  assert.ok(partial.id && partial.properties, `expected the domain to be recorded, got ${String(error)}`);
+  return { id: partial.id, properties: partial.properties };
+}
 
 describe("RoutingDomain", () => {
   let tenant: FakeTenant;
@@ -102,17 +126,30 @@ describe("RoutingDomain", () => {
   afterEach(() => restore());
 
   describe("check", () => {
-    it("normalises the names and defaults adopt to false", async () => {
-      assert.deepStrictEqual(await checked({ domainName: "O365.Contoso.com.", parentDomain: "CONTOSO.com" }), { domainName: "o365.contoso.com", parentDomain: "contoso.com", adopt: false });
+    it("normalises the names and fills in the defaults", async () => {
+      assert.deepStrictEqual(await checked({ domainName: "O365.Contoso.com.", parentDomain: "CONTOSO.com" }), {
+        domainName: "o365.contoso.com",
+        parentDomain: "contoso.com",
+        adopt: false,
+        deleteAdopted: false,
+        acceptedDomainTimeoutSeconds: 1800,
+      });
     });
 
     const invalid: [string, Values, string, RegExp][] = [
-      ["a missing domain", {}, "domainName", /is required/],
-      ["a name that is not a domain", { domainName: "o365" }, "domainName", /not a domain name/],
-      ["a domain under onmicrosoft.com", { domainName: "o365.contoso.onmicrosoft.com" }, "domainName", /belongs to Microsoft/],
-      ["a domain outside its parent", { domainName: "o365.fabrikam.com", parentDomain: "contoso.com" }, "domainName", /not a subdomain of parentDomain contoso\.com; use e\.g\. o365\.contoso\.com/],
+      ["a missing domain", { parentDomain: "contoso.com" }, "domainName", /is required/],
+      ["a missing parent (the typo o365.fabrikam.com would pass unnoticed)", { domainName: "o365.fabrikam.com" }, "parentDomain", /is required: set the verified domain the routing domain belongs to, e\.g\. parentDomain: "contoso\.com"/],
+      ["a name that is not a domain", { domainName: "o365", parentDomain: "contoso.com" }, "domainName", /not a domain name/],
+      ["a domain under onmicrosoft.com", { domainName: "o365.contoso.onmicrosoft.com", parentDomain: "contoso.onmicrosoft.com" }, "domainName", /belongs to Microsoft/],
+      [
+        "a domain outside its parent",
+        { domainName: "o365.fabrikam.com", parentDomain: "contoso.com" },
+        "domainName",
+        /o365\.fabrikam\.com is not a subdomain of parentDomain contoso\.com; use a subdomain of it \(e\.g\. o365\.contoso\.com\), or set parentDomain to the verified domain o365\.fabrikam\.com belongs to/,
+      ],
       ["the parent itself", { domainName: "contoso.com", parentDomain: "contoso.com" }, "domainName", /not a subdomain/],
       ["a parent that is not a domain", { domainName: "o365.contoso.com", parentDomain: "contoso" }, "parentDomain", /not a domain name/],
+      ["a negative wait", { ...routing, acceptedDomainTimeoutSeconds: -1 }, "acceptedDomainTimeoutSeconds", /whole number from 0 to 86400/],
     ];
     for (const [title, inputs, field, reason] of invalid) {
       it(`refuses ${title}, naming ${field}, without an API call`, async () => {
@@ -130,18 +167,20 @@ describe("RoutingDomain", () => {
   });
 
   describe("diff", () => {
-    const ready = { domainName: "o365.contoso.com", adopt: false, isVerified: true, supportedServices: ["Email"] };
+    const ready = { ...routing, adopt: false, deleteAdopted: false, acceptedDomainTimeoutSeconds: 1800, ownership: "created", isVerified: true, supportedServices: ["Email"] };
     const cases: [string, Values, Values, { changes: boolean; replaces: string[] }][] = [
       ["a verified domain with Email is no change", ready, {}, { changes: false, replaces: [] }],
+      ["another wait is no change", ready, { acceptedDomainTimeoutSeconds: 60 }, { changes: false, replaces: [] }],
       ["another domain replaces it", ready, { domainName: "m365.contoso.com" }, { changes: true, replaces: ["domainName"] }],
-      ["a parent domain given later is an update", ready, { parentDomain: "contoso.com" }, { changes: true, replaces: [] }],
+      ["another parent domain is an update", ready, { parentDomain: "o365.contoso.com", domainName: "o365.contoso.com" }, { changes: true, replaces: [] }],
+      ["deleteAdopted is an update (recorded for delete)", ready, { deleteAdopted: true }, { changes: true, replaces: [] }],
       ["a domain still waiting for its TXT record is an update (verify again)", { ...ready, isVerified: false, supportedServices: [] }, {}, { changes: true, replaces: [] }],
       ["Email turned off in the admin center is drift to repair", { ...ready, supportedServices: [] }, {}, { changes: true, replaces: [] }],
       ["a domain unknown during preview may replace", ready, { domainName: UNKNOWN }, { changes: true, replaces: ["domainName"] }],
     ];
     for (const [title, olds, change, expected] of cases) {
       it(title, async () => {
-        const result = await provider.diff!("o365.contoso.com", olds, { domainName: "o365.contoso.com", adopt: false, ...change });
+        const result = await provider.diff!("o365.contoso.com", olds, { ...routing, adopt: false, deleteAdopted: false, acceptedDomainTimeoutSeconds: 1800, ...change });
         assert.deepStrictEqual({ changes: result.changes, replaces: result.replaces }, expected);
         assert.strictEqual(result.deleteBeforeReplace, false);
       });
@@ -150,7 +189,7 @@ describe("RoutingDomain", () => {
 
   describe("create", () => {
     it("adds, verifies (instantly under a verified parent) and enables Email, then outputs the records to publish", async () => {
-      const { id, outs } = await provider.create(await checked({ ...routing, parentDomain: "contoso.com" }));
+      const { id, outs } = await provider.create(await checked(routing));
       assert.strictEqual(id, "o365.contoso.com");
       assert.deepStrictEqual(tenant.writes, ["POST o365.contoso.com", "POST o365.contoso.com/verify", "PATCH o365.contoso.com Email"]);
       assert.ok(tenant.calls.includes("Get-AcceptedDomain"), "waits until Exchange accepts the domain");
@@ -158,6 +197,9 @@ describe("RoutingDomain", () => {
         domainName: "o365.contoso.com",
         parentDomain: "contoso.com",
         adopt: false,
+        deleteAdopted: false,
+        acceptedDomainTimeoutSeconds: 1800,
+        ownership: "created",
         isVerified: true,
         supportedServices: ["Email"],
         verificationTxtRecord: { label: "o365.contoso.com", text: TXT_CODE, ttl: 3600 },
@@ -166,44 +208,72 @@ describe("RoutingDomain", () => {
     });
 
     it("without a verified parent, succeeds unverified with the TXT record as output; the next up verifies", async () => {
-      const { outs } = await provider.create(await checked({ domainName: "mail.fabrikam.com" }));
+      const inputs = await checked({ domainName: "mail.fabrikam.com", parentDomain: "fabrikam.com" });
+      const { outs } = await provider.create(inputs);
+      assert.match(tenant.notes.join("\n"), /parentDomain fabrikam\.com is not a verified domain of this tenant, so mail\.fabrikam\.com will need its own TXT record/);
       assert.deepStrictEqual([outs.isVerified, outs.supportedServices, outs.mxRecord], [false, [], undefined]);
       assert.deepStrictEqual(outs.verificationTxtRecord, { label: "mail.fabrikam.com", text: TXT_CODE, ttl: 3600 });
-      assert.strictEqual((await provider.diff!("mail.fabrikam.com", outs, await checked({ domainName: "mail.fabrikam.com" }))).changes, true);
+      assert.strictEqual((await provider.diff!("mail.fabrikam.com", outs, inputs)).changes, true);
 
       tenant.publishedTxt.add("mail.fabrikam.com");
-      const { outs: updated } = await provider.update!("mail.fabrikam.com", outs, await checked({ domainName: "mail.fabrikam.com" }));
+      const { outs: updated } = await provider.update!("mail.fabrikam.com", outs, inputs);
       assert.deepStrictEqual([updated.isVerified, updated.supportedServices, updated.mxRecord?.mailExchange], [true, ["Email"], "mail-fabrikam-com.mail.protection.outlook.com"]);
     });
 
-    it("adopts a domain left by an interrupted create (nothing but Email) without adding it again", async () => {
-      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: ["Email"] });
-      const { outs } = await provider.create(await checked(routing));
-      assert.deepStrictEqual(tenant.writes, []);
-      assert.strictEqual(outs.isVerified, true);
-    });
+    const foreign: [string, Domain, RegExp][] = [
+      ["one an interrupted create could have left (unverified, no service)", { id: "o365.contoso.com", isVerified: false, supportedServices: [] }, /\(not verified, services: none\)/],
+      ["a verified one with Email", { id: "o365.contoso.com", isVerified: true, supportedServices: ["Email"] }, /\(verified, services: Email\)/],
+      ["one in use for Teams", { id: "o365.contoso.com", isVerified: true, supportedServices: ["OfficeCommunicationsOnline"] }, /services: OfficeCommunicationsOnline/],
+    ];
+    for (const [title, existing, facts] of foreign) {
+      it(`without adopt, refuses a domain already in the tenant, ${title}, with the ways on, and changes nothing`, async () => {
+        tenant.domains.set("o365.contoso.com", existing);
+        const error = await provider.create(await checked(routing)).catch((failure: unknown) => failure);
+        assert.match(String(error), /RoutingDomain: o365\.contoso\.com is already in the tenant .*A domain carries no mark, so nothing shows that this stack added it, and it is left as it is\./);
+        assert.match(String(error), facts);
+        assert.match(String(error), /pulumi refresh --import-pending-creates <urn of this resource> o365\.contoso\.com.*Otherwise set adopt: true/);
+        assert.deepStrictEqual(tenant.writes, []);
+      });
+    }
 
-    it("refuses a domain in use for other services, naming them and the fix", async () => {
-      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: ["OfficeCommunicationsOnline"] });
-      await assert.rejects(
-        provider.create(await checked(routing)),
-        /domain o365\.contoso\.com already exists and differs in supportedServices \(OfficeCommunicationsOnline enabled\); set adopt: true to take it over/,
-      );
-      assert.deepStrictEqual(tenant.writes, []);
-    });
-
-    it("with adopt, takes it over and adds Email, keeping its other services", async () => {
+    it("with adopt, takes it over and adds Email, keeping its other services and saving them for delete", async () => {
       tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: ["OfficeCommunicationsOnline"] });
       const { outs } = await provider.create(await checked({ ...routing, adopt: true }));
       assert.deepStrictEqual(tenant.writes, ["PATCH o365.contoso.com OfficeCommunicationsOnline,Email"]);
-      assert.deepStrictEqual(outs.supportedServices, ["OfficeCommunicationsOnline", "Email"]);
+      assert.deepStrictEqual([outs.ownership, outs.servicesBeforeAdoption, outs.supportedServices], ["adopted", ["OfficeCommunicationsOnline"], ["OfficeCommunicationsOnline", "Email"]]);
     });
 
-    it("fails with the fix when Exchange does not list the domain in time", async () => {
-      tenant.exchangeListsDomains = false;
-      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: ["Email"] });
-      await assert.rejects(waitForAcceptedDomain("o365.contoso.com", 0), /Exchange Online does not list it as an accepted domain yet; wait a few minutes and run pulumi up again/);
-      assert.deepStrictEqual(tenant.calls, ["Get-AcceptedDomain"]);
+    it("reads before it retries a POST whose outcome is unknown: the domain it left is taken over, no second POST", async () => {
+      tenant.unknownOutcome = { applied: true };
+      const { outs } = await provider.create(await checked(routing));
+      assert.deepStrictEqual(tenant.writes.filter((call) => call === "POST o365.contoso.com"), ["POST o365.contoso.com"]);
+      assert.deepStrictEqual([outs.ownership, outs.isVerified], ["created", true]);
+      assert.match(tenant.notes.join("\n"), /POST \/domains for o365\.contoso\.com got no clear answer; read back, the domain is there as that call leaves one/);
+    });
+
+    it("retries a POST whose outcome is unknown once, when reading back finds nothing", async () => {
+      tenant.unknownOutcome = { applied: false };
+      await provider.create(await checked(routing));
+      assert.deepStrictEqual(tenant.writes.filter((call) => call === "POST o365.contoso.com").length, 2);
+    });
+
+    it("waits for Exchange to list the domain (replication lag), saying so while it waits", async () => {
+      tenant.acceptedDomainLagProbes = 6;
+      const { outs } = await provider.create(await checked(routing));
+      assert.deepStrictEqual(outs.supportedServices, ["Email"]);
+      const waiting = tenant.notes.filter((line) => line.startsWith("waiting for Exchange Online to list o365.contoso.com as an accepted domain"));
+      assert.ok(waiting.length >= 2, waiting.join("\n"));
+      assert.match(waiting[0], /replication lag.*: 0 s so far, at most 1800 s \(acceptedDomainTimeoutSeconds\)\.$/);
+    });
+
+    it("when the wait runs out, fails naming the lag and the setting, with the domain recorded so the next up waits again", async () => {
+      tenant.acceptedDomainLagProbes = Infinity;
+      const error = await provider.create(await checked({ ...routing, acceptedDomainTimeoutSeconds: 60 })).catch((failure: unknown) => failure);
+      assert.match(String(error), /after 60 s Exchange Online still does not list it as an accepted domain \(replication lag between Microsoft Entra and Exchange Online\)\. The domain is kept\. Run pulumi up again to keep waiting, or raise acceptedDomainTimeoutSeconds/);
+      const { id, properties } = recorded(error);
+      assert.deepStrictEqual([id, properties.ownership], ["o365.contoso.com", "created"]);
+      assert.ok(tenant.now >= 60_000 && tenant.now < 61_000, `waited ${tenant.now} ms`);
+      assert.strictEqual((await provider.diff!(id, properties, await checked(routing))).changes, true, "the next up continues");
     });
   });
 
@@ -216,7 +286,7 @@ describe("RoutingDomain", () => {
       assert.deepStrictEqual([props!.supportedServices, props!.mxRecord], [[], undefined]);
       assert.strictEqual((await provider.diff!("o365.contoso.com", props!, inputs)).changes, true);
       const { outs: repaired } = await provider.update!("o365.contoso.com", props!, inputs);
-      assert.deepStrictEqual(repaired.supportedServices, ["Email"]);
+      assert.deepStrictEqual([repaired.supportedServices, repaired.ownership], [["Email"], "created"]);
     });
 
     it("reports no drift for an unchanged domain", async () => {
@@ -233,16 +303,46 @@ describe("RoutingDomain", () => {
 
   describe("delete", () => {
     it("refuses while addresses use the domain, naming them", async () => {
-      await provider.create(await checked(routing));
+      const { outs } = await provider.create(await checked(routing));
       tenant.recipients = [{ EmailAddresses: ["SMTP:bob@contoso.com", "smtp:bob@o365.contoso.com"] }];
-      await assert.rejects(provider.delete!("o365.contoso.com", {}), /not deleting o365\.contoso\.com: 1 address uses it \(bob@o365\.contoso\.com\)\. Remove those addresses/);
+      await assert.rejects(provider.delete!("o365.contoso.com", outs), /not deleting o365\.contoso\.com: 1 address uses it \(bob@o365\.contoso\.com\)\. Remove those addresses/);
       assert.ok(tenant.domains.has("o365.contoso.com"));
     });
 
-    it("deletes the domain once nothing uses it", async () => {
-      await provider.create(await checked(routing));
+    it("deletes the domain it added once nothing uses it", async () => {
+      const { outs } = await provider.create(await checked(routing));
       tenant.recipients = [{ EmailAddresses: ["SMTP:bob@contoso.com"] }];
-      await provider.delete!("o365.contoso.com", {});
+      await provider.delete!("o365.contoso.com", outs);
+      assert.ok(!tenant.domains.has("o365.contoso.com"));
+    });
+
+    it("deletes the domain of a state written before ownership was recorded (an earlier release added it)", async () => {
+      await provider.create(await checked(routing));
+      await provider.delete!("o365.contoso.com", { domainName: "o365.contoso.com", adopt: false });
+      assert.ok(!tenant.domains.has("o365.contoso.com"));
+    });
+
+    it("keeps an adopted domain and puts its services back", async () => {
+      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: ["OfficeCommunicationsOnline"] });
+      const { outs } = await provider.create(await checked({ ...routing, adopt: true }));
+      await provider.delete!("o365.contoso.com", outs);
+      assert.deepStrictEqual(tenant.domains.get("o365.contoso.com")?.supportedServices, ["OfficeCommunicationsOnline"]);
+      assert.ok(!tenant.writes.includes("DELETE o365.contoso.com"));
+      assert.match(tenant.notes.at(-1)!, /kept the adopted domain o365\.contoso\.com \(deleteAdopted is false\), with its services as before adoption: OfficeCommunicationsOnline/);
+    });
+
+    it("does not turn Email off on an adopted domain while addresses use it", async () => {
+      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: [] });
+      const { outs } = await provider.create(await checked({ ...routing, adopt: true }));
+      tenant.recipients = [{ EmailAddresses: ["smtp:bob@o365.contoso.com"] }];
+      await assert.rejects(provider.delete!("o365.contoso.com", outs), /not turning Email off on the adopted domain o365\.contoso\.com: 1 address uses it/);
+      assert.deepStrictEqual(tenant.domains.get("o365.contoso.com")?.supportedServices, ["Email"]);
+    });
+
+    it("deletes an adopted domain with deleteAdopted", async () => {
+      tenant.domains.set("o365.contoso.com", { id: "o365.contoso.com", isVerified: true, supportedServices: [] });
+      const { outs } = await provider.create(await checked({ ...routing, adopt: true, deleteAdopted: true }));
+      await provider.delete!("o365.contoso.com", outs);
       assert.ok(!tenant.domains.has("o365.contoso.com"));
     });
   });
@@ -258,16 +358,17 @@ describe("RoutingDomain", () => {
       assert.deepStrictEqual(addressesOnDomain(recipients, "o365.contoso.com"), ["amy@o365.contoso.com", "zoe@o365.contoso.com"]);
     });
 
-    const adoptionCases: [string, Domain, string[]][] = [
-      ["left by an interrupted create: unverified, nothing enabled", { id: "o", isVerified: false, supportedServices: [] }, []],
-      ["left by an interrupted create: Email enabled", { id: "o", isVerified: true, supportedServices: ["Email"] }, []],
-      ["in use for Teams", { id: "o", isVerified: true, supportedServices: ["Email", "OfficeCommunicationsOnline"] }, ["supportedServices (OfficeCommunicationsOnline enabled)"]],
-      ["the tenant's default domain", { id: "o", isVerified: true, isDefault: true, supportedServices: ["Email"] }, ["isDefault (the tenant's default domain)"]],
+    const domains: [string, Domain, boolean, string][] = [
+      ["what POST /domains leaves", { id: "o", isVerified: false, supportedServices: [] }, true, "not verified, services: none"],
+      ["a verified domain with Email", { id: "o", isVerified: true, supportedServices: ["Email"] }, false, "verified, services: Email"],
+      ["an unverified domain with a service", { id: "o", isVerified: false, supportedServices: ["Yammer"] }, false, "not verified, services: Yammer"],
+      ["the tenant's default domain", { id: "o", isVerified: true, isDefault: true, supportedServices: ["Email"] }, false, "verified, services: Email, the tenant's default domain"],
     ];
-    for (const [title, existing, expected] of adoptionCases) {
-      it(`an existing domain ${title} ${expected.length ? "needs adopt" : "is taken up silently"}`, () => assert.deepStrictEqual(adoptionDifferences(existing), expected));
+    for (const [title, domain, fresh, described] of domains) {
+      it(`an existing domain: ${title} is ${fresh ? "" : "not "}what a POST leaves, "${described}"`, () => {
+        assert.deepStrictEqual([isFreshlyAdded(domain), describeDomain(domain)], [fresh, described]);
+      });
     }
-
     it("the refusal names ten addresses and counts the rest", () => {
       const addresses = Array.from({ length: 12 }, (_, index) => `user${String(index).padStart(2, "0")}@o365.contoso.com`);
       const message = deleteRefusal("o365.contoso.com", addresses);
