@@ -235,12 +235,20 @@ export async function setUsageLocation(idOrUpn: string, usageLocation: string): 
   await call(`PATCH /users/${idOrUpn}`, (client) => client.api(`/users/${segment(idOrUpn)}`).patch({ usageLocation }));
 }
 
-/** An administrator's password reset (`passwordProfile`); the value is registered for redaction. */
+/**
+ * An administrator's password reset (`passwordProfile`), which the user must change at the next
+ * sign-in; the value is registered for redaction.
+ */
 export async function setPassword(idOrUpn: string, password: string): Promise<void> {
   registerSecret(password);
   await call(`PATCH /users/${idOrUpn}`, (client) =>
-    client.api(`/users/${segment(idOrUpn)}`).patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }),
+    client.api(`/users/${segment(idOrUpn)}`).patch({ passwordProfile: { password, forceChangePasswordNextSignIn: true } }),
   );
+}
+
+/** Allows or blocks the user's sign-in (`accountEnabled`). */
+export async function setAccountEnabled(idOrUpn: string, accountEnabled: boolean): Promise<void> {
+  await call(`PATCH /users/${idOrUpn}`, (client) => client.api(`/users/${segment(idOrUpn)}`).patch({ accountEnabled }));
 }
 
 /** Both arrays are always sent: Graph rejects the call when one is missing (§2.2). */

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { apis, autoForwardingOf, findExchangeObject } from "../clients";
-import type { AutoForwarding } from "../clients/google";
+import type { AutoForwarding, ForwardingAddress } from "../clients/google";
 import { domainOf } from "../routing/addresses";
+import { claim, handedOver } from "./claims";
+import { DEPARTED, unlessDeparted } from "./departedUsers";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
@@ -58,6 +60,8 @@ export interface GoogleForwardingRouteState {
   enabled: boolean;
   /** Gmail's current forwarding target ("" when none), as last seen. */
   forwardingEmail: string;
+  /** The resource that declares the route (a set's name for a set's member). */
+  holder?: string;
 }
 
 /** The checked inputs, as create and update receive them. */
@@ -105,10 +109,31 @@ async function assertMailbox(desired: DesiredRoute): Promise<void> {
   );
 }
 
+/**
+ * forwardingAddresses.create, never repeated blindly: when its outcome is unknown (no answer, or
+ * one that does not prove it was not applied) the address is read first, and created once more
+ * only when it is not there; "already exists" is answered by reading it.
+ */
+async function createForwardingAddress(desired: DesiredRoute): Promise<ForwardingAddress> {
+  const read = (): Promise<ForwardingAddress | undefined> => apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apis().google.createForwardingAddress(desired.userEmail, desired.forwardTo);
+    } catch (error) {
+      const { outcomeUnknown, status } = error as { outcomeUnknown?: boolean; status?: number };
+      if (!outcomeUnknown && status !== 409) throw error;
+      if (outcomeUnknown) note(RESOURCE, `forwardingAddresses.create of ${desired.forwardTo} for ${desired.userEmail} got no answer that says whether it was applied; reading before trying again.`);
+      const found = await read();
+      if (found) return found;
+      if (!outcomeUnknown || attempt > 1) throw error;
+    }
+  }
+}
+
 /** Makes `forwardTo` an accepted forwarding address of the mailbox; refuses one Google left pending. */
 async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
   const existing = await apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
-  const address = existing ?? (await apis().google.createForwardingAddress(desired.userEmail, desired.forwardTo));
+  const address = existing ?? (await createForwardingAddress(desired));
   if (address.verificationStatus === "accepted") return;
   throw new Error(
     `${RESOURCE}.forwardTo: Google left ${desired.forwardTo} "${address.verificationStatus}" for ${desired.userEmail}: it forwards without verification only to the user's own domain, ` +
@@ -126,6 +151,7 @@ async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
 
 function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForwardingRouteState {
   return engineOutputs({
+    holder: desired.holder,
     userEmail: desired.userEmail,
     forwardTo: desired.forwardTo,
     disposition: settings.disposition ?? "",
@@ -146,6 +172,8 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     inputs.oneOf("disposition", DISPOSITIONS, "trash");
     inputs.boolean("requireMailbox", true);
     inputs.boolean("adopt", false);
+    const holder = inputs.text("holder");
+    if (userEmail && holder && !isUnknown(userEmail) && !isUnknown(holder)) claim(RESOURCE, userEmail, holder);
     if (userEmail && forwardTo && !isUnknown(userEmail) && !isUnknown(forwardTo) && domainOf(forwardTo) === domainOf(userEmail)) {
       inputs.problem(
         "forwardTo",
@@ -181,7 +209,9 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const settings = await autoForwardingOf(id);
+    // A departed user's route is kept as last seen: Gmail shows nothing for it, and nothing forwards.
+    const settings = await unlessDeparted(RESOURCE, id, "reading its Gmail forwarding", () => autoForwardingOf(id));
+    if (settings === DEPARTED) return { id, props };
     if (!settings) return {};
     return { id, props: { ...props, ...stateOf(props as DesiredRoute, settings) } };
   },
@@ -197,7 +227,9 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(id, props) {
-    const settings = await autoForwardingOf(id);
+    if (handedOver(RESOURCE, id, props.holder)) return;
+    const settings = await unlessDeparted(RESOURCE, id, "switching its forwarding off", () => autoForwardingOf(id));
+    if (settings === DEPARTED) return;
     if (!settings) {
       note(RESOURCE, `Google Workspace has no user ${id} any more; nothing to switch off.`);
       return;
@@ -223,6 +255,6 @@ export class GoogleForwardingRoute extends pulumi.dynamic.Resource {
   declare readonly forwardingEmail: pulumi.Output<string>;
 
   constructor(name: string, args: GoogleForwardingRouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { enabled: undefined, forwardingEmail: undefined, ...args }, opts, "coexist", "GoogleForwardingRoute");
+    super(provider, name, { enabled: undefined, forwardingEmail: undefined, ...args, holder: name }, opts, "coexist", "GoogleForwardingRoute");
   }
 }

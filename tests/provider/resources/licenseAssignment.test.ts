@@ -39,7 +39,7 @@ describe("LicenseAssignment", () => {
       const result = await checked();
       assert.deepStrictEqual(
         { skuId: result.skuId, usageLocation: result.usageLocation, onDelete: result.onDelete, timeout: result.conversionTimeoutSeconds, plans: result.disabledPlans },
-        { skuId: undefined, usageLocation: "GB", onDelete: "retain", timeout: 600, plans: [] },
+        { skuId: undefined, usageLocation: "GB", onDelete: "retain", timeout: 1800, plans: [] },
       );
       assert.deepStrictEqual(tenant.reads, []);
     });
@@ -156,6 +156,28 @@ describe("LicenseAssignment", () => {
       assert.strictEqual(outs.recipientTypeDetails, "UserMailbox");
       assert.strictEqual(outs.assigned, true);
       assert.ok(tenant.reads.filter((read) => read.startsWith("exchange Get-Recipient")).length >= 3, "polled until converted");
+    });
+
+    it("waits for Microsoft Graph to show a user created moments ago (Entra ID lag), saying so, then licenses it", async () => {
+      tenant.hideFromGraph("alice@contoso.com", 6);
+      const { outs } = await provider.create(await checked());
+      assert.strictEqual(outs.assigned, true);
+      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show users to license .*: alice@contoso\.com \(\d+ s so far, at most 900 s\)/);
+    });
+
+    it("fails, naming the wait and its setting, when Graph never shows the user in time, assigning nothing", async () => {
+      tenant.hideFromGraph("alice@contoso.com", 1_000);
+      await assert.rejects(provider.create(await checked({ ...inputs, userTimeoutSeconds: 60 })), /Microsoft Graph shows no user alice@contoso\.com after 60 s\. .* run pulumi up again to keep waiting \(or raise userTimeoutSeconds\)/);
+      assert.deepStrictEqual(tenant.writes, []);
+    });
+
+    it("waits for the mailbox, with one progress line for all the users waiting at once", async () => {
+      tenant.addMailUser("bob@contoso.com");
+      tenant.conversionPolls = 8;
+      await Promise.all([provider.create(await checked()), provider.create(await checked({ ...inputs, userPrincipalName: "bob@contoso.com" }))]);
+      const lines = tenant.notes.filter((line) => line.startsWith("waiting for Exchange to make licensed users mailboxes"));
+      assert.ok(lines.length >= 1, tenant.notes.join("\n"));
+      assert.match(lines[0], /: (alice|bob)@contoso\.com and 1 more \(\d+ s so far, at most 1800 s\)/);
     });
 
     it("refuses a user without usage location when none is given", async () => {
