@@ -10,6 +10,7 @@ import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import {
   CUSTOM_ATTRIBUTE,
+  adoptedByMark,
   adoptedSettingsOf,
   afterChange,
   changesToApply,
@@ -438,9 +439,12 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   if (action === "adopt") note(RESOURCE, `adopting ${label(existing)} and changing it to match; delete restores what it has now.`);
   else note(RESOURCE, `found ${label(existing)}, which this stack created (held by another of its resources before, or left by an interrupted run or a lost state); taking it over.`);
   const user = await entraUser(desired);
-  const adopted = action === "adopt" ? { ...adoptedSettingsOf(existing, attribute, desired.routingAddress, user.accountEnabled as boolean | undefined), recipientTypeDetails: existing.recipientTypeDetails } : undefined;
-  const live = await reconcile(existing, desired, { mark: { attribute, value: markedValue(owner, existing.customAttributes[attribute]) } });
-  const facts: Facts = { signInEnabled: desired.signInEnabled, ownership: ownershipAfter(action), owner, ...(adopted ? { adopted } : {}) };
+  const adopting = action === "adopt";
+  const adopted = adopting
+    ? { ...adoptedSettingsOf(existing, attribute, desired.routingAddress, user.accountEnabled as boolean | undefined), recipientTypeDetails: existing.recipientTypeDetails }
+    : adoptedByMark(existing, attribute);
+  const live = await reconcile(existing, desired, { mark: { attribute, value: markedValue(owner, existing.customAttributes[attribute], adopting) } });
+  const facts: Facts = { signInEnabled: desired.signInEnabled, ownership: adopted ? "adopted" : ownershipAfter(action), owner, ...(adopted ? { adopted } : {}) };
   // The password of an object this stack did not just create is not known: a mail user gets a new one.
   if (!mailbox) Object.assign(facts, await resetPassword(desired, user));
   else note(RESOURCE, `${label(existing)} is a mailbox: its password belongs to its user and is left alone.`);

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { isUnknown } from "./inputs";
-import { creationToken, markedOwner, ownerMark, withOwnerMark, withoutOwnerMark } from "./ownership";
+import { creationToken, markedOwner, withOwnerMark, withoutOwnerMark } from "./ownership";
 import { matchesFingerprint } from "./passwordFingerprint";
 
 /** The checked inputs, as create and update receive them. */
@@ -91,6 +91,8 @@ const fields: FieldRule[] = [
   { field: "lastName", replaces: true, equal: unlessUnset() },
   { field: "routingAddress", equal: sameIgnoringCase },
 ];
+/** Set by New-MailUser only (a change re-creates the mail user). */
+const CREATION_ONLY = new Set(["firstName", "lastName"]);
 /** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
 const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress"]);
 
@@ -222,7 +224,9 @@ export function passwordToSet(olds: Record<string, unknown>, news: Record<string
  */
 export function planMailUserDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
   const mailbox = isMailbox(olds.recipientTypeDetails);
-  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : fields;
+  // Only New-MailUser sets the names, and an adopted object is never re-created to set them.
+  const adopted = olds.ownership === "adopted";
+  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : adopted ? fields.filter((rule) => !CREATION_ONLY.has(rule.field)) : fields;
   const planned = planDiff(olds, news, rules, true);
   const routingAddressMissing =
     typeof news.routingAddress === "string" && !isUnknown(news.routingAddress) && !hasSmtpAddress(olds.emailAddresses as string[], news.routingAddress);
@@ -254,9 +258,31 @@ export function recipientOwner(live: Recipient, ownerAttribute: string, owner: s
   return live.name?.endsWith(creationSuffix(creationToken(owner, externalEmailAddress))) ? owner : undefined;
 }
 
-/** The owner attribute's value with this stack's mark: the mark alone, or before what an adopted object had there. */
-export function markedValue(owner: string, current: string | undefined): string {
-  return markedOwner(current) ? withOwnerMark(owner, withoutOwnerMark(current)) : current ? withOwnerMark(owner, current) : ownerMark(owner);
+/**
+ * Written after the mark of an adopted recipient, so that any resource of the stack that later takes
+ * it over (a set it moves to) knows it was adopted, and restores rather than removes it.
+ */
+const ADOPTED_TAG = "[adopted]";
+
+/**
+ * The owner attribute's value with this stack's mark. A new object: the mark alone. Adopting: the
+ * mark, the adopted tag and what the object had there (another stack's mark taken off). Taking over
+ * this stack's own object: its mark and text as they are.
+ */
+export function markedValue(owner: string, current: string | undefined, adopting = false): string {
+  const text = markedOwner(current) ? withoutOwnerMark(current) : current || undefined;
+  if (!adopting) return withOwnerMark(owner, text);
+  return withOwnerMark(owner, text ? `${ADOPTED_TAG} ${text}` : ADOPTED_TAG);
+}
+
+/**
+ * An object this stack adopted, as its mark says (taken over by another resource of the stack
+ * than the one that adopted it): what it had in the owner attribute is known, the rest is not.
+ */
+export function adoptedByMark(live: Recipient, ownerAttribute: string): (AdoptedSettings & { recipientTypeDetails: string }) | undefined {
+  const text = withoutOwnerMark(live.customAttributes[ownerAttribute]);
+  if (!text?.startsWith(ADOPTED_TAG)) return undefined;
+  return { ownerAttributeValue: text.slice(ADOPTED_TAG.length).trim(), hadRoutingAddress: true, recipientTypeDetails: live.recipientTypeDetails };
 }
 
 /** What adoption saves, so that delete can put it back. */

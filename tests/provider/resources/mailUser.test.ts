@@ -223,7 +223,7 @@ describe("MailUser", () => {
           Identity: undefined,
           Name: "Alice Smith",
           DisplayName: "Alice Smith",
-          CustomAttribute15: `${MARK} HR-1234`,
+          CustomAttribute15: `${MARK} [adopted] HR-1234`,
           EmailAddresses: { "@odata.type": "#Exchange.GenericHashTable", Add: "smtp:alice@o365.contoso.com" },
         },
       );
@@ -461,6 +461,15 @@ describe("MailUser", () => {
       assert.strictEqual(tenant.users.get("alice@contoso.com")!.accountEnabled, true);
       assert.ok(!calls(tenant).includes("exchange Remove-MailUser"));
       assert.match(tenant.notes.join("\n"), /was adopted: restored its names, CustomAttribute15 and sign-in as they were .* nothing removed/);
+    });
+
+    it("knows an adopted user by its mark when another resource of the stack takes it over (a move), and restores rather than removes it", async () => {
+      tenant.addMailUser("alice@contoso.com", { Name: "Alice", DisplayName: "Alice", CustomAttribute15: `${MARK} [adopted] HR-1234`, EmailAddresses: ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"] });
+      const { id, outs } = await created();
+      assert.strictEqual(outs.ownership, "adopted");
+      await provider.delete!(id, outs);
+      const kept = tenant.recipient(id)!;
+      assert.deepStrictEqual([kept.CustomAttribute15, kept.EmailAddresses.length], ["HR-1234", 2], "the attribute as it was, nothing else known, nothing removed");
     });
 
     it("removes an adopted mail user with deleteAdopted", async () => {

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { UNKNOWN } from "../../../provider/resources/inputs";
 import {
+  adoptedByMark,
   adoptedSettingsOf,
   afterChange,
   changesToApply,
@@ -53,6 +54,7 @@ describe("MailUser's plan", () => {
       ["a new external address is an update", stored, { ...desired, externalEmailAddress: "alice.smith@contoso.com" }, { changes: true, replaces: [] }],
       ["a new sign-in name replaces a mail user", stored, { ...desired, microsoftOnlineServicesId: "asmith@contoso.com" }, { changes: true, replaces: ["microsoftOnlineServicesId"] }],
       ["a new first name replaces a mail user", stored, { ...desired, firstName: "Alicia" }, { changes: true, replaces: ["firstName"] }],
+      ["an adopted mail user is never re-created for its names: they are not managed", { ...stored, ownership: "adopted", firstName: "" }, { ...desired, firstName: "Alicia" }, { changes: false, replaces: [] }],
       ["a routing address removed out of band is drift", { ...stored, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, { changes: true, replaces: [] }],
       ["a new password is an update", stored, { ...desired, password: "Another-Pa55word" }, { changes: true, replaces: [] }],
       ["a password not known yet is an update", stored, { ...desired, password: UNKNOWN }, { changes: true, replaces: [] }],
@@ -193,10 +195,18 @@ describe("a mail user's owner", () => {
     it(title, () => assert.strictEqual(recipientOwner(alice(fields), "CustomAttribute15", OWNER, "alice@contoso.com"), expected));
   }
 
-  it("marks an attribute alone, or before the text an adopted object had, replacing another stack's mark", () => {
+  it("marks a new object with the mark alone, an adopted one with the mark, the adopted tag and what it had, another stack's mark taken off", () => {
     assert.strictEqual(markedValue(OWNER, undefined), ownerMark(OWNER));
-    assert.strictEqual(markedValue(OWNER, "HR-1234"), `${ownerMark(OWNER)} HR-1234`);
-    assert.strictEqual(markedValue(OWNER, `${ownerMark("other/dev")} HR-1234`), `${ownerMark(OWNER)} HR-1234`);
+    assert.strictEqual(markedValue(OWNER, "", true), `${ownerMark(OWNER)} [adopted]`);
+    assert.strictEqual(markedValue(OWNER, "HR-1234", true), `${ownerMark(OWNER)} [adopted] HR-1234`);
+    assert.strictEqual(markedValue(OWNER, `${ownerMark("other/dev")} HR-1234`, true), `${ownerMark(OWNER)} [adopted] HR-1234`);
+  });
+
+  it("keeps its own mark and text when it takes over its own object, and reads adoption from the mark", () => {
+    const adopted = alice({ customAttributes: { CustomAttribute15: `${ownerMark(OWNER)} [adopted] HR-1234` } });
+    assert.strictEqual(markedValue(OWNER, adopted.customAttributes.CustomAttribute15), `${ownerMark(OWNER)} [adopted] HR-1234`);
+    assert.deepStrictEqual(adoptedByMark(adopted, "CustomAttribute15"), { ownerAttributeValue: "HR-1234", hadRoutingAddress: true, recipientTypeDetails: "MailUser" });
+    assert.strictEqual(adoptedByMark(alice({ customAttributes: { CustomAttribute15: ownerMark(OWNER) } }), "CustomAttribute15"), undefined);
   });
 });
 
