@@ -298,7 +298,7 @@ async function graphWrite(kind: "password" | "signIn", upn: string, write: () =>
     await write();
   } catch (error) {
     if ((error as { status?: number }).status !== 403) throw error;
-    const app = currentConfig().clientId ? `the app ${currentConfig().clientId}` : "the app";
+    const app = currentConfig().clientId ? `The app ${currentConfig().clientId}` : "The app";
     const refused = `Microsoft Graph refused to ${kind === "password" ? "reset the password of" : "change whether this user may sign in:"} ${upn} (${(error as Error).message})`;
     if (kind === "password") {
       throw new Error(

@@ -90,11 +90,13 @@ const fields: FieldRule[] = [
   { field: "firstName", replaces: true, equal: unlessUnset() },
   { field: "lastName", replaces: true, equal: unlessUnset() },
   { field: "routingAddress", equal: sameIgnoringCase },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 /** Set by New-MailUser only (a change re-creates the mail user). */
 const CREATION_ONLY = new Set(["firstName", "lastName"]);
 /** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
-const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress"]);
+const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress", "deleteAdopted"]);
 
 /** Each input and its Set-MailUser parameter; the names are set only by New-MailUser. */
 const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [

@@ -202,7 +202,7 @@ describe("MailUser through the engine when the app lacks the User Administrator 
     const { code, stdout, stderr } = await env.stack.run(["up", "--yes", "--skip-preview"], true);
     assert.notStrictEqual(code, 0);
     const output = `${stdout}\n${stderr}`;
-    assert.match(output, /MailUser: Microsoft Graph refused to reset the password of dana\.adams@contoso\.com \(.*Authorization_RequestDenied.*\)\. the app [0-9a-f-]{36} needs the Entra role User Administrator/);
+    assert.match(output, /MailUser: Microsoft Graph refused to reset the password of dana\.adams@contoso\.com \(.*Authorization_RequestDenied.*\)\. The app [0-9a-f-]{36} needs the Entra role User Administrator/);
     assert.match(output, /Assign the role in the Entra admin center \(Roles & admins → User Administrator → Add assignments → the app's service principal\)/);
     assert.strictEqual((await env.recipient<{ recipientTypeDetails: string; emailAddresses: string[] }>("ben.adams@contoso.com"))?.recipientTypeDetails, "MailUser", "the new mail user needed no role");
   });

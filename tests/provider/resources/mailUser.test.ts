@@ -169,7 +169,7 @@ describe("MailUser", () => {
       tenant.apis.graph.setAccountEnabled = async () => {
         throw new GraphApiError("Graph PATCH /users/x failed (HTTP 403, Authorization_RequestDenied): Insufficient privileges to complete the operation.", { status: 403, code: "Authorization_RequestDenied" });
       };
-      await assert.rejects(create(), /Microsoft Graph refused to change whether this user may sign in: alice@contoso\.com .* the app 11111111-2222-3333-4444-555555555555 needs the application permissions User\.EnableDisableAccount\.All and User\.Read\.All .* admin consent/);
+      await assert.rejects(create(), /Microsoft Graph refused to change whether this user may sign in: alice@contoso\.com .* The app 11111111-2222-3333-4444-555555555555 needs the application permissions User\.EnableDisableAccount\.All and User\.Read\.All .* admin consent/);
     });
 
     it("retries marking the user while Exchange does not show the new object yet", async () => {
@@ -257,34 +257,28 @@ describe("MailUser", () => {
       // What the clients throw for a call that may have been applied (phase2-contracts.md, "Clients").
       const unknown = (message: string): Error => Object.assign(new Error(message), { outcomeUnknown: true });
 
-      it("reads first, finds nothing, and sends it once more", async () => {
+      /** The first New-MailUser gets no clear answer; `applied`: it took effect all the same. */
+      function firstNewMailUserUnclear(message: string, applied: boolean): void {
         const exchange = tenant.apis.exchange;
         const invoke = exchange.invoke;
         let first = true;
         exchange.invoke = async (cmdlet, parameters = {}) => {
-          if (cmdlet === "New-MailUser" && first) {
-            first = false;
-            throw unknown("Exchange New-MailUser failed: HTTP 503");
-          }
-          return invoke(cmdlet, parameters);
+          if (cmdlet !== "New-MailUser" || !first) return invoke(cmdlet, parameters);
+          first = false;
+          if (applied) await invoke(cmdlet, parameters);
+          throw unknown(message);
         };
+      }
+
+      it("reads first, finds nothing, and sends it once more", async () => {
+        firstNewMailUserUnclear("Exchange New-MailUser failed: HTTP 503", false);
         await create();
         assert.deepStrictEqual(calls(tenant), ["exchange New-MailUser", "exchange Set-MailUser", "graph setAccountEnabled"]);
         assert.ok(tenant.reads.includes("exchange Get-Recipient alice@contoso.com"), "read before the second New-MailUser");
       });
 
       it("reads first, finds the object it made (its token), and takes it over: no duplicate, no 'already exists'", async () => {
-        const exchange = tenant.apis.exchange;
-        const invoke = exchange.invoke;
-        let first = true;
-        exchange.invoke = async (cmdlet, parameters = {}) => {
-          if (cmdlet === "New-MailUser" && first) {
-            first = false;
-            await invoke(cmdlet, parameters);
-            throw unknown("Exchange New-MailUser failed: the connection was reset");
-          }
-          return invoke(cmdlet, parameters);
-        };
+        firstNewMailUserUnclear("Exchange New-MailUser failed: the connection was reset", true);
         const { outs } = await create();
         assert.deepStrictEqual(calls(tenant), ["exchange New-MailUser", "exchange Set-MailUser", "graph setPassword", "graph setAccountEnabled"]);
         assert.strictEqual(tenant.recipients.size, 1);

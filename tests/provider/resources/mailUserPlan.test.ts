@@ -62,6 +62,8 @@ describe("MailUser's plan", () => {
       ["on a mailbox the sign-in name, names and password are not managed", mailbox, { ...desired, microsoftOnlineServicesId: "x@contoso.com", firstName: "A", password: "Another-Pa55word" }, { changes: false, replaces: [] }],
       ["on a mailbox a removed routing address is drift", { ...mailbox, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, { changes: true, replaces: [] }],
       ["a generated password is no change", generated, notGenerated, { changes: false, replaces: [] }],
+      ["deleteAdopted set is an update (delete reads it from the state)", stored, { ...desired, deleteAdopted: true }, { changes: true, replaces: [] }],
+      ["deleteAdopted false and a state without it are the same", { ...stored, deleteAdopted: undefined }, { ...desired, deleteAdopted: false }, { changes: false, replaces: [] }],
       ["no known password (a shared one before, or a take-over) is an update that sets one", { ...generated, initialPassword: undefined }, notGenerated, { changes: true, replaces: [] }],
       ["a mailbox without a known password is no change: its password is its user's", { ...mailbox, initialPassword: undefined }, desired, { changes: false, replaces: [] }],
       ["sign-in allowed when the batch migrates is an update", stored, { ...desired, signInEnabled: true }, { changes: true, replaces: [] }],
