@@ -5,6 +5,7 @@ import { domainOf } from "../routing/addresses";
 import { claim, handedOver } from "./claims";
 import { DEPARTED, unlessDeparted } from "./departedUsers";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
+import type { Ownership } from "./ownership";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, serializableProvider, engineOutputs } from "./serializable";
@@ -42,11 +43,18 @@ export interface GoogleForwardingRouteArgs {
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
   /**
-   * Take over a mailbox that already forwards elsewhere (it will be changed to forward here)
-   * instead of failing. Identical forwarding is always taken over.
+   * Take over a mailbox that already forwards elsewhere (it will be changed to forward here, and
+   * given its forwarding back on delete) instead of failing. Identical forwarding is always taken
+   * over: it is this route.
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Switch an adopted mailbox's forwarding off on delete, like a route this stack started, instead
+   * of giving it back the forwarding it had.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 export interface GoogleForwardingRouteState {
@@ -62,18 +70,31 @@ export interface GoogleForwardingRouteState {
   forwardingEmail: string;
   /** The resource that declares the route (a set's name for a set's member). */
   holder?: string;
+  deleteAdopted: boolean;
+  /** `created`, or `adopted`: the mailbox forwarded elsewhere before (`adoptedForwarding`), given back on delete. */
+  ownership?: Ownership;
+  adoptedForwarding?: { emailAddress: string; disposition: string };
 }
 
 /** The checked inputs, as create and update receive them. */
-type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail"> & { disposition: Disposition };
+type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail" | "ownership" | "adoptedForwarding"> & { disposition: Disposition };
+/** How the route came to be, as the state records it. */
+type RouteOwnership = Pick<GoogleForwardingRouteState, "ownership" | "adoptedForwarding">;
 
 const RESOURCE = "GoogleForwardingRoute";
+
+const ownershipOf = (state: Record<string, unknown>): RouteOwnership => ({
+  ownership: state.ownership as Ownership | undefined,
+  adoptedForwarding: state.adoptedForwarding as RouteOwnership["adoptedForwarding"],
+});
 
 const fields: FieldRule[] = [
   { field: "userEmail", replaces: true, equal: sameIgnoringCase },
   { field: "forwardTo", equal: sameIgnoringCase },
   { field: "disposition" },
   { field: "requireMailbox" },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 
 /** Whether Gmail's settings are exactly this route. */
@@ -89,7 +110,7 @@ export function planRouteDiff(olds: Record<string, unknown>, news: Record<string
 }
 
 /** What to do about forwarding found on the mailbox when creating: start, take it over silently, or refuse. */
-export function existingForwarding(settings: AutoForwarding, desired: DesiredRoute): "none" | "identical" | "adopt" | "refuse" {
+export function existingForwarding(settings: AutoForwarding, desired: Pick<DesiredRoute, "forwardTo" | "disposition" | "adopt">): "none" | "identical" | "adopt" | "refuse" {
   if (!settings.enabled) return "none";
   if (forwardsAsWanted(settings, desired)) return "identical";
   return desired.adopt ? "adopt" : "refuse";
@@ -149,9 +170,11 @@ async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
   return apis().google.updateAutoForwarding(desired.userEmail, { enabled: true, emailAddress: desired.forwardTo, disposition: desired.disposition });
 }
 
-function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForwardingRouteState {
+function stateOf(desired: DesiredRoute, owned: RouteOwnership, settings: AutoForwarding): GoogleForwardingRouteState {
   return engineOutputs({
+    ...owned,
     holder: desired.holder,
+    deleteAdopted: desired.deleteAdopted,
     userEmail: desired.userEmail,
     forwardTo: desired.forwardTo,
     disposition: settings.disposition ?? "",
@@ -172,6 +195,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     inputs.oneOf("disposition", DISPOSITIONS, "trash");
     inputs.boolean("requireMailbox", true);
     inputs.boolean("adopt", false);
+    inputs.boolean("deleteAdopted", false);
     const holder = inputs.text("holder");
     if (userEmail && holder && !isUnknown(userEmail) && !isUnknown(holder)) claim(RESOURCE, userEmail, holder);
     if (userEmail && forwardTo && !isUnknown(userEmail) && !isUnknown(forwardTo) && domainOf(forwardTo) === domainOf(userEmail)) {
@@ -194,18 +218,20 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     switch (existingForwarding(settings, desired)) {
       case "identical":
         note(RESOURCE, `${desired.userEmail} already forwards to ${desired.forwardTo} (${desired.disposition}); taking it over.`);
-        return { id: desired.userEmail, outs: stateOf(desired, settings) };
+        return { id: desired.userEmail, outs: stateOf(desired, { ownership: "created" }, settings) };
       case "refuse":
         throw new Error(
           `${RESOURCE}: ${desired.userEmail} already forwards to ${settings.emailAddress} (${settings.disposition}); set adopt: true to take it over (it will be changed to forward to ${desired.forwardTo}, ${desired.disposition}).`,
         );
-      case "adopt":
-        note(RESOURCE, `${desired.userEmail} forwarded to ${settings.emailAddress} (${settings.disposition}); changing it to ${desired.forwardTo} (${desired.disposition}).`);
-        break;
+      case "adopt": {
+        note(RESOURCE, `${desired.userEmail} forwarded to ${settings.emailAddress} (${settings.disposition}); changing it to ${desired.forwardTo} (${desired.disposition}); delete gives it back.`);
+        const adoptedForwarding = { emailAddress: String(settings.emailAddress), disposition: String(settings.disposition) };
+        return { id: desired.userEmail, outs: stateOf(desired, { ownership: "adopted", adoptedForwarding }, await forward(desired)) };
+      }
       case "none":
         break;
     }
-    return { id: desired.userEmail, outs: stateOf(desired, await forward(desired)) };
+    return { id: desired.userEmail, outs: stateOf(desired, { ownership: "created" }, await forward(desired)) };
   },
 
   async read(id, props) {
@@ -213,7 +239,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     const settings = await unlessDeparted(RESOURCE, id, "reading its Gmail forwarding", () => autoForwardingOf(id));
     if (settings === DEPARTED) return { id, props };
     if (!settings) return {};
-    return { id, props: { ...props, ...stateOf(props as DesiredRoute, settings) } };
+    return { id, props: { ...props, ...stateOf(props as DesiredRoute, ownershipOf(props), settings) } };
   },
 
   async update(_id, olds, news) {
@@ -223,7 +249,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     if (previous.toLowerCase() !== desired.forwardTo.toLowerCase()) {
       await apis().google.deleteForwardingAddress(desired.userEmail, previous);
     }
-    return { outs: stateOf(desired, settings) };
+    return { outs: stateOf(desired, ownershipOf(olds), settings) };
   },
 
   async delete(id, props) {
@@ -234,9 +260,12 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
       note(RESOURCE, `Google Workspace has no user ${id} any more; nothing to switch off.`);
       return;
     }
-    // Forwarding goes off before its address goes, so Gmail never forwards to a removed address.
+    const restore = props.ownership === "adopted" && props.deleteAdopted !== true ? (props.adoptedForwarding as RouteOwnership["adoptedForwarding"]) : undefined;
+    // Forwarding goes off (or back to what an adopted mailbox had) before its address goes, so Gmail
+    // never forwards to a removed address.
     if (settings.enabled && sameIgnoringCase(settings.emailAddress, props.forwardTo)) {
-      await apis().google.updateAutoForwarding(id, { enabled: false });
+      await apis().google.updateAutoForwarding(id, restore ? { enabled: true, ...restore } : { enabled: false });
+      if (restore) note(RESOURCE, `${id} was adopted: it forwards to ${restore.emailAddress} (${restore.disposition}) again, as before.`);
     } else if (settings.enabled) {
       note(RESOURCE, `${id} now forwards to ${settings.emailAddress}, not ${props.forwardTo}; left that forwarding on.`);
     }

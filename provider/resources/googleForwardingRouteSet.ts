@@ -30,10 +30,16 @@ export interface GoogleForwardingRouteSetArgs {
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
   /**
-   * Take over mailboxes that already forward elsewhere instead of failing.
+   * Take over mailboxes that already forward elsewhere instead of failing; delete gives them their
+   * forwarding back.
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Switch adopted mailboxes' forwarding off on delete instead of giving it back.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
   /**
    * The users whose routes the other GoogleForwardingRouteSets of this stack hold (the Coexistence
    * component passes them): a route moved from this set to another one is handed over, never
@@ -47,7 +53,7 @@ export const googleForwardingRouteSetProvider = resourceSetProvider({
   resource: "GoogleForwardingRouteSet",
   itemsField: "routes",
   keyField: "userEmail",
-  sharedFields: ["disposition", "requireMailbox", "adopt", "holder"],
+  sharedFields: ["disposition", "requireMailbox", "adopt", "deleteAdopted", "holder"],
   itemProvider: () => (require("./googleForwardingRoute") as typeof import("./googleForwardingRoute")).googleForwardingRouteProvider,
   itemResource: "GoogleForwardingRoute",
 });

@@ -3,6 +3,7 @@ import { apis } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
 import { claim, handedOver } from "./claims";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
+import type { Ownership } from "./ownership";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
@@ -62,10 +63,17 @@ export interface LicenseAssignmentArgs {
   readonly userTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over a licence the user already has with other disabled plans (they are changed to
-   * match) instead of failing. An identical assignment is always taken over.
+   * match) instead of failing. An identical assignment is always taken over. Either way the
+   * assignment is recorded as adopted: with `onDelete: "remove"`, delete gives it back its disabled
+   * plans and never removes it (unless `deleteAdopted`).
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * With `onDelete: "remove"`, remove an adopted licence too instead of restoring its disabled plans.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 export interface LicenseAssignmentState {
@@ -81,6 +89,11 @@ export interface LicenseAssignmentState {
   conversionTimeoutSeconds: number;
   userTimeoutSeconds: number;
   adopt: boolean;
+  deleteAdopted: boolean;
+  /** `created`, or `adopted`: the user had the licence before (delete never removes it unless `deleteAdopted`). */
+  ownership?: Ownership;
+  /** The disabled plans an adopted licence had, given back on delete. */
+  adoptedDisabledPlans?: string[];
   /** The resource that declares the assignment (a set's name for a set's member). */
   holder?: string;
   /** The Entra user's object id. */
@@ -92,7 +105,9 @@ export interface LicenseAssignmentState {
 }
 
 /** The checked inputs, as create and update receive them. */
-type DesiredLicense = Omit<LicenseAssignmentState, "userId" | "assigned" | "recipientTypeDetails">;
+type DesiredLicense = Omit<LicenseAssignmentState, "userId" | "assigned" | "recipientTypeDetails" | "ownership" | "adoptedDisabledPlans">;
+/** How the resource came to hold the assignment, as the state records it. */
+type LicenseOwnership = Pick<LicenseAssignmentState, "ownership" | "adoptedDisabledPlans">;
 
 const RESOURCE = "LicenseAssignment";
 const MAILBOX = "UserMailbox";
@@ -105,6 +120,8 @@ const fields: FieldRule[] = [
   { field: "disabledPlans", equal: sameSet },
   { field: "usageLocation", equal: unlessUnset(sameIgnoringCase) },
   { field: "onDelete" },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 
 /** Whether `sku` (a part number in any case, or a skuId) names the SKU the assignment has. */
@@ -248,8 +265,9 @@ async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boo
   return { converted: converted === true, lastSeen };
 }
 
-function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
+function stateOf(desired: DesiredLicense, owned: LicenseOwnership, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
   return engineOutputs({
+    ...owned,
     userPrincipalName: desired.userPrincipalName,
     sku: desired.sku,
     skuId: desired.skuId,
@@ -260,6 +278,7 @@ function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string
     conversionTimeoutSeconds: desired.conversionTimeoutSeconds,
     userTimeoutSeconds: desired.userTimeoutSeconds,
     adopt: desired.adopt,
+    deleteAdopted: desired.deleteAdopted,
     holder: desired.holder,
     userId: user.id,
     assigned: true,
@@ -271,14 +290,14 @@ function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string
  * Assigns (or corrects) the licence and waits for the mailbox. When the wait runs out the
  * licence is assigned: the step fails but the engine records the resource, and the next up waits again.
  */
-async function converge(id: string, desired: DesiredLicense, inputs: Record<string, unknown>, previousType: string | undefined): Promise<LicenseAssignmentState> {
+async function converge(id: string, desired: DesiredLicense, owned: LicenseOwnership, inputs: Record<string, unknown>, previousType: string | undefined): Promise<LicenseAssignmentState> {
   const user = await getUser(desired);
   const usageLocation = await ensureUsageLocation(user, desired);
   const existing = directAssignment(user, desired.skuId);
   if (!existing || !sameSet(existing.disabledPlans, desired.disabledPlans)) await assign(user, desired, !existing);
-  if (previousType === MAILBOX || desired.conversionTimeoutSeconds === 0) return stateOf(desired, user, usageLocation, previousType);
+  if (previousType === MAILBOX || desired.conversionTimeoutSeconds === 0) return stateOf(desired, owned, user, usageLocation, previousType);
   const { converted, lastSeen } = await waitForMailbox(desired);
-  const state = stateOf(desired, user, usageLocation, lastSeen);
+  const state = stateOf(desired, owned, user, usageLocation, lastSeen);
   if (!converted) {
     const message =
       `${RESOURCE}: assigned ${desired.skuPartNumber} to ${desired.userPrincipalName}, but after ${desired.conversionTimeoutSeconds} s Exchange shows it as ` +
@@ -302,6 +321,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     inputs.integer("conversionTimeoutSeconds", DEFAULT_CONVERSION_TIMEOUT_SECONDS, { min: 0, max: 86_400 });
     inputs.integer("userTimeoutSeconds", DEFAULT_USER_TIMEOUT_SECONDS, { min: 0, max: 3600 });
     inputs.boolean("adopt", false);
+    inputs.boolean("deleteAdopted", false);
     const holder = inputs.text("holder");
     if (userPrincipalName && holder && !isUnknown(userPrincipalName) && !isUnknown(holder)) claim(RESOURCE, userPrincipalName, holder);
     if (usageLocation !== undefined && !isUnknown(usageLocation)) {
@@ -322,14 +342,18 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     const id = `${desired.userPrincipalName}/${desired.skuId}`;
     const user = await getUser(desired);
     const existing = directAssignment(user, desired.skuId);
+    // A licence carries no mark: one the user already has may be an interrupted create's or an
+    // admin's, so it is recorded as adopted, and delete never removes it unless asked to.
     if (existing && sameSet(existing.disabledPlans, desired.disabledPlans)) {
-      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over.`);
+      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over (as adopted: delete never removes it).`);
     } else if (existing && !desired.adopt) {
       throw new Error(
-        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over (it will be changed to match).`,
+        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over ` +
+          "(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true).",
       );
     }
-    return { id, outs: await converge(id, desired, inputs, undefined) };
+    const owned: LicenseOwnership = existing ? { ownership: "adopted", adoptedDisabledPlans: existing.disabledPlans } : { ownership: "created" };
+    return { id, outs: await converge(id, desired, owned, inputs, undefined) };
   },
 
   async read(id, props) {
@@ -352,7 +376,8 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     // Another SKU is a replacement, so an update keeps the one resolved at create.
     const desired = { ...news, skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } as DesiredLicense;
-    return { outs: await converge(id, desired, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
+    const owned: LicenseOwnership = { ownership: olds.ownership, adoptedDisabledPlans: olds.adoptedDisabledPlans };
+    return { outs: await converge(id, desired, owned, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
   },
 
   async delete(_id, props) {
@@ -362,8 +387,15 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
       return;
     }
     const user = await apis().graph.getUser(props.userPrincipalName, USER_SELECT);
-    if (!user || !directAssignment(user, props.skuId)) {
+    const license = user && directAssignment(user, props.skuId);
+    if (!user || !license) {
       note(RESOURCE, `${props.userPrincipalName} no longer has ${props.skuPartNumber}; nothing to remove.`);
+      return;
+    }
+    if (props.ownership === "adopted" && props.deleteAdopted !== true) {
+      const plans: string[] = props.adoptedDisabledPlans ?? [];
+      if (!sameSet(license.disabledPlans, plans)) await apis().graph.assignLicense(user.id, { addLicenses: [{ skuId: props.skuId, disabledPlans: plans }] });
+      note(RESOURCE, `kept ${props.skuPartNumber} on ${props.userPrincipalName}: the user had it before this stack (adopted); its disabled plans are as they were.`);
       return;
     }
     await apis().graph.assignLicense(user.id, { removeLicenses: [props.skuId] });

@@ -54,6 +54,11 @@ export interface LicenseAssignmentSetArgs {
    */
   readonly adopt?: pulumi.Input<boolean>;
   /**
+   * With `onDelete: "remove"`, remove adopted licences too (see LicenseAssignmentArgs.deleteAdopted).
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
+  /**
    * The users the other LicenseAssignmentSets of this stack hold (the Coexistence component passes
    * them): a user moved from this set to another one keeps the licence, even with `onDelete:
    * "remove"`. `check` takes them in and leaves them out of the state.
@@ -66,7 +71,7 @@ export const licenseAssignmentSetProvider = resourceSetProvider({
   resource: "LicenseAssignmentSet",
   itemsField: "users",
   keyField: "userPrincipalName",
-  sharedFields: ["sku", "onDelete", "conversionTimeoutSeconds", "userTimeoutSeconds", "adopt", "holder"],
+  sharedFields: ["sku", "onDelete", "conversionTimeoutSeconds", "userTimeoutSeconds", "adopt", "deleteAdopted", "holder"],
   itemProvider: () => (require("./licenseAssignment") as typeof import("./licenseAssignment")).licenseAssignmentProvider,
   itemResource: "LicenseAssignment",
 });

@@ -155,6 +155,21 @@ describe("GoogleForwardingRoute", () => {
       assert.match(tenant.notes.join("\n"), /now forwards to alice@elsewhere\.example, not alice@o365\.contoso\.com; left that forwarding on/);
     });
 
+    it("gives an adopted mailbox its forwarding back on delete, and switches it off with deleteAdopted", async () => {
+      gmail()!.forwardingAddresses.push({ forwardingEmail: "alice@archive.example", verificationStatus: "accepted" });
+      gmail()!.autoForwarding = { enabled: true, emailAddress: "alice@archive.example", disposition: "leaveInInbox" };
+      const { id, outs } = await provider.create(await checked({ ...inputs, adopt: true }));
+      assert.deepStrictEqual([outs.ownership, outs.adoptedForwarding], ["adopted", { emailAddress: "alice@archive.example", disposition: "leaveInInbox" }]);
+      await provider.delete!(id, outs);
+      assert.deepStrictEqual(gmail()!.autoForwarding, { enabled: true, emailAddress: "alice@archive.example", disposition: "leaveInInbox" });
+      assert.deepStrictEqual(gmail()!.forwardingAddresses.map((address) => address.forwardingEmail), ["alice@archive.example"], "only the route's address goes");
+      assert.match(tenant.notes.join("\n"), /alice@contoso\.com was adopted: it forwards to alice@archive\.example \(leaveInInbox\) again, as before/);
+
+      const again = await provider.create(await checked({ ...inputs, adopt: true, deleteAdopted: true }));
+      await provider.delete!(again.id, again.outs);
+      assert.strictEqual(gmail()!.autoForwarding.enabled, false);
+    });
+
     it("hands a route another resource of this deployment now declares over, switching nothing off", async () => {
       const { id, outs } = await provider.create(await checked());
       claim("GoogleForwardingRoute", "alice@contoso.com", "forwards-sales");

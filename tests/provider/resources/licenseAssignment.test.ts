@@ -213,7 +213,7 @@ describe("LicenseAssignment", () => {
       user.usageLocation = "GB";
       user.assignedLicenses = [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }];
       tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "UserMailbox";
-      await assert.rejects(provider.create(await checked()), /already has EXCHANGESTANDARD with disabled plans \[1111.*\]; set adopt: true to take it over \(it will be changed to match\)/);
+      await assert.rejects(provider.create(await checked()), /already has EXCHANGESTANDARD with disabled plans \[1111.*\]; set adopt: true to take it over \(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true\)/);
       await provider.create(await checked({ ...inputs, disabledPlans: [PLAN_A] }));
       assert.match(tenant.notes.join("\n"), /already has EXCHANGESTANDARD exactly as wanted/);
       assert.strictEqual(tenant.writes.length, 0, "nothing written");
@@ -236,6 +236,20 @@ describe("LicenseAssignment", () => {
       assert.strictEqual(updated.outs!.assigned, true);
       assert.strictEqual(tenant.writes.filter((write) => write.call === "assignLicense").length, 2);
       assert.strictEqual((await provider.diff!(id, (await provider.read!(id, updated.outs!)).props!, updateNews)).changes, false);
+    });
+
+    it("records a licence the user already had as adopted: with onDelete remove, delete gives back its disabled plans and never removes it, unless deleteAdopted", async () => {
+      const user = tenant.users.get("alice@contoso.com")!;
+      user.usageLocation = "GB";
+      user.assignedLicenses = [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }];
+      tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "UserMailbox";
+      const { id, outs } = await provider.create(await checked({ ...inputs, adopt: true, onDelete: "remove" }));
+      assert.deepStrictEqual([outs.ownership, outs.adoptedDisabledPlans], ["adopted", [PLAN_A]]);
+      await provider.delete!(id, outs);
+      assert.deepStrictEqual(user.assignedLicenses, [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }]);
+      assert.match(tenant.notes.join("\n"), /kept EXCHANGESTANDARD on alice@contoso\.com: the user had it before this stack \(adopted\)/);
+      await provider.delete!(id, { ...outs, deleteAdopted: true });
+      assert.deepStrictEqual(user.assignedLicenses, []);
     });
 
     it("keeps the licence on delete by default, and removes it only with onDelete remove", async () => {
