@@ -453,6 +453,32 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   return stateFrom(live, desired as unknown as Record<string, unknown>, facts);
 }
 
+/** A supplied password: never empty (unset means generated), and within Entra ID's rules. */
+function checkPassword(inputs: InputChecker, raw: unknown, password: string | undefined): void {
+  if (raw === "") inputs.problem("password", "is empty; leave it unset to have a password generated for each user");
+  if (password === undefined || isUnknown(password)) return;
+  registerSecret(password);
+  if (password.length < MIN_PASSWORD_LENGTH || !meetsComplexity(password)) {
+    inputs.problem(
+      "password",
+      `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters with three of: lower case, upper case, digits, symbols (Microsoft Entra ID password rules); or leave it unset to have one generated for each user`,
+    );
+  }
+}
+
+/** `CustomAttribute1` … `CustomAttribute15` (any case), and never another than the one the mark was written in. */
+function checkOwnerAttribute(inputs: InputChecker, attribute: string | undefined, previous: unknown): void {
+  if (attribute === undefined || isUnknown(attribute)) return;
+  const canonical = `CustomAttribute${attribute.replace(/^customattribute/i, "")}`;
+  if (!CUSTOM_ATTRIBUTE.test(canonical)) {
+    inputs.problem("ownerAttribute", `${JSON.stringify(attribute)} is not one of CustomAttribute1 … CustomAttribute15`);
+  } else if (typeof previous === "string" && previous !== canonical) {
+    inputs.problem("ownerAttribute", `cannot change from ${previous} to ${canonical}: the stack finds its mark on the existing mail user in ${previous}; keep ${previous}`);
+  } else {
+    inputs.values.ownerAttribute = canonical;
+  }
+}
+
 export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   configure: configureFromStack,
 
@@ -474,20 +500,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     inputs.boolean("deleteAdopted", false);
     const holder = inputs.text("holder");
     inputs.text("owner");
-    if (news.password === "") inputs.problem("password", "is empty; leave it unset to have a password generated for each user");
-    if (password !== undefined && !isUnknown(password)) {
-      registerSecret(password);
-      if (password.length < MIN_PASSWORD_LENGTH || !meetsComplexity(password)) {
-        inputs.problem("password", `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters with three of: lower case, upper case, digits, symbols (Microsoft Entra ID password rules); or leave it unset to have one generated for each user`);
-      }
-    }
-    if (attribute !== undefined && !isUnknown(attribute)) {
-      const canonical = `CustomAttribute${attribute.replace(/^customattribute/i, "")}`;
-      if (!CUSTOM_ATTRIBUTE.test(canonical)) inputs.problem("ownerAttribute", `${JSON.stringify(attribute)} is not one of CustomAttribute1 … CustomAttribute15`);
-      else if (typeof olds.ownerAttribute === "string" && olds.ownerAttribute !== canonical) {
-        inputs.problem("ownerAttribute", `cannot change from ${olds.ownerAttribute} to ${canonical}: the stack finds its mark on the existing mail user in ${olds.ownerAttribute}; keep ${olds.ownerAttribute}`);
-      } else inputs.values.ownerAttribute = canonical;
-    }
+    checkPassword(inputs, news.password, password);
+    checkOwnerAttribute(inputs, attribute, olds.ownerAttribute);
     if (external && routing && !isUnknown(external) && !isUnknown(routing) && domainOf(routing) === domainOf(external)) {
       inputs.problem(
         "routingAddress",

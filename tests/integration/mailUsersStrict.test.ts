@@ -196,6 +196,7 @@ describe("mail users through the engine against a strict sandbox: credentials, o
     await setBatches({ [batches[0]]: "migrated", [batches[1]]: "migrated" });
     await up();
     await initialPasswords();
+    assert.deepStrictEqual(await signIn(emails(csv)), emails(csv).map(() => true), "every user may sign in once their batch migrated");
     const [suspended, deleted] = inBatch(batches[0]);
     await control(sandbox, "PUT", `/sandbox/google/users/${suspended.primaryEmail}`, { status: "suspended" });
     await control(sandbox, "PUT", `/sandbox/google/users/${deleted.primaryEmail}`, { status: "deleted" });
