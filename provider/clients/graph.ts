@@ -343,10 +343,18 @@ export async function setUsageLocation(idOrUpn: string, usageLocation: string): 
   await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ usageLocation }));
 }
 
-/** An administrator's password reset (`passwordProfile`); the value is registered for redaction. */
+/**
+ * An administrator's password reset (`passwordProfile`), which the user must change at the next
+ * sign-in; the value is registered for redaction.
+ */
 export async function setPassword(idOrUpn: string, password: string): Promise<void> {
   registerSecret(password);
-  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }));
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ passwordProfile: { password, forceChangePasswordNextSignIn: true } }));
+}
+
+/** Allows or blocks the user's sign-in (`accountEnabled`). */
+export async function setAccountEnabled(idOrUpn: string, accountEnabled: boolean): Promise<void> {
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ accountEnabled }));
 }
 
 /**
