@@ -208,7 +208,7 @@ async function getUser(desired: Pick<DesiredLicense, "userPrincipalName" | "user
     listed ??
     (await pollUntil(() => apis().graph.getUser(upn, USER_SELECT), {
       timeoutMs: timeoutSeconds * 1000,
-      progress: { resource: RESOURCE, waitingFor: "Microsoft Graph to show users to license (a new mail user reaches Entra ID seconds to minutes after New-MailUser)", subject: upn },
+      progress: { resource: RESOURCE, waitingFor: "Microsoft Graph to show users to license (a new mail user reaches Entra ID seconds to minutes after New-MailUser)", subject: upn, setting: "userTimeoutSeconds" },
     }));
   if (!user) {
     throw new Error(
@@ -259,7 +259,7 @@ async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boo
     },
     {
       timeoutMs: desired.conversionTimeoutSeconds * 1000,
-      progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName },
+      progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName, setting: "conversionTimeoutSeconds" },
     },
   );
   return { converted: converted === true, lastSeen };

@@ -1,18 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
-import { apis, autoForwardingOf, findExchangeObject, removeExchangeObject, unlessNotFound } from "../clients";
-import type { GraphUser } from "../clients/graph";
-import { currentConfig, registerSecret } from "../config";
+import { apis, removeExchangeObject } from "../clients";
+import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
 import { claim, handedOver } from "./claims";
-import { DEPARTED, unlessDeparted } from "./departedUsers";
-import { meetsComplexity, newInitialPassword } from "./initialPassword";
+import { newInitialPassword } from "./initialPassword";
 import { InputChecker, isUnknown } from "./inputs";
+import { getRecipient, keepMailbox, label, reconcile, restoreAdopted } from "./mailUserRecipient";
+import {
+  DEFAULT_REPLICATION_TIMEOUT_SECONDS,
+  MAX_PASSWORD_LENGTH,
+  checkPassword,
+  ensureSignIn,
+  entraUser,
+  managesSignIn,
+  passwordFacts,
+  replicationTimeoutMs,
+  resetPassword,
+} from "./mailUserAccount";
 import { note } from "./log";
 import {
   CUSTOM_ATTRIBUTE,
   adoptedByMark,
   adoptedSettingsOf,
-  afterChange,
   changesToApply,
   creationName,
   hasSmtpAddress,
@@ -22,15 +31,11 @@ import {
   passwordToSet,
   planMailUserDiff,
   recipientOwner,
-  restoreChange,
-  routingAddressReleasable,
   type AdoptedSettings,
   type DesiredMailUser,
   type Recipient,
-  type RecipientChange,
 } from "./mailUserPlan";
 import { actionForExisting, creationToken, deleteAction, ownershipAfter, stackOwner, type Ownership } from "./ownership";
-import { passwordFingerprint } from "./passwordFingerprint";
 import { pollUntil } from "./poll";
 import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
 
@@ -164,11 +169,6 @@ export interface MailUserState {
 
 const RESOURCE = "MailUser";
 export const DEFAULT_OWNER_ATTRIBUTE = "CustomAttribute15";
-export const DEFAULT_REPLICATION_TIMEOUT_SECONDS = 900;
-const MIN_PASSWORD_LENGTH = 8;
-const MAX_PASSWORD_LENGTH = 256;
-/** Entra role template ids, for the fix in a refusal (learn.microsoft.com, "Microsoft Entra built-in roles"). */
-const USER_ADMINISTRATOR_ROLE = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
 /** What the state records besides what Exchange shows. */
 interface Facts {
@@ -216,136 +216,11 @@ export function stateFrom(live: Recipient, fallback: Record<string, unknown>, fa
   });
 }
 
-async function getRecipient(identity: string): Promise<Recipient | undefined> {
-  const found = await findExchangeObject("Get-Recipient", identity);
-  return found ? parseRecipient(found) : undefined;
-}
-
-const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
-const timeoutMs = (desired: { replicationTimeoutSeconds?: number }): number => (desired.replicationTimeoutSeconds ?? DEFAULT_REPLICATION_TIMEOUT_SECONDS) * 1000;
-
 /** The stack that declares the resource: its hidden input (every MailUser passes it). */
 function ownerOf(desired: { owner?: string }): string {
   if (!desired.owner) throw new Error(`${RESOURCE}: the input owner is missing; declare the resource with the MailUser or MailUserSet class, which passes it.`);
   return desired.owner;
 }
-
-/** Sends one Set-MailUser/Set-Mailbox; `justCreated`: retried while Exchange does not show the new object yet. */
-async function send(live: Recipient, change: RecipientChange, desired: { replicationTimeoutSeconds?: number }, justCreated = false): Promise<void> {
-  const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
-  if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return;
-  const set = (): Promise<unknown> =>
-    apis().exchange.invoke(change.cmdlet, {
-      Identity: live.guid,
-      ...change.parameters,
-      ...(hasAddressChange ? { EmailAddresses: apis().exchange.addRemove(change.addresses) } : {}),
-    });
-  if (!justCreated) {
-    await set();
-    return;
-  }
-  const applied = await pollUntil(async () => ((await unlessNotFound(set())) === undefined ? undefined : true), {
-    timeoutMs: timeoutMs(desired),
-    progress: { resource: RESOURCE, waitingFor: "Exchange to show new mail users to Set-MailUser (up to about 90 s observed)", subject: live.primarySmtpAddress ?? live.guid },
-  });
-  if (!applied) {
-    throw new Error(`Exchange does not show ${live.guid} to ${change.cmdlet} after ${timeoutMs(desired) / 1000} s; run pulumi up again to keep waiting, or raise replicationTimeoutSeconds.`);
-  }
-}
-
-/**
- * Applies `changesToApply` (with the owner's mark when given), tells the user what a mailbox kept,
- * and returns the object as it is now.
- */
-async function reconcile(
-  live: Recipient,
-  desired: DesiredMailUser,
-  options: { previousRoutingAddress?: string; justCreated?: boolean; mark?: { attribute: string; value: string } },
-): Promise<Recipient> {
-  const change = changesToApply(live, desired, options);
-  if (change.ignored.length > 0) {
-    note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
-  }
-  if (change.keptRoutingAddress) {
-    note(RESOURCE, `${label(live)}: kept the previous routing address ${change.keptRoutingAddress} as well, because Google may still forward to it; remove it once the user's GoogleForwardingRoute points to ${desired.routingAddress}.`);
-  }
-  await send(live, change, desired, options.justCreated);
-  return afterChange(live, change);
-}
-
-// -------------------------------------------------------------------------------------------------
-// Microsoft Graph: the Entra user behind the mail user (sign-in state, password resets)
-
-/** The Entra user, waited for: New-MailUser creates it, and Graph shows it seconds to minutes later. */
-async function entraUser(desired: DesiredMailUser): Promise<GraphUser> {
-  const upn = desired.microsoftOnlineServicesId;
-  const user = await pollUntil(() => apis().graph.getUser(upn, ["id", "userPrincipalName", "accountEnabled"]), {
-    timeoutMs: timeoutMs(desired),
-    progress: { resource: RESOURCE, waitingFor: "Microsoft Graph to show new users (Entra ID replicates a new mail user in seconds to minutes)", subject: upn },
-  });
-  if (!user) {
-    throw new Error(
-      `${RESOURCE}: Microsoft Graph does not show the user ${upn} after ${timeoutMs(desired) / 1000} s (a new mail user reaches Entra ID seconds to minutes after New-MailUser); ` +
-        "run pulumi up again to keep waiting, or raise replicationTimeoutSeconds.",
-    );
-  }
-  return user;
-}
-
-/** A Graph write for the user; Graph's 403 becomes the grant the app lacks and how to give it. */
-async function graphWrite(kind: "password" | "signIn", upn: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (error) {
-    if ((error as { status?: number }).status !== 403) throw error;
-    const app = currentConfig().clientId ? `The app ${currentConfig().clientId}` : "The app";
-    const refused = `Microsoft Graph refused to ${kind === "password" ? "reset the password of" : "change whether this user may sign in:"} ${upn} (${(error as Error).message})`;
-    if (kind === "password") {
-      throw new Error(
-        `${RESOURCE}: ${refused}. ${app} needs the Entra role User Administrator (Privileged Authentication Administrator when the user holds an admin role) ` +
-          "and the application permission User-PasswordProfile.ReadWrite.All. Assign the role in the Entra admin center (Roles & admins → User Administrator → Add assignments → the app's service principal) " +
-          `or with Graph (POST /roleManagement/directory/roleAssignments {"principalId": "<the service principal's id>", "roleDefinitionId": "${USER_ADMINISTRATOR_ROLE}", "directoryScopeId": "/"}), ` +
-          "grant the permission with admin consent (App registrations → API permissions), then run pulumi up again.",
-      );
-    }
-    throw new Error(
-      `${RESOURCE}: ${refused}. ${app} needs the application permissions User.EnableDisableAccount.All and User.Read.All (and the Entra role Privileged Authentication Administrator when the user holds an admin role): ` +
-        "grant them with admin consent in the Entra admin center (App registrations → API permissions), then run pulumi up again.",
-    );
-  }
-}
-
-/**
- * The state's record of a password just set: a generated one as the secret output the admin reads,
- * a supplied one (which the admin has) only as its fingerprint.
- */
-function passwordFacts(desired: DesiredMailUser, password: string): Pick<Facts, "initialPassword" | "passwordHash"> {
-  return desired.password === undefined ? { initialPassword: password } : { passwordHash: passwordFingerprint(password) };
-}
-
-/** Sets the user's password through Graph (to be changed at the next sign-in). */
-async function resetPassword(desired: DesiredMailUser, user: GraphUser): Promise<Pick<Facts, "initialPassword" | "passwordHash">> {
-  const password = desired.password ?? newInitialPassword();
-  registerSecret(password);
-  await graphWrite("password", desired.microsoftOnlineServicesId, () => apis().graph.setPassword(user.id, password));
-  return passwordFacts(desired, password);
-}
-
-/** Gives the Entra account the wanted sign-in state (New-MailUser makes an enabled account). */
-async function ensureSignIn(desired: DesiredMailUser, user: GraphUser): Promise<boolean> {
-  const enabled = user.accountEnabled !== false;
-  if (enabled !== desired.signInEnabled) {
-    await graphWrite("signIn", desired.microsoftOnlineServicesId, () => apis().graph.setAccountEnabled(user.id, desired.signInEnabled));
-    if (desired.signInEnabled) note(RESOURCE, `${desired.microsoftOnlineServicesId} may now sign in to Microsoft 365 (its batch is migrating).`);
-  }
-  return desired.signInEnabled;
-}
-
-/** Whether this resource manages the account's sign-in: always, except for a mailbox it adopted (someone's working account). */
-const managesSignIn = (adopted: MailUserState["adopted"]): boolean => !adopted || !isMailbox(adopted.recipientTypeDetails);
-
-// -------------------------------------------------------------------------------------------------
-// create
 
 /**
  * New-MailUser; undefined when a recipient with the address (or sign-in name) already exists. The
@@ -380,8 +255,8 @@ async function newMailUser(desired: DesiredMailUser, owner: string, password: st
     const answer = created ? parseRecipient(created) : undefined;
     if (answer?.guid) return answer;
     const found = await pollUntil(() => getRecipient(desired.externalEmailAddress), {
-      timeoutMs: timeoutMs(desired),
-      progress: { resource: RESOURCE, waitingFor: "Exchange to show new mail users (up to about 90 s observed)", subject: desired.externalEmailAddress },
+      timeoutMs: replicationTimeoutMs(desired),
+      progress: { resource: RESOURCE, waitingFor: "Exchange to show new mail users (up to about 90 s observed)", subject: desired.externalEmailAddress, setting: "replicationTimeoutSeconds" },
     });
     if (!found) {
       throw new Error(`${RESOURCE}: New-MailUser for ${desired.externalEmailAddress} succeeded but Exchange does not show the object; run pulumi up again (this stack's object is then taken over).`);
@@ -451,19 +326,6 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   if (managesSignIn(adopted)) facts.signInEnabled = await ensureSignIn(desired, user);
   else note(RESOURCE, `${label(existing)} is a mailbox someone already uses: its sign-in is left as it is.`);
   return stateFrom(live, desired as unknown as Record<string, unknown>, facts);
-}
-
-/** A supplied password: never empty (unset means generated), and within Entra ID's rules. */
-function checkPassword(inputs: InputChecker, raw: unknown, password: string | undefined): void {
-  if (raw === "") inputs.problem("password", "is empty; leave it unset to have a password generated for each user");
-  if (password === undefined || isUnknown(password)) return;
-  registerSecret(password);
-  if (password.length < MIN_PASSWORD_LENGTH || !meetsComplexity(password)) {
-    inputs.problem(
-      "password",
-      `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters with three of: lower case, upper case, digits, symbols (Microsoft Entra ID password rules); or leave it unset to have one generated for each user`,
-    );
-  }
 }
 
 /** `CustomAttribute1` … `CustomAttribute15` (any case), and never another than the one the mark was written in. */
@@ -610,50 +472,6 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     }
   },
 };
-
-/** Whether Gmail may still forward to the routing address: only a departed Google user (positive Directory evidence) or forwarding elsewhere releases it. */
-async function routingAddressFree(googleAddress: string, routingAddress: string): Promise<boolean> {
-  const forwarding = await unlessDeparted(RESOURCE, googleAddress, "the check of its Gmail forwarding", () => autoForwardingOf(googleAddress));
-  return forwarding === DEPARTED || routingAddressReleasable(forwarding, routingAddress);
-}
-
-/**
- * A migrated user's mailbox stays, always. What this stack added goes: its mark, and the routing
- * address once Gmail no longer forwards to it (removing it earlier would bounce forwarded mail).
- */
-async function keepMailbox(live: Recipient, props: Record<string, unknown>, attribute: string): Promise<void> {
-  const routingAddress = String(props.routingAddress);
-  const onMailbox = hasSmtpAddress(live.emailAddresses, routingAddress);
-  const release = onMailbox && (await routingAddressFree(String(props.externalEmailAddress || live.primarySmtpAddress), routingAddress));
-  const change: RecipientChange = {
-    cmdlet: "Set-Mailbox",
-    parameters: live.customAttributes[attribute] ? { [attribute]: "" } : {},
-    addresses: release ? { remove: `smtp:${routingAddress}` } : {},
-    differences: [],
-    ignored: [],
-  };
-  await send(live, change, props);
-  const kept = onMailbox && !release ? `the mailbox and its routing address ${routingAddress} (Gmail still forwards to it)` : "the mailbox";
-  const removed = release ? `; removed the routing address ${routingAddress}, which Gmail no longer forwards to` : "";
-  note(RESOURCE, `${label(live)} was migrated: kept ${kept}, so no mail is lost${removed}.`);
-}
-
-/** An adopted recipient gets back what it had; nothing is removed. */
-async function restoreAdopted(live: Recipient, props: Record<string, unknown>, facts: Facts, attribute: string): Promise<void> {
-  const saved = facts.adopted!;
-  const routingAddress = String(props.routingAddress);
-  const mayRelease = !saved.hadRoutingAddress && hasSmtpAddress(live.emailAddresses, routingAddress);
-  const releasable = mayRelease && (!isMailbox(live.recipientTypeDetails) || (await routingAddressFree(String(props.externalEmailAddress || live.primarySmtpAddress), routingAddress)));
-  await send(live, restoreChange(live, saved, attribute, routingAddress, releasable), props);
-  const restoresSignIn = managesSignIn(saved) && saved.accountEnabled !== undefined && saved.accountEnabled !== facts.signInEnabled;
-  if (restoresSignIn) {
-    const upn = String(props.microsoftOnlineServicesId);
-    const user = await apis().graph.getUser(upn, ["id", "accountEnabled"]);
-    if (user) await graphWrite("signIn", upn, () => apis().graph.setAccountEnabled(user.id, saved.accountEnabled!));
-  }
-  const keptAddress = mayRelease && !releasable ? `; kept the routing address ${routingAddress} (Gmail still forwards to it)` : "";
-  note(RESOURCE, `${label(live)} was adopted: restored its names, ${attribute}${restoresSignIn ? " and sign-in" : ""} as they were (a password set at adoption stays); nothing removed${keptAddress}.`);
-}
 
 const provider = serializableProvider("mailUser", "mailUserProvider");
 

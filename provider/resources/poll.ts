@@ -25,6 +25,8 @@ export interface PollProgress {
   waitingFor: string;
   /** The object this wait is for, e.g. `alice@contoso.com`. */
   subject: string;
+  /** The input that sets the limit, named in the line, e.g. `acceptedDomainTimeoutSeconds`. */
+  setting?: string;
 }
 
 export interface PollOptions {
@@ -55,18 +57,23 @@ interface Waiting {
 /** The waits of one kind in flight, and when their line was last printed. */
 const inFlight = new Map<string, { waits: Set<Waiting>; lastNoteAt: number }>();
 
-/** `waiting for <waitingFor>: alice@contoso.com and 2 more (45 s so far, at most 1800 s)`: the longest wait is named. */
-export function progressLine(waitingFor: string, waits: readonly Waiting[], now: number): string {
+/**
+ * `waiting for <waitingFor>: alice@contoso.com and 2 more (45 s so far, at most 1800 s, set by
+ * <setting>)`: the longest wait is named.
+ */
+export function progressLine(waitingFor: string, waits: readonly Waiting[], now: number, setting?: string): string {
   const longest = waits.reduce((oldest, wait) => (wait.startedAt < oldest.startedAt ? wait : oldest));
   const others = waits.length > 1 ? ` and ${waits.length - 1} more` : "";
-  return `waiting for ${waitingFor}: ${longest.subject}${others} (${Math.round((now - longest.startedAt) / 1000)} s so far, at most ${Math.round(longest.timeoutMs / 1000)} s)`;
+  const limit = `at most ${Math.round(longest.timeoutMs / 1000)} s${setting ? `, set by ${setting}` : ""}`;
+  return `waiting for ${waitingFor}: ${longest.subject}${others} (${Math.round((now - longest.startedAt) / 1000)} s so far, ${limit})`;
 }
 
 function tracked(progress: PollProgress | undefined, wait: Waiting): { report(): void; done(): void } {
   if (!progress) return { report: () => undefined, done: () => undefined };
   const key = `${progress.resource}\n${progress.waitingFor}`;
-  const group = inFlight.get(key) ?? { waits: new Set<Waiting>(), lastNoteAt: wait.startedAt };
-  if (group.waits.size === 0) group.lastNoteAt = wait.startedAt;
+  // A wait that starts while none of its kind is in flight says so at once; then every 15 s.
+  const group = inFlight.get(key) ?? { waits: new Set<Waiting>(), lastNoteAt: -Infinity };
+  if (group.waits.size === 0) group.lastNoteAt = -Infinity;
   group.waits.add(wait);
   inFlight.set(key, group);
   return {
@@ -74,7 +81,7 @@ function tracked(progress: PollProgress | undefined, wait: Waiting): { report():
       const now = pollClock.now();
       if (now - group.lastNoteAt < PROGRESS_EVERY_MS) return;
       group.lastNoteAt = now;
-      note(progress.resource, progressLine(progress.waitingFor, [...group.waits], now));
+      note(progress.resource, progressLine(progress.waitingFor, [...group.waits], now, progress.setting));
     },
     done() {
       group.waits.delete(wait);

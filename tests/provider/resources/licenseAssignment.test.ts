@@ -162,7 +162,7 @@ describe("LicenseAssignment", () => {
       tenant.hideFromGraph("alice@contoso.com", 6);
       const { outs } = await provider.create(await checked());
       assert.strictEqual(outs.assigned, true);
-      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show users to license .*: alice@contoso\.com \(\d+ s so far, at most 900 s\)/);
+      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show users to license .*: alice@contoso\.com \(\d+ s so far, at most 900 s, set by \w+\)/);
     });
 
     it("fails, naming the wait and its setting, when Graph never shows the user in time, assigning nothing", async () => {
@@ -177,7 +177,7 @@ describe("LicenseAssignment", () => {
       await Promise.all([provider.create(await checked()), provider.create(await checked({ ...inputs, userPrincipalName: "bob@contoso.com" }))]);
       const lines = tenant.notes.filter((line) => line.startsWith("waiting for Exchange to make licensed users mailboxes"));
       assert.ok(lines.length >= 1, tenant.notes.join("\n"));
-      assert.match(lines[0], /: (alice|bob)@contoso\.com and 1 more \(\d+ s so far, at most 1800 s\)/);
+      assert.match(lines[0], /: (alice|bob)@contoso\.com and 1 more \(\d+ s so far, at most 1800 s, set by \w+\)/);
     });
 
     it("refuses a user without usage location when none is given", async () => {

@@ -151,7 +151,7 @@ describe("MailUser", () => {
       const { outs } = await create();
       assert.strictEqual(outs.signInEnabled, false);
       assert.ok(tenant.now - started >= 15_000);
-      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show new users .*: alice@contoso\.com \(\d+ s so far, at most 900 s\)/);
+      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show new users .*: alice@contoso\.com \(\d+ s so far, at most 900 s, set by \w+\)/);
     });
 
     it("records a mail user that Graph never shows in time as created but unfinished, sign-in still allowed, and says how to go on", async () => {

@@ -29,4 +29,11 @@ describe("progress of a wait", () => {
     assert.strictEqual(progressLine("Microsoft Graph to show new users", waits, 46_000), "waiting for Microsoft Graph to show new users: alice@contoso.com and 1 more (45 s so far, at most 900 s)");
     assert.strictEqual(progressLine("Microsoft Graph to show new users", waits.slice(0, 1), 20_000), "waiting for Microsoft Graph to show new users: bob@contoso.com (15 s so far, at most 900 s)");
   });
+
+  it("names the input that sets the limit", () => {
+    assert.strictEqual(
+      progressLine("Exchange Online to list the domain", waits.slice(0, 1), 20_000, "acceptedDomainTimeoutSeconds"),
+      "waiting for Exchange Online to list the domain: bob@contoso.com (15 s so far, at most 900 s, set by acceptedDomainTimeoutSeconds)",
+    );
+  });
 });
