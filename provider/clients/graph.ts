@@ -501,3 +501,56 @@ function subRequestError(response: BatchResponse): GraphApiError {
     ...throttleHeaders(response.headers),
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The app's own service principal and directory roles, users by the batch (`coexist doctor`)
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName?: string;
+}
+
+/** The service principal of an app in the tenant (an app may read its own without any permission); undefined when there is none. */
+export function getServicePrincipalByAppId(appId: string): Promise<ServicePrincipal | undefined> {
+  const path = `/servicePrincipals(appId='${segment(appId)}')`;
+  return unlessNotFound(call(`GET ${path}`, path, (request) => request.select(["id", "appId", "displayName"]).get()));
+}
+
+export interface DirectoryRoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/` for the whole tenant; an administrative unit or object otherwise. */
+  directoryScopeId: string;
+  roleDefinition?: { id?: string; templateId?: string; displayName?: string };
+}
+
+/** The directory roles assigned to a principal (active assignments), with their definitions. */
+export function listRoleAssignmentsOf(principalId: string): Promise<DirectoryRoleAssignment[]> {
+  return listAll(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${segment(principalId)}'&$expand=roleDefinition`);
+}
+
+/**
+ * Users by object id or UPN, 20 to a `$batch`: each key maps to the user, or to undefined when
+ * Graph says there is no such user. Any other answer is thrown.
+ */
+export async function getUsers(idsOrUpns: string[], select: string[]): Promise<Map<string, GraphUser | undefined>> {
+  const users = new Map<string, GraphUser | undefined>();
+  const query = select.length ? `?$select=${select.join(",")}` : "";
+  for (let start = 0; start < idsOrUpns.length; start += MAX_BATCH_SIZE) {
+    const chunk = idsOrUpns.slice(start, start + MAX_BATCH_SIZE);
+    const answers = await batch(chunk.map((key, index) => ({ id: String(index), method: "GET", url: `/users/${segment(key)}${query}` })));
+    chunk.forEach((key, index) => {
+      const answer = answers.get(String(index));
+      if (answer && answer.status >= 200 && answer.status < 300) {
+        users.set(key, answer.body as GraphUser);
+        return;
+      }
+      const error = answer ? subRequestError(answer) : new GraphApiError(`Graph $batch answered nothing for GET /users/${key}`, {});
+      if (!error.notFound) throw new GraphApiError(`Graph GET /users/${key} failed: ${error.message}`, { status: error.status, code: error.code });
+      users.set(key, undefined);
+    });
+  }
+  return users;
+}
