@@ -9,7 +9,7 @@ import { entraToken, scopeFor, tokenClaimsOf, type MicrosoftApi, type TokenClaim
 import { ApiError, messageOf } from "../provider/clients/errors";
 import { invoke, type ExchangeObject } from "../provider/clients/exchange";
 import { getDomain, getServicePrincipalByAppId, getUsers, listRoleAssignmentsOf, listSubscribedSkus, type Domain } from "../provider/clients/graph";
-import { DIRECTORY_ROLE_TEMPLATE_IDS, OPERATIONS, leastPrivileged, type OperationId } from "../provider/clients/grants";
+import { DIRECTORY_ROLE_TEMPLATE_IDS, OPERATIONS, implies, leastPrivileged, type OperationId, type Requirement } from "../provider/clients/grants";
 import { currentConfig } from "../provider/config";
 import { seatDemand, type DoctorContext } from "./doctorPlan";
 import {
@@ -53,23 +53,26 @@ export async function microsoftRows(context: DoctorContext, fix: FixContext): Pr
     if (exchangeToken.claims) rows.push(...permissionRows("exchangePermission", context.requirements, exchangeToken.claims.roles, "Exchange", fix));
     if (graphToken.claims) rows.push(...(await directoryRoleRows(context, graphToken.claims, fix)));
   }
-  const exchange = await exchangeRow(fix);
-  rows.push(exchange.row);
-  rows.push(...(await domainRows(context, exchange.acceptedDomains)));
-  rows.push(...(await seatRows(context)));
+  // Without a token every call would only repeat the token row's failure.
+  const exchange = exchangeToken.issued ? await exchangeRow(fix) : undefined;
+  if (exchange) rows.push(exchange.row);
+  if (graphToken.issued) {
+    rows.push(...(await domainRows(context, exchange?.acceptedDomains)));
+    rows.push(...(await seatRows(context)));
+  }
   return rows;
 }
 
-async function tokenRow(api: MicrosoftApi): Promise<{ row: Row; claims?: TokenClaims }> {
+async function tokenRow(api: MicrosoftApi): Promise<{ row: Row; issued: boolean; claims?: TokenClaims }> {
   const name = api === "graph" ? "Microsoft Graph" : "the Exchange Online admin API";
   const check = `Entra ID token for ${name}`;
   try {
     const scope = scopeFor(api);
     const claims = tokenClaimsOf(await entraToken(api));
     const who = claims ? ` (app ${claims.appid ?? "?"}, tenant ${claims.tid ?? "?"})` : " (not a readable JWT)";
-    return { row: row(`microsoft:token:${api}`, "PASS", check, `issued for ${scope}${who}`), claims };
+    return { row: row(`microsoft:token:${api}`, "PASS", check, `issued for ${scope}${who}`), issued: true, claims };
   } catch (error) {
-    return { row: row(`microsoft:token:${api}`, "FAIL", check, messageOf(error), TOKEN_FIX) };
+    return { row: row(`microsoft:token:${api}`, "FAIL", check, messageOf(error), TOKEN_FIX), issued: false };
   }
 }
 
@@ -127,28 +130,34 @@ async function domainRows(context: DoctorContext, acceptedDomains: ExchangeObjec
   const { primaryDomain, routingDomain } = context.inputs;
   const rows: Row[] = [];
   if (primaryDomain) {
-    const primary = await readDomain(primaryDomain, "domain:primary:graph", `Primary domain ${primaryDomain} verified with Email (Graph)`);
+    const primary = await readDomain(context, primaryDomain, "domain:primary:graph", `Primary domain ${primaryDomain} verified with Email (Graph)`);
     rows.push(primary.row ?? primaryDomainRow(primaryDomain, primary.domain));
     const verifiedWithEmail = primary.domain?.isVerified === true && primary.domain.supportedServices.includes("Email");
     if (acceptedDomains) rows.push(acceptedDomainRow(primaryDomain, acceptedDomains, verifiedWithEmail));
   }
   if (routingDomain) {
-    const routing = await readDomain(routingDomain, "domain:routing", `Routing domain ${routingDomain}`);
+    const routing = await readDomain(context, routingDomain, "domain:routing", `Routing domain ${routingDomain}`);
     rows.push(routing.row ?? routingDomainRow(routingDomain, routing.domain, acceptedDomains ?? []));
   }
   return rows;
 }
 
-async function readDomain(name: string, id: string, check: string): Promise<{ domain?: Domain; row?: Row }> {
+async function readDomain(context: DoctorContext, name: string, id: string, check: string): Promise<{ domain?: Domain; row?: Row }> {
   try {
     return { domain: await getDomain(name) };
   } catch (error) {
-    return { row: row(id, "FAIL", check, `could not be read: ${unreadableBecause(error, "readDomain")}`, grantFixHint("readDomain")) };
+    return { row: row(id, "FAIL", check, `could not be read: ${unreadableBecause(error, "readDomain")}`, grantFixHint(error, "readDomain", context.requirements)) };
   }
 }
 
-function grantFixHint(operation: OperationId): string {
-  return `grant ${leastPrivileged(OPERATIONS[operation].needs.filter((requirement) => requirement.kind === "graphPermission")).join(" + ")} (its row above shows how)`;
+/** For a refusal, the permission whose row covers the call; otherwise the message says what is wrong. */
+function grantFixHint(error: unknown, operation: OperationId, requirements: readonly Requirement[]): string {
+  if (!(error instanceof ApiError && error.status === 403)) return "see the message; the configuration row above shows the settings in use";
+  const needed = OPERATIONS[operation].needs.filter((requirement) => requirement.kind === "graphPermission");
+  const least = leastPrivileged(needed);
+  const covering = requirements.find((requirement) => needed.every((need) => implies(requirement, need)))?.anyOf[0] ?? least;
+  const shared = covering.filter((grant) => least.includes(grant));
+  return `grant ${(shared.length ? shared : covering).join(" + ")} (its row above shows how)`;
 }
 
 async function seatRows(context: DoctorContext): Promise<Row[]> {
@@ -164,6 +173,6 @@ async function seatRows(context: DoctorContext): Promise<Row[]> {
     return [seatsRow({ skuName: licenseSku, sku, tenantSkus: skus, demand, users: entraUsers })];
   } catch (error) {
     const operation: OperationId = error instanceof ApiError && /subscribedSkus/.test(error.message) ? "listSubscribedSkus" : "readUser";
-    return [row("licences:seats", "FAIL", check, `could not be read: ${unreadableBecause(error, operation)}`, grantFixHint(operation))];
+    return [row("licences:seats", "FAIL", check, `could not be read: ${unreadableBecause(error, operation)}`, grantFixHint(error, operation, context.requirements))];
   }
 }

@@ -5,7 +5,7 @@
  */
 import { batchStateOf, planScope, type BatchState, type CoexistenceScope, type Phase } from "../provider/components/plan";
 import type { MigrationUser } from "../provider/components/usersCsv";
-import { implies, requirementsOf, type Consumer, type NeededRequirement } from "../provider/clients/grants";
+import { requirementKey, requirementsOf, withoutCovered, type Consumer, type NeededRequirement } from "../provider/clients/grants";
 
 /** now: a planned resource makes the call on the next `pulumi up`; later: a later step of the migration (or another stack of this app) will; doctor: only `coexist doctor` does. */
 export type Need = "now" | "later" | "doctor";
@@ -66,21 +66,13 @@ export function plannedRequirements(consumers: ConsumerNeeds): RankedRequirement
   ];
   for (const [need, group] of groups) {
     for (const requirement of requirementsOf(group)) {
-      const key = JSON.stringify([requirement.kind, requirement.subject ?? "", requirement.anyOf]);
+      const key = requirementKey(requirement);
       const known = ranked.get(key);
       if (known) known.neededFor.push(...requirement.neededFor.filter((use) => !known.neededFor.includes(use)));
       else ranked.set(key, { ...requirement, need });
     }
   }
-  const all = [...ranked.values()];
-  const covers = (other: RankedRequirement, requirement: RankedRequirement): boolean =>
-    other !== requirement && RANK[other.need] >= RANK[requirement.need] && implies(other, requirement) && !implies(requirement, other);
-  const kept = all.filter((requirement) => !all.some((other) => covers(other, requirement)));
-  for (const dropped of all.filter((requirement) => !kept.includes(requirement))) {
-    const stronger = kept.find((other) => covers(other, dropped)) as RankedRequirement;
-    stronger.neededFor.push(...dropped.neededFor.filter((use) => !stronger.neededFor.includes(use)));
-  }
-  return kept;
+  return withoutCovered([...ranked.values()], (stronger, weaker) => RANK[stronger.need] >= RANK[weaker.need]);
 }
 
 export interface SeatDemand {

@@ -11,6 +11,7 @@ import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting 
 import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
+import { productGrants } from "./grants";
 import { isRetryable, withRetry } from "./retry";
 
 export const GMAIL_SCOPES = [
@@ -44,8 +45,8 @@ export function isGoogleErrorEnvelope(data: unknown): boolean {
 
 const UNAUTHORIZED_CLIENT_HINT =
   " (grant the service account's client ID these scopes in the Admin console under Security → API controls → Domain-wide delegation: " +
-  [...GMAIL_SCOPES, ...DIRECTORY_SCOPES].join(", ") +
-  ")";
+  productGrants("googleScope").join(", ") +
+  "; `coexist doctor` tries each one alone)";
 
 /** A GoogleApiError from a GaxiosError (API or token endpoint) or a transport failure. */
 export function toGoogleApiError(error: unknown, action: string): GoogleApiError {

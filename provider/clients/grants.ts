@@ -178,7 +178,8 @@ export function requirementsOf(consumers: readonly Consumer[]): NeededRequiremen
   return [...found.values()];
 }
 
-function requirementKey(requirement: Requirement): string {
+/** Requirements are equal when kind, subject and options are. */
+export function requirementKey(requirement: Requirement): string {
   return JSON.stringify([requirement.kind, requirement.subject ?? "", requirement.anyOf]);
 }
 
@@ -196,18 +197,35 @@ export function implies(stronger: Requirement, weaker: Requirement): boolean {
   return stronger.anyOf.every((option) => weaker.anyOf.some((candidate) => candidate.every((grant) => option.includes(grant))));
 }
 
+/**
+ * The requirements without those another one covers (a stronger requirement whose every option
+ * meets the weaker one), whose uses move to the one that covers them; `mayCover` limits which may
+ * cover which (the doctor: only one needed at least as soon).
+ */
+export function withoutCovered<T extends NeededRequirement>(requirements: readonly T[], mayCover: (stronger: T, weaker: T) => boolean = () => true): T[] {
+  const covers = (stronger: T, weaker: T): boolean => stronger !== weaker && mayCover(stronger, weaker) && implies(stronger, weaker) && !implies(weaker, stronger);
+  const kept = requirements.filter((requirement) => !requirements.some((other) => covers(other, requirement)));
+  for (const covered of requirements.filter((requirement) => !kept.includes(requirement))) {
+    const stronger = kept.find((other) => covers(other, covered)) as T;
+    stronger.neededFor.push(...covered.neededFor.filter((use) => !stronger.neededFor.includes(use)));
+  }
+  return kept;
+}
+
 /** The least-privileged grants of the requirements: the first option of each. */
 export function leastPrivileged(requirements: readonly Requirement[]): string[] {
   return [...new Set(requirements.flatMap((requirement) => requirement.anyOf[0]))];
 }
 
-/** The other options of a requirement that holds `grant` in its first one: what would also do. */
+/** The other options of a requirement: the higher-privileged grants that would also do. */
 export function alternativesTo(requirement: Requirement): string[] {
   return requirement.anyOf.slice(1).map((option) => option.join(" + "));
 }
 
-/** The grants of one kind that the whole product needs, least privileged, for the docs and the sandbox's demo app. */
+/** Every resource of the product, and the doctor: what the docs and the sandbox's demo app hold. */
+export const PRODUCT: readonly Consumer[] = ["RoutingDomain", "OutboundConnector", "AcceptedDomain", "MailUser", "LicenseAssignment", "GoogleForwardingRoute", "coexist doctor"];
+
+/** The least-privileged grants of one kind that the whole product needs. */
 export function productGrants(kind: GrantKind): string[] {
-  const everything = requirementsOf(["RoutingDomain", "OutboundConnector", "AcceptedDomain", "MailUser", "LicenseAssignment", "GoogleForwardingRoute", "coexist doctor"]);
-  return leastPrivileged(everything.filter((requirement) => requirement.kind === kind));
+  return leastPrivileged(withoutCovered(requirementsOf(PRODUCT)).filter((requirement) => requirement.kind === kind));
 }

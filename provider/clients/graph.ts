@@ -154,7 +154,10 @@ export function toGraphApiError(error: unknown, action: string, control?: GraphC
     const status = error.statusCode > 0 ? error.statusCode : undefined;
     const code = status !== undefined ? (error.code ?? undefined) : undefined;
     const label = status !== undefined ? [`HTTP ${status}`, code].filter(Boolean).join(", ") : "";
-    const text = status === 404 && !isGraphNotFound(status, code) ? strayNotFound(code, control?.notFoundAnswer) : error.message || String(error.body ?? "") || "no error text";
+    const text =
+      status === 404 && !isGraphNotFound(status, code)
+        ? strayNotFound(code, control?.notFoundAnswer)
+        : `${error.message || String(error.body ?? "") || "no error text"}${status === 403 && code === "Authorization_RequestDenied" ? MISSING_GRANT_HINT : ""}`;
     const note = `${control?.retryNote ?? ""}${control?.outcomeUnknown ? OUTCOME_UNKNOWN_NOTE : ""}`;
     const built = new GraphApiError(`Graph ${action} failed${label ? ` (${label})` : ""}: ${text}${note}`, {
       status,
@@ -174,6 +177,9 @@ function rebuilt(error: ApiError, message: string): GraphApiError {
   copy.outcomeUnknown = error.outcomeUnknown;
   return copy;
 }
+
+/** Graph says the same for a missing permission and a missing directory role; the doctor tells them apart. */
+const MISSING_GRANT_HINT = " (the app lacks an application permission or an Entra directory role this call needs: `coexist doctor` names which, with the fix)";
 
 /** A 404 without Graph's not-found code: not "gone", but a URL that reaches something else. */
 function strayNotFound(code: string | undefined, answer: GraphCallControl["notFoundAnswer"]): string {
