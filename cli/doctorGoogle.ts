@@ -45,8 +45,8 @@ export async function googleRows(context: DoctorContext, fix: FixContext): Promi
   if (config.accessToken) {
     rows.push(row("google:delegation", "WARN", "Google domain-wide delegation", "coexist:accessToken is set: a sandbox's static token acts for anyone, so delegation is not checked", "run coexist doctor with the sandbox's service-account key (coexist:googleCredentials) to check it"));
   } else if (!config.googleCredentials && !config.googleServiceAccount) {
-    const need = needs.some((requirement) => requirement.need === "now") ? "FAIL" : "WARN";
-    rows.push(row("google:credentials", need, "Google service account", "neither coexist:googleCredentials nor coexist:googleServiceAccount is set", `${howToSet("googleCredentials")}; or, without a key, ${howToSet("googleServiceAccount")}`));
+    const status = needs.some((requirement) => requirement.need === "now") ? "FAIL" : "WARN";
+    rows.push(row("google:credentials", status, "Google service account", "neither coexist:googleCredentials nor coexist:googleServiceAccount is set", `${howToSet("googleCredentials")}; or, without a key, ${howToSet("googleServiceAccount")}`));
     return rows;
   }
   const adminScoped = needs.filter((requirement) => requirement.subject === "coexist:googleAdmin");

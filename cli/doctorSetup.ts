@@ -54,6 +54,8 @@ interface StackConfig {
   note: string;
   /** Secret keys whose values could not be decrypted. */
   undecrypted: string[];
+  /** A project is there but its stack config could not be read: the checks may not see what the provider will. */
+  unread?: boolean;
 }
 
 const CLIENT_KEYS: ConfigKey[] = [
@@ -89,13 +91,13 @@ async function readStackConfig(options: SetupOptions): Promise<StackConfig> {
   const withSecrets = await run(pulumi, ["config", "--json", "--show-secrets", ...stackArgs], options.cwd);
   const answer = withSecrets.ok ? withSecrets : await run(pulumi, ["config", "--json", ...stackArgs], options.cwd);
   if (!answer.ok) {
-    return { project, entries: {}, note: `stack config not read (\`${pulumi} config --json\` in ${options.cwd}: ${answer.error}): the environment only`, undecrypted: [] };
+    return { project, entries: {}, note: `stack config not read (\`${pulumi} config --json\` in ${options.cwd}: ${answer.error}): the environment only`, undecrypted: [], unread: true };
   }
   let entries: Record<string, StackEntry>;
   try {
     entries = JSON.parse(answer.stdout) as Record<string, StackEntry>;
   } catch {
-    return { project, entries: {}, note: `stack config not read (\`${pulumi} config --json\` printed no JSON): the environment only`, undecrypted: [] };
+    return { project, entries: {}, note: `stack config not read (\`${pulumi} config --json\` printed no JSON): the environment only`, undecrypted: [], unread: true };
   }
   const undecrypted = Object.entries(entries)
     .filter(([key, entry]) => entry.secret && entry.value === undefined && key.startsWith("coexist:"))
@@ -132,9 +134,13 @@ function configurationRow(stack: StackConfig): Row {
     if (!(error instanceof ConfigError)) throw error;
     return row("config", "FAIL", check, `${error.message} (${notes.join("; ")})`, fixOf(error.message));
   }
-  const settings = CLIENT_KEYS.map(describeSetting).filter((text) => !text.endsWith("(not set)"));
-  const status = stack.undecrypted.length > 0 ? "WARN" : "PASS";
-  return row("config", status, check, `${notes.join("; ")}. ${settings.join("; ")}`, status === "WARN" ? "export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run coexist doctor again" : undefined);
+  const keyless = currentConfig().googleServiceAccount !== undefined;
+  const shown = CLIENT_KEYS.filter((key) => keyless || (key !== "googleIamUrl" && key !== "googleTokenUrl"));
+  const settings = shown.map(describeSetting).filter((text) => !text.endsWith("(not set)"));
+  const evidence = `${notes.join("; ")}. ${settings.join("; ")}`;
+  if (stack.unread) return row("config", "WARN", check, evidence, "run coexist doctor where `pulumi config` works for the stack (logged in to its backend, the stack selected or --stack given), or check that the environment holds what the stack config would");
+  if (stack.undecrypted.length > 0) return row("config", "WARN", check, evidence, "export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and run coexist doctor again");
+  return row("config", "PASS", check, evidence);
 }
 
 /** The fix a ConfigError names (`run \`pulumi config set …\``, `Fix: …`), or its whole text. */

@@ -1,5 +1,5 @@
 /**
- * `coexist doctor` against one sandbox, reseeded between cases through the control API: the demo
+ * `coexist doctor` against one strict sandbox, reseeded between cases through the control API: the demo
  * tenant passes every row; each seed that lacks one grant, an undelegated Google scope, the admin
  * setting that forbids forwarding and too few seats are each found and named by their row with
  * the fix. The command runs as a child process, as an admin runs it (a fresh process gets fresh
@@ -87,8 +87,9 @@ describe("coexist doctor against the sandbox", function () {
     process.stdout.write(`      (coexist doctor suite: ${((Date.now() - started) / 1000).toFixed(1)} s wall time, one sandbox)\n`);
   });
 
+  /** Loads `seed` as the strict sandbox (lag, every Exchange error shape) the real services resemble. */
   async function reseed(seed: Seed): Promise<void> {
-    const response = await controlRequest(sandbox, "POST", "/sandbox/reset", { seed });
+    const response = await controlRequest(sandbox, "POST", "/sandbox/reset", { seed: { ...seed, behaviour: { ...seed.behaviour, strict: true } } });
     assert.strictEqual(response.status, 200, JSON.stringify(response.body));
   }
 
