@@ -349,10 +349,10 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 function fallbackText(status: number, headers: unknown, bodyText: string): string {
   if (status === 401) {
     const challenge = headerOf(headers, "www-authenticate");
-    return `not authorised${challenge ? ` (${challenge})` : ""}: check that the app has the Exchange.ManageAsApp permission with admin consent, and that ${describeSetting("tenantId")} is the tenant of the token`;
+    return `not authorised${challenge ? ` (${challenge})` : ""}: check that the app has the Exchange.ManageAsApp permission with admin consent (\`coexist doctor\` checks it), and that ${describeSetting("tenantId")} is the tenant of the token`;
   }
   if (status === 403) {
-    return "access denied: the app's service principal lacks an Exchange role that allows this cmdlet, or the cmdlet name is unknown";
+    return "access denied: the app's service principal lacks an Exchange role that allows this cmdlet (Exchange Administrator; `coexist doctor` checks it), or the cmdlet name is unknown";
   }
   // Bodies can be NUL bytes declared as gzip (§1.7); keep only printable text.
   const printable = bodyText.replace(/[^\x20-\x7e]/g, "").trim();

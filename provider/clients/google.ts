@@ -5,11 +5,13 @@
  * (googleKeyless.ts), or the configured static token.
  */
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
+import { cloudidentity, type cloudidentity_v1 } from "googleapis/build/src/apis/cloudidentity";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
 import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
 import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
+import { productGrants } from "./grants";
 import { isRetryable, withRetry } from "./retry";
 
 export const GMAIL_SCOPES = [
@@ -43,8 +45,8 @@ export function isGoogleErrorEnvelope(data: unknown): boolean {
 
 const UNAUTHORIZED_CLIENT_HINT =
   " (grant the service account's client ID these scopes in the Admin console under Security → API controls → Domain-wide delegation: " +
-  [...GMAIL_SCOPES, ...DIRECTORY_SCOPES].join(", ") +
-  ")";
+  productGrants("googleScope").join(", ") +
+  "; `coexist doctor` tries each one alone)";
 
 /** A GoogleApiError from a GaxiosError (API or token endpoint) or a transport failure. */
 export function toGoogleApiError(error: unknown, action: string): GoogleApiError {
@@ -316,4 +318,83 @@ export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
     pageToken = data.nextPageToken ?? undefined;
   } while (pageToken);
   return users;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delegation, one scope at a time, and the admin's Gmail policy (`coexist doctor`)
+
+export const POLICY_SCOPES = ["https://www.googleapis.com/auth/cloud-identity.policies.readonly"];
+const GMAIL_READ_SCOPE = GMAIL_SCOPES[0];
+
+/**
+ * Domain-wide delegation of one scope, tried alone: a token acting as `subject` with only that
+ * scope (the token endpoint refuses a scope that is not delegated with `unauthorized_client`),
+ * then, for a scope a harmless read accepts, that read: the user's auto-forwarding setting for
+ * `gmail.settings.basic`, Directory users.get of `readUser` for the Directory scope, policies.list
+ * for the Cloud Identity one. `gmail.settings.sharing` serves only writes, so its token is the
+ * evidence. Returns what was done; throws the GoogleApiError (or ConfigError) otherwise.
+ */
+export async function probeDelegatedScope(subject: string, scope: string, readUser = subject): Promise<string> {
+  const client = authFor(subject, [scope]);
+  await withRetry("google", async () => {
+    try {
+      await client.getAccessToken();
+    } catch (error) {
+      throw error instanceof ConfigError ? error : toGoogleApiError(error, `token for ${subject} with ${scope}`);
+    }
+  });
+  const root = checkEndpoints("google").googleUrl;
+  if (scope === GMAIL_READ_SCOPE) {
+    const answer = await call({ gmail: subject }, `getAutoForwarding for ${subject}`, () =>
+      gmail({ version: "v1", auth: client, rootUrl: root, retry: false }).users.settings.getAutoForwarding({ userId: subject, fields: "enabled" }),
+    );
+    return `a token acting as ${subject} with only this scope, and Gmail getAutoForwarding for ${subject} with it (forwarding ${answer.enabled ? "on" : "off"})`;
+  }
+  if (DIRECTORY_SCOPES.includes(scope)) {
+    const user = await call("directory", `users.get ${readUser}`, () =>
+      admin({ version: "directory_v1", auth: client, rootUrl: root, retry: false }).users.get({ userKey: readUser, fields: "primaryEmail,suspended" }),
+    );
+    return `a token acting as ${subject} with only this scope, and Directory users.get ${readUser} with it (${user.suspended ? "suspended" : "active"})`;
+  }
+  if (POLICY_SCOPES.includes(scope)) {
+    await call("directory", "policies.list", () => policyApi(client).policies.list({ pageSize: 1, filter: AUTO_FORWARDING_FILTER }));
+    return `a token acting as ${subject} with only this scope, and Cloud Identity policies.list with it`;
+  }
+  return `a token acting as ${subject} with only this scope (no read accepts it alone; the writes that need it are not harmless)`;
+}
+
+export type GooglePolicy = cloudidentity_v1.Schema$Policy;
+
+const AUTO_FORWARDING_SETTING = "settings/gmail.auto_forwarding";
+const AUTO_FORWARDING_FILTER = `setting.type.matches('${AUTO_FORWARDING_SETTING.replace(".", "\\.")}')`;
+
+/**
+ * The Admin console's "Automatic forwarding" policies (Cloud Identity Policy API, setting
+ * `settings/gmail.auto_forwarding`), every page, read as coexist:googleAdmin (a super
+ * administrator) with `cloud-identity.policies.readonly`.
+ */
+export async function listAutoForwardingPolicies(): Promise<GooglePolicy[]> {
+  const config = checkEndpoints("google");
+  const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Cloud Identity Policy API is read as this super administrator");
+  const api = policyApi(authFor(adminUser, POLICY_SCOPES));
+  const policies: GooglePolicy[] = [];
+  let pageToken: string | undefined;
+  do {
+    const data = await call("directory", "policies.list", () => api.policies.list({ filter: AUTO_FORWARDING_FILTER, pageSize: 100, pageToken }));
+    policies.push(...(data.policies ?? []).filter((policy) => policy.setting?.type === AUTO_FORWARDING_SETTING));
+    pageToken = data.nextPageToken ?? undefined;
+  } while (pageToken);
+  return policies;
+}
+
+function policyApi(client: OAuth2Client): cloudidentity_v1.Cloudidentity {
+  return cloudidentity({ version: "v1", auth: client, rootUrl: policyApiRootUrl(checkEndpoints("google").googleUrl), retry: false });
+}
+
+/**
+ * Google serves the Policy API on its own host; a sandbox (or any other root) serves every
+ * Google API on the configured one.
+ */
+export function policyApiRootUrl(googleUrl: string): string {
+  return new URL(googleUrl).hostname.endsWith(".googleapis.com") ? "https://cloudidentity.googleapis.com/" : googleUrl;
 }

@@ -154,7 +154,10 @@ export function toGraphApiError(error: unknown, action: string, control?: GraphC
     const status = error.statusCode > 0 ? error.statusCode : undefined;
     const code = status !== undefined ? (error.code ?? undefined) : undefined;
     const label = status !== undefined ? [`HTTP ${status}`, code].filter(Boolean).join(", ") : "";
-    const text = status === 404 && !isGraphNotFound(status, code) ? strayNotFound(code, control?.notFoundAnswer) : error.message || String(error.body ?? "") || "no error text";
+    const text =
+      status === 404 && !isGraphNotFound(status, code)
+        ? strayNotFound(code, control?.notFoundAnswer)
+        : `${error.message || String(error.body ?? "") || "no error text"}${status === 403 && code === "Authorization_RequestDenied" ? MISSING_GRANT_HINT : ""}`;
     const note = `${control?.retryNote ?? ""}${control?.outcomeUnknown ? OUTCOME_UNKNOWN_NOTE : ""}`;
     const built = new GraphApiError(`Graph ${action} failed${label ? ` (${label})` : ""}: ${text}${note}`, {
       status,
@@ -174,6 +177,9 @@ function rebuilt(error: ApiError, message: string): GraphApiError {
   copy.outcomeUnknown = error.outcomeUnknown;
   return copy;
 }
+
+/** Graph says the same for a missing permission and a missing directory role; the doctor tells them apart. */
+const MISSING_GRANT_HINT = " (the app lacks an application permission or an Entra directory role this call needs: `coexist doctor` names which, with the fix)";
 
 /** A 404 without Graph's not-found code: not "gone", but a URL that reaches something else. */
 function strayNotFound(code: string | undefined, answer: GraphCallControl["notFoundAnswer"]): string {
@@ -508,4 +514,57 @@ function subRequestError(response: BatchResponse): GraphApiError {
     code: error?.code,
     ...throttleHeaders(response.headers),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app's own service principal and directory roles, users by the batch (`coexist doctor`)
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName?: string;
+}
+
+/** The service principal of an app in the tenant (an app may read its own without any permission); undefined when there is none. */
+export function getServicePrincipalByAppId(appId: string): Promise<ServicePrincipal | undefined> {
+  const path = `/servicePrincipals(appId='${segment(appId)}')`;
+  return unlessNotFound(call(`GET ${path}`, path, (request) => request.select(["id", "appId", "displayName"]).get()));
+}
+
+export interface DirectoryRoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/` for the whole tenant; an administrative unit or object otherwise. */
+  directoryScopeId: string;
+  roleDefinition?: { id?: string; templateId?: string; displayName?: string };
+}
+
+/** The directory roles assigned to a principal (active assignments), with their definitions. */
+export function listRoleAssignmentsOf(principalId: string): Promise<DirectoryRoleAssignment[]> {
+  return listAll(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${segment(principalId)}'&$expand=roleDefinition`);
+}
+
+/**
+ * Users by object id or UPN, 20 to a `$batch`: each key maps to the user, or to undefined when
+ * Graph says there is no such user. Any other answer is thrown.
+ */
+export async function getUsers(idsOrUpns: string[], select: string[]): Promise<Map<string, GraphUser | undefined>> {
+  const users = new Map<string, GraphUser | undefined>();
+  const query = select.length ? `?$select=${select.join(",")}` : "";
+  for (let start = 0; start < idsOrUpns.length; start += MAX_BATCH_SIZE) {
+    const chunk = idsOrUpns.slice(start, start + MAX_BATCH_SIZE);
+    const answers = await batch(chunk.map((key, index) => ({ id: String(index), method: "GET", url: `/users/${segment(key)}${query}` })));
+    chunk.forEach((key, index) => {
+      const answer = answers.get(String(index));
+      if (answer && answer.status >= 200 && answer.status < 300) {
+        users.set(key, answer.body as GraphUser);
+        return;
+      }
+      const error = answer ? subRequestError(answer) : new GraphApiError(`Graph $batch answered nothing for GET /users/${key}`, {});
+      if (!error.notFound) throw new GraphApiError(`Graph GET /users/${key} failed: ${error.message}`, { status: error.status, code: error.code });
+      users.set(key, undefined);
+    });
+  }
+  return users;
 }

@@ -4,6 +4,7 @@
  * Graph's refusals become the grant the app lacks and how to give it.
  */
 import { apis } from "../clients";
+import { DIRECTORY_ROLE_TEMPLATE_IDS, OPERATIONS, alternativesTo, type Requirement } from "../clients/grants";
 import type { GraphUser } from "../clients/graph";
 import { currentConfig, registerSecret } from "../config";
 import { meetsComplexity, newInitialPassword } from "./initialPassword";
@@ -17,8 +18,6 @@ const RESOURCE = "MailUser";
 export const DEFAULT_REPLICATION_TIMEOUT_SECONDS = 900;
 const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
-/** Entra role template ids, for the fix in a refusal (learn.microsoft.com, "Microsoft Entra built-in roles"). */
-const USER_ADMINISTRATOR_ROLE = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
 /** What the state keeps of a password just set. */
 export interface PasswordFacts {
@@ -44,7 +43,16 @@ export async function entraUser(desired: DesiredMailUser): Promise<GraphUser> {
   return user;
 }
 
-/** A Graph write for the user; Graph's 403 becomes the grant the app lacks and how to give it. */
+/** "the Entra role User Administrator (or Privileged Authentication Administrator, …)": one requirement of `grants.ts`, in words. */
+function requirementText(requirement: Requirement): string {
+  const alternatives = alternativesTo(requirement);
+  const others = alternatives.length > 0 ? ` (or ${alternatives.join(", ")})` : "";
+  const [first] = requirement.anyOf;
+  const what = requirement.kind === "directoryRole" ? "the Entra role" : first.length > 1 ? "the application permissions" : "the application permission";
+  return `${what} ${first.join(" and ")}${others}`;
+}
+
+/** A Graph write for the user; Graph's 403 becomes the grants the app lacks (from `grants.ts`) and how to give them. */
 export async function graphWrite(kind: "password" | "signIn", upn: string, write: () => Promise<void>): Promise<void> {
   try {
     await write();
@@ -52,17 +60,17 @@ export async function graphWrite(kind: "password" | "signIn", upn: string, write
     if ((error as { status?: number }).status !== 403) throw error;
     const app = currentConfig().clientId ? `The app ${currentConfig().clientId}` : "The app";
     const refused = `Microsoft Graph refused to ${kind === "password" ? "reset the password of" : "change whether this user may sign in:"} ${upn} (${(error as Error).message})`;
-    if (kind === "password") {
-      throw new Error(
-        `${RESOURCE}: ${refused}. ${app} needs the Entra role User Administrator (Privileged Authentication Administrator when the user holds an admin role) ` +
-          "and the application permission User-PasswordProfile.ReadWrite.All. Assign the role in the Entra admin center (Roles & admins → User Administrator → Add assignments → the app's service principal) " +
-          `or with Graph (POST /roleManagement/directory/roleAssignments {"principalId": "<the service principal's id>", "roleDefinitionId": "${USER_ADMINISTRATOR_ROLE}", "directoryScopeId": "/"}), ` +
-          "grant the permission with admin consent (App registrations → API permissions), then run pulumi up again.",
-      );
-    }
+    const operation = kind === "password" ? OPERATIONS.setPassword : OPERATIONS.setAccountEnabled;
+    const rolesFirst = [...operation.needs].sort((a, b) => Number(b.kind === "directoryRole") - Number(a.kind === "directoryRole"));
+    const needs = `${app} needs ${rolesFirst.map(requirementText).join(" and ")}`;
+    const role = operation.needs.find((requirement) => requirement.kind === "directoryRole")?.anyOf[0][0];
+    const assignRole = role
+      ? `Assign the role in the Entra admin center (Roles & admins → ${role} → Add assignments → the app's service principal) or with Graph ` +
+        `(POST /roleManagement/directory/roleAssignments {"principalId": "<the service principal's id>", "roleDefinitionId": "${DIRECTORY_ROLE_TEMPLATE_IDS[role]}", "directoryScopeId": "/"}), `
+      : "";
     throw new Error(
-      `${RESOURCE}: ${refused}. ${app} needs the application permissions User.EnableDisableAccount.All and User.Read.All (and the Entra role Privileged Authentication Administrator when the user holds an admin role): ` +
-        "grant them with admin consent in the Entra admin center (App registrations → API permissions), then run pulumi up again.",
+      `${RESOURCE}: ${refused}. ${needs}. ${assignRole}${role ? "grant" : "Grant"} the permission with admin consent in the Entra admin center (App registrations → API permissions), ` +
+        "then run pulumi up again; `coexist doctor` checks every grant before an up.",
     );
   }
 }

@@ -249,7 +249,7 @@ describe("MailUser", () => {
       };
       await assert.rejects(
         create({ ...inputs, adopt: true }),
-        /refused to reset the password of alice@contoso\.com .* needs the Entra role User Administrator .* User-PasswordProfile\.ReadWrite\.All\. Assign the role in the Entra admin center \(Roles & admins → User Administrator → Add assignments .*roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1"/,
+        /refused to reset the password of alice@contoso\.com .* needs the Entra role User Administrator .* User-PasswordProfile\.ReadWrite\.All.*\. Assign the role in the Entra admin center \(Roles & admins → User Administrator → Add assignments .*roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1"/,
       );
     });
 
