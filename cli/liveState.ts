@@ -19,6 +19,7 @@ import {
   DIRECTORY_DOMAIN_SCOPES,
   DIRECTORY_GROUP_SCOPES,
   getAutoForwarding,
+  GoogleApiError,
   listDirectoryDomains,
   listDirectoryGroups,
   listDirectoryUsers,
@@ -193,13 +194,14 @@ interface Directory {
   domains: string[];
 }
 
-/** A Directory read that needs a scope beyond users: its failure names the scope to delegate. */
+/** A Directory read that needs a scope beyond users: a refusal names the scope to delegate. */
 async function needingScope<T>(what: string, scopes: string[], read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`reading the Google ${what} failed (${reason}); it needs ${scopes.join(", ")} delegated to the service account (${DELEGATION})`);
+    const refused = error instanceof GoogleApiError && (error.reason === "unauthorized_client" || error.status === 401 || error.status === 403);
+    if (!refused) throw error;
+    throw new Error(`reading the Google ${what} was refused (${error.message}); it needs ${scopes.join(", ")} delegated to the service account (${DELEGATION})`);
   }
 }
 
