@@ -40,14 +40,16 @@ describe("the demo's stages with the Coexistence component: the pack lets each t
   this.timeout(600_000);
   let sandbox: SandboxStack;
   let restoreDns: () => void;
+  let restoreEnvironment: () => void;
 
   before(async () => {
     sandbox = await SandboxStack.start("policy-coexistence", seed);
-    useSandboxEnvironment(sandbox.sandbox);
+    restoreEnvironment = useSandboxEnvironment(sandbox.sandbox);
     restoreDns = useSandboxDns(sandbox.sandbox);
     await sandbox.stack.setConfig({}, { mailUserPassword: "Sandbox-Passw0rd!" });
   });
   after(async () => {
+    restoreEnvironment();
     restoreDns();
     await sandbox.stop();
   });
