@@ -94,6 +94,8 @@ export function existingForwarding(settings: AutoForwarding, desired: DesiredRou
 /** Refuses, with the reason, a target that is not a mailbox in Exchange Online. */
 async function assertMailbox(desired: DesiredRoute): Promise<void> {
   if (!desired.requireMailbox) return;
+  // A batch's routes ask at once: one list of the tenant's mailboxes answers them all.
+  if (await apis().snapshots.mailboxNow(desired.forwardTo)) return;
   const recipient = await findExchangeObject("Get-Recipient", desired.forwardTo);
   const type = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
   if (type && /Mailbox$/.test(type)) return;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { apis } from "../clients";
+import { apis, findExchangeObject } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
@@ -198,22 +198,19 @@ async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boole
   }
 }
 
-async function recipientType(userPrincipalName: string): Promise<string | undefined> {
-  const recipient = await apis().snapshots.recipientNow(userPrincipalName);
-  return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
-}
-
-/** Polls Exchange until the user is a mailbox; the type last seen, and whether it got there in time. */
+/**
+ * Polls Exchange until the user is a mailbox (the polls of a whole batch share one list of the
+ * tenant's mailboxes); the type last seen, and whether it got there in time.
+ */
 async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boolean; lastSeen?: string }> {
-  let lastSeen: string | undefined;
-  const converted = await pollUntil(
-    async () => {
-      lastSeen = await recipientType(desired.userPrincipalName);
-      return lastSeen === MAILBOX ? true : undefined;
-    },
-    { timeoutMs: desired.conversionTimeoutSeconds * 1000 },
-  );
-  return { converted: converted === true, lastSeen };
+  const converted = await pollUntil(async () => ((await apis().snapshots.mailboxNow(desired.userPrincipalName)) ? true : undefined), {
+    timeoutMs: desired.conversionTimeoutSeconds * 1000,
+  });
+  if (converted) return { converted: true, lastSeen: MAILBOX };
+  // The list says only "not a mailbox yet"; the message names what Exchange shows instead.
+  const recipient = await findExchangeObject("Get-Recipient", desired.userPrincipalName);
+  const lastSeen = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
+  return { converted: lastSeen === MAILBOX, lastSeen };
 }
 
 function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {

@@ -279,11 +279,15 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(id, props) {
-    // One call for a mail user. Remove-MailUser does not find a mailbox (a state not refreshed
-    // since licensing still says MailUser), and only then is the recipient read.
+    // One call a user. The recipient comes from the shared list when many are deleted (docs/benchmark.md,
+    // "Destroy"): a mail user there goes with Remove-MailUser; a mailbox there skips it and the read.
+    // Remove-MailUser does not find a mailbox (a state or list from before licensing still says
+    // MailUser), and only then is the recipient read on its own.
+    const listed = await apis().snapshots.recipientByIdentity(id);
+    const known = listed ? parseRecipient(listed) : undefined;
     const removeMailUser = (): Promise<boolean> => removeExchangeObject("Remove-MailUser", id);
-    if (!isMailbox(props.recipientTypeDetails) && (await removeMailUser())) return;
-    const live = await getRecipient(id);
+    if (!isMailbox(known?.recipientTypeDetails ?? props.recipientTypeDetails) && (await removeMailUser())) return;
+    const live = known && isMailbox(known.recipientTypeDetails) ? known : await getRecipient(id);
     if (!live) {
       note(RESOURCE, `${props.externalEmailAddress} (${id}) is already gone from Exchange Online.`);
       return;
