@@ -97,8 +97,10 @@ function setLevelFields(spec: ResourceSetSpec, set: Values | undefined): string[
 }
 
 /** An item's old outputs as its provider wrote them: the set-level values it shares filled back in. */
-function expandItem(spec: ResourceSetSpec, set: Values, stored: Values): Values {
-  return { ...pick(set, publicSharedFields(spec)), ...pick(set, setLevelFields(spec, set)), ...stored };
+function expandItem(spec: ResourceSetSpec, set: Values, stored: Values, key: string): Values {
+  // The key is the item's key field by construction; a state written before parseRecipient kept a
+  // mailbox's null ExternalEmailAddress as "" holds an empty one, which would name no Gmail user.
+  return { ...pick(set, publicSharedFields(spec)), ...pick(set, setLevelFields(spec, set)), ...stored, [spec.keyField]: stored[spec.keyField] || key };
 }
 
 /** An item's outputs as the set stores them: what equals the set's shared value, or the set keeps once, left out. */
@@ -176,7 +178,7 @@ async function planItems(spec: ResourceSetSpec, olds: Values, news: Values): Pro
   const keys = [...new Set([...Object.keys(oldItems), ...Object.keys(newItems)])].sort();
   return Promise.all(
     keys.map(async (key): Promise<ItemPlan> => {
-      const oldItem = key in oldItems ? expandItem(spec, olds, oldItems[key] as Values) : undefined;
+      const oldItem = key in oldItems ? expandItem(spec, olds, oldItems[key] as Values, key) : undefined;
       const ownNews = newItems[key];
       const newItem = key in newItems ? (isUnknown(ownNews) ? ownNews : itemInputs(spec, news, key, ownNews as Values)) : undefined;
       if (!oldItem) return { key, action: "create", news: newItem as Values, deleteBeforeReplace: false };
@@ -327,7 +329,7 @@ async function readSet(spec: ResourceSetSpec, props: Values): Promise<Values> {
   const stored = itemsOf(spec, props);
   const outcomes = await Promise.all(
     Object.entries(stored).map(async ([key, item]): Promise<ItemOutcome> => {
-      const olds = expandItem(spec, props, item as Values);
+      const olds = expandItem(spec, props, item as Values, key);
       try {
         const result = await spec.itemProvider().read!(String(olds.id), olds);
         return { key, outputs: result.id ? { ...result.props, id: result.id } : undefined };
@@ -345,7 +347,7 @@ async function readSet(spec: ResourceSetSpec, props: Values): Promise<Values> {
 
 /** Deletes every item at once; item deletes are idempotent, so a failed destroy is simply run again. */
 async function deleteSet(spec: ResourceSetSpec, props: Values): Promise<void> {
-  const plans = Object.entries(itemsOf(spec, props)).map(([key, item]): ItemPlan => ({ key, action: "delete", olds: expandItem(spec, props, item as Values), deleteBeforeReplace: false }));
+  const plans = Object.entries(itemsOf(spec, props)).map(([key, item]): ItemPlan => ({ key, action: "delete", olds: expandItem(spec, props, item as Values, key), deleteBeforeReplace: false }));
   const failed = (await Promise.all(plans.map((plan) => applyItem(spec, plan)))).filter((outcome) => outcome.error !== undefined);
   if (failed.length > 0) {
     throw new Error(`${describeFailures(spec, "delete", failed, plans.length)}\nThe others are deleted; run the command again to retry.`);

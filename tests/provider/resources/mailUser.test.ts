@@ -207,6 +207,18 @@ describe("MailUser", () => {
       assert.match(tenant.notes.join("\n"), /removed the routing address .*, which Gmail no longer forwards to/);
     });
 
+    it("keeps asking Gmail about the user's own address once a refresh saw the mailbox (no external address there)", async () => {
+      const { id, outs } = await create();
+      const mailbox = tenant.recipient(id)!;
+      mailbox.RecipientTypeDetails = "UserMailbox";
+      (mailbox as { ExternalEmailAddress?: string | null }).ExternalEmailAddress = null;
+      const refreshed = (await provider.read!(id, outs)).props!;
+      assert.strictEqual(refreshed.externalEmailAddress, outs.externalEmailAddress);
+      tenant.addGmailUser(String(outs.externalEmailAddress), { enabled: true, emailAddress: String(outs.routingAddress), disposition: "trash" });
+      await provider.delete!(id, refreshed);
+      assert.ok(JSON.stringify(tenant.recipient(id)).toLowerCase().includes(String(outs.routingAddress)), "the routing address stays while Gmail forwards to it");
+    });
+
     it("reports a recipient removed out of band as gone", async () => {
       const { id, outs } = await create();
       tenant.recipients.delete(id);
