@@ -1,11 +1,11 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, autoForwardingOf, findExchangeObject } from "../clients";
 import type { AutoForwarding } from "../clients/google";
 import { domainOf } from "../routing/addresses";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
-import { configureFromStack, serializableProvider, engineOutputs } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type Disposition = "trash" | "archive" | "markRead" | "leaveInInbox";
 const DISPOSITIONS: readonly Disposition[] = ["trash", "archive", "markRead", "leaveInInbox"];
@@ -217,7 +217,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("googleForwardingRoute", "googleForwardingRouteProvider");
 
 /** Gmail automatic forwarding of one migrated user to the Microsoft 365 routing address. */
-export class GoogleForwardingRoute extends pulumi.dynamic.Resource {
+export class GoogleForwardingRoute extends DynamicResource {
   declare readonly userEmail: pulumi.Output<string>;
   declare readonly forwardTo: pulumi.Output<string>;
   declare readonly disposition: pulumi.Output<string>;

@@ -1,11 +1,11 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type OnDelete = "retain" | "remove";
 const ON_DELETE: readonly OnDelete[] = ["retain", "remove"];
@@ -333,7 +333,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("licenseAssignment", "licenseAssignmentProvider");
 
 /** A licence assigned directly to a user, waited on until the user is an Exchange mailbox. */
-export class LicenseAssignment extends pulumi.dynamic.Resource {
+export class LicenseAssignment extends DynamicResource {
   declare readonly userPrincipalName: pulumi.Output<string>;
   declare readonly sku: pulumi.Output<string>;
   declare readonly skuId: pulumi.Output<string>;

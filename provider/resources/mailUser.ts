@@ -1,4 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 import { apis, autoForwardingOf, findExchangeObject, removeExchangeObject, unlessNotFound } from "../clients";
 import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
@@ -7,7 +9,7 @@ import { note } from "./log";
 import { afterChange, changesToApply, hasSmtpAddress, isMailbox, parseRecipient, planMailUserDiff, routingAddressReleasable, type DesiredMailUser, type Recipient } from "./mailUserPlan";
 import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 /**
  * A Google Workspace user as an Exchange Online mail user: it is in the address list, and mail
@@ -311,7 +313,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("mailUser", "mailUserProvider");
 
 /** A Google Workspace user as an Exchange Online mail user with a routing-subdomain address. */
-export class MailUser extends pulumi.dynamic.Resource {
+export class MailUser extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;
@@ -337,9 +339,9 @@ export class MailUser extends pulumi.dynamic.Resource {
         emailAddresses: undefined,
         recipientTypeDetails: undefined,
         ...args,
-        password: pulumi.secret(args.password),
+        password: secret(args.password),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
       "coexist",
       "MailUser",
     );

@@ -1,7 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { resourceSetProvider } from "./resourceSet";
-import { serializableProvider } from "./serializable";
+import { DynamicResource, serializableProvider } from "./serializable";
 
 /** One mail user of a MailUserSet; the fields are MailUser's (see MailUserArgs). */
 export interface MailUserSetItem {
@@ -75,7 +77,7 @@ export const mailUserSetProvider = resourceSetProvider({
 const provider = serializableProvider("mailUserSet", "mailUserSetProvider");
 
 /** Google Workspace users as Exchange Online mail users with routing-subdomain addresses, one resource per batch. */
-export class MailUserSet extends pulumi.dynamic.Resource {
+export class MailUserSet extends DynamicResource {
   /** Each user's MailUser outputs (`guid`, `emailAddresses`, `recipientTypeDetails`, …; the Exchange GUID also as `id`), by Google address. */
   declare readonly users: pulumi.Output<Record<string, Record<string, unknown>>>;
 
@@ -83,8 +85,8 @@ export class MailUserSet extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { passwordHash: undefined, ...args, password: pulumi.secret(args.password) },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
+      { passwordHash: undefined, ...args, password: secret(args.password) },
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
       "coexist",
       "MailUserSet",
     );
