@@ -1,6 +1,8 @@
 /**
- * The `coexist` command line: `coexist help`; `coexist trace <address> | --all` (hop-by-hop routes
- * through both live tenants or the sandbox); `coexist sandbox start|stop|status|reset|seed`.
+ * The `coexist` command line: `coexist help`; `coexist doctor` (what the stack's planned resources
+ * need from the live tenants, checked before anything runs); `coexist trace <address> | --all`
+ * (hop-by-hop routes through both live tenants or the sandbox); `coexist sandbox
+ * start|stop|status|reset|seed`.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,12 +20,14 @@ import {
 import { GOOGLE_CREDENTIALS_FILE, type Runtime } from "../sandbox/runtime";
 import { loadSeed } from "../sandbox/seeding";
 import { Store } from "../sandbox/store";
+import { runDoctor } from "./doctor";
 import { runTrace } from "./trace";
 
 const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
 
 Usage:
   coexist help
+  coexist doctor [--cwd <folder>] [--stack <name>] [--json]           (see \`coexist doctor --help\`)
   coexist trace <address> [--from internet|google|m365] | --all      (see \`coexist trace --help\`)
   coexist sandbox start  [--seed <file> | --users <N> [--departments <K>]] [--port <P>] [--faults <json|file>] [--reset] [--strict]
   coexist sandbox stop
@@ -177,6 +181,10 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (group === "sandbox") return sandbox(command, parseFlags(rest));
+  if (group === "doctor") {
+    process.exitCode = await runDoctor(args.slice(1));
+    return;
+  }
   if (group === "trace") {
     process.exitCode = await runTrace(args.slice(1));
     return;

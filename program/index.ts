@@ -29,7 +29,8 @@ const coexistence = new Coexistence("coexistence", {
   smartHosts: config.getObject<string[]>("smartHosts"),
   licenseSku: config.require("licenseSku"),
   usageLocation: config.get("usageLocation"),
-  mailUserPassword: config.requireSecret("mailUserPassword"),
+  // Unset: every mail user gets its own generated password (the initialPasswords output).
+  mailUserPassword: config.getSecret("mailUserPassword"),
   users,
   batches: config.getObject<Record<string, BatchState>>("batches") ?? {},
   phase,
@@ -41,4 +42,6 @@ const coexistence = new Coexistence("coexistence", {
 
 export const dnsRecords = coexistence.dnsRecords;
 export const spfRecord = coexistence.spfRecord;
+// Each user's initial password, a secret: `pulumi stack output initialPasswords --show-secrets`.
+export const initialPasswords = coexistence.initialPasswords;
 export const userCount = users.length;

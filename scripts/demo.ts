@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(csvPath, usersCsv(population.users));
 
     const stack = new Stack({ projectDir: repoRoot, stack: "sandbox-demo", stateDir, passphrase: "sandbox", env: sandbox.env });
-    await stack.init(journeyConfig(csvPath), { "coexist:mailUserPassword": "Demo-Passw0rd!" });
+    await stack.init(journeyConfig(csvPath));
 
     for (const [index, stage] of stages.entries()) {
       const stageStarted = Date.now();

@@ -97,14 +97,35 @@ export async function entraToken(api: MicrosoftApi): Promise<string> {
   return (accessToken as AccessToken).token;
 }
 
-/** The tenant (`tid` claim) an Entra access token was issued for, when it is a readable JWT. */
-export function tokenTenantOf(token: string): string | undefined {
+/** The claims of an Entra access token that say who it is for and what it may do. */
+export interface TokenClaims {
+  /** The app (client) id. */
+  appid?: string;
+  tid?: string;
+  aud?: string;
+  /** App roles granted on the token's resource: Graph application permissions, `Exchange.ManageAsApp`. */
+  roles: string[];
+  /** Directory role template ids of the app's service principal. */
+  wids: string[];
+}
+
+/** The claims of an Entra access token, when it is a readable JWT (the sandbox's static token may not be). */
+export function tokenClaimsOf(token: string): TokenClaims | undefined {
   const payload = token.split(".")[1];
   if (!payload) return undefined;
+  let claims: Record<string, unknown>;
   try {
-    const tid = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { tid?: unknown }).tid;
-    return typeof tid === "string" && tid ? tid : undefined;
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  if (!claims || typeof claims !== "object") return undefined;
+  const text = (name: string): string | undefined => (typeof claims[name] === "string" && claims[name] ? (claims[name] as string) : undefined);
+  const list = (name: string): string[] => (Array.isArray(claims[name]) ? (claims[name] as unknown[]).filter((item): item is string => typeof item === "string") : []);
+  return { appid: text("appid") ?? text("azp"), tid: text("tid"), aud: text("aud"), roles: list("roles"), wids: list("wids") };
+}
+
+/** The tenant (`tid` claim) an Entra access token was issued for, when it is a readable JWT. */
+export function tokenTenantOf(token: string): string | undefined {
+  return tokenClaimsOf(token)?.tid;
 }

@@ -1,15 +1,17 @@
 /**
- * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, through
+ * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, groups, members and domains, through
  * `googleapis` with its own retry off (ours is the only one). Auth is a service account with
  * domain-wide delegation, one token per impersonated user, signed with its key or without one
  * (googleKeyless.ts), or the configured static token.
  */
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
+import { cloudidentity, type cloudidentity_v1 } from "googleapis/build/src/apis/cloudidentity";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
-import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
-import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, howToSet, isConfigured, requireSetting } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
+import { productGrants } from "./grants";
 import { isRetryable, withRetry } from "./retry";
 
 export const GMAIL_SCOPES = [
@@ -17,6 +19,9 @@ export const GMAIL_SCOPES = [
   "https://www.googleapis.com/auth/gmail.settings.sharing",
 ];
 export const DIRECTORY_SCOPES = ["https://www.googleapis.com/auth/admin.directory.user.readonly"];
+/** Groups, their aliases and their members (members.list accepts the group scope). */
+export const DIRECTORY_GROUP_SCOPES = ["https://www.googleapis.com/auth/admin.directory.group.readonly"];
+export const DIRECTORY_DOMAIN_SCOPES = ["https://www.googleapis.com/auth/admin.directory.domain.readonly"];
 /** The token URL google-auth-library always calls (gtoken hard-codes it). */
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 
@@ -43,8 +48,8 @@ export function isGoogleErrorEnvelope(data: unknown): boolean {
 
 const UNAUTHORIZED_CLIENT_HINT =
   " (grant the service account's client ID these scopes in the Admin console under Security → API controls → Domain-wide delegation: " +
-  [...GMAIL_SCOPES, ...DIRECTORY_SCOPES].join(", ") +
-  ")";
+  productGrants("googleScope").join(", ") +
+  "; `coexist doctor` tries each one alone)";
 
 /** A GoogleApiError from a GaxiosError (API or token endpoint) or a transport failure. */
 export function toGoogleApiError(error: unknown, action: string): GoogleApiError {
@@ -162,18 +167,21 @@ function gmailFor(user: string): gmail_v1.Gmail {
   return gmail({ version: "v1", auth: authFor(user, GMAIL_SCOPES), rootUrl: checkEndpoints("google").googleUrl, retry: false });
 }
 
-function directory(): admin_directory_v1.Admin {
+/** The Directory API as coexist:googleAdmin, with a token for `scopes` only: each read asks for the least it needs. */
+function directory(scopes = DIRECTORY_SCOPES): admin_directory_v1.Admin {
   const config = checkEndpoints("google");
   // The static token acts for whoever it was issued to; only delegation needs a subject.
   const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Directory API is called as this Google Workspace admin");
-  return admin({ version: "directory_v1", auth: authFor(adminUser, DIRECTORY_SCOPES), rootUrl: config.googleUrl, retry: false });
+  return admin({ version: "directory_v1", auth: authFor(adminUser, scopes), rootUrl: config.googleUrl, retry: false });
 }
 
 /** Which Google API a call goes to, and as whom: the base URL check asks the same. */
 type Caller = { gmail: string } | "directory";
 
-async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean } = {}): Promise<T> {
+/** `write`: the call changes the mailbox's settings (then every client's URL is checked first). */
+async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
   await verifyGoogleUrl(caller);
+  if (options.write) await beforeWrite();
   return withRetry(
     "google",
     async () => {
@@ -196,6 +204,16 @@ async function call<T>(caller: Caller, action: string, run: () => Promise<{ data
  * When the token endpoint refuses (a departed user, a missing delegation), nothing was learnt
  * about the URL: the call goes ahead, fails as it would have, and the next call checks again.
  */
+/**
+ * Before any write of the process: a googleUrl someone typed is checked through the Directory as
+ * coexist:googleAdmin (or the static token), the only caller known without a mailbox.
+ */
+registerEndpointCheck("google", async () => {
+  if (!isConfigured("googleUrl")) return;
+  const { googleAdmin, accessToken } = currentConfig();
+  if (googleAdmin !== undefined || accessToken !== undefined) await verifyGoogleUrl("directory");
+});
+
 function verifyGoogleUrl(caller: Caller): Promise<void> {
   const googleUrl = checkEndpoints("google").googleUrl;
   return verifyOnce(JSON.stringify(["google", googleUrl]), () => probeGoogle(caller, googleUrl)).catch((error: unknown) => {
@@ -270,7 +288,7 @@ export function createForwardingAddress(user: string, forwardingEmail: string): 
     { gmail: user },
     `forwardingAddresses.create ${forwardingEmail} for ${user}`,
     () => gmailFor(user).users.settings.forwardingAddresses.create({ userId: user, requestBody: { forwardingEmail } }),
-    { idempotent: false },
+    { idempotent: false, write: true },
   );
 }
 
@@ -279,6 +297,7 @@ export async function deleteForwardingAddress(user: string, forwardingEmail: str
   const deleted = await unlessNotFound(
     call({ gmail: user }, `forwardingAddresses.delete ${forwardingEmail} for ${user}`, () =>
       gmailFor(user).users.settings.forwardingAddresses.delete({ userId: user, forwardingEmail }),
+      { write: true },
     ).then(() => true),
   );
   return deleted ?? false;
@@ -290,7 +309,7 @@ export function getAutoForwarding(user: string): Promise<AutoForwarding> {
 
 /** A full PUT of the singleton: send `enabled`, `emailAddress` and `disposition` together. */
 export function updateAutoForwarding(user: string, settings: AutoForwarding): Promise<AutoForwarding> {
-  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }));
+  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }), { write: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,15 +324,137 @@ export function getDirectoryUser(userKey: string): Promise<DirectoryUser | undef
 
 /** users.list's largest page (google-workspace.md §2.1). */
 const DIRECTORY_PAGE_SIZE = 500;
+/** groups.list's and members.list's largest page. */
+const GROUPS_PAGE_SIZE = 200;
 
-/** Every user of the Workspace customer, read as coexist:googleAdmin, following nextPageToken. */
-export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
-  const users: DirectoryUser[] = [];
+/** Every item of a Directory list, following nextPageToken. */
+async function allPages<Page extends { nextPageToken?: string | null }, T>(
+  action: string,
+  page: (pageToken: string | undefined) => Promise<{ data: Page }>,
+  items: (data: Page) => T[] | undefined | null,
+): Promise<T[]> {
+  const all: T[] = [];
   let pageToken: string | undefined;
   do {
-    const data = await call("directory", "users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
-    users.push(...(data.users ?? []));
+    const data = await call("directory", action, () => page(pageToken));
+    all.push(...(items(data) ?? []));
     pageToken = data.nextPageToken ?? undefined;
   } while (pageToken);
-  return users;
+  return all;
+}
+
+/** Every user of the Workspace customer (with `aliases` and `nonEditableAliases`), read as coexist:googleAdmin. */
+export function listDirectoryUsers(): Promise<DirectoryUser[]> {
+  return allPages(
+    "users.list",
+    (pageToken) => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }),
+    (data) => data.users,
+  );
+}
+
+export type DirectoryGroup = admin_directory_v1.Schema$Group;
+export type DirectoryMember = admin_directory_v1.Schema$Member;
+export type DirectoryDomain = admin_directory_v1.Schema$Domains;
+
+/** Every group of the Workspace customer, with its `aliases` and `nonEditableAliases` (scope admin.directory.group.readonly). */
+export function listDirectoryGroups(): Promise<DirectoryGroup[]> {
+  return allPages(
+    "groups.list",
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).groups.list({ customer: "my_customer", maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.groups,
+  );
+}
+
+/** The direct members of a group (users, groups, outside addresses, the whole customer), by its address or id. */
+export function listGroupMembers(groupKey: string): Promise<DirectoryMember[]> {
+  return allPages(
+    `members.list of ${groupKey}`,
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).members.list({ groupKey, maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.members,
+  );
+}
+
+/** The primary and secondary domains of the customer, each with its domain aliases (scope admin.directory.domain.readonly). */
+export async function listDirectoryDomains(): Promise<DirectoryDomain[]> {
+  const data = await call("directory", "domains.list", () => directory(DIRECTORY_DOMAIN_SCOPES).domains.list({ customer: "my_customer" }));
+  return data.domains ?? [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delegation, one scope at a time, and the admin's Gmail policy (`coexist doctor`)
+
+export const POLICY_SCOPES = ["https://www.googleapis.com/auth/cloud-identity.policies.readonly"];
+const GMAIL_READ_SCOPE = GMAIL_SCOPES[0];
+
+/**
+ * Domain-wide delegation of one scope, tried alone: a token acting as `subject` with only that
+ * scope (the token endpoint refuses a scope that is not delegated with `unauthorized_client`),
+ * then, for a scope a harmless read accepts, that read: the user's auto-forwarding setting for
+ * `gmail.settings.basic`, Directory users.get of `readUser` for the Directory scope, policies.list
+ * for the Cloud Identity one. `gmail.settings.sharing` serves only writes, so its token is the
+ * evidence. Returns what was done; throws the GoogleApiError (or ConfigError) otherwise.
+ */
+export async function probeDelegatedScope(subject: string, scope: string, readUser = subject): Promise<string> {
+  const client = authFor(subject, [scope]);
+  await withRetry("google", async () => {
+    try {
+      await client.getAccessToken();
+    } catch (error) {
+      throw error instanceof ConfigError ? error : toGoogleApiError(error, `token for ${subject} with ${scope}`);
+    }
+  });
+  const root = checkEndpoints("google").googleUrl;
+  if (scope === GMAIL_READ_SCOPE) {
+    const answer = await call({ gmail: subject }, `getAutoForwarding for ${subject}`, () =>
+      gmail({ version: "v1", auth: client, rootUrl: root, retry: false }).users.settings.getAutoForwarding({ userId: subject, fields: "enabled" }),
+    );
+    return `a token acting as ${subject} with only this scope, and Gmail getAutoForwarding for ${subject} with it (forwarding ${answer.enabled ? "on" : "off"})`;
+  }
+  if (DIRECTORY_SCOPES.includes(scope)) {
+    const user = await call("directory", `users.get ${readUser}`, () =>
+      admin({ version: "directory_v1", auth: client, rootUrl: root, retry: false }).users.get({ userKey: readUser, fields: "primaryEmail,suspended" }),
+    );
+    return `a token acting as ${subject} with only this scope, and Directory users.get ${readUser} with it (${user.suspended ? "suspended" : "active"})`;
+  }
+  if (POLICY_SCOPES.includes(scope)) {
+    await call("directory", "policies.list", () => policyApi(client).policies.list({ pageSize: 1, filter: AUTO_FORWARDING_FILTER }));
+    return `a token acting as ${subject} with only this scope, and Cloud Identity policies.list with it`;
+  }
+  return `a token acting as ${subject} with only this scope (no read accepts it alone; the writes that need it are not harmless)`;
+}
+
+export type GooglePolicy = cloudidentity_v1.Schema$Policy;
+
+const AUTO_FORWARDING_SETTING = "settings/gmail.auto_forwarding";
+const AUTO_FORWARDING_FILTER = `setting.type.matches('${AUTO_FORWARDING_SETTING.replace(".", "\\.")}')`;
+
+/**
+ * The Admin console's "Automatic forwarding" policies (Cloud Identity Policy API, setting
+ * `settings/gmail.auto_forwarding`), every page, read as coexist:googleAdmin (a super
+ * administrator) with `cloud-identity.policies.readonly`.
+ */
+export async function listAutoForwardingPolicies(): Promise<GooglePolicy[]> {
+  const config = checkEndpoints("google");
+  const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Cloud Identity Policy API is read as this super administrator");
+  const api = policyApi(authFor(adminUser, POLICY_SCOPES));
+  const policies: GooglePolicy[] = [];
+  let pageToken: string | undefined;
+  do {
+    const data = await call("directory", "policies.list", () => api.policies.list({ filter: AUTO_FORWARDING_FILTER, pageSize: 100, pageToken }));
+    policies.push(...(data.policies ?? []).filter((policy) => policy.setting?.type === AUTO_FORWARDING_SETTING));
+    pageToken = data.nextPageToken ?? undefined;
+  } while (pageToken);
+  return policies;
+}
+
+function policyApi(client: OAuth2Client): cloudidentity_v1.Cloudidentity {
+  return cloudidentity({ version: "v1", auth: client, rootUrl: policyApiRootUrl(checkEndpoints("google").googleUrl), retry: false });
+}
+
+/**
+ * Google serves the Policy API on its own host; a sandbox (or any other root) serves every
+ * Google API on the configured one.
+ */
+export function policyApiRootUrl(googleUrl: string): string {
+  return new URL(googleUrl).hostname.endsWith(".googleapis.com") ? "https://cloudidentity.googleapis.com/" : googleUrl;
 }

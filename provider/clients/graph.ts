@@ -14,8 +14,8 @@ import {
   type MiddlewareOptions,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { ConfigError, checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, type CoexistConfig } from "../config";
-import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, type CoexistConfig } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { budgetSignalsOf, limiterFor } from "./limiter";
@@ -156,7 +156,10 @@ export function toGraphApiError(error: unknown, action: string, control?: GraphC
     const status = error.statusCode > 0 ? error.statusCode : undefined;
     const code = status !== undefined ? (error.code ?? undefined) : undefined;
     const label = status !== undefined ? [`HTTP ${status}`, code].filter(Boolean).join(", ") : "";
-    const text = status === 404 && !isGraphNotFound(status, code) ? strayNotFound(code, control?.notFoundAnswer) : error.message || String(error.body ?? "") || "no error text";
+    const text =
+      status === 404 && !isGraphNotFound(status, code)
+        ? strayNotFound(code, control?.notFoundAnswer)
+        : `${error.message || String(error.body ?? "") || "no error text"}${status === 403 && code === "Authorization_RequestDenied" ? MISSING_GRANT_HINT : ""}`;
     const note = `${control?.retryNote ?? ""}${control?.outcomeUnknown ? OUTCOME_UNKNOWN_NOTE : ""}`;
     const built = new GraphApiError(`Graph ${action} failed${label ? ` (${label})` : ""}: ${text}${note}`, {
       status,
@@ -177,15 +180,20 @@ function rebuilt(error: ApiError, message: string): GraphApiError {
   return copy;
 }
 
+/** Graph says the same for a missing permission and a missing directory role; the doctor tells them apart. */
+const MISSING_GRANT_HINT = " (the app lacks an application permission or an Entra directory role this call needs: `coexist doctor` names which, with the fix)";
+
 /** A 404 without Graph's not-found code: not "gone", but a URL that reaches something else. */
 function strayNotFound(code: string | undefined, answer: GraphCallControl["notFoundAnswer"]): string {
   return `answered ${describeAnswer(404, answer?.contentType, answer?.body ?? "")} without Graph's not-found code (code: ${code ?? "none"}), so nothing is taken as gone. Is ${describeSetting("graphUrl")} right?`;
 }
 
-async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
+/** `write`: whether the call changes the tenant (every method but GET, unless said otherwise: a `$batch` of reads). */
+async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
   const control = new GraphCallControl(options.idempotent ?? true);
   try {
     await verifyGraphUrl();
+    if (options.write ?? !action.startsWith("GET ")) await beforeWrite();
     return await send(graphClient().api(path).middlewareOptions([control]));
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -202,6 +210,11 @@ const PROBE_PATH = "/domains?$select=id";
  * Before the first Graph call of the process: `GET /domains?$select=id` (Domain.Read.All, which
  * the domain resources need anyway) must answer as Graph, for the configured tenant.
  */
+// Only a URL someone typed can be wrong: the default is the service's own.
+registerEndpointCheck("graph", async () => {
+  if (isConfigured("graphUrl")) await verifyGraphUrl();
+});
+
 function verifyGraphUrl(): Promise<void> {
   const config = checkEndpoints("graph");
   return verifyOnce(JSON.stringify(["graph", config.graphUrl, config.tenantId, config.accessToken, config.clientId]), () => probeGraph(config));
@@ -345,10 +358,18 @@ export async function setUsageLocation(idOrUpn: string, usageLocation: string): 
   await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ usageLocation }));
 }
 
-/** An administrator's password reset (`passwordProfile`); the value is registered for redaction. */
+/**
+ * An administrator's password reset (`passwordProfile`), which the user must change at the next
+ * sign-in; the value is registered for redaction.
+ */
 export async function setPassword(idOrUpn: string, password: string): Promise<void> {
   registerSecret(password);
-  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ passwordProfile: { password, forceChangePasswordNextSignIn: false } }));
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ passwordProfile: { password, forceChangePasswordNextSignIn: true } }));
+}
+
+/** Allows or blocks the user's sign-in (`accountEnabled`). */
+export async function setAccountEnabled(idOrUpn: string, accountEnabled: boolean): Promise<void> {
+  await call(`PATCH /users/${idOrUpn}`, `/users/${segment(idOrUpn)}`, (request) => request.patch({ accountEnabled }));
 }
 
 /**
@@ -491,7 +512,10 @@ async function postBatch(requests: BatchRequest[]): Promise<BatchResponse[]> {
           : {}),
     })),
   };
-  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", "/$batch", (request) => request.post(payload), { idempotent: requests.every(isIdempotentRequest) });
+  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", "/$batch", (request) => request.post(payload), {
+    idempotent: requests.every(isIdempotentRequest),
+    write: requests.some((request) => request.method !== "GET"),
+  });
   return (answer.responses ?? []).map((response) => ({ ...response, headers: response.headers ?? {} }));
 }
 
@@ -502,4 +526,57 @@ function subRequestError(response: BatchResponse): GraphApiError {
     code: error?.code,
     ...throttleHeaders(response.headers),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app's own service principal and directory roles, users by the batch (`coexist doctor`)
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName?: string;
+}
+
+/** The service principal of an app in the tenant (an app may read its own without any permission); undefined when there is none. */
+export function getServicePrincipalByAppId(appId: string): Promise<ServicePrincipal | undefined> {
+  const path = `/servicePrincipals(appId='${segment(appId)}')`;
+  return unlessNotFound(call(`GET ${path}`, path, (request) => request.select(["id", "appId", "displayName"]).get()));
+}
+
+export interface DirectoryRoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/` for the whole tenant; an administrative unit or object otherwise. */
+  directoryScopeId: string;
+  roleDefinition?: { id?: string; templateId?: string; displayName?: string };
+}
+
+/** The directory roles assigned to a principal (active assignments), with their definitions. */
+export function listRoleAssignmentsOf(principalId: string): Promise<DirectoryRoleAssignment[]> {
+  return listAll(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${segment(principalId)}'&$expand=roleDefinition`);
+}
+
+/**
+ * Users by object id or UPN, 20 to a `$batch`: each key maps to the user, or to undefined when
+ * Graph says there is no such user. Any other answer is thrown.
+ */
+export async function getUsers(idsOrUpns: string[], select: string[]): Promise<Map<string, GraphUser | undefined>> {
+  const users = new Map<string, GraphUser | undefined>();
+  const query = select.length ? `?$select=${select.join(",")}` : "";
+  for (let start = 0; start < idsOrUpns.length; start += MAX_BATCH_SIZE) {
+    const chunk = idsOrUpns.slice(start, start + MAX_BATCH_SIZE);
+    const answers = await batch(chunk.map((key, index) => ({ id: String(index), method: "GET", url: `/users/${segment(key)}${query}` })));
+    chunk.forEach((key, index) => {
+      const answer = answers.get(String(index));
+      if (answer && answer.status >= 200 && answer.status < 300) {
+        users.set(key, answer.body as GraphUser);
+        return;
+      }
+      const error = answer ? subRequestError(answer) : new GraphApiError(`Graph $batch answered nothing for GET /users/${key}`, {});
+      if (!error.notFound) throw new GraphApiError(`Graph GET /users/${key} failed: ${error.message}`, { status: error.status, code: error.code });
+      users.set(key, undefined);
+    });
+  }
+  return users;
 }

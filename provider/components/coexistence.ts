@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { all } from "@pulumi/pulumi/output";
+import { all, secret } from "@pulumi/pulumi/output";
 import { ComponentResource, rootStackResource } from "@pulumi/pulumi/resource";
 import { AcceptedDomain } from "../resources/acceptedDomain";
 import { GoogleForwardingRoute } from "../resources/googleForwardingRoute";
@@ -14,6 +14,7 @@ import { microsoftMxHost } from "../routing/addresses";
 import {
   anyUserAtGoogle,
   BatchState,
+  type BatchGroup,
   CoexistenceScope,
   coexistenceSpf,
   Granularity,
@@ -44,8 +45,12 @@ export interface CoexistenceArgs {
    * @default "US"
    */
   readonly usageLocation?: string;
-  /** Initial password of the mail users (a secret); users sign in only after licensing. */
-  readonly mailUserPassword: pulumi.Input<string>;
+  /**
+   * One initial password for every mail user, for admins who hand out their own (a secret). Users
+   * must change it at their first sign-in, and cannot sign in before their batch is migrating.
+   * @default unset: every mail user gets its own generated password (the `initialPasswords` output)
+   */
+  readonly mailUserPassword?: pulumi.Input<string>;
   /** The users, usually `parseUsersCsv(...)` of the migration CSV. */
   readonly users: MigrationUser[];
   /**
@@ -120,6 +125,12 @@ export class Coexistence extends ComponentResource {
   readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** The SPF record for the primary domain in the current phase. */
   readonly spfRecord: string;
+  /**
+   * Each mail user's initial password, by Google address (a secret: `pulumi stack output
+   * initialPasswords --show-secrets`). Hand each user theirs on the day their batch moves; they
+   * must change it at the first sign-in.
+   */
+  readonly initialPasswords: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: CoexistenceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coexist:index:Coexistence", name, {}, opts);
@@ -190,6 +201,7 @@ export class Coexistence extends ComponentResource {
       this.createUserResources(plans, shared);
     }
 
+    this.initialPasswords = collectInitialPasswords(this.mailUsers, this.mailUserSets);
     this.spfRecord = coexistenceSpf(phase);
     const primaryMx: DnsRecord[] = contents.tenantWide && domain.mxAtMicrosoft
       ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
@@ -203,7 +215,7 @@ export class Coexistence extends ComponentResource {
       ]);
     // The scope is an output too: the policy pack sees a component's outputs, and judges a batch's
     // stack by what it can hold (docs/safety-checks.md).
-    this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord, scope });
+    this.registerOutputs({ dnsRecords: this.dnsRecords, spfRecord: this.spfRecord, scope, initialPasswords: this.initialPasswords });
   }
 
   private createUserResources(plans: UserPlan[], context: UserResourceContext): void {
@@ -213,7 +225,7 @@ export class Coexistence extends ComponentResource {
       if (plan.mailUser) {
         mailUser = new MailUser(
           `mail-user-${key}`,
-          { ...mailUserItem(plan), externalEmailAddress: key, password: context.password, adopt: context.adopt },
+          { ...mailUserItem(plan), externalEmailAddress: key, password: context.password, signInEnabled: signInEnabled(plan.state), adopt: context.adopt },
           { parent: this, dependsOn: context.routingDomain ? [context.routingDomain] : [], ...context.movedIn },
         );
         this.mailUsers[key] = mailUser;
@@ -240,13 +252,23 @@ export class Coexistence extends ComponentResource {
 
   /** The same objects and order as `createUserResources`, one set per batch and kind; a set without users is not created. */
   private createBatchSets(plans: UserPlan[], context: UserResourceContext): void {
-    for (const group of groupByBatch(plans)) {
+    const groups = groupByBatch(plans);
+    // What the other sets of each kind hold: a user moved between batches is handed over, never deleted.
+    const heldElsewhere = (batch: string, members: (group: BatchGroup) => UserPlan[]): string[] =>
+      groups.filter((other) => other.batch !== batch).flatMap((other) => members(other).map((plan) => plan.user.email));
+    for (const group of groups) {
       const { batch } = group;
       let mailUsers: MailUserSet | undefined;
       if (group.mailUsers.length > 0) {
         mailUsers = new MailUserSet(
           `mail-users-${batch}`,
-          { users: itemsByEmail(group.mailUsers, mailUserItem), password: context.password, adopt: context.adopt },
+          {
+            users: itemsByEmail(group.mailUsers, mailUserItem),
+            password: context.password,
+            signInEnabled: signInEnabled(group.mailUsers[0].state),
+            adopt: context.adopt,
+            heldElsewhere: heldElsewhere(batch, (other) => other.mailUsers),
+          },
           { parent: this, dependsOn: context.routingDomain ? [context.routingDomain] : [], ...context.movedIn },
         );
         this.mailUserSets[batch] = mailUsers;
@@ -256,14 +278,19 @@ export class Coexistence extends ComponentResource {
         // The logical name keeps its British spelling: it is part of the URN in users' state, and
         // a new name would replace the set.
         `licences-${batch}`,
-        { users: itemsByEmail(group.licensed, (plan) => licenseItem(plan, context)), sku: context.licenseSku, onDelete: "retain" },
+        {
+          users: itemsByEmail(group.licensed, (plan) => licenseItem(plan, context)),
+          sku: context.licenseSku,
+          onDelete: "retain",
+          heldElsewhere: heldElsewhere(batch, (other) => other.licensed),
+        },
         { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
       );
       this.licenseSets[batch] = licenses;
       if (group.forwarded.length > 0) {
         this.forwardingRouteSets[batch] = new GoogleForwardingRouteSet(
           `forwards-${batch}`,
-          { routes: itemsByEmail(group.forwarded, forwardItem), disposition: "trash", adopt: context.adopt },
+          { routes: itemsByEmail(group.forwarded, forwardItem), disposition: "trash", adopt: context.adopt, heldElsewhere: heldElsewhere(batch, (other) => other.forwarded) },
           { parent: this, dependsOn: [licenses, ...(mailUsers ? [mailUsers] : [])], ...context.movedIn },
         );
       }
@@ -273,13 +300,25 @@ export class Coexistence extends ComponentResource {
 
 /** What the per-user resources and the per-batch sets of one stack share. */
 interface UserResourceContext {
-  password: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
   licenseSku: string;
   usageLocation: string;
   adopt: boolean;
   routingDomain?: RoutingDomain;
   acceptedDomain?: AcceptedDomain;
   movedIn: pulumi.CustomResourceOptions;
+}
+
+/** Users may sign in once their batch is migrating: the day they move, with their initial password. */
+function signInEnabled(state: BatchState): boolean {
+  return state !== "google";
+}
+
+/** Every mail user's initial password by Google address, from the per-user resources and the sets, as one secret. */
+function collectInitialPasswords(mailUsers: Record<string, MailUser>, sets: Record<string, MailUserSet>): pulumi.Output<Record<string, string>> {
+  const single = Object.entries(mailUsers).map(([email, user]) => user.initialPassword.apply((password): Record<string, string> => (password ? { [email]: password } : {})));
+  const batched = Object.values(sets).map((set) => set.initialPasswords.apply((passwords) => passwords ?? {}));
+  return secret(all([...single, ...batched]).apply((parts) => Object.assign({}, ...parts) as Record<string, string>));
 }
 
 /** A user's mail-user fields, the same in a MailUser and in a MailUserSet. */

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { InputChecker } from "./inputs";
-import { waitWithProgress } from "./progressWait";
+import { pollUntil } from "./poll";
 import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type DomainType = "Authoritative" | "InternalRelay";
@@ -102,11 +102,14 @@ async function currentDomainType(domainName: string): Promise<DomainType | undef
  * wait runs out it fails; `state` says what became of the resource's work (e.g. "Nothing was changed.").
  */
 export async function waitForAcceptedDomain(resource: string, domainName: string, timeoutSeconds: number, state: string): Promise<DomainType> {
-  const found = await waitWithProgress(() => currentDomainType(domainName), {
-    resource,
-    what: `Exchange Online to list ${domainName} as an accepted domain (replication lag after Microsoft 365 verifies a domain with Email: minutes in real tenants)`,
-    timeoutSeconds,
-    setting: "acceptedDomainTimeoutSeconds",
+  const found = await pollUntil(() => currentDomainType(domainName), {
+    timeoutMs: timeoutSeconds * 1000,
+    progress: {
+      resource,
+      waitingFor: "Exchange Online to list verified domains as accepted domains (replication lag after Microsoft 365 verifies a domain with Email: minutes in real tenants)",
+      subject: domainName,
+      setting: "acceptedDomainTimeoutSeconds",
+    },
   });
   if (found) return found;
   throw new Error(

@@ -1,8 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { apis, autoForwardingOf, findExchangeObject } from "../clients";
-import type { AutoForwarding } from "../clients/google";
+import type { AutoForwarding, ForwardingAddress } from "../clients/google";
 import { domainOf } from "../routing/addresses";
+import { claim, handedOver } from "./claims";
+import { DEPARTED, unlessDeparted } from "./departedUsers";
 import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
+import type { Ownership } from "./ownership";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
@@ -40,11 +43,18 @@ export interface GoogleForwardingRouteArgs {
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
   /**
-   * Take over a mailbox that already forwards elsewhere (it will be changed to forward here)
-   * instead of failing. Identical forwarding is always taken over.
+   * Take over a mailbox that already forwards elsewhere (it will be changed to forward here, and
+   * given its forwarding back on delete) instead of failing. Identical forwarding is always taken
+   * over: it is this route.
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Switch an adopted mailbox's forwarding off on delete, like a route this stack started, instead
+   * of giving it back the forwarding it had.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 export interface GoogleForwardingRouteState {
@@ -58,18 +68,33 @@ export interface GoogleForwardingRouteState {
   enabled: boolean;
   /** Gmail's current forwarding target ("" when none), as last seen. */
   forwardingEmail: string;
+  /** The resource that declares the route (a set's name for a set's member). */
+  holder?: string;
+  deleteAdopted: boolean;
+  /** `created`, or `adopted`: the mailbox forwarded elsewhere before (`adoptedForwarding`), given back on delete. */
+  ownership?: Ownership;
+  adoptedForwarding?: { emailAddress: string; disposition: string };
 }
 
 /** The checked inputs, as create and update receive them. */
-type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail"> & { disposition: Disposition };
+type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail" | "ownership" | "adoptedForwarding"> & { disposition: Disposition };
+/** How the route came to be, as the state records it. */
+type RouteOwnership = Pick<GoogleForwardingRouteState, "ownership" | "adoptedForwarding">;
 
 const RESOURCE = "GoogleForwardingRoute";
+
+const ownershipOf = (state: Record<string, unknown>): RouteOwnership => ({
+  ownership: state.ownership as Ownership | undefined,
+  adoptedForwarding: state.adoptedForwarding as RouteOwnership["adoptedForwarding"],
+});
 
 const fields: FieldRule[] = [
   { field: "userEmail", replaces: true, equal: sameIgnoringCase },
   { field: "forwardTo", equal: sameIgnoringCase },
   { field: "disposition" },
   { field: "requireMailbox" },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 
 /** Whether Gmail's settings are exactly this route. */
@@ -85,7 +110,7 @@ export function planRouteDiff(olds: Record<string, unknown>, news: Record<string
 }
 
 /** What to do about forwarding found on the mailbox when creating: start, take it over silently, or refuse. */
-export function existingForwarding(settings: AutoForwarding, desired: DesiredRoute): "none" | "identical" | "adopt" | "refuse" {
+export function existingForwarding(settings: AutoForwarding, desired: Pick<DesiredRoute, "forwardTo" | "disposition" | "adopt">): "none" | "identical" | "adopt" | "refuse" {
   if (!settings.enabled) return "none";
   if (forwardsAsWanted(settings, desired)) return "identical";
   return desired.adopt ? "adopt" : "refuse";
@@ -107,10 +132,31 @@ async function assertMailbox(desired: DesiredRoute): Promise<void> {
   );
 }
 
+/**
+ * forwardingAddresses.create, never repeated blindly: when its outcome is unknown (no answer, or
+ * one that does not prove it was not applied) the address is read first, and created once more
+ * only when it is not there; "already exists" is answered by reading it.
+ */
+async function createForwardingAddress(desired: DesiredRoute): Promise<ForwardingAddress> {
+  const read = (): Promise<ForwardingAddress | undefined> => apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apis().google.createForwardingAddress(desired.userEmail, desired.forwardTo);
+    } catch (error) {
+      const { outcomeUnknown, status } = error as { outcomeUnknown?: boolean; status?: number };
+      if (!outcomeUnknown && status !== 409) throw error;
+      if (outcomeUnknown) note(RESOURCE, `forwardingAddresses.create of ${desired.forwardTo} for ${desired.userEmail} got no answer that says whether it was applied; reading before trying again.`);
+      const found = await read();
+      if (found) return found;
+      if (!outcomeUnknown || attempt > 1) throw error;
+    }
+  }
+}
+
 /** Makes `forwardTo` an accepted forwarding address of the mailbox; refuses one Google left pending. */
 async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
   const existing = await apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
-  const address = existing ?? (await apis().google.createForwardingAddress(desired.userEmail, desired.forwardTo));
+  const address = existing ?? (await createForwardingAddress(desired));
   if (address.verificationStatus === "accepted") return;
   throw new Error(
     `${RESOURCE}.forwardTo: Google left ${desired.forwardTo} "${address.verificationStatus}" for ${desired.userEmail}: it forwards without verification only to the user's own domain, ` +
@@ -126,8 +172,11 @@ async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
   return apis().google.updateAutoForwarding(desired.userEmail, { enabled: true, emailAddress: desired.forwardTo, disposition: desired.disposition });
 }
 
-function stateOf(desired: DesiredRoute, settings: AutoForwarding): GoogleForwardingRouteState {
+function stateOf(desired: DesiredRoute, owned: RouteOwnership, settings: AutoForwarding): GoogleForwardingRouteState {
   return engineOutputs({
+    ...owned,
+    holder: desired.holder,
+    deleteAdopted: desired.deleteAdopted,
     userEmail: desired.userEmail,
     forwardTo: desired.forwardTo,
     disposition: settings.disposition ?? "",
@@ -148,6 +197,9 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     inputs.oneOf("disposition", DISPOSITIONS, "trash");
     inputs.boolean("requireMailbox", true);
     inputs.boolean("adopt", false);
+    inputs.boolean("deleteAdopted", false);
+    const holder = inputs.text("holder");
+    if (userEmail && holder && !isUnknown(userEmail) && !isUnknown(holder)) claim(RESOURCE, userEmail, holder);
     if (userEmail && forwardTo && !isUnknown(userEmail) && !isUnknown(forwardTo) && domainOf(forwardTo) === domainOf(userEmail)) {
       inputs.problem(
         "forwardTo",
@@ -168,24 +220,28 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     switch (existingForwarding(settings, desired)) {
       case "identical":
         note(RESOURCE, `${desired.userEmail} already forwards to ${desired.forwardTo} (${desired.disposition}); taking it over.`);
-        return { id: desired.userEmail, outs: stateOf(desired, settings) };
+        return { id: desired.userEmail, outs: stateOf(desired, { ownership: "created" }, settings) };
       case "refuse":
         throw new Error(
           `${RESOURCE}: ${desired.userEmail} already forwards to ${settings.emailAddress} (${settings.disposition}); set adopt: true to take it over (it will be changed to forward to ${desired.forwardTo}, ${desired.disposition}).`,
         );
-      case "adopt":
-        note(RESOURCE, `${desired.userEmail} forwarded to ${settings.emailAddress} (${settings.disposition}); changing it to ${desired.forwardTo} (${desired.disposition}).`);
-        break;
+      case "adopt": {
+        note(RESOURCE, `${desired.userEmail} forwarded to ${settings.emailAddress} (${settings.disposition}); changing it to ${desired.forwardTo} (${desired.disposition}); delete gives it back.`);
+        const adoptedForwarding = { emailAddress: String(settings.emailAddress), disposition: String(settings.disposition) };
+        return { id: desired.userEmail, outs: stateOf(desired, { ownership: "adopted", adoptedForwarding }, await forward(desired)) };
+      }
       case "none":
         break;
     }
-    return { id: desired.userEmail, outs: stateOf(desired, await forward(desired)) };
+    return { id: desired.userEmail, outs: stateOf(desired, { ownership: "created" }, await forward(desired)) };
   },
 
   async read(id, props) {
-    const settings = await autoForwardingOf(id);
+    // A departed user's route is kept as last seen: Gmail shows nothing for it, and nothing forwards.
+    const settings = await unlessDeparted(RESOURCE, id, "reading its Gmail forwarding", () => autoForwardingOf(id));
+    if (settings === DEPARTED) return { id, props };
     if (!settings) return {};
-    return { id, props: { ...props, ...stateOf(props as DesiredRoute, settings) } };
+    return { id, props: { ...props, ...stateOf(props as DesiredRoute, ownershipOf(props), settings) } };
   },
 
   async update(_id, olds, news) {
@@ -195,18 +251,23 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     if (previous.toLowerCase() !== desired.forwardTo.toLowerCase()) {
       await apis().google.deleteForwardingAddress(desired.userEmail, previous);
     }
-    return { outs: stateOf(desired, settings) };
+    return { outs: stateOf(desired, ownershipOf(olds), settings) };
   },
 
   async delete(id, props) {
-    const settings = await autoForwardingOf(id);
+    if (handedOver(RESOURCE, id, props.holder)) return;
+    const settings = await unlessDeparted(RESOURCE, id, "switching its forwarding off", () => autoForwardingOf(id));
+    if (settings === DEPARTED) return;
     if (!settings) {
       note(RESOURCE, `Google Workspace has no user ${id} any more; nothing to switch off.`);
       return;
     }
-    // Forwarding goes off before its address goes, so Gmail never forwards to a removed address.
+    const restore = props.ownership === "adopted" && props.deleteAdopted !== true ? (props.adoptedForwarding as RouteOwnership["adoptedForwarding"]) : undefined;
+    // Forwarding goes off (or back to what an adopted mailbox had) before its address goes, so Gmail
+    // never forwards to a removed address.
     if (settings.enabled && sameIgnoringCase(settings.emailAddress, props.forwardTo)) {
-      await apis().google.updateAutoForwarding(id, { enabled: false });
+      await apis().google.updateAutoForwarding(id, restore ? { enabled: true, ...restore } : { enabled: false });
+      if (restore) note(RESOURCE, `${id} was adopted: it forwards to ${restore.emailAddress} (${restore.disposition}) again, as before.`);
     } else if (settings.enabled) {
       note(RESOURCE, `${id} now forwards to ${settings.emailAddress}, not ${props.forwardTo}; left that forwarding on.`);
     }
@@ -225,6 +286,6 @@ export class GoogleForwardingRoute extends DynamicResource {
   declare readonly forwardingEmail: pulumi.Output<string>;
 
   constructor(name: string, args: GoogleForwardingRouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { enabled: undefined, forwardingEmail: undefined, ...args }, opts, "coexist", "GoogleForwardingRoute");
+    super(provider, name, { enabled: undefined, forwardingEmail: undefined, ...args, holder: name }, opts, "coexist", "GoogleForwardingRoute");
   }
 }

@@ -30,18 +30,32 @@ export interface GoogleForwardingRouteSetArgs {
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
   /**
-   * Take over mailboxes that already forward elsewhere instead of failing.
+   * Take over mailboxes that already forward elsewhere instead of failing; delete gives them their
+   * forwarding back.
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Switch adopted mailboxes' forwarding off on delete instead of giving it back.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
+  /**
+   * The users whose routes the other GoogleForwardingRouteSets of this stack hold (the Coexistence
+   * component passes them): a route moved from this set to another one is handed over, never
+   * switched off. `check` takes them in and leaves them out of the state.
+   * @default []
+   */
+  readonly heldElsewhere?: pulumi.Input<string[]>;
 }
 
 export const googleForwardingRouteSetProvider = resourceSetProvider({
   resource: "GoogleForwardingRouteSet",
   itemsField: "routes",
   keyField: "userEmail",
-  sharedFields: ["disposition", "requireMailbox", "adopt"],
+  sharedFields: ["disposition", "requireMailbox", "adopt", "deleteAdopted", "holder"],
   itemProvider: () => (require("./googleForwardingRoute") as typeof import("./googleForwardingRoute")).googleForwardingRouteProvider,
+  itemResource: "GoogleForwardingRoute",
 });
 
 const provider = serializableProvider("googleForwardingRouteSet", "googleForwardingRouteSetProvider");
@@ -52,6 +66,6 @@ export class GoogleForwardingRouteSet extends DynamicResource {
   declare readonly routes: pulumi.Output<Record<string, Record<string, unknown>>>;
 
   constructor(name: string, args: GoogleForwardingRouteSetArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, args, opts, "coexist", "GoogleForwardingRouteSet");
+    super(provider, name, { ...args, holder: name }, opts, "coexist", "GoogleForwardingRouteSet");
   }
 }

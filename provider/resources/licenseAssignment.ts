@@ -1,7 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
+import { claim, handedOver } from "./claims";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
+import type { Ownership } from "./ownership";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
@@ -46,17 +48,32 @@ export interface LicenseAssignmentArgs {
    */
   readonly onDelete?: pulumi.Input<OnDelete>;
   /**
-   * How long create waits for Exchange to show the mailbox, 0 to 3600 seconds (0: do not wait).
-   * On timeout the licence stays assigned, the step fails, and the next `up` waits again.
-   * @default 600
+   * How long create waits for Exchange to show the mailbox, 0 to 86400 seconds (0: do not wait).
+   * Microsoft: provisioning "typically takes less than 30 minutes", in some situations up to 24
+   * hours. On timeout the licence stays assigned, the step fails, and the next `up` waits again.
+   * @default 1800
    */
   readonly conversionTimeoutSeconds?: pulumi.Input<number>;
   /**
+   * How long to wait, 0 to 3600 seconds, for Microsoft Graph to show the user: a mail user created
+   * in the same `up` (a CSV row joining a batch that is already migrating) reaches Entra ID seconds
+   * to minutes after New-MailUser. On timeout the step fails and the next `up` waits again.
+   * @default 900
+   */
+  readonly userTimeoutSeconds?: pulumi.Input<number>;
+  /**
    * Take over a licence the user already has with other disabled plans (they are changed to
-   * match) instead of failing. An identical assignment is always taken over.
+   * match) instead of failing. An identical assignment is always taken over. Either way the
+   * assignment is recorded as adopted: with `onDelete: "remove"`, delete gives it back its disabled
+   * plans and never removes it (unless `deleteAdopted`).
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * With `onDelete: "remove"`, remove an adopted licence too instead of restoring its disabled plans.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 export interface LicenseAssignmentState {
@@ -70,7 +87,15 @@ export interface LicenseAssignmentState {
   usageLocation?: string;
   onDelete: OnDelete;
   conversionTimeoutSeconds: number;
+  userTimeoutSeconds: number;
   adopt: boolean;
+  deleteAdopted: boolean;
+  /** `created`, or `adopted`: the user had the licence before (delete never removes it unless `deleteAdopted`). */
+  ownership?: Ownership;
+  /** The disabled plans an adopted licence had, given back on delete. */
+  adoptedDisabledPlans?: string[];
+  /** The resource that declares the assignment (a set's name for a set's member). */
+  holder?: string;
   /** The Entra user's object id. */
   userId: string;
   /** Whether the user has the licence by direct assignment; false after refresh means it was removed out of band. */
@@ -80,7 +105,9 @@ export interface LicenseAssignmentState {
 }
 
 /** The checked inputs, as create and update receive them. */
-type DesiredLicense = Omit<LicenseAssignmentState, "userId" | "assigned" | "recipientTypeDetails">;
+type DesiredLicense = Omit<LicenseAssignmentState, "userId" | "assigned" | "recipientTypeDetails" | "ownership" | "adoptedDisabledPlans">;
+/** How the resource came to hold the assignment, as the state records it. */
+type LicenseOwnership = Pick<LicenseAssignmentState, "ownership" | "adoptedDisabledPlans">;
 
 const RESOURCE = "LicenseAssignment";
 const MAILBOX = "UserMailbox";
@@ -93,6 +120,8 @@ const fields: FieldRule[] = [
   { field: "disabledPlans", equal: sameSet },
   { field: "usageLocation", equal: unlessUnset(sameIgnoringCase) },
   { field: "onDelete" },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 
 /** Whether `sku` (a part number in any case, or a skuId) names the SKU the assignment has. */
@@ -164,11 +193,28 @@ async function resolveSku(desired: DesiredLicense): Promise<DesiredLicense> {
   return { ...desired, skuId: found.skuId.toLowerCase(), skuPartNumber: found.skuPartNumber };
 }
 
-/** The user from the shared list when many are read at once (a batch being licensed), else on its own. */
-async function getUser(userPrincipalName: string): Promise<GraphUser> {
-  const user = (await apis().snapshots.userByIdOrUpn(userPrincipalName, USER_SELECT)) ?? (await apis().graph.getUser(userPrincipalName, USER_SELECT));
+export const DEFAULT_CONVERSION_TIMEOUT_SECONDS = 1800;
+export const DEFAULT_USER_TIMEOUT_SECONDS = 900;
+
+/**
+ * The user from the shared list when many are read at once (a batch being licensed), else on its
+ * own; a user Graph does not show yet is waited for (a new mail user reaches Entra ID in its own time).
+ */
+async function getUser(desired: Pick<DesiredLicense, "userPrincipalName" | "userTimeoutSeconds">): Promise<GraphUser> {
+  const upn = desired.userPrincipalName;
+  const timeoutSeconds = desired.userTimeoutSeconds ?? DEFAULT_USER_TIMEOUT_SECONDS;
+  const listed = await apis().snapshots.userByIdOrUpn(upn, USER_SELECT);
+  const user =
+    listed ??
+    (await pollUntil(() => apis().graph.getUser(upn, USER_SELECT), {
+      timeoutMs: timeoutSeconds * 1000,
+      progress: { resource: RESOURCE, waitingFor: "Microsoft Graph to show users to license (a new mail user reaches Entra ID seconds to minutes after New-MailUser)", subject: upn, setting: "userTimeoutSeconds" },
+    }));
   if (!user) {
-    throw new Error(`${RESOURCE}: there is no Microsoft 365 user ${userPrincipalName}; create it first (a MailUser creates one), and make this resource depend on it.`);
+    throw new Error(
+      `${RESOURCE}: Microsoft Graph shows no user ${upn} after ${timeoutSeconds} s. A mail user created moments ago takes seconds to minutes to reach Entra ID: run pulumi up again to keep ` +
+        "waiting (or raise userTimeoutSeconds). Otherwise create the user first (a MailUser creates one) and make this resource depend on it.",
+    );
   }
   return user;
 }
@@ -205,6 +251,7 @@ async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boole
 async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boolean; lastSeen?: string }> {
   const converted = await pollUntil(async () => ((await apis().snapshots.mailboxNow(desired.userPrincipalName)) ? true : undefined), {
     timeoutMs: desired.conversionTimeoutSeconds * 1000,
+    progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName, setting: "conversionTimeoutSeconds" },
   });
   if (converted) return { converted: true, lastSeen: MAILBOX };
   // The list says only "not a mailbox yet"; the message names what Exchange shows instead.
@@ -213,8 +260,9 @@ async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boo
   return { converted: lastSeen === MAILBOX, lastSeen };
 }
 
-function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
+function stateOf(desired: DesiredLicense, owned: LicenseOwnership, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
   return engineOutputs({
+    ...owned,
     userPrincipalName: desired.userPrincipalName,
     sku: desired.sku,
     skuId: desired.skuId,
@@ -223,7 +271,10 @@ function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string
     usageLocation,
     onDelete: desired.onDelete,
     conversionTimeoutSeconds: desired.conversionTimeoutSeconds,
+    userTimeoutSeconds: desired.userTimeoutSeconds,
     adopt: desired.adopt,
+    deleteAdopted: desired.deleteAdopted,
+    holder: desired.holder,
     userId: user.id,
     assigned: true,
     recipientTypeDetails,
@@ -234,14 +285,14 @@ function stateOf(desired: DesiredLicense, user: GraphUser, usageLocation: string
  * Assigns (or corrects) the licence and waits for the mailbox. When the wait runs out the
  * licence is assigned: the step fails but the engine records the resource, and the next up waits again.
  */
-async function converge(id: string, desired: DesiredLicense, inputs: Record<string, unknown>, previousType: string | undefined): Promise<LicenseAssignmentState> {
-  const user = await getUser(desired.userPrincipalName);
+async function converge(id: string, desired: DesiredLicense, owned: LicenseOwnership, inputs: Record<string, unknown>, previousType: string | undefined): Promise<LicenseAssignmentState> {
+  const user = await getUser(desired);
   const usageLocation = await ensureUsageLocation(user, desired);
   const existing = directAssignment(user, desired.skuId);
   if (!existing || !sameSet(existing.disabledPlans, desired.disabledPlans)) await assign(user, desired, !existing);
-  if (previousType === MAILBOX || desired.conversionTimeoutSeconds === 0) return stateOf(desired, user, usageLocation, previousType);
+  if (previousType === MAILBOX || desired.conversionTimeoutSeconds === 0) return stateOf(desired, owned, user, usageLocation, previousType);
   const { converted, lastSeen } = await waitForMailbox(desired);
-  const state = stateOf(desired, user, usageLocation, lastSeen);
+  const state = stateOf(desired, owned, user, usageLocation, lastSeen);
   if (!converted) {
     const message =
       `${RESOURCE}: assigned ${desired.skuPartNumber} to ${desired.userPrincipalName}, but after ${desired.conversionTimeoutSeconds} s Exchange shows it as ` +
@@ -257,13 +308,17 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
 
   async check(olds, news) {
     const inputs = new InputChecker(RESOURCE, news);
-    inputs.email("userPrincipalName", { required: true });
+    const userPrincipalName = inputs.email("userPrincipalName", { required: true });
     inputs.text("sku", { required: true, maxLength: 64 });
     inputs.list("disabledPlans", guidItem, { fallback: [] });
     const usageLocation = inputs.text("usageLocation", { maxLength: 8 });
     inputs.oneOf("onDelete", ON_DELETE, "retain");
-    inputs.integer("conversionTimeoutSeconds", 600, { min: 0, max: 3600 });
+    inputs.integer("conversionTimeoutSeconds", DEFAULT_CONVERSION_TIMEOUT_SECONDS, { min: 0, max: 86_400 });
+    inputs.integer("userTimeoutSeconds", DEFAULT_USER_TIMEOUT_SECONDS, { min: 0, max: 3600 });
     inputs.boolean("adopt", false);
+    inputs.boolean("deleteAdopted", false);
+    const holder = inputs.text("holder");
+    if (userPrincipalName && holder && !isUnknown(userPrincipalName) && !isUnknown(holder)) claim(RESOURCE, userPrincipalName, holder);
     if (usageLocation !== undefined && !isUnknown(usageLocation)) {
       if (COUNTRY.test(usageLocation.toUpperCase())) inputs.values.usageLocation = usageLocation.toUpperCase();
       else inputs.problem("usageLocation", `${JSON.stringify(usageLocation)} is not a two-letter country code (ISO 3166), e.g. US or GB`);
@@ -280,16 +335,20 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     const desired = await resolveSku(inputs as DesiredLicense);
     const id = `${desired.userPrincipalName}/${desired.skuId}`;
-    const user = await getUser(desired.userPrincipalName);
+    const user = await getUser(desired);
     const existing = directAssignment(user, desired.skuId);
+    // A licence carries no mark: one the user already has may be an interrupted create's or an
+    // admin's, so it is recorded as adopted, and delete never removes it unless asked to.
     if (existing && sameSet(existing.disabledPlans, desired.disabledPlans)) {
-      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over.`);
+      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over (as adopted: delete never removes it).`);
     } else if (existing && !desired.adopt) {
       throw new Error(
-        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over (it will be changed to match).`,
+        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over ` +
+          "(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true).",
       );
     }
-    return { id, outs: await converge(id, desired, inputs, undefined) };
+    const owned: LicenseOwnership = existing ? { ownership: "adopted", adoptedDisabledPlans: existing.disabledPlans } : { ownership: "created" };
+    return { id, outs: await converge(id, desired, owned, inputs, undefined) };
   },
 
   async read(id, props) {
@@ -312,17 +371,26 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     // Another SKU is a replacement, so an update keeps the one resolved at create.
     const desired = { ...news, skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } as DesiredLicense;
-    return { outs: await converge(id, desired, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
+    const owned: LicenseOwnership = { ownership: olds.ownership, adoptedDisabledPlans: olds.adoptedDisabledPlans };
+    return { outs: await converge(id, desired, owned, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
   },
 
   async delete(_id, props) {
+    if (handedOver(RESOURCE, props.userPrincipalName, props.holder)) return;
     if (props.onDelete !== "remove") {
       note(RESOURCE, `kept ${props.skuPartNumber} on ${props.userPrincipalName} (onDelete "retain"): the mailbox stays.`);
       return;
     }
     const user = await apis().graph.getUser(props.userPrincipalName, USER_SELECT);
-    if (!user || !directAssignment(user, props.skuId)) {
+    const license = user && directAssignment(user, props.skuId);
+    if (!user || !license) {
       note(RESOURCE, `${props.userPrincipalName} no longer has ${props.skuPartNumber}; nothing to remove.`);
+      return;
+    }
+    if (props.ownership === "adopted" && props.deleteAdopted !== true) {
+      const plans: string[] = props.adoptedDisabledPlans ?? [];
+      if (!sameSet(license.disabledPlans, plans)) await apis().graph.assignLicense(user.id, { addLicenses: [{ skuId: props.skuId, disabledPlans: plans }] });
+      note(RESOURCE, `kept ${props.skuPartNumber} on ${props.userPrincipalName}: the user had it before this stack (adopted); its disabled plans are as they were.`);
       return;
     }
     await apis().graph.assignLicense(user.id, { removeLicenses: [props.skuId] });
@@ -349,7 +417,7 @@ export class LicenseAssignment extends DynamicResource {
     super(
       provider,
       name,
-      { skuId: undefined, skuPartNumber: undefined, userId: undefined, assigned: undefined, recipientTypeDetails: undefined, ...args },
+      { skuId: undefined, skuPartNumber: undefined, userId: undefined, assigned: undefined, recipientTypeDetails: undefined, ...args, holder: name },
       opts,
       "coexist",
       "LicenseAssignment",

@@ -37,24 +37,43 @@ export interface LicenseAssignmentSetArgs {
    */
   readonly onDelete?: pulumi.Input<OnDelete>;
   /**
-   * How long each user's create waits for the mailbox, 0 to 3600 seconds (0: do not wait). On
+   * How long each user's create waits for the mailbox, 0 to 86400 seconds (0: do not wait). On
    * timeout the licences stay assigned, the step fails, and the next `up` waits again.
-   * @default 600
+   * @default 1800
    */
   readonly conversionTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * How long each user's licensing waits for Microsoft Graph to show a new user (see
+   * LicenseAssignmentArgs.userTimeoutSeconds), 0 to 3600 seconds.
+   * @default 900
+   */
+  readonly userTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over licences users already have with other disabled plans instead of failing.
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * With `onDelete: "remove"`, remove adopted licences too (see LicenseAssignmentArgs.deleteAdopted).
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
+  /**
+   * The users the other LicenseAssignmentSets of this stack hold (the Coexistence component passes
+   * them): a user moved from this set to another one keeps the licence, even with `onDelete:
+   * "remove"`. `check` takes them in and leaves them out of the state.
+   * @default []
+   */
+  readonly heldElsewhere?: pulumi.Input<string[]>;
 }
 
 export const licenseAssignmentSetProvider = resourceSetProvider({
   resource: "LicenseAssignmentSet",
   itemsField: "users",
   keyField: "userPrincipalName",
-  sharedFields: ["sku", "onDelete", "conversionTimeoutSeconds", "adopt"],
+  sharedFields: ["sku", "onDelete", "conversionTimeoutSeconds", "userTimeoutSeconds", "adopt", "deleteAdopted", "holder"],
   itemProvider: () => (require("./licenseAssignment") as typeof import("./licenseAssignment")).licenseAssignmentProvider,
+  itemResource: "LicenseAssignment",
 });
 
 const provider = serializableProvider("licenseAssignmentSet", "licenseAssignmentSetProvider");
@@ -65,6 +84,6 @@ export class LicenseAssignmentSet extends DynamicResource {
   declare readonly users: pulumi.Output<Record<string, Record<string, unknown>>>;
 
   constructor(name: string, args: LicenseAssignmentSetArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, args, opts, "coexist", "LicenseAssignmentSet");
+    super(provider, name, { ...args, holder: name }, opts, "coexist", "LicenseAssignmentSet");
   }
 }

@@ -1,13 +1,44 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
 import { mergeOptions } from "@pulumi/pulumi/resource";
-import { apis, autoForwardingOf, findExchangeObject, removeExchangeObject, unlessNotFound } from "../clients";
+import { apis, removeExchangeObject } from "../clients";
 import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
+import { claim, handedOver } from "./claims";
+import { newInitialPassword } from "./initialPassword";
 import { InputChecker, isUnknown } from "./inputs";
+import { getRecipient, keepMailbox, label, reconcile, restoreAdopted } from "./mailUserRecipient";
+import {
+  DEFAULT_REPLICATION_TIMEOUT_SECONDS,
+  MAX_PASSWORD_LENGTH,
+  checkPassword,
+  ensureSignIn,
+  entraUser,
+  managesSignIn,
+  passwordFacts,
+  replicationTimeoutMs,
+  resetPassword,
+} from "./mailUserAccount";
 import { note } from "./log";
-import { afterChange, changesToApply, hasSmtpAddress, isMailbox, parseRecipient, planMailUserDiff, routingAddressReleasable, type DesiredMailUser, type Recipient } from "./mailUserPlan";
-import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
+import {
+  CUSTOM_ATTRIBUTE,
+  adoptedByMark,
+  adoptedSettingsOf,
+  changesToApply,
+  creationName,
+  hasSmtpAddress,
+  isMailbox,
+  isUserRecipient,
+  markedValue,
+  parseRecipient,
+  passwordToSet,
+  planMailUserDiff,
+  recipientOwner,
+  type AdoptedSettings,
+  type DesiredMailUser,
+  type Recipient,
+} from "./mailUserPlan";
+import { actionForExisting, creationToken, deleteAction, ownershipAfter, stackOwner, type Ownership } from "./ownership";
 import { pollUntil } from "./poll";
 import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
@@ -16,7 +47,10 @@ import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs,
  * for it is relayed to Google until the user is migrated. Its secondary address on the routing
  * subdomain is where Google forwards the user's mail after migration. Licensing the user
  * (LicenseAssignment) turns it into a mailbox; from then on this resource keeps only the name,
- * alias, display name and routing address, and never deletes the mailbox.
+ * alias, display name, routing address and sign-in state, and never deletes the mailbox.
+ *
+ * Each mail user gets its own initial password (or the one supplied), which the user must change
+ * at the first sign-in, and cannot sign in at all until `signInEnabled` (its batch is migrating).
  */
 export interface MailUserArgs {
   /** Exchange object name, at most 64 characters, e.g. `Alice Smith`. Updated in place. */
@@ -49,11 +83,14 @@ export interface MailUserArgs {
   /** Microsoft 365 sign-in name (UPN), e.g. `alice@contoso.com`. Changing it replaces a mail user. */
   readonly microsoftOnlineServicesId: pulumi.Input<string>;
   /**
-   * Password of the Microsoft 365 account, at least 8 characters. Always stored as a secret input
-   * (the resource wraps it); outputs hold only a salted scrypt fingerprint, which is how a changed
-   * password is found. Changing it resets the password while a mail user.
+   * The initial password of the Microsoft 365 account, for admins who hand out their own: 8 to 256
+   * characters with three of lower case, upper case, digits and symbols (Microsoft Entra ID's rule).
+   * Always stored as a secret. Changing it resets the password while a mail user; the user must
+   * change it at the next sign-in.
+   * @default unset: the provider generates a random 20-character password for this user alone,
+   * readable only as the secret output `initialPassword`
    */
-  readonly password: pulumi.Input<string>;
+  readonly password?: pulumi.Input<string>;
   /**
    * Secondary SMTP address on the Microsoft 365 routing subdomain, e.g. `alice@o365.contoso.com`:
    * the address Google forwards to after migration. Updated in place; a removed address is drift
@@ -61,11 +98,38 @@ export interface MailUserArgs {
    */
   readonly routingAddress: pulumi.Input<string>;
   /**
-   * Take over an existing recipient with the `externalEmailAddress` instead of failing; it is
-   * changed to match these inputs (a mail user's password is reset).
+   * Whether the user may sign in to Microsoft 365 (Entra `accountEnabled`). Keep it false until the
+   * user's batch is migrating: then the user signs in with the initial password and must change it.
+   * Updated in place (needs the Graph permission User.EnableDisableAccount.All).
+   * @default false
+   */
+  readonly signInEnabled?: pulumi.Input<boolean>;
+  /**
+   * How long to wait, 0 to 3600 seconds, for a new mail user to reach the services that must see
+   * it next: Exchange's own next cmdlet (Set-MailUser; up to about 90 s observed) and Microsoft
+   * Graph (Entra ID; seconds to minutes). On timeout the step fails and the next `up` waits again.
+   * @default 900
+   */
+  readonly replicationTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * The custom attribute (`CustomAttribute1` … `CustomAttribute15`) that carries the stack's mark,
+   * `[managed by pulumi-mail-coexistence: <project>/<stack>]`, by which the stack knows the mail
+   * users it created. Pick one your organisation does not use; it cannot change once created.
+   * @default "CustomAttribute15"
+   */
+  readonly ownerAttribute?: pulumi.Input<string>;
+  /**
+   * Take over an existing recipient with the `externalEmailAddress` that this stack did not create
+   * instead of failing; it is changed to match these inputs (a mail user's password is reset) and
+   * is restored on delete, never removed (unless `deleteAdopted`).
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Remove an adopted mail user on delete like one the stack created, instead of restoring it.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 export interface MailUserState {
@@ -78,6 +142,9 @@ export interface MailUserState {
   microsoftOnlineServicesId: string;
   routingAddress: string;
   adopt: boolean;
+  deleteAdopted: boolean;
+  replicationTimeoutSeconds: number;
+  ownerAttribute: string;
   /** Exchange object GUID (the resource id). */
   guid: string;
   /** The Entra user's object id. */
@@ -87,17 +154,47 @@ export interface MailUserState {
   emailAddresses: string[];
   /** `MailUser`, or `UserMailbox` once the user is licensed (that is not drift). */
   recipientTypeDetails: string;
-  /** `scrypt$<salt>$<hash>` of the password last set; a secret output. */
-  passwordHash: string;
+  /** Whether the user may sign in, as this resource last set it (absent in a state written before it was managed). */
+  signInEnabled?: boolean;
+  /** `created`, or `adopted` (restored on delete). */
+  ownership?: Ownership;
+  /** The stack whose mark the object carries, `<project>/<stack>`. */
+  owner?: string;
+  /** The resource that declares the user (a set's name for a set's member). */
+  holder?: string;
+  /** What an adopted recipient had, put back on delete. */
+  adopted?: AdoptedSettings & { recipientTypeDetails: string };
+  /** The password this resource generated and set, which the user must change at the first sign-in; a secret output. */
+  initialPassword?: string;
+  /** `hmac-scrypt$<salt>$<hash>` of the supplied password last set; a secret output. */
+  passwordHash?: string;
 }
 
 const RESOURCE = "MailUser";
-/** A new mail user can take about 90 s to be visible to the next cmdlet (exchange-admin-api.md §2.3). */
-const NEW_OBJECT_LAG_MS = 120_000;
-const MIN_PASSWORD_LENGTH = 8;
+export const DEFAULT_OWNER_ATTRIBUTE = "CustomAttribute15";
+
+/** What the state records besides what Exchange shows. */
+interface Facts {
+  /** Undefined in a state written before sign-in was managed: the next update finds out. */
+  signInEnabled?: boolean;
+  ownership?: Ownership;
+  owner?: string;
+  adopted?: MailUserState["adopted"];
+  initialPassword?: string;
+  passwordHash?: string;
+}
+
+const factsOf = (state: Record<string, unknown>): Facts => ({
+  signInEnabled: typeof state.signInEnabled === "boolean" ? state.signInEnabled : undefined,
+  ownership: state.ownership as Ownership | undefined,
+  owner: state.owner as string | undefined,
+  adopted: state.adopted as MailUserState["adopted"],
+  initialPassword: state.initialPassword as string | undefined,
+  passwordHash: state.passwordHash as string | undefined,
+});
 
 /** Outputs from what Exchange shows; what it did not return keeps the `fallback` (inputs or state). */
-export function stateFrom(live: Recipient, fallback: Record<string, unknown>, passwordHash: string): MailUserState {
+export function stateFrom(live: Recipient, fallback: Record<string, unknown>, facts: Facts): MailUserState {
   const keep = (value: string | undefined, field: string): string | undefined => value ?? (fallback[field] as string | undefined);
   return engineOutputs({
     name: keep(live.name, "name") as string,
@@ -109,101 +206,154 @@ export function stateFrom(live: Recipient, fallback: Record<string, unknown>, pa
     microsoftOnlineServicesId: keep(live.microsoftOnlineServicesId, "microsoftOnlineServicesId") as string,
     routingAddress: fallback.routingAddress as string,
     adopt: fallback.adopt === true,
+    deleteAdopted: fallback.deleteAdopted === true,
+    replicationTimeoutSeconds: (fallback.replicationTimeoutSeconds as number | undefined) ?? DEFAULT_REPLICATION_TIMEOUT_SECONDS,
+    ownerAttribute: (fallback.ownerAttribute as string | undefined) ?? DEFAULT_OWNER_ATTRIBUTE,
+    holder: fallback.holder as string | undefined,
     guid: live.guid,
     externalDirectoryObjectId: keep(live.externalDirectoryObjectId, "externalDirectoryObjectId"),
     primarySmtpAddress: keep(live.primarySmtpAddress, "primarySmtpAddress"),
     emailAddresses: live.emailAddresses,
     recipientTypeDetails: live.recipientTypeDetails,
-    passwordHash,
+    ...facts,
   });
 }
 
-async function getRecipient(identity: string): Promise<Recipient | undefined> {
-  const found = await findExchangeObject("Get-Recipient", identity);
-  return found ? parseRecipient(found) : undefined;
+/** The stack that declares the resource: its hidden input (every MailUser passes it). */
+function ownerOf(desired: { owner?: string }): string {
+  if (!desired.owner) throw new Error(`${RESOURCE}: the input owner is missing; declare the resource with the MailUser or MailUserSet class, which passes it.`);
+  return desired.owner;
 }
-
-const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
 
 /**
- * Applies `changesToApply`, tells the user what a mailbox kept, and returns the object as it is
- * now. `justCreated`: Exchange may not show a new object to the next cmdlet for a while
- * (exchange-admin-api.md §2.3), so a not-found answer is retried until it does.
+ * New-MailUser; undefined when a recipient with the address (or sign-in name) already exists. The
+ * name carries this stack's creation token until the Set-MailUser that marks the object, so an
+ * object left between the two calls is known as this stack's. A call whose outcome is unknown
+ * (no answer, or one that does not prove it was not applied) is never repeated blindly: the
+ * address is read first, and New-MailUser is sent once more only when nothing is there.
  */
-async function reconcile(live: Recipient, desired: DesiredMailUser, options: { previousRoutingAddress?: string; justCreated?: boolean }): Promise<Recipient> {
-  const change = changesToApply(live, desired, options);
-  if (change.ignored.length > 0) {
-    note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
-  }
-  if (change.keptRoutingAddress) {
-    note(RESOURCE, `${label(live)}: kept the previous routing address ${change.keptRoutingAddress} as well, because Google may still forward to it; remove it once the user's GoogleForwardingRoute points to ${desired.routingAddress}.`);
-  }
-  const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
-  if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return live;
-  const set = (): Promise<unknown> =>
-    apis().exchange.invoke(change.cmdlet, {
-      Identity: live.guid,
-      ...change.parameters,
-      ...(hasAddressChange ? { EmailAddresses: apis().exchange.addRemove(change.addresses) } : {}),
+async function newMailUser(desired: DesiredMailUser, owner: string, password: string): Promise<Recipient | undefined> {
+  const parameters = {
+    Name: creationName(desired.name, creationToken(owner, desired.externalEmailAddress)),
+    Alias: desired.alias,
+    DisplayName: desired.displayName,
+    ...(desired.firstName !== undefined ? { FirstName: desired.firstName } : {}),
+    ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
+    ExternalEmailAddress: desired.externalEmailAddress,
+    MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
+    Password: apis().exchange.mailUserPassword(password),
+    ResetPasswordOnNextLogon: true,
+  };
+  for (let attempt = 1; ; attempt++) {
+    let created: Record<string, unknown> | undefined;
+    try {
+      [created] = await apis().exchange.invoke("New-MailUser", parameters);
+    } catch (error) {
+      if ((error as { alreadyExists?: boolean }).alreadyExists) return undefined;
+      if (!(error as { outcomeUnknown?: boolean }).outcomeUnknown || attempt > 1) throw error;
+      note(RESOURCE, `New-MailUser for ${desired.externalEmailAddress} got no answer that says whether it was applied (${(error as Error).message}); reading before trying again.`);
+      if (await getRecipient(desired.externalEmailAddress)) return undefined;
+      continue;
+    }
+    const answer = created ? parseRecipient(created) : undefined;
+    if (answer?.guid) return answer;
+    const found = await pollUntil(() => getRecipient(desired.externalEmailAddress), {
+      timeoutMs: replicationTimeoutMs(desired),
+      progress: { resource: RESOURCE, waitingFor: "Exchange to show new mail users (up to about 90 s observed)", subject: desired.externalEmailAddress, setting: "replicationTimeoutSeconds" },
     });
-  if (!options.justCreated) {
-    await set();
-  } else {
-    const applied = await pollUntil(async () => ((await unlessNotFound(set())) === undefined ? undefined : true), { timeoutMs: NEW_OBJECT_LAG_MS });
-    if (!applied) throw new Error(`Exchange does not show ${live.guid} to ${change.cmdlet} after ${NEW_OBJECT_LAG_MS / 1000} s`);
+    if (!found) {
+      throw new Error(`${RESOURCE}: New-MailUser for ${desired.externalEmailAddress} succeeded but Exchange does not show the object; run pulumi up again (this stack's object is then taken over).`);
+    }
+    return found;
   }
-  return afterChange(live, change);
 }
 
-/** New-MailUser's answer as a Recipient, or undefined when a recipient with the address or sign-in name already exists. */
-async function newMailUser(desired: DesiredMailUser): Promise<Recipient | undefined> {
-  let created: Record<string, unknown> | undefined;
-  try {
-    [created] = await apis().exchange.invoke("New-MailUser", {
-      Name: desired.name,
-      Alias: desired.alias,
-      DisplayName: desired.displayName,
-      ...(desired.firstName !== undefined ? { FirstName: desired.firstName } : {}),
-      ...(desired.lastName !== undefined ? { LastName: desired.lastName } : {}),
-      ExternalEmailAddress: desired.externalEmailAddress,
-      MicrosoftOnlineServicesID: desired.microsoftOnlineServicesId,
-      Password: apis().exchange.mailUserPassword(desired.password),
-    });
-  } catch (error) {
-    if ((error as { alreadyExists?: boolean }).alreadyExists) return undefined;
-    throw error;
+/**
+ * Why New-MailUser said "already exists" when no recipient has the address: who holds the sign-in
+ * name (`recipient`, which Get-Recipient may have found by it), in Exchange or only in Entra ID,
+ * or (neither) what Exchange said.
+ */
+async function upnClash(desired: DesiredMailUser, found: Recipient | undefined): Promise<Error> {
+  const upn = desired.microsoftOnlineServicesId;
+  const recipient = found ?? (await getRecipient(upn));
+  if (recipient) {
+    return new Error(
+      `${RESOURCE}: the sign-in name ${upn} is already used by the ${recipient.recipientTypeDetails} ${recipient.name ?? recipient.guid} (${recipient.primarySmtpAddress ?? "no primary address"}), ` +
+        `which does not have ${desired.externalEmailAddress}; set microsoftOnlineServicesId to a free sign-in name, or give that recipient the address and adopt it.`,
+    );
   }
-  const answer = created ? parseRecipient(created) : undefined;
-  if (answer?.guid) return answer;
-  const found = await pollUntil(() => getRecipient(desired.externalEmailAddress), { timeoutMs: NEW_OBJECT_LAG_MS });
-  if (!found) {
-    throw new Error(`${RESOURCE}: New-MailUser for ${desired.externalEmailAddress} succeeded but Exchange does not show the object; run pulumi up again (it will be taken over as identical).`);
+  const user = await apis().graph.getUser(upn, ["id", "userPrincipalName", "displayName"]);
+  if (user) {
+    return new Error(
+      `${RESOURCE}: the sign-in name ${upn} belongs to the Microsoft 365 user ${String(user.displayName ?? upn)} (${user.id}), which has no Exchange object; ` +
+        "remove that user (or change its sign-in name), or set microsoftOnlineServicesId to a free sign-in name.",
+    );
   }
-  return found;
+  return new Error(
+    `${RESOURCE}: New-MailUser answered that an object already exists, but no recipient has ${desired.externalEmailAddress} and no user has the sign-in name ${upn}. ` +
+      "An object removed minutes ago can still block its names (Exchange and Entra ID replicate in their own time): run pulumi up again in a few minutes.",
+  );
 }
 
-/** An existing recipient with the address: taken over when identical or adopted, refused otherwise. */
-async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<Recipient> {
+/** The recipient with the address that New-MailUser found in the way; one found only by the sign-in name is a clash of sign-in names. */
+async function existingRecipient(desired: DesiredMailUser): Promise<Recipient> {
+  const address = desired.externalEmailAddress;
+  const existing = await getRecipient(address);
+  if (existing && (hasSmtpAddress(existing.emailAddresses, address) || existing.externalEmailAddress === address)) return existing;
+  throw await upnClash(desired, existing);
+}
+
+/**
+ * An existing recipient with the address: this stack's (its mark, or its creation token: an
+ * interrupted create, or a state that lost it) is taken over silently; anyone else's needs adopt.
+ */
+async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<MailUserState> {
+  const owner = ownerOf(desired);
+  const attribute = desired.ownerAttribute;
   const { differences } = changesToApply(existing, desired);
-  const identical = !isMailbox(existing.recipientTypeDetails) && differences.length === 0;
-  if (identical) {
-    note(RESOURCE, `found an identical mail user ${label(existing)} (left by an interrupted create?); taking it over without resetting its password.`);
-    return reconcile(existing, desired, {});
+  if (!isUserRecipient(existing.recipientTypeDetails)) {
+    throw new Error(
+      `${RESOURCE}: ${desired.externalEmailAddress} is already the address of a ${existing.recipientTypeDetails} (${existing.name ?? existing.guid}) in Exchange Online, ` +
+        "which a mail user cannot take over, with or without adopt: remove that object or the address from it, or leave this user out of the stack.",
+    );
   }
-  if (!desired.adopt) {
-    const what = isMailbox(existing.recipientTypeDetails) ? `as a ${existing.recipientTypeDetails}` : `with a different ${differences.join(", ")}`;
-    throw new Error(`${RESOURCE}: ${desired.externalEmailAddress} already exists in Exchange Online ${what}; set adopt: true to take it over (it will be changed to match).`);
+  const liveOwner = recipientOwner(existing, attribute, owner, desired.externalEmailAddress);
+  const action = actionForExisting(RESOURCE, `${desired.externalEmailAddress} (${existing.recipientTypeDetails} ${existing.name ?? existing.guid})`, { owner: liveOwner, differences }, { owner, adopt: desired.adopt });
+  const mailbox = isMailbox(existing.recipientTypeDetails);
+  if (action === "adopt") note(RESOURCE, `adopting ${label(existing)} and changing it to match; delete restores what it has now.`);
+  else note(RESOURCE, `found ${label(existing)}, which this stack created (held by another of its resources before, or left by an interrupted run or a lost state); taking it over.`);
+  const user = await entraUser(desired);
+  const adopting = action === "adopt";
+  const adopted = adopting
+    ? { ...adoptedSettingsOf(existing, attribute, desired.routingAddress, user.accountEnabled as boolean | undefined), recipientTypeDetails: existing.recipientTypeDetails }
+    : adoptedByMark(existing, attribute);
+  const live = await reconcile(existing, desired, { mark: { attribute, value: markedValue(owner, existing.customAttributes[attribute], adopting) } });
+  const facts: Facts = { signInEnabled: desired.signInEnabled, ownership: adopted ? "adopted" : ownershipAfter(action), owner, ...(adopted ? { adopted } : {}) };
+  // The password of an object this stack did not just create is not known: a mail user gets a new one.
+  if (!mailbox) Object.assign(facts, await resetPassword(desired, user));
+  else note(RESOURCE, `${label(existing)} is a mailbox: its password belongs to its user and is left alone.`);
+  if (managesSignIn(adopted)) facts.signInEnabled = await ensureSignIn(desired, user);
+  else note(RESOURCE, `${label(existing)} is a mailbox someone already uses: its sign-in is left as it is.`);
+  return stateFrom(live, desired as unknown as Record<string, unknown>, facts);
+}
+
+/** `CustomAttribute1` … `CustomAttribute15` (any case), and never another than the one the mark was written in. */
+function checkOwnerAttribute(inputs: InputChecker, attribute: string | undefined, previous: unknown): void {
+  if (attribute === undefined || isUnknown(attribute)) return;
+  const canonical = `CustomAttribute${attribute.replace(/^customattribute/i, "")}`;
+  if (!CUSTOM_ATTRIBUTE.test(canonical)) {
+    inputs.problem("ownerAttribute", `${JSON.stringify(attribute)} is not one of CustomAttribute1 … CustomAttribute15`);
+  } else if (typeof previous === "string" && previous !== canonical) {
+    inputs.problem("ownerAttribute", `cannot change from ${previous} to ${canonical}: the stack finds its mark on the existing mail user in ${previous}; keep ${previous}`);
+  } else {
+    inputs.values.ownerAttribute = canonical;
   }
-  note(RESOURCE, `adopting ${label(existing)} and changing it to match.`);
-  const adopted = await reconcile(existing, desired, {});
-  if (!isMailbox(existing.recipientTypeDetails)) await apis().graph.setPassword(desired.microsoftOnlineServicesId, desired.password);
-  return adopted;
 }
 
 export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   configure: configureFromStack,
 
-  async check(_olds, news) {
+  async check(olds, news) {
     const inputs = new InputChecker(RESOURCE, news);
     const name = inputs.name("name", { required: true, maxLength: 64 });
     inputs.alias("alias", { required: true });
@@ -212,19 +362,24 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     inputs.name("lastName", { maxLength: 64 });
     const external = inputs.email("externalEmailAddress", { required: true });
     inputs.email("microsoftOnlineServicesId", { required: true });
-    const password = inputs.text("password", { required: true, secret: true });
+    const password = inputs.text("password", { secret: true, maxLength: MAX_PASSWORD_LENGTH });
     const routing = inputs.email("routingAddress", { required: true });
+    inputs.boolean("signInEnabled", false);
+    inputs.integer("replicationTimeoutSeconds", DEFAULT_REPLICATION_TIMEOUT_SECONDS, { min: 0, max: 3600 });
+    const attribute = inputs.text("ownerAttribute", { fallback: DEFAULT_OWNER_ATTRIBUTE, maxLength: 20 });
     inputs.boolean("adopt", false);
-    if (password !== undefined && !isUnknown(password)) {
-      registerSecret(password);
-      if (password.length < MIN_PASSWORD_LENGTH) inputs.problem("password", `must be at least ${MIN_PASSWORD_LENGTH} characters long (Microsoft 365 password rules)`);
-    }
+    inputs.boolean("deleteAdopted", false);
+    const holder = inputs.text("holder");
+    inputs.text("owner");
+    checkPassword(inputs, news.password, password);
+    checkOwnerAttribute(inputs, attribute, olds.ownerAttribute);
     if (external && routing && !isUnknown(external) && !isUnknown(routing) && domainOf(routing) === domainOf(external)) {
       inputs.problem(
         "routingAddress",
         `${routing} is in ${domainOf(external)}, the user's own domain; Google will not forward there. Use the Microsoft 365 routing subdomain, e.g. ${routing.split("@")[0]}@o365.${domainOf(external)}`,
       );
     }
+    if (external && holder && !isUnknown(external) && !isUnknown(holder)) claim(RESOURCE, external, holder);
     return inputs.result();
   },
 
@@ -234,26 +389,27 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = inputs as DesiredMailUser;
-    const passwordHash = passwordFingerprint(desired.password);
-    // No existence check first: New-MailUser refuses an address in use, and only then is the
-    // recipient read. Two Exchange calls a new user instead of four (docs/benchmark.md).
-    const created = await newMailUser(desired);
+    const owner = ownerOf(desired);
+    const password = desired.password ?? newInitialPassword();
+    registerSecret(password);
+    const created = await newMailUser(desired, owner, password);
     if (!created) {
-      const existing = await getRecipient(desired.externalEmailAddress);
-      if (!existing) {
-        throw new Error(`${RESOURCE}: ${desired.microsoftOnlineServicesId} is already taken by another Microsoft 365 user, but no recipient has ${desired.externalEmailAddress}; remove that user or set microsoftOnlineServicesId to a free sign-in name.`);
-      }
-      const live = await takeOver(existing, desired);
-      return { id: live.guid, outs: stateFrom(live, inputs, passwordHash) };
+      const outs = await takeOver(await existingRecipient(desired), desired);
+      return { id: outs.guid, outs };
     }
+    // New-MailUser makes an account that can sign in, with the password just sent.
+    let facts: Facts = { signInEnabled: true, ownership: "created", owner, ...passwordFacts(desired, password) };
+    let live = created;
     try {
-      const live = await reconcile(created, desired, { justCreated: true });
-      return { id: created.guid, outs: stateFrom(live, inputs, passwordHash) };
+      live = await reconcile(created, desired, { justCreated: true, mark: { attribute: desired.ownerAttribute, value: markedValue(owner, undefined) } });
+      const user = await entraUser(desired);
+      facts = { ...facts, signInEnabled: await ensureSignIn(desired, user) };
+      return { id: created.guid, outs: stateFrom(live, inputs, facts) };
     } catch (error) {
       throw createdButNotReady(
-        `${RESOURCE}: created ${desired.externalEmailAddress} (${created.guid}) but adding the routing address failed: ${(error as Error).message}; run pulumi up again to add ${desired.routingAddress}.`,
+        `${RESOURCE}: created ${desired.externalEmailAddress} (${created.guid}) but could not finish it: ${(error as Error).message}; run pulumi up again to finish it.`,
         created.guid,
-        stateFrom(created, inputs, passwordHash),
+        stateFrom(live, inputs, facts),
         inputs,
       );
     }
@@ -263,7 +419,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const listed = await apis().snapshots.recipientByIdentity(id);
     const live = listed ? parseRecipient(listed) : await getRecipient(id);
     if (!live) return {};
-    return { id, props: stateFrom(live, props, props.passwordHash) };
+    return { id, props: stateFrom(live, props, factsOf(props)) };
   },
 
   async update(id, olds, news) {
@@ -272,41 +428,57 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     if (!live) {
       throw new Error(`${RESOURCE}: ${olds.externalEmailAddress} (${id}) no longer exists in Exchange Online; run pulumi refresh, then pulumi up to create it again.`);
     }
-    const resetPassword = !isMailbox(live.recipientTypeDetails) && !matchesFingerprint(desired.password, olds.passwordHash);
-    const updated = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress });
-    // Set-MailUser -Password is for users changing their own; an administrator resets it in Entra ID.
-    if (resetPassword) await apis().graph.setPassword(desired.microsoftOnlineServicesId, desired.password);
-    const passwordHash = resetPassword ? passwordFingerprint(desired.password) : olds.passwordHash;
-    return { outs: stateFrom(updated, news, passwordHash) };
+    const facts = factsOf(olds);
+    const owner = facts.owner ?? ownerOf(desired);
+    const liveOwner = recipientOwner(live, desired.ownerAttribute, owner, desired.externalEmailAddress);
+    if (liveOwner !== undefined && liveOwner !== owner) {
+      throw new Error(
+        `${RESOURCE}: ${label(live)} now carries the mark of the stack ${liveOwner}, which took it over; this stack leaves it alone. ` +
+          "Remove the resource from this stack (pulumi state delete <urn>), or take the user back with adopt from a new resource.",
+      );
+    }
+    const mark = liveOwner === undefined ? { attribute: desired.ownerAttribute, value: markedValue(owner, live.customAttributes[desired.ownerAttribute]) } : undefined;
+    const updated = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress, mark });
+    const next: Facts = { ...facts, owner, ownership: facts.ownership ?? "created" };
+    const password = passwordToSet({ ...olds, recipientTypeDetails: live.recipientTypeDetails }, news);
+    const signInChanges = managesSignIn(facts.adopted) && desired.signInEnabled !== facts.signInEnabled;
+    if (password || signInChanges) {
+      const user = await entraUser(desired);
+      if (password) Object.assign(next, { passwordHash: undefined, initialPassword: undefined }, await resetPassword(desired, user));
+      if (signInChanges) next.signInEnabled = await ensureSignIn(desired, user);
+    }
+    if (!managesSignIn(facts.adopted)) next.signInEnabled = desired.signInEnabled;
+    return { outs: stateFrom(updated, news, next) };
   },
 
   async delete(id, props) {
-    // One call a user. The recipient comes from the shared list when many are deleted (docs/benchmark.md,
-    // "Destroy"): a mail user there goes with Remove-MailUser; a mailbox there skips it and the read.
-    // Remove-MailUser does not find a mailbox (a state or list from before licensing still says
-    // MailUser), and only then is the recipient read on its own.
+    const address = String(props.externalEmailAddress || props.primarySmtpAddress || "");
+    if (handedOver(RESOURCE, address, props.holder)) return;
     const listed = await apis().snapshots.recipientByIdentity(id);
-    const known = listed ? parseRecipient(listed) : undefined;
-    const removeMailUser = (): Promise<boolean> => removeExchangeObject("Remove-MailUser", id);
-    if (!isMailbox(known?.recipientTypeDetails ?? props.recipientTypeDetails) && (await removeMailUser())) return;
-    const live = known && isMailbox(known.recipientTypeDetails) ? known : await getRecipient(id);
+    const live = listed ? parseRecipient(listed) : await getRecipient(id);
     if (!live) {
-      note(RESOURCE, `${props.externalEmailAddress} (${id}) is already gone from Exchange Online.`);
+      note(RESOURCE, `${address} (${id}) is already gone from Exchange Online.`);
       return;
     }
-    if (isMailbox(live.recipientTypeDetails)) {
-      const routingAddress: string = props.routingAddress;
-      const onMailbox = hasSmtpAddress(live.emailAddresses, routingAddress);
-      if (onMailbox && routingAddressReleasable(await autoForwardingOf(props.externalEmailAddress), routingAddress)) {
-        await apis().exchange.invoke("Set-Mailbox", { Identity: id, EmailAddresses: apis().exchange.addRemove({ remove: `smtp:${routingAddress}` }) });
-        note(RESOURCE, `${label(live)} was migrated: kept the mailbox; removed the routing address ${routingAddress}, which Gmail no longer forwards to.`);
+    const facts = factsOf(props);
+    const owner = facts.owner ?? "";
+    const attribute = (props.ownerAttribute as string | undefined) ?? DEFAULT_OWNER_ATTRIBUTE;
+    const liveOwner = recipientOwner(live, attribute, owner, address);
+    switch (deleteAction({ ownership: facts.ownership, deleteAdopted: props.deleteAdopted === true }, { keepsMark: true, owner: liveOwner }, owner)) {
+      case "leave":
+        note(RESOURCE, `${label(live)} ${liveOwner ? `now carries the mark of the stack ${liveOwner}` : "no longer carries this stack's mark"}: left as it is; only this resource's record was removed.`);
         return;
+      case "restore":
+        await restoreAdopted(live, props, facts, attribute);
+        return;
+      case "remove": {
+        if (!isMailbox(live.recipientTypeDetails) && (await removeExchangeObject("Remove-MailUser", id))) return;
+        // A mailbox, or no mail user any more (licensed since it was read): read it as it is now.
+        const now = isMailbox(live.recipientTypeDetails) ? live : await getRecipient(id);
+        if (now && isMailbox(now.recipientTypeDetails)) await keepMailbox(now, props, attribute);
+        else note(RESOURCE, `${address} (${id}) is already gone from Exchange Online.`);
       }
-      const kept = onMailbox ? `the mailbox and its routing address ${routingAddress} (Gmail still forwards to it)` : "the mailbox";
-      note(RESOURCE, `${label(live)} was migrated: kept ${kept}, so no mail is lost; only this resource's record was removed.`);
-      return;
     }
-    await removeMailUser();
   },
 };
 
@@ -327,6 +499,9 @@ export class MailUser extends DynamicResource {
   declare readonly primarySmtpAddress: pulumi.Output<string | undefined>;
   declare readonly emailAddresses: pulumi.Output<string[]>;
   declare readonly recipientTypeDetails: pulumi.Output<string>;
+  declare readonly signInEnabled: pulumi.Output<boolean>;
+  /** The initial password (generated unless supplied), which the user must change at the first sign-in; a secret. */
+  declare readonly initialPassword: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: MailUserArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -338,10 +513,13 @@ export class MailUser extends DynamicResource {
         primarySmtpAddress: undefined,
         emailAddresses: undefined,
         recipientTypeDetails: undefined,
+        initialPassword: undefined,
         ...args,
-        password: secret(args.password),
+        password: args.password === undefined ? undefined : secret(args.password),
+        owner: stackOwner(),
+        holder: name,
       },
-      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPassword"] }),
       "coexist",
       "MailUser",
     );

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { isUnknown } from "./inputs";
+import { creationToken, markedOwner, withOwnerMark, withoutOwnerMark } from "./ownership";
 import { matchesFingerprint } from "./passwordFingerprint";
 
 /** The checked inputs, as create and update receive them. */
@@ -16,9 +17,33 @@ export interface DesiredMailUser {
   lastName?: string;
   externalEmailAddress: string;
   microsoftOnlineServicesId: string;
-  password: string;
+  /** A password the admin supplies; absent: the provider generates one per user. */
+  password?: string;
   routingAddress: string;
   adopt: boolean;
+  deleteAdopted: boolean;
+  signInEnabled: boolean;
+  replicationTimeoutSeconds: number;
+  /** `CustomAttribute1` … `CustomAttribute15`: where the owner's mark lives. */
+  ownerAttribute: string;
+  /** `<project>/<stack>` of the program that declares the resource. */
+  owner?: string;
+  /** The resource (or set) that declares the user, e.g. `mail-user-alice@contoso.com`. */
+  holder?: string;
+}
+
+/** What an adopted recipient had before the stack changed it, put back on delete. */
+export interface AdoptedSettings {
+  name?: string;
+  alias?: string;
+  displayName?: string;
+  externalEmailAddress?: string;
+  /** The owner attribute's value ("" when it was empty). */
+  ownerAttributeValue: string;
+  /** Whether the routing address was already there (then it stays on delete). */
+  hadRoutingAddress: boolean;
+  /** The Entra account's sign-in state (undefined when Graph did not show the user). */
+  accountEnabled?: boolean;
 }
 
 /** What Get-Recipient says about one recipient; a property it did not return is undefined. */
@@ -35,6 +60,8 @@ export interface Recipient {
   microsoftOnlineServicesId?: string;
   primarySmtpAddress?: string;
   emailAddresses: string[];
+  /** `CustomAttribute1` … `CustomAttribute15` as returned ("" when empty). */
+  customAttributes: Record<string, string>;
 }
 
 export interface RecipientChange {
@@ -63,9 +90,13 @@ const fields: FieldRule[] = [
   { field: "firstName", replaces: true, equal: unlessUnset() },
   { field: "lastName", replaces: true, equal: unlessUnset() },
   { field: "routingAddress", equal: sameIgnoringCase },
+  // Delete reads it from the state; an unset value (a state written before it existed) is false.
+  { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
+/** Set by New-MailUser only (a change re-creates the mail user). */
+const CREATION_ONLY = new Set(["firstName", "lastName"]);
 /** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
-const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress"]);
+const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress", "deleteAdopted"]);
 
 /** Each input and its Set-MailUser parameter; the names are set only by New-MailUser. */
 const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
@@ -79,8 +110,19 @@ const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
 ];
 const CASE_INSENSITIVE = new Set<keyof DesiredMailUser>(["externalEmailAddress", "microsoftOnlineServicesId"]);
 
+export const CUSTOM_ATTRIBUTE = /^CustomAttribute(?:[1-9]|1[0-5])$/;
+
+/** A mailbox of any kind (`UserMailbox`, `SharedMailbox`, …): what licensing makes of a mail user. */
 export function isMailbox(recipientTypeDetails: unknown): boolean {
-  return typeof recipientTypeDetails === "string" && recipientTypeDetails !== MAIL_USER;
+  return typeof recipientTypeDetails === "string" && /Mailbox$/.test(recipientTypeDetails);
+}
+
+/**
+ * A recipient a MailUser can stand for: a mail user, or the mailbox it became. A mail contact or a
+ * group with the address is another kind of object, which a MailUser never takes over.
+ */
+export function isUserRecipient(recipientTypeDetails: unknown): boolean {
+  return recipientTypeDetails === MAIL_USER || isMailbox(recipientTypeDetails);
 }
 
 const bareAddress = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();
@@ -98,6 +140,11 @@ export function parseRecipient(object: Record<string, unknown>): Recipient {
     return value === undefined ? undefined : bareAddress(value);
   };
   const emailAddresses = Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : [];
+  const customAttributes = Object.fromEntries(
+    Object.entries(object)
+      .filter(([key]) => CUSTOM_ATTRIBUTE.test(key))
+      .map(([key, value]) => [key, String(value ?? "")]),
+  );
   return {
     guid: String(object.Guid ?? "").toLowerCase(),
     recipientTypeDetails: String(object.RecipientTypeDetails ?? ""),
@@ -111,6 +158,7 @@ export function parseRecipient(object: Record<string, unknown>): Recipient {
     microsoftOnlineServicesId: address("MicrosoftOnlineServicesID") ?? address("WindowsLiveID"),
     primarySmtpAddress: address("PrimarySmtpAddress"),
     emailAddresses,
+    customAttributes,
   };
 }
 
@@ -121,8 +169,8 @@ export function parseRecipient(object: Record<string, unknown>): Recipient {
  */
 export function changesToApply(
   live: Recipient,
-  desired: Omit<DesiredMailUser, "password" | "adopt">,
-  options: { previousRoutingAddress?: string } = {},
+  desired: Pick<DesiredMailUser, "name" | "alias" | "displayName" | "firstName" | "lastName" | "externalEmailAddress" | "microsoftOnlineServicesId" | "routingAddress">,
+  options: { previousRoutingAddress?: string; mark?: { attribute: string; value: string } } = {},
 ): RecipientChange {
   const mailbox = isMailbox(live.recipientTypeDetails);
   const parameters: Record<string, string> = {};
@@ -140,6 +188,8 @@ export function changesToApply(
     if (parameter === undefined || (mailbox && !MAILBOX_FIELDS.has(field))) ignored.push(field);
     else parameters[parameter] = wanted;
   }
+  const mark = options.mark;
+  if (mark && (live.customAttributes[mark.attribute] ?? "") !== mark.value) parameters[mark.attribute] = mark.value;
   const addresses: RecipientChange["addresses"] = {};
   if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) addresses.add = `smtp:${desired.routingAddress}`;
   const previous = options.previousRoutingAddress;
@@ -158,6 +208,8 @@ export function afterChange(live: Recipient, change: RecipientChange): Recipient
     const value = parameter === undefined ? undefined : change.parameters[parameter];
     if (value !== undefined) (next as unknown as Record<string, string>)[field] = CASE_INSENSITIVE.has(field) ? value.toLowerCase() : value;
   }
+  const attributes = Object.entries(change.parameters).filter(([parameter]) => CUSTOM_ATTRIBUTE.test(parameter));
+  next.customAttributes = { ...live.customAttributes, ...Object.fromEntries(attributes) };
   const removed = change.addresses.remove ? bareAddress(change.addresses.remove) : undefined;
   next.emailAddresses = live.emailAddresses.filter((proxy) => bareAddress(proxy) !== removed);
   if (change.addresses.add) next.emailAddresses.push(change.addresses.add);
@@ -165,19 +217,119 @@ export function afterChange(live: Recipient, change: RecipientChange): Recipient
 }
 
 /**
+ * Whether the stack must set a password on the mail user: a supplied password that differs from
+ * the one last set (its fingerprint does not match), or no known password at all (none supplied,
+ * and none recorded: a state written when one password was shared, or an object taken over whose
+ * password the stack never set). A mailbox's password belongs to its user and is never reset.
+ */
+export function passwordToSet(olds: Record<string, unknown>, news: Record<string, unknown>): "supplied" | "generated" | undefined {
+  if (isMailbox(olds.recipientTypeDetails)) return undefined;
+  if (typeof news.password === "string") return isUnknown(news.password) || !matchesFingerprint(news.password, olds.passwordHash) ? "supplied" : undefined;
+  return typeof olds.initialPassword === "string" && olds.initialPassword !== "" ? undefined : "generated";
+}
+
+/**
  * The engine's diff. A mail user that became a mailbox is not drift; on a mailbox only the
  * names and the routing address are compared. A routing address missing from the refreshed
- * addresses is drift, and so is a password whose fingerprint does not match.
+ * addresses is drift, and so is a password to set (passwordToSet) or a sign-in state other than
+ * the one wanted (a state that never recorded one included).
  */
 export function planMailUserDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
   const mailbox = isMailbox(olds.recipientTypeDetails);
-  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : fields;
+  // Only New-MailUser sets the names, and an adopted object is never re-created to set them.
+  const adopted = olds.ownership === "adopted";
+  const rules = mailbox ? fields.filter((rule) => MAILBOX_FIELDS.has(rule.field)) : adopted ? fields.filter((rule) => !CREATION_ONLY.has(rule.field)) : fields;
   const planned = planDiff(olds, news, rules, true);
   const routingAddressMissing =
     typeof news.routingAddress === "string" && !isUnknown(news.routingAddress) && !hasSmtpAddress(olds.emailAddresses as string[], news.routingAddress);
-  const passwordChanged =
-    !mailbox && typeof news.password === "string" && (isUnknown(news.password) || !matchesFingerprint(news.password, olds.passwordHash));
-  return { ...planned, changes: planned.changes || routingAddressMissing || passwordChanged };
+  const signInChanged = isUnknown(news.signInEnabled) || (news.signInEnabled ?? false) !== olds.signInEnabled;
+  const changes = planned.changes || routingAddressMissing || passwordToSet(olds, news) !== undefined || signInChanged;
+  return { ...planned, changes };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Ownership (ownership.ts): the mark in a custom attribute, and the creation token in the name.
+
+/** The Exchange name the creating call gives the object: the name, then this stack's creation token. */
+export function creationName(name: string, token: string): string {
+  const suffix = creationSuffix(token);
+  return `${name.slice(0, NAME_LIMIT - suffix.length).trimEnd()}${suffix}`;
+}
+
+const NAME_LIMIT = 64;
+const creationSuffix = (token: string): string => ` [creating ${token}]`;
+
+/**
+ * The stack that owns a recipient: the one its mark names, else this stack when its name carries
+ * this stack's creation token for the address (New-MailUser succeeded, the Set-MailUser that marks
+ * it did not: an interrupted create), else nobody.
+ */
+export function recipientOwner(live: Recipient, ownerAttribute: string, owner: string, externalEmailAddress: string): string | undefined {
+  const marked = markedOwner(live.customAttributes[ownerAttribute]);
+  if (marked) return marked;
+  return live.name?.endsWith(creationSuffix(creationToken(owner, externalEmailAddress))) ? owner : undefined;
+}
+
+/**
+ * Written after the mark of an adopted recipient, so that any resource of the stack that later takes
+ * it over (a set it moves to) knows it was adopted, and restores rather than removes it.
+ */
+const ADOPTED_TAG = "[adopted]";
+
+/**
+ * The owner attribute's value with this stack's mark. A new object: the mark alone. Adopting: the
+ * mark, the adopted tag and what the object had there (another stack's mark taken off). Taking over
+ * this stack's own object: its mark and text as they are.
+ */
+export function markedValue(owner: string, current: string | undefined, adopting = false): string {
+  const text = markedOwner(current) ? withoutOwnerMark(current) : current || undefined;
+  if (!adopting) return withOwnerMark(owner, text);
+  return withOwnerMark(owner, text ? `${ADOPTED_TAG} ${text}` : ADOPTED_TAG);
+}
+
+/**
+ * An object this stack adopted, as its mark says (taken over by another resource of the stack
+ * than the one that adopted it): what it had in the owner attribute is known, the rest is not.
+ */
+export function adoptedByMark(live: Recipient, ownerAttribute: string): (AdoptedSettings & { recipientTypeDetails: string }) | undefined {
+  const text = withoutOwnerMark(live.customAttributes[ownerAttribute]);
+  if (!text?.startsWith(ADOPTED_TAG)) return undefined;
+  return { ownerAttributeValue: text.slice(ADOPTED_TAG.length).trim(), hadRoutingAddress: true, recipientTypeDetails: live.recipientTypeDetails };
+}
+
+/** What adoption saves, so that delete can put it back. */
+export function adoptedSettingsOf(live: Recipient, ownerAttribute: string, routingAddress: string, accountEnabled: boolean | undefined): AdoptedSettings {
+  return {
+    name: live.name,
+    alias: live.alias,
+    displayName: live.displayName,
+    externalEmailAddress: live.externalEmailAddress,
+    ownerAttributeValue: live.customAttributes[ownerAttribute] ?? "",
+    hadRoutingAddress: hasSmtpAddress(live.emailAddresses, routingAddress),
+    ...(accountEnabled !== undefined ? { accountEnabled } : {}),
+  };
+}
+
+/**
+ * The Set-* call that gives an adopted recipient back what it had: its names (and external address
+ * while a mail user), its owner attribute, and no routing address unless it had one or Gmail may
+ * still forward there (`releasable` false).
+ */
+export function restoreChange(live: Recipient, saved: AdoptedSettings, ownerAttribute: string, routingAddress: string, releasable: boolean): RecipientChange {
+  const mailbox = isMailbox(live.recipientTypeDetails);
+  const parameters: Record<string, string> = {};
+  const restore = (field: "name" | "alias" | "displayName" | "externalEmailAddress", parameter: string): void => {
+    const value = saved[field];
+    if (value !== undefined && value !== "" && value !== live[field]) parameters[parameter] = value;
+  };
+  restore("name", "Name");
+  restore("alias", "Alias");
+  restore("displayName", "DisplayName");
+  if (!mailbox) restore("externalEmailAddress", "ExternalEmailAddress");
+  if ((live.customAttributes[ownerAttribute] ?? "") !== saved.ownerAttributeValue) parameters[ownerAttribute] = saved.ownerAttributeValue;
+  const addresses: RecipientChange["addresses"] = {};
+  if (!saved.hadRoutingAddress && releasable && hasSmtpAddress(live.emailAddresses, routingAddress)) addresses.remove = `smtp:${routingAddress}`;
+  return { cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser", parameters, addresses, differences: Object.keys(parameters), ignored: [] };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
 import { mergeOptions } from "@pulumi/pulumi/resource";
+import { stackOwner } from "./ownership";
 import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { resourceSetProvider } from "./resourceSet";
 import { DynamicResource, serializableProvider } from "./serializable";
@@ -40,26 +41,59 @@ export interface MailUserSetArgs {
   /** The mail users, keyed by the user's Google address (each one's externalEmailAddress). */
   readonly users: pulumi.Input<Record<string, MailUserSetItem>>;
   /**
-   * Initial password shared by every mail user of the set (always stored as a secret). Outputs
-   * hold one salted fingerprint of it (`passwordHash`); changing it resets the password of every
-   * user that is still a mail user.
+   * One initial password for every mail user of the set, for admins who hand out their own
+   * (always stored as a secret; see MailUserArgs.password). Outputs hold one salted fingerprint of
+   * it (`passwordHash`); changing it resets the password of every user that is still a mail user.
+   * @default unset: each user gets its own generated password, in the secret output `initialPasswords`
    */
-  readonly password: pulumi.Input<string>;
+  readonly password?: pulumi.Input<string>;
   /**
-   * Take over existing recipients with these addresses instead of failing (see MailUserArgs.adopt).
+   * Whether the users may sign in to Microsoft 365 (see MailUserArgs.signInEnabled): true once the
+   * batch is migrating.
+   * @default false
+   */
+  readonly signInEnabled?: pulumi.Input<boolean>;
+  /**
+   * How long each new user's create waits for Exchange and Microsoft Graph to show it (see
+   * MailUserArgs.replicationTimeoutSeconds), 0 to 3600 seconds.
+   * @default 900
+   */
+  readonly replicationTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * The custom attribute that carries the stack's mark (see MailUserArgs.ownerAttribute).
+   * @default "CustomAttribute15"
+   */
+  readonly ownerAttribute?: pulumi.Input<string>;
+  /**
+   * Take over existing recipients with these addresses that this stack did not create, instead of
+   * failing; they are restored on delete (see MailUserArgs.adopt).
    * @default false
    */
   readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Remove adopted mail users on delete instead of restoring them.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
+  /**
+   * The users the other MailUserSets of this stack hold (the Coexistence component passes them): a
+   * user moved from this set to another one is handed over, never deleted. `check` takes them in
+   * and leaves them out of the state.
+   * @default []
+   */
+  readonly heldElsewhere?: pulumi.Input<string[]>;
 }
 
 /**
- * One fingerprint for the whole set: kept while it matches the password, new when the password
- * changed and every mail user was updated. After a partial failure the old one stays, so the
- * next up resets the password of every mail user again rather than missing the failed ones.
+ * One fingerprint of a supplied password for the whole set: kept while it matches the password,
+ * new when the password changed and every mail user was updated. After a partial failure the old
+ * one stays, so the next up resets the password of every mail user again rather than missing the
+ * failed ones. No password supplied: no fingerprint.
  */
 function setPasswordHash(news: Record<string, unknown>, olds: Record<string, unknown> | undefined, allApplied: boolean): Record<string, unknown> {
+  const password = news.password;
+  if (typeof password !== "string") return {};
   const previous = olds?.passwordHash;
-  const password = news.password as string;
   if (typeof previous === "string" && (!allApplied || matchesFingerprint(password, previous))) return { passwordHash: previous };
   return { passwordHash: passwordFingerprint(password) };
 }
@@ -68,9 +102,11 @@ export const mailUserSetProvider = resourceSetProvider({
   resource: "MailUserSet",
   itemsField: "users",
   keyField: "externalEmailAddress",
-  sharedFields: ["password", "adopt"],
+  sharedFields: ["password", "signInEnabled", "replicationTimeoutSeconds", "ownerAttribute", "adopt", "deleteAdopted", "owner", "holder"],
   secretFields: ["password"],
   itemProvider: () => (require("./mailUser") as typeof import("./mailUser")).mailUserProvider,
+  itemResource: "MailUser",
+  secretItemOutput: { field: "initialPassword", setField: "initialPasswords" },
   setOutputs: setPasswordHash,
 });
 
@@ -80,13 +116,22 @@ const provider = serializableProvider("mailUserSet", "mailUserSetProvider");
 export class MailUserSet extends DynamicResource {
   /** Each user's MailUser outputs (`guid`, `emailAddresses`, `recipientTypeDetails`, …; the Exchange GUID also as `id`), by Google address. */
   declare readonly users: pulumi.Output<Record<string, Record<string, unknown>>>;
+  /** Each user's initial password (generated unless supplied), by Google address; a secret. */
+  declare readonly initialPasswords: pulumi.Output<Record<string, string> | undefined>;
 
   constructor(name: string, args: MailUserSetArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       provider,
       name,
-      { passwordHash: undefined, ...args, password: secret(args.password) },
-      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash"] }),
+      {
+        passwordHash: undefined,
+        initialPasswords: undefined,
+        ...args,
+        password: args.password === undefined ? undefined : secret(args.password),
+        owner: stackOwner(),
+        holder: name,
+      },
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPasswords"] }),
       "coexist",
       "MailUserSet",
     );

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { redact } from "../config";
+import { claimElsewhere, claimedByAnother, handedOver } from "./claims";
 import { isUnknown } from "./inputs";
 import { note } from "./log";
 import { configureFromStack, createdButNotReady, engineOutputs } from "./serializable";
@@ -25,6 +26,13 @@ export interface ResourceSetSpec {
   secretFields?: readonly string[];
   /** The provider of one item, loaded when first needed (dynamic providers are serialized). */
   itemProvider(): pulumi.dynamic.ResourceProvider;
+  /** The item provider's resource type, under which the items' keys are claimed (claims.ts), e.g. `MailUser`. */
+  itemResource: string;
+  /**
+   * An item output that is a secret, e.g. a generated password: kept out of the items and gathered
+   * by key into one set output (`setField`), which the set resource declares secret.
+   */
+  secretItemOutput?: { field: string; setField: string };
   /**
    * Outputs the set keeps once instead of per item (e.g. one password fingerprint): each item's
    * diff and update see them as their own old outputs, and they are removed from the items'.
@@ -42,7 +50,8 @@ export interface ResourceSetDiff extends pulumi.dynamic.DiffResult {
   detailedDiff: Record<string, { kind: ItemChangeKind; inputDiff: boolean }>;
 }
 
-type ItemAction = "create" | "delete" | "update" | "replace" | "same";
+/** `handOver`: removed from this set, but another resource of the deployment declares it now (claims.ts). */
+type ItemAction = "create" | "delete" | "handOver" | "update" | "replace" | "same";
 
 interface ItemPlan {
   key: string;
@@ -93,14 +102,31 @@ function itemInputs(spec: ResourceSetSpec, set: Values, key: string, own: Values
 
 /** Fields the set keeps once for all items (its `setOutputs`), as found in stored set outputs. */
 function setLevelFields(spec: ResourceSetSpec, set: Values | undefined): string[] {
-  return spec.setOutputs ? Object.keys(set ?? {}).filter((field) => ![spec.itemsField, "__provider", ...spec.sharedFields].includes(field)) : [];
+  const own = [spec.itemsField, "__provider", ...spec.sharedFields, ...(spec.secretItemOutput ? [spec.secretItemOutput.setField] : [])];
+  return spec.setOutputs ? Object.keys(set ?? {}).filter((field) => !own.includes(field)) : [];
 }
 
-/** An item's old outputs as its provider wrote them: the set-level values it shares filled back in. */
-function expandItem(spec: ResourceSetSpec, set: Values, stored: Values, key: string): Values {
+/** An item's old outputs as its provider wrote them: the set-level values it shares, and its secret output, filled back in. */
+function expandItem(spec: ResourceSetSpec, set: Values, key: string, stored: Values): Values {
+  const secret = spec.secretItemOutput;
+  const secretValue = secret && isRecord(set[secret.setField]) ? (set[secret.setField] as Values)[key] : undefined;
   // The key is the item's key field by construction; a state written before parseRecipient kept a
   // mailbox's null ExternalEmailAddress as "" holds an empty one, which would name no Gmail user.
-  return { ...pick(set, publicSharedFields(spec)), ...pick(set, setLevelFields(spec, set)), ...stored, [spec.keyField]: stored[spec.keyField] || key };
+  return {
+    ...pick(set, publicSharedFields(spec)),
+    ...pick(set, setLevelFields(spec, set)),
+    ...stored,
+    [spec.keyField]: stored[spec.keyField] || key,
+    ...(secretValue !== undefined ? { [secret!.field]: secretValue } : {}),
+  };
+}
+
+/** The items' secret outputs by key, as the set stores them (absent when no item has one). */
+function gatheredSecrets(spec: ResourceSetSpec, outcomes: ItemOutcome[]): Values {
+  const secret = spec.secretItemOutput;
+  if (!secret) return {};
+  const byKey = Object.fromEntries(outcomes.filter((outcome) => outcome.outputs?.[secret.field] !== undefined).map((outcome) => [outcome.key, outcome.outputs![secret.field]]));
+  return Object.keys(byKey).length > 0 ? { [secret.setField]: byKey } : {};
 }
 
 /** An item's outputs as the set stores them: what equals the set's shared value, or the set keeps once, left out. */
@@ -108,7 +134,9 @@ function compactItem(spec: ResourceSetSpec, setOutputs: Values, itemOutputs: Val
   const heldBySet = (field: string, value: unknown): boolean =>
     field in setOutputs && (!spec.sharedFields.includes(field) || JSON.stringify(value) === JSON.stringify(setOutputs[field]));
   return Object.fromEntries(
-    Object.entries(itemOutputs).filter(([field, value]) => field !== "__provider" && !spec.secretFields?.includes(field) && !heldBySet(field, value)),
+    Object.entries(itemOutputs).filter(
+      ([field, value]) => field !== "__provider" && !spec.secretFields?.includes(field) && field !== spec.secretItemOutput?.field && !heldBySet(field, value),
+    ),
   );
 }
 
@@ -124,6 +152,11 @@ export async function checkSet(spec: ResourceSetSpec, olds: Values, news: Values
   const fail = (property: string, reason: string): void => {
     if (!failures.some((failure) => failure.property === property && failure.reason === reason)) failures.push({ property, reason });
   };
+  // The keys the other sets of the stack hold: claimed before this set's own update can run.
+  const holder = typeof news.holder === "string" ? news.holder : undefined;
+  if (holder && Array.isArray(news.heldElsewhere)) {
+    for (const key of news.heldElsewhere) if (typeof key === "string" && !isUnknown(key)) claimElsewhere(spec.itemResource, key, holder);
+  }
   if (isUnknown(raw)) return { inputs: news };
   if (raw !== undefined && raw !== null && !isRecord(raw)) {
     fail(spec.itemsField, `${spec.resource}.${spec.itemsField}: must be an object keyed by ${spec.keyField}, e.g. { "alice@contoso.com": { … } }`);
@@ -178,11 +211,11 @@ async function planItems(spec: ResourceSetSpec, olds: Values, news: Values): Pro
   const keys = [...new Set([...Object.keys(oldItems), ...Object.keys(newItems)])].sort();
   return Promise.all(
     keys.map(async (key): Promise<ItemPlan> => {
-      const oldItem = key in oldItems ? expandItem(spec, olds, oldItems[key] as Values, key) : undefined;
+      const oldItem = key in oldItems ? expandItem(spec, olds, key, oldItems[key] as Values) : undefined;
       const ownNews = newItems[key];
       const newItem = key in newItems ? (isUnknown(ownNews) ? ownNews : itemInputs(spec, news, key, ownNews as Values)) : undefined;
       if (!oldItem) return { key, action: "create", news: newItem as Values, deleteBeforeReplace: false };
-      if (!newItem) return { key, action: "delete", olds: oldItem, deleteBeforeReplace: false };
+      if (!newItem) return removal(spec, key, oldItem);
       if (isUnknown(newItem)) return { key, action: "update", olds: oldItem, news: newItem as unknown as Values, deleteBeforeReplace: false };
       const diff = await spec.itemProvider().diff!(String(oldItem.id), oldItem, newItem as Values);
       const action: ItemAction = (diff.replaces ?? []).length > 0 ? "replace" : diff.changes === false ? "same" : "update";
@@ -191,7 +224,13 @@ async function planItems(spec: ResourceSetSpec, olds: Values, news: Values): Pro
   );
 }
 
-const CHANGE_KIND: Record<Exclude<ItemAction, "same">, ItemChangeKind> = { create: "ADD", delete: "DELETE", update: "UPDATE", replace: "UPDATE" };
+/** An item no longer in the set: deleted, unless another resource of this deployment declares it now (it is handed over). */
+function removal(spec: ResourceSetSpec, key: string, olds: Values): ItemPlan {
+  const handedOver = claimedByAnother(spec.itemResource, key, typeof olds.holder === "string" ? olds.holder : undefined) !== undefined;
+  return { key, action: handedOver ? "handOver" : "delete", olds, deleteBeforeReplace: false };
+}
+
+const CHANGE_KIND: Record<Exclude<ItemAction, "same">, ItemChangeKind> = { create: "ADD", delete: "DELETE", handOver: "DELETE", update: "UPDATE", replace: "UPDATE" };
 
 /**
  * Names the changed items in the engine's output. The dynamic-provider layer of @pulumi/pulumi
@@ -199,7 +238,7 @@ const CHANGE_KIND: Record<Exclude<ItemAction, "same">, ItemChangeKind> = { creat
  * would show every item of the set (its stored outputs against its inputs) and not which changed.
  */
 function describePlan(spec: ResourceSetSpec, changed: ItemPlan[], total: number): void {
-  const listed = firstListed(changed.map((plan) => `${plan.action} ${plan.key}`));
+  const listed = firstListed(changed.map((plan) => `${plan.action === "handOver" ? "hand over" : plan.action} ${plan.key}`));
   note(spec.resource, `plans ${changed.length} of ${total} ${spec.itemsField}: ${listed.join("; ")}`);
 }
 
@@ -287,6 +326,9 @@ function applyItem(spec: ResourceSetSpec, plan: ItemPlan): Promise<ItemOutcome> 
         () => ({ key: plan.key }),
         (error: unknown) => ({ key: plan.key, outputs: plan.olds, error }),
       );
+    case "handOver":
+      handedOver(spec.itemResource, plan.key, plan.olds!.holder);
+      return Promise.resolve({ key: plan.key });
   }
 }
 
@@ -303,11 +345,12 @@ function describeFailures(spec: ResourceSetSpec, verb: string, failed: ItemOutco
  */
 async function applySet(spec: ResourceSetSpec, id: string, olds: Values | undefined, news: Values): Promise<Values> {
   const plans = await planItems(spec, olds ?? {}, news);
-  const deletions = await Promise.all(plans.filter((plan) => plan.action === "delete").map((plan) => applyItem(spec, plan)));
-  const others = await Promise.all(plans.filter((plan) => plan.action !== "delete").map((plan) => applyItem(spec, plan)));
+  const removed = (plan: ItemPlan): boolean => plan.action === "delete" || plan.action === "handOver";
+  const deletions = await Promise.all(plans.filter(removed).map((plan) => applyItem(spec, plan)));
+  const others = await Promise.all(plans.filter((plan) => !removed(plan)).map((plan) => applyItem(spec, plan)));
   const outcomes = [...deletions, ...others];
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
-  const setLevel = { ...pick(news, publicSharedFields(spec)), ...spec.setOutputs?.(news, olds, failed.length === 0) };
+  const setLevel = { ...pick(news, publicSharedFields(spec)), ...spec.setOutputs?.(news, olds, failed.length === 0), ...gatheredSecrets(spec, outcomes) };
   const items = Object.fromEntries(
     outcomes.filter((outcome) => outcome.outputs).map((outcome) => [outcome.key, compactItem(spec, setLevel, outcome.outputs!)]),
   );
@@ -329,7 +372,7 @@ async function readSet(spec: ResourceSetSpec, props: Values): Promise<Values> {
   const stored = itemsOf(spec, props);
   const outcomes = await Promise.all(
     Object.entries(stored).map(async ([key, item]): Promise<ItemOutcome> => {
-      const olds = expandItem(spec, props, item as Values, key);
+      const olds = expandItem(spec, props, key, item as Values);
       try {
         const result = await spec.itemProvider().read!(String(olds.id), olds);
         return { key, outputs: result.id ? { ...result.props, id: result.id } : undefined };
@@ -340,14 +383,17 @@ async function readSet(spec: ResourceSetSpec, props: Values): Promise<Values> {
   );
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
   if (failed.length > 0) throw new Error(describeFailures(spec, "refresh", failed, outcomes.length));
-  const setLevel = omit(props, [spec.itemsField, "__provider"]);
+  const setLevel = { ...omit(props, [spec.itemsField, "__provider", ...(spec.secretItemOutput ? [spec.secretItemOutput.setField] : [])]), ...gatheredSecrets(spec, outcomes) };
   const items = Object.fromEntries(outcomes.filter((outcome) => outcome.outputs).map((outcome) => [outcome.key, compactItem(spec, setLevel, outcome.outputs!)]));
   return engineOutputs({ ...setLevel, [spec.itemsField]: items });
 }
 
-/** Deletes every item at once; item deletes are idempotent, so a failed destroy is simply run again. */
+/**
+ * Deletes every item at once (an item another resource of this deployment now declares is handed
+ * over instead); item deletes are idempotent, so a failed destroy is simply run again.
+ */
 async function deleteSet(spec: ResourceSetSpec, props: Values): Promise<void> {
-  const plans = Object.entries(itemsOf(spec, props)).map(([key, item]): ItemPlan => ({ key, action: "delete", olds: expandItem(spec, props, item as Values, key), deleteBeforeReplace: false }));
+  const plans = Object.entries(itemsOf(spec, props)).map(([key, item]): ItemPlan => removal(spec, key, expandItem(spec, props, key, item as Values)));
   const failed = (await Promise.all(plans.map((plan) => applyItem(spec, plan)))).filter((outcome) => outcome.error !== undefined);
   if (failed.length > 0) {
     throw new Error(`${describeFailures(spec, "delete", failed, plans.length)}\nThe others are deleted; run the command again to retry.`);

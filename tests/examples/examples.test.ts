@@ -113,6 +113,7 @@ interface WorkflowJob {
   if?: string;
   environment?: string | { name: string };
   permissions?: Record<string, string>;
+  steps?: Array<{ name?: string; run?: string }>;
 }
 
 /** Production settings as a team commits them: a secret encrypted with a passphrase this test never gives. */
@@ -154,6 +155,15 @@ describe("the GitOps example", function () {
     }
     const planJobs = Object.values(workflow.jobs).filter((job) => /pull_request/.test(job.if ?? ""));
     assert.strictEqual(planJobs.length, 1, "one job plans pull requests");
+  });
+
+  it("its deploy job runs coexist doctor before the plan and the apply, so a missing grant stops it before anything changes", () => {
+    const workflow = yaml.load(fs.readFileSync(workflowPath, "utf8")) as { jobs: Record<string, WorkflowJob> };
+    const runs = (workflow.jobs.deploy.steps ?? []).map((step) => step.run ?? "");
+    const doctor = runs.findIndex((run) => /npx coexist doctor /.test(run));
+    const plan = runs.findIndex((run) => /pulumi preview /.test(run));
+    const apply = runs.findIndex((run) => /pulumi up /.test(run));
+    assert.ok(doctor >= 0 && doctor < plan && plan < apply, `doctor ${doctor}, preview ${plan}, up ${apply}`);
   });
 
   describe("its pull-request plan (ci/sandbox-plan.sh)", () => {

@@ -27,7 +27,7 @@ describe("AcceptedDomain with the real engine against a strict sandbox", functio
     await env.setArgs(relay);
     const result = await env.stack.up();
     const output = result.stdout + result.stderr;
-    assert.match(output, /waiting for Exchange Online to list lagged\.contoso\.com as an accepted domain \(replication lag .*\): \d+ s so far, at most 1800 s \(acceptedDomainTimeoutSeconds\)/);
+    assert.match(output, /waiting for Exchange Online to list verified domains as accepted domains \(replication lag.*\): lagged\.contoso\.com \(\d+ s so far, at most 1800 s, set by acceptedDomainTimeoutSeconds\)/);
     assert.doesNotMatch(output, /Undefined value/);
     assert.strictEqual(await domainType(), "InternalRelay");
     assert.deepStrictEqual(await env.stack.outputs(), {

@@ -37,7 +37,7 @@ class Rehearsal {
     const csvPath = path.join(state.dir, "users.csv");
     fs.writeFileSync(csvPath, usersCsv(users));
     const stack = new Stack({ projectDir: repoRoot, stack: name, stateDir: state.dir, passphrase: name, env: sandbox.env });
-    await stack.init({ ...journeyConfig(csvPath), ...config }, { "coexist:mailUserPassword": "BatchSets-Passw0rd!" });
+    await stack.init({ ...journeyConfig(csvPath), ...config });
     return new Rehearsal(sandbox, users, departments[0], departments[1], stack, state.cleanup);
   }
 
@@ -105,9 +105,9 @@ describe("the root program with granularity batch: one set resource per batch an
     assert.deepStrictEqual(mailUsers, [...r.emailsOf(r.batchA), ...r.emailsOf(r.batchB)].sort());
   });
 
-  it("batch A migrating: one create, licences-A, which the policy pack lets through; up makes exactly A's users mailboxes", async () => {
+  it("batch A migrating: licences-A created and mail-users-A updated (sign-in allowed), which the policy pack lets through; up makes exactly A's users mailboxes", async () => {
     await r.setBatches({ [r.batchA]: "migrating" });
-    assert.deepStrictEqual(await r.planned(["--policy-pack", r.policyPack]), [`create licences-${r.batchA}`]);
+    assert.deepStrictEqual(await r.planned(["--policy-pack", r.policyPack]), [`create licences-${r.batchA}`, `update mail-users-${r.batchA}`]);
     await r.stack.up(["--policy-pack", r.policyPack]);
     assert.deepStrictEqual(await r.mailboxes(), r.emailsOf(r.batchA));
     const licensed = (await r.sandboxState()).tenants[0].users.filter((u) => u.assignedLicenses.length > 0).map((u) => u.userPrincipalName.toLowerCase()).filter((upn) => upn.endsWith(`@${PRIMARY}`)).sort();

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { addRemove, invoke } from "../../provider/clients/exchange";
 import { assignLicense, setUsageLocation } from "../../provider/clients/graph";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed, seedLacking } from "../../sandbox/index";
 import { urnName, type StackResourceState } from "../../scripts/stack";
 import { SandboxStack } from "./sandboxStack";
 
@@ -173,11 +173,37 @@ describe("MailUser with the real engine against the sandbox", function () {
     assert.strictEqual(ben?.recipientTypeDetails, "UserMailbox");
     assert.ok(ben?.emailAddresses.some((a) => a.toLowerCase() === "smtp:ben.adams@contoso.com"), "the mailbox keeps its own address");
     assert.ok(!ben?.emailAddresses.some((a) => a.toLowerCase() === "smtp:ben.adams@o365.contoso.com"), "the routing address is released");
-    assert.match(output, /ben\.adams@contoso\.com \(UserMailbox\) was migrated: kept the mailbox; removed the routing address ben\.adams@o365\.contoso\.com, which Gmail no longer forwards to/);
+    assert.match(output, /ben\.adams@contoso\.com \(UserMailbox\) was migrated: kept the mailbox, so no mail is lost; removed the routing address ben\.adams@o365\.contoso\.com, which Gmail no longer forwards to/);
   });
 
   it("never printed the password in any engine output", () => {
     assert.ok(engineOutput.length > 0);
     assert.ok(!engineOutput.join("\n").includes(PASSWORD));
+  });
+});
+
+// Issue 14: an app without the Entra role User Administrator cannot reset a password (Graph 403
+// Authorization_RequestDenied); `pulumi up` must say which role is missing and how to assign it.
+describe("MailUser through the engine when the app lacks the User Administrator role", function () {
+  this.timeout(600_000);
+  let env: SandboxStack;
+
+  before(async () => {
+    const seed = seedLacking(resolveSeed({}), "no-user-administrator");
+    seed.microsoft[0].domains.push({ name: "o365.contoso.com", isVerified: true, supportedServices: ["Email"] });
+    env = await SandboxStack.start("mailUser", seed);
+    // A mail user someone else made: adopting it resets its password.
+    await invoke("New-MailUser", { Name: "Dana (before)", ExternalEmailAddress: "dana.adams@contoso.com", MicrosoftOnlineServicesID: "dana.adams@contoso.com", Password: "Someone-Else-Pa55word" });
+  });
+  after(async () => env?.stop());
+
+  it("creates a new mail user without the role (New-MailUser sets its password), and names the role and how to assign it when an adoption must reset one", async () => {
+    await env.setArgs({ ben: user("Ben"), dana: { ...user("Dana"), adopt: true } });
+    const { code, stdout, stderr } = await env.stack.run(["up", "--yes", "--skip-preview"], true);
+    assert.notStrictEqual(code, 0);
+    const output = `${stdout}\n${stderr}`;
+    assert.match(output, /MailUser: Microsoft Graph refused to reset the password of dana\.adams@contoso\.com \(.*Authorization_RequestDenied.*\)\. The app [0-9a-f-]{36} needs the Entra role User Administrator/);
+    assert.match(output, /Assign the role in the Entra admin center \(Roles & admins → User Administrator → Add assignments → the app's service principal\)/);
+    assert.strictEqual((await env.recipient<{ recipientTypeDetails: string; emailAddresses: string[] }>("ben.adams@contoso.com"))?.recipientTypeDetails, "MailUser", "the new mail user needed no role");
   });
 });

@@ -35,7 +35,7 @@ describe("the Coexistence component orders every step safely", function () {
     const csvPath = path.join(state.dir, "users.csv");
     fs.writeFileSync(csvPath, usersCsv(users));
     stack = new Stack({ projectDir: repoRoot, stack: "ordering", stateDir: state.dir, passphrase: "ordering", env: sandbox.env });
-    await stack.init(journeyConfig(csvPath), { "coexist:mailUserPassword": "Ordering-Passw0rd!" });
+    await stack.init(journeyConfig(csvPath));
     await setBatches({});
     await stack.up(["--parallel", "1"]);
     await control(sandbox, "PUT", "/sandbox/watch", { enabled: true });
@@ -47,9 +47,9 @@ describe("the Coexistence component orders every step safely", function () {
     state.cleanup();
   });
 
-  it("moving a batch to migrating plans exactly its licences", async () => {
+  it("moving a batch to migrating plans exactly its licences, and allowing its users to sign in", async () => {
     await setBatches({ [first]: "migrating" });
-    assert.deepStrictEqual(await planned(), batchNames("licence").map((n) => `create ${n}`).sort());
+    assert.deepStrictEqual(await planned(), [...batchNames("licence").map((n) => `create ${n}`), ...batchNames("mail-user").map((n) => `update ${n}`)].sort());
     await stack.up(["--parallel", "1"]);
   });
 

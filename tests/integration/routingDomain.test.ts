@@ -27,7 +27,7 @@ describe("RoutingDomain with the real engine against the sandbox", function () {
 
   it("adds the subdomain, verifies it under its verified parent, enables Email, waits out the lag, and outputs the records to publish", async () => {
     const result = await env.stack.up();
-    assert.match(result.stdout + result.stderr, /waiting for Exchange Online to list o365\.contoso\.com as an accepted domain \(replication lag.*\): \d+ s so far, at most 1800 s \(acceptedDomainTimeoutSeconds\)/);
+    assert.match(result.stdout + result.stderr, /waiting for Exchange Online to list verified domains as accepted domains \(replication lag.*\): o365\.contoso\.com \(\d+ s so far, at most 1800 s, set by acceptedDomainTimeoutSeconds\)/);
     assert.doesNotMatch(result.stdout + result.stderr, /Undefined value/);
     const added = await domain("o365.contoso.com");
     assert.deepStrictEqual([added?.isVerified, added?.supportedServices], [true, ["Email"]]);

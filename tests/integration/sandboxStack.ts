@@ -45,6 +45,16 @@ export async function tenantOperations(sandbox: SandboxHandle, included: (api: s
     .sort();
 }
 
+/**
+ * Points the provider's own clients, in the test process, at the sandbox: a test changes the tenant
+ * directly with them (drift, or an object a foreign admin made). `configureFromStack({ get: () =>
+ * undefined })` undoes it.
+ */
+export function useSandboxClients(sandbox: SandboxHandle): void {
+  trustCa(sandbox.env.NODE_EXTRA_CA_CERTS);
+  configureFromStack({ get: (key) => sandbox.env[CLIENT_SETTINGS[key.replace(/^coexist:/, "") as ConfigKey] ?? ""] });
+}
+
 export class SandboxStack {
   private constructor(
     readonly sandbox: SandboxHandle,
@@ -65,9 +75,7 @@ export class SandboxStack {
       env: sandbox.env,
     });
     await stack.init();
-    // The test process changes the sandbox directly (drift) with the provider's own clients.
-    trustCa(sandbox.env.NODE_EXTRA_CA_CERTS);
-    configureFromStack({ get: (key) => sandbox.env[CLIENT_SETTINGS[key.replace(/^coexist:/, "") as ConfigKey] ?? ""] });
+    useSandboxClients(sandbox);
     return new SandboxStack(sandbox, stack, fixture, state.cleanup);
   }
 

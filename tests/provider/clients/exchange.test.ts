@@ -79,6 +79,15 @@ describe("Exchange admin API client", () => {
   });
 
   describe("error parsing", () => {
+    // A 401's message names the tenant setting's value; these cases expect it unset.
+    let savedTenant: string | undefined;
+    before(() => {
+      savedTenant = process.env.COEXIST_TENANT_ID;
+      delete process.env.COEXIST_TENANT_ID;
+    });
+    after(() => {
+      if (savedTenant !== undefined) process.env.COEXIST_TENANT_ID = savedTenant;
+    });
     const detailCases = [
       {
         name: "pipe-delimited",
@@ -197,7 +206,7 @@ describe("Exchange admin API client", () => {
         headers: { "X-ExceptionType": "CmdletAccessDeniedException" },
         expected: {
           message:
-            "Exchange Get-MailUser failed (HTTP 403, CmdletAccessDeniedException): access denied: the app's service principal lacks an Exchange role that allows this cmdlet, or the cmdlet name is unknown",
+            "Exchange Get-MailUser failed (HTTP 403, CmdletAccessDeniedException): access denied: the app's service principal lacks an Exchange role that allows this cmdlet (Exchange Administrator; `coexist doctor` checks it), or the cmdlet name is unknown",
           notFound: false,
           alreadyExists: false,
           exceptionType: "CmdletAccessDeniedException",
@@ -211,7 +220,7 @@ describe("Exchange admin API client", () => {
         headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' },
         expected: {
           message:
-            'Exchange Get-MailUser failed (HTTP 401): not authorised (Bearer error="invalid_token"): check that the app has the Exchange.ManageAsApp permission with admin consent, and that coexist:tenantId (not set) is the tenant of the token',
+            'Exchange Get-MailUser failed (HTTP 401): not authorised (Bearer error="invalid_token"): check that the app has the Exchange.ManageAsApp permission with admin consent (`coexist doctor` checks it), and that coexist:tenantId (not set) is the tenant of the token',
           notFound: false,
           alreadyExists: false,
           retryable: false,

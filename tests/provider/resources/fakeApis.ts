@@ -14,6 +14,7 @@ import type { AssignedLicense, Domain, GraphUser, SubscribedSku } from "../../..
 import { snapshotsOver } from "../../../provider/clients/snapshots";
 
 const logModule: typeof import("../../../provider/resources/log") = require("../../../provider/resources/log");
+const claimsModule: typeof import("../../../provider/resources/claims") = require("../../../provider/resources/claims");
 const pollModule: typeof import("../../../provider/resources/poll") = require("../../../provider/resources/poll");
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -51,6 +52,8 @@ export interface FakeRecipient {
   MicrosoftOnlineServicesID: string;
   PrimarySmtpAddress: string;
   EmailAddresses: string[];
+  /** The attribute MailUser marks by default ("" or absent when empty). */
+  CustomAttribute15?: string;
 }
 
 export interface Write {
@@ -84,6 +87,8 @@ export class FakeTenant {
   readonly users = new Map<string, GraphUser>();
   readonly skus: SubscribedSku[] = [];
   readonly gmail = new Map<string, GmailUser>();
+  /** Google users who left: Gmail answers no settings call for them, the Directory says why. */
+  readonly departed = new Map<string, "suspended" | "deleted">();
   /** The tenant's domains in Graph, by name. */
   readonly domains = new Map<string, Domain>();
   /** Exchange's accepted domains: name → DomainType. */
@@ -93,6 +98,9 @@ export class FakeTenant {
   readonly reads: string[] = [];
   /** Get-Recipient calls a licensed mail user needs before it shows as a mailbox. */
   conversionPolls = 1;
+  /** Graph reads that do not show a user New-MailUser just created yet (Entra ID's replication lag). */
+  entraLagReads = 0;
+  private hiddenFromGraph = new Map<string, number>();
   /** Fake time, advanced by the poll clock's sleeps. */
   now = 1_000_000;
   private pendingConversions = new Map<string, number>();
@@ -104,6 +112,9 @@ export class FakeTenant {
     const fake = useFakeApis({ exchange: this.exchangeApi(), graph: this.graphApi(), google: this.googleApi() });
     this.apis = fake.apis;
     this.restores.push(fake.restore);
+    // Claims live for a deployment (one provider process); each test is one.
+    claimsModule.clearClaims();
+    this.restores.push(() => claimsModule.clearClaims());
     this.replace(logModule, { note: (_resource, message) => void this.notes.push(message) });
     this.replace(pollModule.pollClock, {
       now: () => this.now,
@@ -133,13 +144,27 @@ export class FakeTenant {
       getUser: async (id) => {
         this.reads.push(`graph getUser ${id}`);
         const user = this.user(id);
+        const hidden = user ? (this.hiddenFromGraph.get(user.id) ?? 0) : 0;
+        if (hidden > 0) {
+          this.hiddenFromGraph.set(user!.id, hidden - 1);
+          return undefined;
+        }
         return user && structuredClone(user);
       },
       setUsageLocation: async (id, usageLocation) => {
         this.write("graph", "setUsageLocation", { id, usageLocation });
         this.user(id)!.usageLocation = usageLocation;
       },
-      setPassword: async (id, password) => this.write("graph", "setPassword", { id, password }),
+      setPassword: async (id, password) => {
+        if (!this.user(id)) throw graphError(`PATCH /users/${id}`, 404, "Resource does not exist.");
+        this.write("graph", "setPassword", { id, password });
+      },
+      setAccountEnabled: async (id, accountEnabled) => {
+        const user = this.user(id);
+        if (!user) throw graphError(`PATCH /users/${id}`, 404, "Resource does not exist.");
+        this.write("graph", "setAccountEnabled", { id, accountEnabled });
+        user.accountEnabled = accountEnabled;
+      },
       assignLicense: async (id, change) => this.assignLicense(id, change),
       listSubscribedSkus: async () => {
         this.reads.push("graph listSubscribedSkus");
@@ -153,6 +178,13 @@ export class FakeTenant {
 
   private googleApi(): ApiFakes["google"] {
     return {
+      getDirectoryUser: async (user) => {
+        this.reads.push(`google getDirectoryUser ${user}`);
+        const departure = this.departed.get(user);
+        if (departure === "deleted") return undefined;
+        if (departure === "suspended") return { primaryEmail: user, suspended: true };
+        return this.gmail.has(user) ? { primaryEmail: user, suspended: false } : undefined;
+      },
       getForwardingAddress: async (user, email) => structuredClone(this.mailbox(user).forwardingAddresses.find((a) => a.forwardingEmail === email)),
       createForwardingAddress: async (user, email) => {
         this.write("google", "createForwardingAddress", { user, email });
@@ -181,6 +213,11 @@ export class FakeTenant {
     };
   }
 
+  /** Graph does not show the user for its next `reads` reads, as right after New-MailUser. */
+  hideFromGraph(upn: string, reads: number): void {
+    this.hiddenFromGraph.set(this.users.get(upn)!.id, reads);
+  }
+
   writesTo(api: Write["api"]): Write[] {
     return this.writes.filter((write) => write.api === api);
   }
@@ -189,7 +226,7 @@ export class FakeTenant {
   // Seeding
 
   addUser(upn: string, fields: Partial<GraphUser> = {}): GraphUser {
-    const user: GraphUser = { id: randomUUID(), userPrincipalName: upn, usageLocation: null, assignedLicenses: [], licenseAssignmentStates: [], ...fields };
+    const user: GraphUser = { id: randomUUID(), userPrincipalName: upn, usageLocation: null, accountEnabled: true, assignedLicenses: [], licenseAssignmentStates: [], ...fields };
     this.users.set(upn, user);
     return user;
   }
@@ -268,6 +305,9 @@ export class FakeTenant {
   }
 
   private mailbox(address: string): GmailUser {
+    const departure = this.departed.get(address);
+    if (departure === "deleted") throw googleError(`token for ${address}`, 400, "invalid_grant", "The account has been deleted");
+    if (departure === "suspended") throw googleError(`settings of ${address}`, 400, "failedPrecondition", "Mail service not enabled");
     const mailbox = this.gmail.get(address);
     if (!mailbox) throw googleError(`settings of ${address}`, 404, "notFound", "Requested entity was not found.");
     return mailbox;
@@ -330,6 +370,8 @@ export class FakeTenant {
     const external = String(parameters.ExternalEmailAddress).toLowerCase();
     if (this.recipient(external)) throw exchangeError("New-MailUser", "alreadyExists", `The proxy address "SMTP:${external}" is already being used.`);
     const mosid = String(parameters.MicrosoftOnlineServicesID).toLowerCase();
+    if (this.users.has(mosid)) throw exchangeError("New-MailUser", "alreadyExists", `The object '${mosid}' already exists.`);
+    this.hiddenFromGraph.set(this.addUser(mosid).id, this.entraLagReads);
     return this.addMailUser(mosid, {
       Name: String(parameters.Name),
       Alias: String(parameters.Alias),

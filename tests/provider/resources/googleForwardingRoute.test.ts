@@ -4,6 +4,8 @@ import {
   googleForwardingRouteProvider as provider,
   planRouteDiff,
 } from "../../../provider/resources/googleForwardingRoute";
+import { configureFromStack } from "../../../provider/config";
+import { claim } from "../../../provider/resources/claims";
 import { FakeTenant } from "./fakeApis";
 
 const inputs = { userEmail: "alice@contoso.com", forwardTo: "alice@o365.contoso.com" };
@@ -151,6 +153,97 @@ describe("GoogleForwardingRoute", () => {
       await provider.delete!(id, outs);
       assert.strictEqual(gmail()!.autoForwarding.enabled, true);
       assert.match(tenant.notes.join("\n"), /now forwards to alice@elsewhere\.example, not alice@o365\.contoso\.com; left that forwarding on/);
+    });
+
+    it("gives an adopted mailbox its forwarding back on delete, and switches it off with deleteAdopted", async () => {
+      gmail()!.forwardingAddresses.push({ forwardingEmail: "alice@archive.example", verificationStatus: "accepted" });
+      gmail()!.autoForwarding = { enabled: true, emailAddress: "alice@archive.example", disposition: "leaveInInbox" };
+      const { id, outs } = await provider.create(await checked({ ...inputs, adopt: true }));
+      assert.deepStrictEqual([outs.ownership, outs.adoptedForwarding], ["adopted", { emailAddress: "alice@archive.example", disposition: "leaveInInbox" }]);
+      await provider.delete!(id, outs);
+      assert.deepStrictEqual(gmail()!.autoForwarding, { enabled: true, emailAddress: "alice@archive.example", disposition: "leaveInInbox" });
+      assert.deepStrictEqual(gmail()!.forwardingAddresses.map((address) => address.forwardingEmail), ["alice@archive.example"], "only the route's address goes");
+      assert.match(tenant.notes.join("\n"), /alice@contoso\.com was adopted: it forwards to alice@archive\.example \(leaveInInbox\) again, as before/);
+
+      const again = await provider.create(await checked({ ...inputs, adopt: true, deleteAdopted: true }));
+      await provider.delete!(again.id, again.outs);
+      assert.strictEqual(gmail()!.autoForwarding.enabled, false);
+    });
+
+    it("hands a route another resource of this deployment now declares over, switching nothing off", async () => {
+      const { id, outs } = await provider.create(await checked());
+      claim("GoogleForwardingRoute", "alice@contoso.com", "forwards-sales");
+      await provider.delete!(id, outs);
+      assert.strictEqual(gmail()!.autoForwarding.enabled, true);
+      assert.match(tenant.notes.join("\n"), /alice@contoso\.com is declared by forwards-sales now: handed over/);
+    });
+
+    describe("a Google user who left", () => {
+      beforeEach(() => configureFromStack({ get: (key) => (key === "coexist:googleAdmin" ? "admin@contoso.com" : undefined) }));
+      afterEach(() => configureFromStack({ get: () => undefined }));
+
+      for (const departure of ["suspended", "deleted"] as const) {
+        it(`${departure}: delete steps past it on the Directory's word, names the user, and changes nothing`, async () => {
+          const { id, outs } = await provider.create(await checked());
+          tenant.writes.length = 0;
+          tenant.departed.set("alice@contoso.com", departure);
+          await provider.delete!(id, outs);
+          assert.deepStrictEqual(tenant.writes, []);
+          assert.ok(tenant.reads.includes("google getDirectoryUser alice@contoso.com"));
+          assert.match(tenant.notes.join("\n"), new RegExp(`alice@contoso\\.com is ${departure} in Google Workspace .* skipped switching its forwarding off: a ${departure} account forwards nothing`));
+        });
+      }
+
+      it("refresh keeps a departed user's route as last seen", async () => {
+        const { id, outs } = await provider.create(await checked());
+        tenant.departed.set("alice@contoso.com", "suspended");
+        assert.deepStrictEqual(await provider.read!(id, outs), { id, props: outs });
+      });
+
+      it("an active user's Gmail refusal stands: nothing is skipped", async () => {
+        const { id, outs } = await provider.create(await checked());
+        tenant.apis.google.getAutoForwarding = async () => {
+          throw Object.assign(new Error("Google getAutoForwarding failed (HTTP 403, forbidden): Delegation denied"), { status: 403 });
+        };
+        await assert.rejects(provider.delete!(id, outs), /Delegation denied/);
+      });
+
+      it("a failure that cannot mean a departure (a 503) is not put to the Directory", async () => {
+        const { id, outs } = await provider.create(await checked());
+        tenant.apis.google.getAutoForwarding = async () => {
+          throw Object.assign(new Error("Google getAutoForwarding failed (HTTP 503): backend error"), { status: 503 });
+        };
+        await assert.rejects(provider.delete!(id, outs), /backend error/);
+        assert.ok(!tenant.reads.includes("google getDirectoryUser alice@contoso.com"));
+      });
+    });
+
+    describe("a forwarding address whose creation has an unknown outcome", () => {
+      const unknown = (): Error => Object.assign(new Error("Google forwardingAddresses.create failed: socket hang up"), { outcomeUnknown: true });
+
+      it("is read first; when Gmail has it, it is used: no second create", async () => {
+        const create = tenant.apis.google.createForwardingAddress;
+        let calls = 0;
+        tenant.apis.google.createForwardingAddress = async (user, email) => {
+          calls++;
+          await create(user, email);
+          throw unknown();
+        };
+        await provider.create(await checked());
+        assert.strictEqual(calls, 1);
+        assert.strictEqual(gmail()!.autoForwarding.enabled, true);
+      });
+
+      it("is read first; when Gmail does not have it, it is created once more", async () => {
+        const create = tenant.apis.google.createForwardingAddress;
+        let calls = 0;
+        tenant.apis.google.createForwardingAddress = async (user, email) => {
+          if (++calls === 1) throw unknown();
+          return create(user, email);
+        };
+        await provider.create(await checked());
+        assert.strictEqual(calls, 2);
+      });
     });
 
     it("reports a route whose Google user is gone as gone", async () => {

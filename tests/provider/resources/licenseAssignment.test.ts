@@ -39,7 +39,7 @@ describe("LicenseAssignment", () => {
       const result = await checked();
       assert.deepStrictEqual(
         { skuId: result.skuId, usageLocation: result.usageLocation, onDelete: result.onDelete, timeout: result.conversionTimeoutSeconds, plans: result.disabledPlans },
-        { skuId: undefined, usageLocation: "GB", onDelete: "retain", timeout: 600, plans: [] },
+        { skuId: undefined, usageLocation: "GB", onDelete: "retain", timeout: 1800, plans: [] },
       );
       assert.deepStrictEqual(tenant.reads, []);
     });
@@ -158,6 +158,28 @@ describe("LicenseAssignment", () => {
       assert.ok(tenant.reads.filter((read) => read.startsWith("exchange Get-Recipient")).length >= 3, "polled until converted");
     });
 
+    it("waits for Microsoft Graph to show a user created moments ago (Entra ID lag), saying so, then licenses it", async () => {
+      tenant.hideFromGraph("alice@contoso.com", 6);
+      const { outs } = await provider.create(await checked());
+      assert.strictEqual(outs.assigned, true);
+      assert.match(tenant.notes.join("\n"), /waiting for Microsoft Graph to show users to license .*: alice@contoso\.com \(\d+ s so far, at most 900 s, set by \w+\)/);
+    });
+
+    it("fails, naming the wait and its setting, when Graph never shows the user in time, assigning nothing", async () => {
+      tenant.hideFromGraph("alice@contoso.com", 1_000);
+      await assert.rejects(provider.create(await checked({ ...inputs, userTimeoutSeconds: 60 })), /Microsoft Graph shows no user alice@contoso\.com after 60 s\. .* run pulumi up again to keep waiting \(or raise userTimeoutSeconds\)/);
+      assert.deepStrictEqual(tenant.writes, []);
+    });
+
+    it("waits for the mailbox, with one progress line for all the users waiting at once", async () => {
+      tenant.addMailUser("bob@contoso.com");
+      tenant.conversionPolls = 8;
+      await Promise.all([provider.create(await checked()), provider.create(await checked({ ...inputs, userPrincipalName: "bob@contoso.com" }))]);
+      const lines = tenant.notes.filter((line) => line.startsWith("waiting for Exchange to make licensed users mailboxes"));
+      assert.ok(lines.length >= 1, tenant.notes.join("\n"));
+      assert.match(lines[0], /: (alice|bob)@contoso\.com and 1 more \(\d+ s so far, at most 1800 s, set by \w+\)/);
+    });
+
     it("refuses a user without usage location when none is given", async () => {
       await assert.rejects(provider.create(await checked({ ...inputs, usageLocation: undefined })), /LicenseAssignment\.usageLocation: alice@contoso\.com has no usage location.*set usageLocation/);
       assert.deepStrictEqual(tenant.writes, []);
@@ -191,7 +213,7 @@ describe("LicenseAssignment", () => {
       user.usageLocation = "GB";
       user.assignedLicenses = [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }];
       tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "UserMailbox";
-      await assert.rejects(provider.create(await checked()), /already has EXCHANGESTANDARD with disabled plans \[1111.*\]; set adopt: true to take it over \(it will be changed to match\)/);
+      await assert.rejects(provider.create(await checked()), /already has EXCHANGESTANDARD with disabled plans \[1111.*\]; set adopt: true to take it over \(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true\)/);
       await provider.create(await checked({ ...inputs, disabledPlans: [PLAN_A] }));
       assert.match(tenant.notes.join("\n"), /already has EXCHANGESTANDARD exactly as wanted/);
       assert.strictEqual(tenant.writes.length, 0, "nothing written");
@@ -214,6 +236,20 @@ describe("LicenseAssignment", () => {
       assert.strictEqual(updated.outs!.assigned, true);
       assert.strictEqual(tenant.writes.filter((write) => write.call === "assignLicense").length, 2);
       assert.strictEqual((await provider.diff!(id, (await provider.read!(id, updated.outs!)).props!, updateNews)).changes, false);
+    });
+
+    it("records a licence the user already had as adopted: with onDelete remove, delete gives back its disabled plans and never removes it, unless deleteAdopted", async () => {
+      const user = tenant.users.get("alice@contoso.com")!;
+      user.usageLocation = "GB";
+      user.assignedLicenses = [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }];
+      tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "UserMailbox";
+      const { id, outs } = await provider.create(await checked({ ...inputs, adopt: true, onDelete: "remove" }));
+      assert.deepStrictEqual([outs.ownership, outs.adoptedDisabledPlans], ["adopted", [PLAN_A]]);
+      await provider.delete!(id, outs);
+      assert.deepStrictEqual(user.assignedLicenses, [{ skuId: standard.skuId, disabledPlans: [PLAN_A] }]);
+      assert.match(tenant.notes.join("\n"), /kept EXCHANGESTANDARD on alice@contoso\.com: the user had it before this stack \(adopted\)/);
+      await provider.delete!(id, { ...outs, deleteAdopted: true });
+      assert.deepStrictEqual(user.assignedLicenses, []);
     });
 
     it("keeps the licence on delete by default, and removes it only with onDelete remove", async () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { pollDelay } from "../../../provider/resources/poll";
+import { pollDelay, progressLine } from "../../../provider/resources/poll";
 
 describe("waiting for Exchange (licence → mailbox)", () => {
   const cases: [number, number, number][] = [
@@ -17,4 +17,23 @@ describe("waiting for Exchange (licence → mailbox)", () => {
       assert.strictEqual(pollDelay(attempt, remaining), wait);
     });
   }
+});
+
+describe("progress of a wait", () => {
+  const waits = [
+    { subject: "bob@contoso.com", startedAt: 5_000, timeoutMs: 900_000 },
+    { subject: "alice@contoso.com", startedAt: 1_000, timeoutMs: 900_000 },
+  ];
+
+  it("names the longest wait, how many more there are, the time so far and the limit", () => {
+    assert.strictEqual(progressLine("Microsoft Graph to show new users", waits, 46_000), "waiting for Microsoft Graph to show new users: alice@contoso.com and 1 more (45 s so far, at most 900 s)");
+    assert.strictEqual(progressLine("Microsoft Graph to show new users", waits.slice(0, 1), 20_000), "waiting for Microsoft Graph to show new users: bob@contoso.com (15 s so far, at most 900 s)");
+  });
+
+  it("names the input that sets the limit", () => {
+    assert.strictEqual(
+      progressLine("Exchange Online to list the domain", waits.slice(0, 1), 20_000, "acceptedDomainTimeoutSeconds"),
+      "waiting for Exchange Online to list the domain: bob@contoso.com (15 s so far, at most 900 s, set by acceptedDomainTimeoutSeconds)",
+    );
+  });
 });

@@ -3,7 +3,7 @@ import { UNKNOWN } from "../../../provider/resources/inputs";
 import { mailUserSetProvider as provider } from "../../../provider/resources/mailUserSet";
 import type { ResourceSetDiff } from "../../../provider/resources/resourceSet";
 import { FakeTenant } from "./fakeApis";
-import { checked, itemsOf, PASSWORD, SERIALIZED, setInputs, user, users, type Values } from "./sets";
+import { checked, itemsOf, OWNER, PASSWORD, SERIALIZED, setInputs, user, users, type Values } from "./sets";
 
 /** What every set does, shown with MailUserSet; each set's own behaviour is in its test file. */
 describe("resource sets", () => {
@@ -18,7 +18,13 @@ describe("resource sets", () => {
       const result = await checked(setInputs({ "Alice@Contoso.com": user("Alice") }));
       assert.deepStrictEqual(result, {
         password: PASSWORD,
+        signInEnabled: false,
+        replicationTimeoutSeconds: 900,
+        ownerAttribute: "CustomAttribute15",
         adopt: false,
+        deleteAdopted: false,
+        owner: OWNER,
+        holder: "batch",
         users: { "alice@contoso.com": { ...user("Alice"), displayName: "Alice Smith" } },
         __provider: SERIALIZED,
       });
@@ -111,7 +117,7 @@ describe("resource sets", () => {
         () => assert.fail("bob's create must fail"),
         (failure: Error & { id?: string; properties?: Values }) => failure,
       );
-      assert.match(error.message, /MailUserSet: create\/update failed for 1 of 2 users:\n {2}bob@contoso\.com: MailUser: bob@contoso\.com already exists .* set adopt: true/);
+      assert.match(error.message, /MailUserSet: create\/update failed for 1 of 2 users:\n {2}bob@contoso\.com: MailUser: bob@contoso\.com .* already exists and was not created by this stack; .* Set adopt: true/);
       assert.ok(error.id);
       assert.strictEqual(error.properties?.__provider, SERIALIZED);
       assert.deepStrictEqual(Object.keys(itemsOf(error.properties!)), ["alice@contoso.com"]);
@@ -125,7 +131,7 @@ describe("resource sets", () => {
       const news = await checked(setInputs({ "alice@contoso.com": { ...users["alice@contoso.com"], displayName: "Alice S." }, "carol@contoso.com": user("Carol") }));
       const updated = (await provider.update!(id, outs, news)).outs as Values;
       assert.deepStrictEqual(Object.keys(itemsOf(updated)), ["alice@contoso.com", "carol@contoso.com"]);
-      const writes = tenant.writes.map((write) => `${write.call} ${String(write.parameters.Identity ?? write.parameters.ExternalEmailAddress)}`);
+      const writes = tenant.writesTo("exchange").map((write) => `${write.call} ${String(write.parameters.Identity ?? write.parameters.ExternalEmailAddress)}`);
       assert.strictEqual(writes[0], `Remove-MailUser ${itemsOf(outs)["bob@contoso.com"].id}`, "removed items go first");
       assert.deepStrictEqual(
         writes.slice(1).sort(),
@@ -138,6 +144,67 @@ describe("resource sets", () => {
 
 
 
+  });
+
+  describe("secret item outputs", () => {
+    it("gathers each item's generated password into one set output by key, out of the items, and keeps them on refresh", async () => {
+      const { id, outs } = await provider.create(await checked(setInputs(users, { password: undefined })));
+      const passwords = outs.initialPasswords as Record<string, string>;
+      assert.deepStrictEqual(Object.keys(passwords), ["alice@contoso.com", "bob@contoso.com"]);
+      assert.notStrictEqual(passwords["alice@contoso.com"], passwords["bob@contoso.com"]);
+      assert.ok(Object.values(itemsOf(outs)).every((item) => !("initialPassword" in item)));
+      const read = await provider.read!(id, outs);
+      assert.deepStrictEqual(read.props.initialPasswords, passwords);
+      assert.strictEqual((await provider.diff!(id, read.props, await checked(setInputs(users, { password: undefined })))).changes, false, "each item sees its own password again");
+    });
+  });
+
+  describe("a user moved to another set of the stack", () => {
+    const single = (name: string): Values => ({ [`${name}@contoso.com`]: user(name[0].toUpperCase() + name.slice(1)) });
+    const setOf = (holder: string, items: Values, heldElsewhere: string[] = []): Values => setInputs(items, { password: undefined, holder, heldElsewhere });
+
+    it("is handed over by the set that loses it, whichever set runs first, and the other takes it over: nothing removed, nothing duplicated", async () => {
+      const a = await provider.create(await checked(setOf("mail-users-a", { ...single("alice"), ...single("bob") })));
+      const b = await provider.create(await checked(setOf("mail-users-b", single("carol"))));
+      const alice = tenant.recipient("alice@contoso.com")!.Guid;
+      tenant.writes.length = 0;
+      // alice moves from a to b, carol from b to a; a's update runs before b's check.
+      const aNews = await checked(setOf("mail-users-a", { ...single("bob"), ...single("carol") }, ["alice@contoso.com"]));
+      const aUpdated = (await provider.update!(a.id, a.outs, aNews)).outs as Values;
+      const bNews = await checked(setOf("mail-users-b", single("alice"), ["bob@contoso.com", "carol@contoso.com"]));
+      const bUpdated = (await provider.update!(b.id, b.outs, bNews)).outs as Values;
+      assert.deepStrictEqual(tenant.writes.filter((write) => write.call === "Remove-MailUser"), [], "nothing removed");
+      assert.strictEqual(tenant.recipients.size, 3, "nothing duplicated");
+      assert.strictEqual(tenant.recipient("alice@contoso.com")!.Guid, alice, "the same object");
+      assert.deepStrictEqual(Object.keys(itemsOf(aUpdated)).sort(), ["bob@contoso.com", "carol@contoso.com"]);
+      assert.deepStrictEqual(Object.keys(itemsOf(bUpdated)), ["alice@contoso.com"]);
+      assert.match(tenant.notes.join("\n"), /alice@contoso\.com is declared by another set of this stack now: handed over as it is, nothing removed/);
+      assert.match(tenant.notes.join("\n"), /carol@contoso\.com is declared by mail-users-a now: handed over/);
+    });
+
+    it("a set the program no longer declares hands its users over to the sets that now declare them, and deletes the rest", async () => {
+      const a = await provider.create(await checked(setOf("mail-users-a", { ...single("alice"), ...single("bob") })));
+      // The engine deletes the emptied set after every check and update of the deployment: b declares alice.
+      await provider.check!({}, setOf("mail-users-b", single("alice")));
+      await provider.delete!(a.id, a.outs);
+      assert.ok(tenant.recipient("alice@contoso.com"), "alice stays for b");
+      assert.strictEqual(tenant.recipient("bob@contoso.com"), undefined, "bob, whom nobody declares, is deleted");
+    });
+
+    it("the preview says which users are handed over", async () => {
+      const a = await provider.create(await checked(setOf("mail-users-a", { ...single("alice"), ...single("bob") })));
+      tenant.notes.length = 0;
+      await provider.diff!(a.id, a.outs, await checked(setOf("mail-users-a", single("bob"), ["alice@contoso.com"])));
+      assert.deepStrictEqual(tenant.notes, ["plans 1 of 2 users: hand over alice@contoso.com"]);
+    });
+
+    it("never hands over a user the set replaces itself", async () => {
+      const a = await provider.create(await checked(setOf("mail-users-a", single("alice"))));
+      await checked(setOf("mail-users-b", single("bob"), ["alice@contoso.com"]));
+      const replaced = { "alice@contoso.com": { ...user("Alice"), firstName: "Alicia" } };
+      await provider.update!(a.id, a.outs, await checked(setOf("mail-users-a", replaced)));
+      assert.deepStrictEqual(tenant.writesTo("exchange").map((write) => write.call).slice(-3, -1), ["Remove-MailUser", "New-MailUser"]);
+    });
   });
 
   describe("read and delete", () => {

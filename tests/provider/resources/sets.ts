@@ -6,6 +6,8 @@ import type { FakeTenant } from "./fakeApis";
 export type Values = Record<string, unknown>;
 
 export const PASSWORD = "Coexist-Pa55word!";
+/** The stack the resources' hidden input `owner` names. */
+export const OWNER = "migration/test";
 /** What the engine stores as `__provider`; the sets must carry it into partial-state errors. */
 export const SERIALIZED = "serialized provider";
 
@@ -16,7 +18,7 @@ export const user = (first: string): Values => ({
   routingAddress: `${first.toLowerCase()}@o365.contoso.com`,
 });
 export const users = { "alice@contoso.com": user("Alice"), "bob@contoso.com": user("Bob") };
-export const setInputs = (items: Values = users, extra: Values = {}): Values => ({ users: items, password: PASSWORD, __provider: SERIALIZED, ...extra });
+export const setInputs = (items: Values = users, extra: Values = {}): Values => ({ users: items, password: PASSWORD, owner: OWNER, holder: "batch", __provider: SERIALIZED, ...extra });
 
 /** A MailUserSet's checked inputs as create, diff and update get them: the engine adds the serialized provider back. */
 export async function checked(values: Values = setInputs()): Promise<Values> {
