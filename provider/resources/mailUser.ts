@@ -1,4 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 import { apis, removeExchangeObject } from "../clients";
 import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
@@ -38,7 +40,7 @@ import {
 } from "./mailUserPlan";
 import { actionForExisting, creationToken, deleteAction, ownershipAfter, stackOwner, type Ownership } from "./ownership";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 /**
  * A Google Workspace user as an Exchange Online mail user: it is in the address list, and mail
@@ -483,7 +485,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("mailUser", "mailUserProvider");
 
 /** A Google Workspace user as an Exchange Online mail user with a routing-subdomain address. */
-export class MailUser extends pulumi.dynamic.Resource {
+export class MailUser extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;
@@ -513,11 +515,11 @@ export class MailUser extends pulumi.dynamic.Resource {
         recipientTypeDetails: undefined,
         initialPassword: undefined,
         ...args,
-        password: args.password === undefined ? undefined : pulumi.secret(args.password),
+        password: args.password === undefined ? undefined : secret(args.password),
         owner: stackOwner(),
         holder: name,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPassword"] }),
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPassword"] }),
       "coexist",
       "MailUser",
     );
