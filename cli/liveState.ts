@@ -23,7 +23,7 @@ import type {
   TenantState,
   TransportRuleState,
 } from "../provider/routing/types";
-import { controlRequest, defaultDataDir, readRuntime } from "../sandbox/index";
+import { loadSandboxPackage } from "./sandboxPackage";
 
 /** The calls liveState makes; tests and other front ends may substitute them. */
 export interface TenantApis {
@@ -201,6 +201,7 @@ export function realApis(): TenantApis {
 }
 
 async function sandboxMx(): Promise<Record<string, string[]> | undefined> {
+  const { controlRequest, defaultDataDir, readRuntime } = loadSandboxPackage("coexist trace");
   const runtime = readRuntime(process.env.COEXIST_SANDBOX_DIR ?? defaultDataDir());
   if (!runtime || !currentConfig().exchangeUrl.startsWith(runtime.url)) return undefined;
   const response = await controlRequest(runtime, "GET", "/sandbox/dns");

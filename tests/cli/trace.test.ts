@@ -3,8 +3,8 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { runTrace, type TraceIo } from "../../cli/trace";
 import { readLiveState } from "../../cli/liveState";
 import { invoke } from "../../provider/clients/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { gmail, graphClient, startTestSandbox, useSandboxEnvironment } from "../sandbox/harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

@@ -3,8 +3,8 @@ import * as path from "path";
 import { readLiveState } from "../../cli/liveState";
 import { runTrace } from "../../cli/trace";
 import { repoRoot } from "../../scripts/engine-env";
-import { DEMO_SEED_PATH } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { DEMO_SEED_PATH } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { SandboxStack } from "../integration/sandboxStack";
 import { gmail, useSandboxEnvironment } from "../sandbox/harness";
 

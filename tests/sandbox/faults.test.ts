@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FaultInjector, pathTemplate, seededRandom, validateFaultSettings, type FaultSettings } from "../../sandbox/faults";
-import type { SandboxHandle } from "../../sandbox/index";
+import { FaultInjector, pathTemplate, seededRandom, validateFaultSettings, type FaultSettings } from "pulumi-mail-coexistence-sandbox/faults";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control, exchangeToken, invokeRaw, raw, startTestSandbox } from "./harness";
 
 const FLAKY: FaultSettings = { seed: 42, apis: { graph: { errorRate: 0.3, dropRate: 0.1 } } };
