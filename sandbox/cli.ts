@@ -18,11 +18,6 @@ export interface CommandIo {
   err(text: string): void;
 }
 
-const processIo: CommandIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-};
-
 /** Rows of each tenant that `status` shows without --all. */
 const USERS_SHOWN = 25;
 
@@ -301,7 +296,7 @@ function isCommand(name: string | undefined): name is Command {
 }
 
 /** `coexist sandbox <command> [options]`, with `--help` (or `-h`) on every command. */
-export async function runSandboxCommand(args: readonly string[], io: CommandIo = processIo): Promise<number> {
+export async function runSandboxCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const [command, ...rest] = args;
   const wantsHelp = rest.includes("--help") || rest.includes("-h");
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {

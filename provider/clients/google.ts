@@ -1,5 +1,5 @@
 /**
- * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, through
+ * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, groups, members and domains, through
  * `googleapis` with its own retry off (ours is the only one). Auth is a service account with
  * domain-wide delegation, one token per impersonated user, signed with its key or without one
  * (googleKeyless.ts), or the configured static token.
@@ -7,8 +7,8 @@
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
 import { cloudidentity, type cloudidentity_v1 } from "googleapis/build/src/apis/cloudidentity";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
-import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
-import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, howToSet, isConfigured, requireSetting } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
 import { productGrants } from "./grants";
@@ -19,6 +19,9 @@ export const GMAIL_SCOPES = [
   "https://www.googleapis.com/auth/gmail.settings.sharing",
 ];
 export const DIRECTORY_SCOPES = ["https://www.googleapis.com/auth/admin.directory.user.readonly"];
+/** Groups, their aliases and their members (members.list accepts the group scope). */
+export const DIRECTORY_GROUP_SCOPES = ["https://www.googleapis.com/auth/admin.directory.group.readonly"];
+export const DIRECTORY_DOMAIN_SCOPES = ["https://www.googleapis.com/auth/admin.directory.domain.readonly"];
 /** The token URL google-auth-library always calls (gtoken hard-codes it). */
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 
@@ -164,18 +167,21 @@ function gmailFor(user: string): gmail_v1.Gmail {
   return gmail({ version: "v1", auth: authFor(user, GMAIL_SCOPES), rootUrl: checkEndpoints("google").googleUrl, retry: false });
 }
 
-function directory(): admin_directory_v1.Admin {
+/** The Directory API as coexist:googleAdmin, with a token for `scopes` only: each read asks for the least it needs. */
+function directory(scopes = DIRECTORY_SCOPES): admin_directory_v1.Admin {
   const config = checkEndpoints("google");
   // The static token acts for whoever it was issued to; only delegation needs a subject.
   const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Directory API is called as this Google Workspace admin");
-  return admin({ version: "directory_v1", auth: authFor(adminUser, DIRECTORY_SCOPES), rootUrl: config.googleUrl, retry: false });
+  return admin({ version: "directory_v1", auth: authFor(adminUser, scopes), rootUrl: config.googleUrl, retry: false });
 }
 
 /** Which Google API a call goes to, and as whom: the base URL check asks the same. */
 type Caller = { gmail: string } | "directory";
 
-async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean } = {}): Promise<T> {
+/** `write`: the call changes the mailbox's settings (then every client's URL is checked first). */
+async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
   await verifyGoogleUrl(caller);
+  if (options.write) await beforeWrite();
   return withRetry(
     "google",
     async () => {
@@ -198,6 +204,16 @@ async function call<T>(caller: Caller, action: string, run: () => Promise<{ data
  * When the token endpoint refuses (a departed user, a missing delegation), nothing was learnt
  * about the URL: the call goes ahead, fails as it would have, and the next call checks again.
  */
+/**
+ * Before any write of the process: a googleUrl someone typed is checked through the Directory as
+ * coexist:googleAdmin (or the static token), the only caller known without a mailbox.
+ */
+registerEndpointCheck("google", async () => {
+  if (!isConfigured("googleUrl")) return;
+  const { googleAdmin, accessToken } = currentConfig();
+  if (googleAdmin !== undefined || accessToken !== undefined) await verifyGoogleUrl("directory");
+});
+
 function verifyGoogleUrl(caller: Caller): Promise<void> {
   const googleUrl = checkEndpoints("google").googleUrl;
   return verifyOnce(JSON.stringify(["google", googleUrl]), () => probeGoogle(caller, googleUrl)).catch((error: unknown) => {
@@ -272,7 +288,7 @@ export function createForwardingAddress(user: string, forwardingEmail: string): 
     { gmail: user },
     `forwardingAddresses.create ${forwardingEmail} for ${user}`,
     () => gmailFor(user).users.settings.forwardingAddresses.create({ userId: user, requestBody: { forwardingEmail } }),
-    { idempotent: false },
+    { idempotent: false, write: true },
   );
 }
 
@@ -281,6 +297,7 @@ export async function deleteForwardingAddress(user: string, forwardingEmail: str
   const deleted = await unlessNotFound(
     call({ gmail: user }, `forwardingAddresses.delete ${forwardingEmail} for ${user}`, () =>
       gmailFor(user).users.settings.forwardingAddresses.delete({ userId: user, forwardingEmail }),
+      { write: true },
     ).then(() => true),
   );
   return deleted ?? false;
@@ -292,7 +309,7 @@ export function getAutoForwarding(user: string): Promise<AutoForwarding> {
 
 /** A full PUT of the singleton: send `enabled`, `emailAddress` and `disposition` together. */
 export function updateAutoForwarding(user: string, settings: AutoForwarding): Promise<AutoForwarding> {
-  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }));
+  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }), { write: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,17 +324,60 @@ export function getDirectoryUser(userKey: string): Promise<DirectoryUser | undef
 
 /** users.list's largest page (google-workspace.md §2.1). */
 const DIRECTORY_PAGE_SIZE = 500;
+/** groups.list's and members.list's largest page. */
+const GROUPS_PAGE_SIZE = 200;
 
-/** Every user of the Workspace customer, read as coexist:googleAdmin, following nextPageToken. */
-export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
-  const users: DirectoryUser[] = [];
+/** Every item of a Directory list, following nextPageToken. */
+async function allPages<Page extends { nextPageToken?: string | null }, T>(
+  action: string,
+  page: (pageToken: string | undefined) => Promise<{ data: Page }>,
+  items: (data: Page) => T[] | undefined | null,
+): Promise<T[]> {
+  const all: T[] = [];
   let pageToken: string | undefined;
   do {
-    const data = await call("directory", "users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
-    users.push(...(data.users ?? []));
+    const data = await call("directory", action, () => page(pageToken));
+    all.push(...(items(data) ?? []));
     pageToken = data.nextPageToken ?? undefined;
   } while (pageToken);
-  return users;
+  return all;
+}
+
+/** Every user of the Workspace customer (with `aliases` and `nonEditableAliases`), read as coexist:googleAdmin. */
+export function listDirectoryUsers(): Promise<DirectoryUser[]> {
+  return allPages(
+    "users.list",
+    (pageToken) => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }),
+    (data) => data.users,
+  );
+}
+
+export type DirectoryGroup = admin_directory_v1.Schema$Group;
+export type DirectoryMember = admin_directory_v1.Schema$Member;
+export type DirectoryDomain = admin_directory_v1.Schema$Domains;
+
+/** Every group of the Workspace customer, with its `aliases` and `nonEditableAliases` (scope admin.directory.group.readonly). */
+export function listDirectoryGroups(): Promise<DirectoryGroup[]> {
+  return allPages(
+    "groups.list",
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).groups.list({ customer: "my_customer", maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.groups,
+  );
+}
+
+/** The direct members of a group (users, groups, outside addresses, the whole customer), by its address or id. */
+export function listGroupMembers(groupKey: string): Promise<DirectoryMember[]> {
+  return allPages(
+    `members.list of ${groupKey}`,
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).members.list({ groupKey, maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.members,
+  );
+}
+
+/** The primary and secondary domains of the customer, each with its domain aliases (scope admin.directory.domain.readonly). */
+export async function listDirectoryDomains(): Promise<DirectoryDomain[]> {
+  const data = await call("directory", "domains.list", () => directory(DIRECTORY_DOMAIN_SCOPES).domains.list({ customer: "my_customer" }));
+  return data.domains ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------
