@@ -1,4 +1,4 @@
-import { controlRequest, readRuntime, type SandboxHandle } from "../sandbox/index";
+import { controlRequest, readRuntime, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import type { Stack } from "./stack";
 
 // The staged migration journey shared by the demo and the reliability suites: the five stages as
@@ -120,7 +120,7 @@ export interface MailFlowRow {
   department: string;
   batchState: BatchState;
   user: string;
-  /** `sender→system` per sender. */
+  /** Where each sender's message landed (`google`, `exchange`), in the order of the stage's senders. */
   cells: string[];
 }
 
@@ -159,7 +159,7 @@ export async function checkMailFlow(
           );
         }
         totals.delivered++;
-        cells.push(`${sender}→${d.system}`);
+        cells.push(d.system ?? "");
       }
       onRow({ department, batchState, user: user.primaryEmail, cells });
     }
