@@ -60,7 +60,8 @@ describe("scripts/bootstrap-engine.sh without Go (issue 17, point 5)", () => {
     assert.match(stderr, new RegExp(`using pulumi v3\\.248\\.0 from ${onPath}/pulumi`));
     assert.match(stderr, new RegExp(`using pulumi-language-nodejs from ${onPath}/pulumi-language-nodejs`));
     assert.match(stderr, new RegExp(`using actionlint from ${onPath}/actionlint`));
-    assert.doesNotMatch(stderr, /building|Go/);
+    // Words of the build messages only: the temporary folder's random name may contain "Go".
+    assert.doesNotMatch(stderr, /\bbuilding\b|\bGo\b/);
     const bin = join(root, "tools", "bin");
     assert.equal(readlinkSync(join(bin, "pulumi")), join(onPath, "pulumi"));
     assert.equal(readlinkSync(join(bin, "pulumi-language-nodejs")), join(onPath, "pulumi-language-nodejs"));
