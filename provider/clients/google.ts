@@ -1,5 +1,5 @@
 /**
- * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, through
+ * Google clients: Gmail v1 forwarding settings and Admin SDK Directory v1 users, groups, members and domains, through
  * `googleapis` with its own retry off (ours is the only one). Auth is a service account with
  * domain-wide delegation, one token per impersonated user, signed with its key or without one
  * (googleKeyless.ts), or the configured static token.
@@ -19,6 +19,9 @@ export const GMAIL_SCOPES = [
   "https://www.googleapis.com/auth/gmail.settings.sharing",
 ];
 export const DIRECTORY_SCOPES = ["https://www.googleapis.com/auth/admin.directory.user.readonly"];
+/** Groups, their aliases and their members (members.list accepts the group scope). */
+export const DIRECTORY_GROUP_SCOPES = ["https://www.googleapis.com/auth/admin.directory.group.readonly"];
+export const DIRECTORY_DOMAIN_SCOPES = ["https://www.googleapis.com/auth/admin.directory.domain.readonly"];
 /** The token URL google-auth-library always calls (gtoken hard-codes it). */
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 
@@ -164,11 +167,12 @@ function gmailFor(user: string): gmail_v1.Gmail {
   return gmail({ version: "v1", auth: authFor(user, GMAIL_SCOPES), rootUrl: checkEndpoints("google").googleUrl, retry: false });
 }
 
-function directory(): admin_directory_v1.Admin {
+/** The Directory API as coexist:googleAdmin, with a token for `scopes` only: each read asks for the least it needs. */
+function directory(scopes = DIRECTORY_SCOPES): admin_directory_v1.Admin {
   const config = checkEndpoints("google");
   // The static token acts for whoever it was issued to; only delegation needs a subject.
   const adminUser = config.accessToken ? (config.googleAdmin ?? "") : requireSetting("googleAdmin", "the Directory API is called as this Google Workspace admin");
-  return admin({ version: "directory_v1", auth: authFor(adminUser, DIRECTORY_SCOPES), rootUrl: config.googleUrl, retry: false });
+  return admin({ version: "directory_v1", auth: authFor(adminUser, scopes), rootUrl: config.googleUrl, retry: false });
 }
 
 /** Which Google API a call goes to, and as whom: the base URL check asks the same. */
@@ -307,17 +311,60 @@ export function getDirectoryUser(userKey: string): Promise<DirectoryUser | undef
 
 /** users.list's largest page (google-workspace.md §2.1). */
 const DIRECTORY_PAGE_SIZE = 500;
+/** groups.list's and members.list's largest page. */
+const GROUPS_PAGE_SIZE = 200;
 
-/** Every user of the Workspace customer, read as coexist:googleAdmin, following nextPageToken. */
-export async function listDirectoryUsers(): Promise<DirectoryUser[]> {
-  const users: DirectoryUser[] = [];
+/** Every item of a Directory list, following nextPageToken. */
+async function allPages<Page extends { nextPageToken?: string | null }, T>(
+  action: string,
+  page: (pageToken: string | undefined) => Promise<{ data: Page }>,
+  items: (data: Page) => T[] | undefined | null,
+): Promise<T[]> {
+  const all: T[] = [];
   let pageToken: string | undefined;
   do {
-    const data = await call("directory", "users.list", () => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }));
-    users.push(...(data.users ?? []));
+    const data = await call("directory", action, () => page(pageToken));
+    all.push(...(items(data) ?? []));
     pageToken = data.nextPageToken ?? undefined;
   } while (pageToken);
-  return users;
+  return all;
+}
+
+/** Every user of the Workspace customer (with `aliases` and `nonEditableAliases`), read as coexist:googleAdmin. */
+export function listDirectoryUsers(): Promise<DirectoryUser[]> {
+  return allPages(
+    "users.list",
+    (pageToken) => directory().users.list({ customer: "my_customer", maxResults: DIRECTORY_PAGE_SIZE, pageToken }),
+    (data) => data.users,
+  );
+}
+
+export type DirectoryGroup = admin_directory_v1.Schema$Group;
+export type DirectoryMember = admin_directory_v1.Schema$Member;
+export type DirectoryDomain = admin_directory_v1.Schema$Domains;
+
+/** Every group of the Workspace customer, with its `aliases` and `nonEditableAliases` (scope admin.directory.group.readonly). */
+export function listDirectoryGroups(): Promise<DirectoryGroup[]> {
+  return allPages(
+    "groups.list",
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).groups.list({ customer: "my_customer", maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.groups,
+  );
+}
+
+/** The direct members of a group (users, groups, outside addresses, the whole customer), by its address or id. */
+export function listGroupMembers(groupKey: string): Promise<DirectoryMember[]> {
+  return allPages(
+    `members.list of ${groupKey}`,
+    (pageToken) => directory(DIRECTORY_GROUP_SCOPES).members.list({ groupKey, maxResults: GROUPS_PAGE_SIZE, pageToken }),
+    (data) => data.members,
+  );
+}
+
+/** The primary and secondary domains of the customer, each with its domain aliases (scope admin.directory.domain.readonly). */
+export async function listDirectoryDomains(): Promise<DirectoryDomain[]> {
+  const data = await call("directory", "domains.list", () => directory(DIRECTORY_DOMAIN_SCOPES).domains.list({ customer: "my_customer" }));
+  return data.domains ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------
