@@ -5,9 +5,11 @@
  * plan and add the ones a single state cannot show (update order, SPF).
  */
 import { domainOf, normalizeAddress } from "../provider/routing/addresses";
-import { finalRoutes } from "../provider/routing/fanout";
+import { finalRoutes, finalTraces } from "../provider/routing/fanout";
+import { googleRoutedAddress } from "../provider/routing/fixes";
 import { createRouter, type Router } from "../provider/routing/model";
 import { findRoutingProblems, ROUTING_RULES, type RoutingProblem } from "../provider/routing/problems";
+import { describeAddress, type TenantAddress } from "../provider/routing/tenantAddresses";
 import type { FinalDisposition, Origin, TenantState } from "../provider/routing/types";
 import {
   coexistTypeOf,
@@ -54,6 +56,22 @@ export const POLICIES = {
     enforcementLevel: "mandatory",
     description: "The routing model delivers mail to every user from the Internet, Google and Microsoft 365, with the MX at either side.",
   },
+  everyGoogleAddressDelivered: {
+    name: "every-google-address-delivered",
+    enforcementLevel: "mandatory",
+    description:
+      "Every other address Google Workspace receives mail at (user aliases, alias-domain addresses, groups and their aliases) is still delivered: a cutover (Authoritative domain, or MX at Microsoft 365) is refused while one would bounce.",
+  },
+  noSplitDelivery: {
+    name: "no-split-delivery",
+    enforcementLevel: "mandatory",
+    description: "Mail to a recipient lands in one system whoever sends it, not in Gmail from some senders and in Exchange Online from others (expected only while a user's data copy runs).",
+  },
+  noDuplicateDelivery: {
+    name: "no-duplicate-delivery",
+    enforcementLevel: "mandatory",
+    description: "A message reaches each mailbox once, even when groups lead to it along two paths.",
+  },
   forwardingKeepsNoCopy: {
     name: "forwarding-keeps-no-copy-at-google",
     enforcementLevel: "advisory",
@@ -78,7 +96,15 @@ export type PolicyKey = keyof typeof POLICIES;
  * stack of one batch cannot see those objects, so these rules do not run there: the tenant stack's
  * plan is checked for them, and `coexist trace --all` checks the live routes after every apply.
  */
-const TENANT_WIDE_POLICIES: readonly PolicyKey[] = ["internalRelayNeedsConnector", "noAuthoritativeWhileAtGoogle", "routingAddressAccepted", "noMailLoopOrBounce"];
+const TENANT_WIDE_POLICIES: readonly PolicyKey[] = [
+  "internalRelayNeedsConnector",
+  "noAuthoritativeWhileAtGoogle",
+  "routingAddressAccepted",
+  "noMailLoopOrBounce",
+  "everyGoogleAddressDelivered",
+  "noSplitDelivery",
+  "noDuplicateDelivery",
+];
 
 export interface Violation {
   policy: PolicyKey;
@@ -120,7 +146,10 @@ const ORIGIN_NAMES: Record<Origin, string> = {
 };
 
 export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}): Violation[] {
-  const problemsByScenario = tenant.scenarios.map((scenario) => ({ scenario, problems: findRoutingProblems(scenario.state) }));
+  const problemsByScenario = tenant.scenarios.map((scenario) => ({
+    scenario,
+    problems: findRoutingProblems(scenario.state, undefined, { addresses: "all", dataCopyInProgress: tenant.dataCopyInProgress }),
+  }));
   // Problems that do not depend on the MX are the same in every scenario: take them from the first.
   const stateProblems = problemsByScenario[0]?.problems ?? [];
   const explicit = [
@@ -130,9 +159,14 @@ export function checkPlan(tenant: PlannedTenant, facts: TenantFacts = {}): Viola
     ...routingAddressViolations(tenant, stateProblems),
   ];
   const covered = new Set(explicit.flatMap((violation) => violation.users));
+  const loopsAndBounces = loopAndBounceViolations(tenant, problemsByScenario, covered);
+  const explained = new Set([...covered, ...loopsAndBounces.flatMap((violation) => violation.users)]);
   const violations = [
     ...explicit,
-    ...loopAndBounceViolations(tenant, problemsByScenario, covered),
+    ...loopsAndBounces,
+    ...googleAddressViolations(tenant, problemsByScenario, explained),
+    ...splitDeliveryViolations(tenant, problemsByScenario),
+    ...duplicateDeliveryViolations(problemsByScenario, tenant),
     ...keptCopyViolations(tenant, stateProblems),
     ...spfViolations(tenant, facts),
     ...unknownInputViolations(tenant),
@@ -332,27 +366,151 @@ function resourcesOf(tenant: PlannedTenant, emails: string[]): PlannedResource[]
 
 const LOOP_RULES: readonly string[] = [ROUTING_RULES.loop, ROUTING_RULES.bounce, ROUTING_RULES.mailUserTargetsRecipient];
 
-/** Every loop and bounce the model finds, one finding per user, except for users a finding above already explains. */
-function loopAndBounceViolations(
-  tenant: PlannedTenant,
-  problemsByScenario: { scenario: PlannedTenant["scenarios"][number]; problems: RoutingProblem[] }[],
-  covered: Set<string>,
-): Violation[] {
-  const byUser = new Map<string, { outcomes: string[]; fixes: string[] }>();
+type ScenarioProblems = { scenario: PlannedTenant["scenarios"][number]; problems: RoutingProblem[] }[];
+
+/** The Google addresses that are not a user's own: their findings go to every-google-address-delivered. */
+const OTHER_GOOGLE_KINDS: readonly TenantAddress["kind"][] = ["user alias", "alias-domain address", "group", "group alias"];
+
+function isOtherGoogleAddress(problem: RoutingProblem): boolean {
+  return problem.address !== undefined && OTHER_GOOGLE_KINDS.includes(problem.address.kind);
+}
+
+/**
+ * The selected problems of every scenario, grouped by `keyOf`, each fix once and each outcome
+ * once, with the MX positions it was found in unless it was found in all of them.
+ */
+function byKey(
+  problemsByScenario: ScenarioProblems,
+  keyOf: (problem: RoutingProblem, scenario: PlannedTenant["scenarios"][number]) => string | undefined,
+): Map<string, { outcomes: string[]; fixes: string[]; problems: RoutingProblem[] }> {
+  const grouped = new Map<string, { assumptions: Map<string, string[]>; fixes: string[]; problems: RoutingProblem[] }>();
   for (const { scenario, problems } of problemsByScenario) {
     for (const problem of problems) {
-      if (!LOOP_RULES.includes(problem.rule) || problem.users.every((user) => covered.has(user))) continue;
-      const key = problem.users.join(", ");
-      const entry = byUser.get(key) ?? { outcomes: [], fixes: [] };
-      const outcomeText = `${problem.message}${scenario.assumption ? ` (${scenario.assumption})` : ""}`;
-      if (!entry.outcomes.includes(outcomeText)) entry.outcomes.push(outcomeText);
+      const key = keyOf(problem, scenario);
+      if (key === undefined) continue;
+      const entry = grouped.get(key) ?? { assumptions: new Map<string, string[]>(), fixes: [], problems: [] };
+      const assumptions = entry.assumptions.get(problem.message) ?? [];
+      if (!assumptions.includes(scenario.assumption)) assumptions.push(scenario.assumption);
+      entry.assumptions.set(problem.message, assumptions);
       if (!entry.fixes.includes(problem.fix)) entry.fixes.push(problem.fix);
-      byUser.set(key, entry);
+      entry.problems.push(problem);
+      grouped.set(key, entry);
     }
   }
-  return [...byUser].map(([key, { outcomes, fixes }]): Violation => {
+  const everywhere = (assumptions: string[]) => assumptions.length === problemsByScenario.length || assumptions.every((assumption) => assumption === "");
+  return new Map(
+    [...grouped].map(([key, { assumptions, fixes, problems }]) => [
+      key,
+      { outcomes: [...assumptions].map(([message, where]) => (everywhere(where) ? message : `${message} (${where.join("; ")})`)), fixes, problems },
+    ]),
+  );
+}
+
+/** Every loop and bounce the model finds at a user's or recipient's own address, one finding per user, except for users a finding above already explains. */
+function loopAndBounceViolations(tenant: PlannedTenant, problemsByScenario: ScenarioProblems, covered: Set<string>): Violation[] {
+  const grouped = byKey(problemsByScenario, (problem) =>
+    LOOP_RULES.includes(problem.rule) && !isOtherGoogleAddress(problem) && !problem.users.every((user) => covered.has(user)) ? problem.users.join(", ") : undefined,
+  );
+  return [...grouped].map(([key, { outcomes, fixes }]): Violation => {
     const users = key.split(", ");
     return { policy: "noMailLoopOrBounce", message: outcomes.join("; "), fix: fixes.join("; "), users, resources: resourcesOf(tenant, users) };
+  });
+}
+
+/**
+ * Loops and bounces at user aliases, alias-domain addresses, groups and group aliases, one finding
+ * per user or group they belong to, naming each address with its kind and the fix in the stack's
+ * terms. An alias of a user whose own address already fails, and a group whose failing copies are
+ * all for such users, are explained by that user's finding.
+ */
+function googleAddressViolations(tenant: PlannedTenant, problemsByScenario: ScenarioProblems, explained: Set<string>): Violation[] {
+  const groupAddresses = new Set(tenant.scenarios[0]?.state.google.groups?.map((group) => group.email));
+  const isGroup = (entry: TenantAddress) => groupAddresses.has(entry.owner);
+  const grouped = byKey(problemsByScenario, (problem, scenario) => {
+    const entry = problem.address;
+    if (!LOOP_RULES.includes(problem.rule) || entry === undefined || !isOtherGoogleAddress(problem)) return undefined;
+    if (explained.has(entry.owner)) return undefined;
+    if (isGroup(entry) && problem.route?.disposition.kind === "expanded" && failingMembers(scenario.state, problem).every((member) => explained.has(member))) return undefined;
+    return entry.owner;
+  });
+  return [...grouped].map(([owner, { outcomes, problems }]): Violation => {
+    const entries = [...new Map(problems.map((problem) => [(problem.address as TenantAddress).address, problem.address as TenantAddress])).values()];
+    const group = isGroup(entries[0]);
+    const fixes = [...new Set(problems.map((problem) => googleAddressFix(tenant, problem, group)))];
+    const authoritative = [...new Set(entries.map((entry) => domainOf(entry.address)))].filter((domain) =>
+      tenant.acceptedDomains.some((accepted) => accepted.domainName === domain && accepted.domainType === "Authoritative"),
+    );
+    const resource = tenant.groupResourceAt.get(owner);
+    return {
+      policy: "everyGoogleAddressDelivered",
+      message: `${listed(entries.map((entry) => `${entry.address} (${describeAddress(entry)})`))} ${entries.length === 1 ? "is" : "are"} not delivered${
+        authoritative.length > 0 ? ` once ${authoritative.join(", ")} ${authoritative.length === 1 ? "is" : "are"} Authoritative` : ""
+      }: ${outcomes.slice(0, LISTED_AT_MOST).join("; ")}${outcomes.length > LISTED_AT_MOST ? `; and ${outcomes.length - LISTED_AT_MOST} more routes` : ""}`,
+      fix: fixes.join("; "),
+      users: [owner],
+      resources: group ? (resource ? [resource] : []) : resourcesOf(tenant, [owner]),
+    };
+  });
+}
+
+/** The members whose copies of a group's message do not arrive, by their primary address. */
+function failingMembers(state: TenantState, problem: RoutingProblem): string[] {
+  const router = routerFor(state);
+  const address = (problem.address as TenantAddress).address;
+  return finalTraces(router.trace(problem.origin ?? { from: "internet" }, address))
+    .filter((end) => end.route.disposition.kind !== "delivered")
+    .map((end) => {
+      const member = [...end.steps].reverse().find((step) => step.event.kind === "groupMember")?.recipient ?? address;
+      return normalizeAddress(router.index.googleUsers.get(member)?.primaryEmail ?? member);
+    });
+}
+
+/** What the stack needs so that one Google address keeps arriving: the address on its user's MailUser, or a plan for its group. */
+function googleAddressFix(tenant: PlannedTenant, problem: RoutingProblem, group: boolean): string {
+  const entry = problem.address as TenantAddress;
+  if (problem.rule !== ROUTING_RULES.bounce || problem.route?.disposition.kind === "expanded" || problem.route?.disposition.system !== "exchange") return problem.fix;
+  const domain = domainOf(entry.address);
+  const accepted = tenant.acceptedDomains.some((candidate) => candidate.domainName === domain);
+  const verify = accepted ? "" : `verify ${domain} in Microsoft 365 (an accepted domain with Email; e.g. AcceptedDomain or the policy config acceptedDomains), then `;
+  const keepMx = accepted ? "" : `; or keep the MX of ${domain} at Google while ${entry.owner} is there`;
+  if (!group) {
+    const mailUser = tenant.users.find((user) => user.email === entry.owner)?.mailUser;
+    const carry = mailUser ? `add ${entry.address} to the aliases of ${describeResource(mailUser)} (the users CSV's aliases column)` : `give ${entry.owner}'s Exchange Online recipient the proxy address ${entry.address}`;
+    return `${verify}${carry}${keepMx}`;
+  }
+  const resource = tenant.groupResourceAt.get(entry.owner);
+  if (resource) return `${verify}add ${entry.address} to the emailAddresses of ${describeResource(resource)}${keepMx}`;
+  const state = tenant.scenarios[0]?.state;
+  const googleGroup = state?.google.groups?.find((candidate) => candidate.email === entry.owner);
+  const addresses = googleGroup ? [googleGroup.email, ...googleGroup.aliases, ...(googleGroup.nonEditableAliases ?? [])] : [entry.owner];
+  const routed = state && googleGroup ? googleRoutedAddress(routerFor(state).index, addresses) : undefined;
+  return (
+    `plan the group ${entry.owner} (groups CSV column plan): "migrate" makes it a DistributionGroup with ${listed(addresses.filter((address) => address !== routed))}, ` +
+    `"keep" leaves it at Google behind a MailContact ${entry.owner} whose externalEmailAddress is ${routed ?? "an address of the group on a domain whose MX stays at Google (its alias-domain address)"}`
+  );
+}
+
+/** Split delivery, one finding per mailbox; a user whose data copy runs (licensed, not forwarded) is expected to split and is not reported. */
+function splitDeliveryViolations(tenant: PlannedTenant, problemsByScenario: ScenarioProblems): Violation[] {
+  const grouped = byKey(problemsByScenario, (problem) =>
+    problem.rule === ROUTING_RULES.splitDelivery && problem.severity === "mandatory" ? problem.users[problem.users.length - 1] : undefined,
+  );
+  return [...grouped].map(([mailbox, { outcomes }]): Violation => ({
+    policy: "noSplitDelivery",
+    message: outcomes.join("; "),
+    fix: `forward the Gmail mailbox of ${mailbox} to its routing address with disposition trash (GoogleForwardingRoute after its LicenseAssignment, batch "migrated"), so that every sender reaches Exchange Online; while its data copy runs, keep its LicenseAssignment in the stack without forwarding (batch "migrating"), which the pack expects to split`,
+    users: [mailbox],
+    resources: resourcesOf(tenant, [mailbox]),
+  }));
+}
+
+/** Duplicate copies, one finding per address a message was sent to, naming the paths. */
+function duplicateDeliveryViolations(problemsByScenario: ScenarioProblems, tenant: PlannedTenant): Violation[] {
+  const grouped = byKey(problemsByScenario, (problem) => (problem.rule === ROUTING_RULES.duplicateDelivery ? problem.users.join(", ") : undefined));
+  return [...grouped].map(([key, { outcomes, fixes }]): Violation => {
+    const users = key.split(", ");
+    const resources = users.flatMap((user) => tenant.groupResourceAt.get(user) ?? []);
+    return { policy: "noDuplicateDelivery", message: outcomes.join("; "), fix: fixes.join("; "), users, resources };
   });
 }
 

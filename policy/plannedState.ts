@@ -12,20 +12,29 @@
  * - The MX of a user domain is unknown: while the domain has users at Google the plan must be safe
  *   with the MX at Google and with it at Microsoft 365 (the cut-over can happen at any time);
  *   afterwards with it at Microsoft 365.
- * - The Google users are the users in the stack plus `TenantFacts.googleUsers`.
+ * - The Google users are the users in the stack plus those the facts name (`googleUsers`,
+ *   `googleAddresses`); Google's groups, aliases and domains are the facts' (`googleGroups`,
+ *   `googleAddresses`, `googleDomains`, which `coexist inventory` writes), plus each MailUser's
+ *   `aliases`, which are its Google aliases.
+ * - A Google domain that is not an accepted domain of Microsoft 365 (an alias domain) keeps its MX
+ *   at Google.
  * - A TransportRule routes the addresses of its `sentTo`; group members (`sentToMemberOf`) are not
  *   in the stack, so such a rule routes nobody here.
  * - A stack whose Coexistence component is scoped to one batch holds none of the tenant-wide
  *   objects (they are in the tenant stack): it is not a whole tenant, see `holdsTenantWideObjects`.
  *
- * A set resource (MailUserSet, LicenseAssignmentSet, GoogleForwardingRouteSet: one per batch) is
+ * A set resource (MailUserSet, LicenseAssignmentSet, GoogleForwardingRouteSet, DistributionGroupSet) is
  * judged as the per-user resources it stands for, one member per key of its map, each with the set's
  * own fields and dependencies, so every rule reads both granularities alike.
  */
 import { domainOf, microsoftMxHost, normalizeAddress } from "../provider/routing/addresses";
+import type { AddressKind } from "../provider/routing/tenantAddresses";
 import type {
   AcceptedDomainType,
+  DistributionGroupState,
   ForwardingDisposition,
+  GoogleGroupMemberState,
+  GoogleGroupState,
   GoogleUserState,
   OutboundConnectorState,
   RecipientState,
@@ -47,15 +56,18 @@ export type CoexistType =
   | "GoogleForwardingRoute"
   | "RoutingDomain"
   | "TransportRule"
+  | "DistributionGroup"
+  | "MailContact"
   | SetType;
 
-type SetType = "MailUserSet" | "LicenseAssignmentSet" | "GoogleForwardingRouteSet";
+type SetType = "MailUserSet" | "LicenseAssignmentSet" | "GoogleForwardingRouteSet" | "DistributionGroupSet";
 
 /** Per set type: the per-user type of its members, the map holding them, and the member field its keys fill. */
 const SET_MEMBERS: Record<SetType, { memberType: CoexistType; items: string; keyField: string }> = {
   MailUserSet: { memberType: "MailUser", items: "users", keyField: "externalEmailAddress" },
   LicenseAssignmentSet: { memberType: "LicenseAssignment", items: "users", keyField: "userPrincipalName" },
   GoogleForwardingRouteSet: { memberType: "GoogleForwardingRoute", items: "routes", keyField: "userEmail" },
+  DistributionGroupSet: { memberType: "DistributionGroup", items: "groups", keyField: "primarySmtpAddress" },
 };
 
 /** One resource of the planned stack: inputs for a new resource, planned outputs for an existing one. */
@@ -80,6 +92,32 @@ export interface TenantFacts {
   acceptedDomains?: Record<string, AcceptedDomainType>;
   /** The SPF record (`v=spf1 …`) published per domain, when the stack does not hold it. */
   spf?: Record<string, string>;
+  /** Every domain Google Workspace receives mail for: primary, secondary and alias domains. */
+  googleDomains?: string[];
+  /** Every address Google Workspace receives mail at, with its kind and owner (`coexist inventory`). */
+  googleAddresses?: GoogleAddressFact[];
+  /** The Google groups, with their members (and, optionally, their aliases). */
+  googleGroups?: GoogleGroupFact[];
+}
+
+/** The kinds of address Google Workspace receives mail at (provider/routing/tenantAddresses.ts). */
+export type GoogleAddressKind = Extract<AddressKind, "user" | "user alias" | "alias-domain address" | "group" | "group alias">;
+
+export const GOOGLE_ADDRESS_KINDS: readonly GoogleAddressKind[] = ["user", "user alias", "alias-domain address", "group", "group alias"];
+
+export interface GoogleAddressFact {
+  address: string;
+  kind: GoogleAddressKind;
+  /** The primary address of the user or group it belongs to (the address itself for `user` and `group`). */
+  owner: string;
+}
+
+export interface GoogleGroupFact {
+  email: string;
+  aliases?: string[];
+  nonEditableAliases?: string[];
+  /** Member addresses, or members as the Directory lists them (`type` USER by default, `deliverySettings` ALL_MAIL). */
+  members?: (string | GoogleGroupMemberState)[];
 }
 
 export const GOOGLE_MX_HOST = "smtp.google.com";
@@ -102,6 +140,9 @@ export interface RoutingDomainPlan {
 /** One Google user and everything the stack plans for them. */
 export interface UserPlan {
   email: string;
+  /** Its other Google addresses: aliases (the facts', and its MailUser's `aliases`) and alias-domain addresses. */
+  aliases: string[];
+  nonEditableAliases: string[];
   mailUser?: PlannedResource;
   license?: PlannedResource;
   forwarding?: { resource: PlannedResource; target: string; disposition: ForwardingDisposition };
@@ -130,6 +171,10 @@ export interface PlannedTenant {
   scenarios: MxScenario[];
   /** The Microsoft 365 recipient holding an address (any of its proxies). */
   recipientAt: Map<string, RecipientPlan>;
+  /** The DistributionGroup or MailContact resource holding an address (any of its proxies). */
+  groupResourceAt: Map<string, PlannedResource>;
+  /** Users whose data copy runs (licensed, not forwarded yet): their mail lands in both systems by design. */
+  dataCopyInProgress: string[];
   /** Whether `resource` waits for `dependency` (directly or through other resources). */
   dependsOn(resource: PlannedResource, dependency: PlannedResource): boolean;
   /** Inputs the engine does not know yet, so the checks could not use them. */
@@ -301,47 +346,29 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
   const userFor = (email: string): UserPlan => {
     const existing = users.get(email);
     if (existing) return existing;
-    const created: UserPlan = { email };
+    const created: UserPlan = { email, aliases: [], nonEditableAliases: [] };
     users.set(email, created);
     return created;
   };
-  const recipients: RecipientState[] = [];
-  const recipientAt = new Map<string, RecipientPlan>();
-  const addRecipient = (recipient: RecipientState, mailUser?: PlannedResource, license?: PlannedResource) => {
-    recipients.push(recipient);
-    for (const address of recipient.emailAddresses) recipientAt.set(address, { recipient, mailUser, license });
-  };
-  const licensesOfMailUsers = new Set<PlannedResource>();
-  for (const resource of ofType("MailUser")) {
+
+  const mailUsers = ofType("MailUser").flatMap((resource) => {
     const props = reader(resource);
     const external = props.address("externalEmailAddress");
     const signIn = props.address("microsoftOnlineServicesId");
-    const routingAddress = props.address("routingAddress");
     const reportedPrimary = props.output("primarySmtpAddress");
     const primary = typeof reportedPrimary === "string" ? normalizeAddress(reportedPrimary) : (external ?? signIn);
-    if (!primary) continue;
+    if (!primary) return [];
     const license = licenses.get(signIn ?? "") ?? licenses.get(external ?? "");
-    if (license) licensesOfMailUsers.add(license);
-    const licensed = license !== undefined || props.output("recipientTypeDetails") === "UserMailbox";
+    const aliases = (props.list("aliases") ?? []).map(normalizeAddress);
+    if (external) {
+      const user = Object.assign(userFor(external), { mailUser: resource, license });
+      addNew(user.aliases, aliases);
+    }
     const reported = props.output("emailAddresses");
     const reportedProxies = Array.isArray(reported) ? reported.map(String).filter((proxy) => /^smtp:/i.test(proxy)).map(bareProxy) : [];
-    const proxies = [primary, external, routingAddress, ...reportedProxies];
-    addRecipient(
-      {
-        recipientTypeDetails: licensed ? "UserMailbox" : "MailUser",
-        primarySmtpAddress: primary,
-        emailAddresses: [...new Set(proxies.filter((address): address is string => address !== undefined))],
-        externalEmailAddress: external,
-      },
-      resource,
-      license,
-    );
-    if (external) Object.assign(userFor(external), { mailUser: resource, license });
-  }
-  for (const [upn, license] of licenses) {
-    if (licensesOfMailUsers.has(license)) continue;
-    addRecipient({ recipientTypeDetails: "UserMailbox", primarySmtpAddress: upn, emailAddresses: [upn] }, undefined, license);
-  }
+    const licensed = license !== undefined || props.output("recipientTypeDetails") === "UserMailbox";
+    return [{ resource, primary, external, license, licensed, proxies: [primary, external, props.address("routingAddress"), ...reportedProxies], aliases }];
+  });
   for (const resource of ofType("GoogleForwardingRoute")) {
     const props = reader(resource);
     const email = props.address("userEmail");
@@ -350,29 +377,109 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     userFor(email).forwarding = { resource, target, disposition: props.text<ForwardingDisposition>("disposition", "trash") };
   }
   for (const address of facts.googleUsers ?? []) userFor(normalizeAddress(address));
+  const groups = googleGroupsOf(facts);
+  for (const { address, kind, owner } of facts.googleAddresses ?? []) {
+    const [entry, ownerAddress] = [normalizeAddress(address), normalizeAddress(owner)];
+    const group = groups.get(ownerAddress);
+    if (group) {
+      if (kind === "group alias") addNew(group.aliases, [entry]);
+      if (kind === "alias-domain address") addNew((group.nonEditableAliases ??= []), [entry]);
+      continue;
+    }
+    const user = userFor(ownerAddress);
+    if (kind === "user alias") addNew(user.aliases, [entry]);
+    if (kind === "alias-domain address") addNew(user.nonEditableAliases, [entry]);
+  }
+  // A MailUser's alias that Google has as an alias-domain address is one, not a plain alias.
+  for (const user of users.values()) user.aliases = user.aliases.filter((alias) => !user.nonEditableAliases.includes(alias));
+  for (const user of users.values()) user.license ??= licenses.get(user.email);
 
   const userList = [...users.values()].sort((a, b) => a.email.localeCompare(b.email));
   const userDomains = [...new Set(userList.map((user) => domainOf(user.email)))].sort();
   for (const domainName of [...userDomains, ...[...licenses.keys()].map(domainOf)]) {
     if (!accepted.has(domainName)) accepted.set(domainName, { domainName, domainType: "Authoritative" });
   }
+  // Exchange Online keeps only the proxy addresses on its accepted domains (the resources report the others).
+  const inAcceptedDomain = (address: string | undefined): address is string => address !== undefined && accepted.has(domainOf(address));
+
+  const recipients: RecipientState[] = [];
+  const recipientAt = new Map<string, RecipientPlan>();
+  const addRecipient = (recipient: RecipientState, mailUser?: PlannedResource, license?: PlannedResource) => {
+    recipients.push(recipient);
+    for (const address of recipient.emailAddresses) recipientAt.set(address, { recipient, mailUser, license });
+  };
+  const licensesOfMailUsers = new Set<PlannedResource>();
+  for (const { resource, primary, external, license, licensed, proxies, aliases } of mailUsers) {
+    if (license) licensesOfMailUsers.add(license);
+    addRecipient(
+      {
+        recipientTypeDetails: licensed ? "UserMailbox" : "MailUser",
+        primarySmtpAddress: primary,
+        emailAddresses: [...new Set([...proxies.filter((address): address is string => address !== undefined), ...aliases.filter(inAcceptedDomain)])],
+        externalEmailAddress: external,
+      },
+      resource,
+      license,
+    );
+  }
+  for (const [upn, license] of licenses) {
+    if (licensesOfMailUsers.has(license)) continue;
+    addRecipient({ recipientTypeDetails: "UserMailbox", primarySmtpAddress: upn, emailAddresses: [upn] }, undefined, license);
+  }
+  const groupResourceAt = new Map<string, PlannedResource>();
+  for (const resource of ofType("MailContact")) {
+    const props = reader(resource);
+    const external = props.address("externalEmailAddress");
+    const primary = props.address("primarySmtpAddress") ?? external;
+    if (!primary) continue;
+    const emailAddresses = [...new Set([primary, ...(props.list("emailAddresses") ?? []).map(normalizeAddress).filter(inAcceptedDomain), ...(external ? [external] : [])])];
+    addRecipient({ recipientTypeDetails: "MailContact", primarySmtpAddress: primary, emailAddresses, externalEmailAddress: external });
+    for (const address of emailAddresses) groupResourceAt.set(address, resource);
+  }
+  const distributionGroups: DistributionGroupState[] = ofType("DistributionGroup").flatMap((resource) => {
+    const props = reader(resource);
+    const primary = props.address("primarySmtpAddress");
+    if (!primary) return [];
+    const emailAddresses = [...new Set([primary, ...(props.list("emailAddresses") ?? []).map(normalizeAddress).filter(inAcceptedDomain)])];
+    for (const address of emailAddresses) groupResourceAt.set(address, resource);
+    return [
+      {
+        primarySmtpAddress: primary,
+        emailAddresses,
+        members: (props.list("members") ?? []).map(normalizeAddress),
+        requireSenderAuthenticationEnabled: props.flag("requireSenderAuthenticationEnabled", false),
+      },
+    ];
+  });
+
   const acceptedDomains = [...accepted.values()];
   const googleUsers: GoogleUserState[] = userList.map((user) => ({
     primaryEmail: user.email,
-    aliases: [],
+    aliases: user.aliases,
+    ...(user.nonEditableAliases.length > 0 && { nonEditableAliases: user.nonEditableAliases }),
     autoForwarding: user.forwarding && { enabled: true, emailAddress: user.forwarding.target, disposition: user.forwarding.disposition },
   }));
+  const googleGroups = [...groups.values()];
+  // Google takes aliases only on the domains it hosts.
+  const googleDomains = [
+    ...new Set([
+      ...(facts.googleDomains ?? []).map(normalizeAddress),
+      ...userList.flatMap((user) => [user.email, ...user.aliases, ...user.nonEditableAliases].map(domainOf)),
+      ...googleGroups.flatMap((group) => [group.email, ...group.aliases, ...(group.nonEditableAliases ?? [])].map(domainOf)),
+    ]),
+  ].sort();
   const base: Omit<TenantState, "dns"> = {
     exchange: {
       acceptedDomains: acceptedDomains.map(({ domainName, domainType }) => ({ domainName, domainType })),
       outboundConnectors: connectors.map(({ connector }) => connector),
       recipients,
       transportRules,
+      ...(distributionGroups.length > 0 && { distributionGroups }),
     },
-    google: { domains: userDomains, users: googleUsers },
+    google: { domains: googleDomains, users: googleUsers, ...(googleGroups.length > 0 && { groups: googleGroups }) },
   };
   const closureOf = dependencyClosure(resources);
-  const scenarios = mxScenarios(acceptedDomains, userList, facts).map(({ assumption, mx }) => ({ assumption, state: { ...base, dns: { mx } } }));
+  const scenarios = mxScenarios(acceptedDomains, googleDomains, facts).map(({ assumption, mx }) => ({ assumption, state: { ...base, dns: { mx } } }));
   return {
     resources,
     acceptedDomains,
@@ -381,10 +488,42 @@ export function planTenant(resources: PlannedResource[], facts: TenantFacts = {}
     users: userList,
     scenarios,
     recipientAt,
+    groupResourceAt,
+    dataCopyInProgress: userList.filter((user) => user.license !== undefined && user.forwarding === undefined).map((user) => user.email),
     dependsOn: (resource, dependency) => closureOf(resource).has(dependency.urn),
     unknowns,
     holdsTenantWideObjects: !resources.some((resource) => resource.type === COEXISTENCE_COMPONENT_TYPE && isBatchScope(resource.props.scope)),
   };
+}
+
+/** Appends the items `list` does not hold yet. */
+function addNew(list: string[], items: readonly string[]): void {
+  for (const item of items) if (!list.includes(item)) list.push(item);
+}
+
+/** The facts' Google groups by address, each member as the Directory lists it; groups that only `googleAddresses` names have no members. */
+function googleGroupsOf(facts: TenantFacts): Map<string, GoogleGroupState> {
+  const groups = new Map<string, GoogleGroupState>();
+  const groupFor = (email: string): GoogleGroupState => {
+    const existing = groups.get(email);
+    if (existing) return existing;
+    const created: GoogleGroupState = { email, aliases: [], members: [] };
+    groups.set(email, created);
+    return created;
+  };
+  for (const fact of facts.googleGroups ?? []) {
+    const group = groupFor(normalizeAddress(fact.email));
+    addNew(group.aliases, (fact.aliases ?? []).map(normalizeAddress));
+    if (fact.nonEditableAliases?.length) addNew((group.nonEditableAliases ??= []), fact.nonEditableAliases.map(normalizeAddress));
+    for (const member of fact.members ?? []) {
+      const state: GoogleGroupMemberState = typeof member === "string" ? { email: member, type: "USER" } : { ...member, type: member.type ?? "USER" };
+      group.members.push(state.email === undefined ? state : { ...state, email: normalizeAddress(state.email) });
+    }
+  }
+  for (const { address, kind, owner } of facts.googleAddresses ?? []) {
+    if (kind === "group" || kind === "group alias") groupFor(normalizeAddress(kind === "group" ? address : owner));
+  }
+  return groups;
 }
 
 /** The component's `scope` output is `{ batch }` in a batch's stack (provider/components/coexistence.ts). */
@@ -403,23 +542,24 @@ export function forwardingTargetStatus(tenant: PlannedTenant, forwarding: NonNul
 }
 
 /**
- * The MX positions to check. Domains the facts pin keep their hosts; accepted domains without
- * Google users (routing domains) point to Microsoft 365; a user domain is checked at Google and at
- * Microsoft 365 while it still has Google users, else only at Microsoft 365.
+ * The MX positions to check. Domains the facts pin keep their hosts; a Google domain that Microsoft
+ * 365 does not accept (an alias domain) points to Google; an accepted domain Google does not host
+ * (a routing domain) to Microsoft 365; an accepted domain Google hosts is the admin's cut-over, so
+ * it is checked both at Google and at Microsoft 365.
  */
-function mxScenarios(
-  acceptedDomains: AcceptedDomainPlan[],
-  users: UserPlan[],
-  facts: TenantFacts,
-): { assumption: string; mx: Record<string, string[]> }[] {
+function mxScenarios(acceptedDomains: AcceptedDomainPlan[], googleDomains: string[], facts: TenantFacts): { assumption: string; mx: Record<string, string[]> }[] {
   const pinned = Object.fromEntries(Object.entries(facts.mx ?? {}).map(([domain, hosts]) => [normalizeAddress(domain), hosts]));
   const fixed: Record<string, string[]> = {};
   const open: string[] = [];
-  const domainsWithGoogleUsers = new Set(users.map((user) => domainOf(user.email)));
-  for (const { domainName } of acceptedDomains) {
+  const hostedAtGoogle = new Set(googleDomains);
+  const acceptedNames = new Set(acceptedDomains.map((domain) => domain.domainName));
+  for (const domainName of acceptedNames) {
     if (Object.hasOwn(pinned, domainName)) continue;
-    if (domainsWithGoogleUsers.has(domainName)) open.push(domainName);
+    if (hostedAtGoogle.has(domainName)) open.push(domainName);
     else fixed[domainName] = [microsoftMxHost(domainName)];
+  }
+  for (const domainName of googleDomains) {
+    if (!acceptedNames.has(domainName) && !Object.hasOwn(pinned, domainName)) fixed[domainName] = [GOOGLE_MX_HOST];
   }
   const atMicrosoft = Object.fromEntries(open.map((domain) => [domain, [microsoftMxHost(domain)]]));
   const atGoogle = Object.fromEntries(open.map((domain) => [domain, [GOOGLE_MX_HOST]]));

@@ -1,12 +1,16 @@
 /**
  * The policies of the mail-flow safety pack. Each runs the same analysis of the planned stack
- * (policy/checks.ts) and reports its own findings.
+ * (policy/checks.ts) and reports its own findings. The tenant facts are the configuration of the
+ * first policy, named like the pack (`mail-flow-safety`), which every other policy reads, merged
+ * with its own configuration (the older per-policy form).
  */
 import { UnknownValueError, type PolicyConfigSchema, type PolicyResource, type StackValidationPolicy } from "@pulumi/policy";
 import { checkPlan, formatViolation, POLICIES, type PolicyKey, type Violation } from "./checks";
-import { planTenant, UNKNOWN_VALUE, type PlannedResource, type TenantFacts } from "./plannedState";
+import { GOOGLE_ADDRESS_KINDS, planTenant, UNKNOWN_VALUE, type PlannedResource, type TenantFacts } from "./plannedState";
 
-/** What the stack cannot tell, accepted by every policy (docs/safety-checks.md, "What the pack assumes"). */
+const addressList = (description: string): PolicyConfigSchema["properties"][string] => ({ type: "array", description, items: { type: "string" } });
+
+/** What the stack cannot tell (docs/safety-checks.md, "What the pack assumes"). */
 export const TENANT_FACTS_SCHEMA: PolicyConfigSchema = {
   properties: {
     mx: {
@@ -29,8 +33,46 @@ export const TENANT_FACTS_SCHEMA: PolicyConfigSchema = {
       description: "The SPF record published per domain, when the stack does not hold it.",
       additionalProperties: { type: "string" },
     },
+    googleDomains: addressList("Every domain Google Workspace receives mail for: primary, secondary and alias domains."),
+    googleAddresses: {
+      type: "array",
+      description: "Every address Google Workspace receives mail at, with its kind and the primary address of its user or group (coexist inventory writes it).",
+      items: {
+        type: "object",
+        required: ["address", "kind", "owner"],
+        properties: { address: { type: "string" }, kind: { type: "string", enum: [...GOOGLE_ADDRESS_KINDS] }, owner: { type: "string" } },
+      },
+    },
+    googleGroups: {
+      type: "array",
+      description: "The Google groups: address, members (addresses, or {email, type, deliverySettings}), optionally aliases and nonEditableAliases.",
+      items: {
+        type: "object",
+        required: ["email"],
+        properties: {
+          email: { type: "string" },
+          aliases: addressList("The group's aliases."),
+          nonEditableAliases: addressList("The group's addresses at alias domains."),
+          members: {
+            type: "array",
+            // An address, or a member as the Directory lists it.
+            items: {
+              type: ["string", "object"],
+              properties: {
+                email: { type: "string" },
+                type: { type: "string", enum: ["USER", "GROUP", "CUSTOMER", "EXTERNAL"] },
+                deliverySettings: { type: "string", enum: ["ALL_MAIL", "DAILY", "DIGEST", "DISABLED", "NONE"] },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 };
+
+/** The policy whose configuration holds the facts every policy uses; it reports nothing itself. */
+export const TENANT_FACTS_POLICY = "mail-flow-safety";
 
 /** A property value with the engine's unknowns (preview) replaced by UNKNOWN_VALUE. */
 function plainValue(read: () => unknown): unknown {
@@ -69,6 +111,22 @@ function violationsFor(resources: PlannedResource[], facts: TenantFacts): Violat
   return lastAnalysis.violations;
 }
 
+let sharedFacts: TenantFacts = {};
+
+/**
+ * The analyzer runs a pack's stack policies one after the other, in order, with each policy's own
+ * configuration only: the first keeps the shared facts for the others.
+ */
+const tenantFactsPolicy: StackValidationPolicy = {
+  name: TENANT_FACTS_POLICY,
+  description: "Holds the tenant facts every policy of the pack uses (Google addresses, groups and domains, MX, accepted domains, SPF); reports nothing itself.",
+  enforcementLevel: "advisory",
+  configSchema: TENANT_FACTS_SCHEMA,
+  validateStack: (args) => {
+    sharedFacts = args.getConfig<TenantFacts>();
+  },
+};
+
 function stackPolicy(policy: PolicyKey): StackValidationPolicy {
   const { name, enforcementLevel, description } = POLICIES[policy];
   return {
@@ -78,11 +136,11 @@ function stackPolicy(policy: PolicyKey): StackValidationPolicy {
     configSchema: TENANT_FACTS_SCHEMA,
     validateStack: (args, reportViolation) => {
       const resources = args.resources.map(plannedResource);
-      for (const violation of violationsFor(resources, args.getConfig<TenantFacts>())) {
+      for (const violation of violationsFor(resources, { ...sharedFacts, ...args.getConfig<TenantFacts>() })) {
         if (violation.policy === policy) reportViolation(formatViolation(violation), violation.resources[0]?.urn);
       }
     },
   };
 }
 
-export const mailFlowPolicies: StackValidationPolicy[] = (Object.keys(POLICIES) as PolicyKey[]).map(stackPolicy);
+export const mailFlowPolicies: StackValidationPolicy[] = [tenantFactsPolicy, ...(Object.keys(POLICIES) as PolicyKey[]).map(stackPolicy)];

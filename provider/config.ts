@@ -163,6 +163,11 @@ export function originOf(key: ConfigKey): string {
   return "the default";
 }
 
+/** Whether a setting was given (stack config or environment) rather than left at its default. */
+export function isConfigured(key: ConfigKey): boolean {
+  return originOf(key) !== "the default";
+}
+
 /** The APIs the provider calls; each checks its endpoints before its first request. */
 export type Service = "graph" | "exchange" | "google";
 

@@ -30,6 +30,24 @@ export function verifyOnce(key: string, check: () => Promise<void>): Promise<voi
   return pending;
 }
 
+/**
+ * The base URL checks of every client loaded in this process (`apis()` loads all three), each run
+ * before the first write of any of them. So a wrong URL of one API stops the process's writes to
+ * the others too: a `destroy` with a mistyped `googleUrl` fails before it removes any Exchange
+ * object, instead of half-running. A check that cannot be made (Google with no admin to act as)
+ * returns without a verdict.
+ */
+const endpointChecks = new Map<string, () => Promise<void>>();
+
+export function registerEndpointCheck(api: string, check: () => Promise<void>): void {
+  endpointChecks.set(api, check);
+}
+
+/** Every registered check, before a write; each runs once per process (`verifyOnce`). */
+export async function beforeWrite(): Promise<void> {
+  for (const check of endpointChecks.values()) await check();
+}
+
 /** The error for a base URL whose answer is not the service's: what answered, and the setting to check. */
 export function wrongService(setting: ConfigKey, service: string, request: string, status: number, contentType: string | undefined, body: string, expected: string): BaseUrlError {
   return new BaseUrlError(

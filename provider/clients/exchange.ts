@@ -3,8 +3,8 @@
  * in docs/clients.md; the protocol is exchange-admin-api.md §1.
  */
 import { randomUUID } from "node:crypto";
-import { checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, requireSetting } from "../config";
-import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, requireSetting } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraToken, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
 import { classifyFailure, withRetry } from "./retry";
@@ -105,6 +105,7 @@ export async function invoke(cmdlet: string, parameters: CmdletParameters = {}, 
 
 export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParameters = {}, options: InvokeOptions = {}): Promise<InvokeResult> {
   await verifyExchangeUrl();
+  if (!/^Get-/i.test(cmdlet)) await beforeWrite();
   const body = JSON.stringify(requestBody(cmdlet, parameters, options));
   const result: InvokeResult = { objects: [], warnings: [] };
   let url: string | undefined = invokeUrl(options.select);
@@ -370,6 +371,11 @@ const PROBE_CMDLET = "Get-AcceptedDomain";
  * Before the first cmdlet of the process: `Get-AcceptedDomain` (read by the domain resources
  * anyway), trimmed to DomainName, must answer as the Exchange admin API of the configured tenant.
  */
+// Only a URL someone typed can be wrong: the default is the service's own.
+registerEndpointCheck("exchange", async () => {
+  if (isConfigured("exchangeUrl")) await verifyExchangeUrl();
+});
+
 function verifyExchangeUrl(): Promise<void> {
   const config = checkEndpoints("exchange");
   const tenantId = requireSetting("tenantId", "the Exchange admin API URL contains the tenant");

@@ -7,8 +7,8 @@
 import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
 import { cloudidentity, type cloudidentity_v1 } from "googleapis/build/src/apis/cloudidentity";
 import { auth, gmail, type gmail_v1 } from "googleapis/build/src/apis/gmail";
-import { ConfigError, checkEndpoints, describeSetting, howToSet, requireSetting } from "../config";
-import { BaseUrlError, jsonObjectOf, verifyOnce, wrongService } from "./baseUrl";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, howToSet, isConfigured, requireSetting } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, verifyOnce, wrongService } from "./baseUrl";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, unlessNotFound } from "./errors";
 import { keylessClient } from "./googleKeyless";
 import { productGrants } from "./grants";
@@ -178,8 +178,10 @@ function directory(scopes = DIRECTORY_SCOPES): admin_directory_v1.Admin {
 /** Which Google API a call goes to, and as whom: the base URL check asks the same. */
 type Caller = { gmail: string } | "directory";
 
-async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean } = {}): Promise<T> {
+/** `write`: the call changes the mailbox's settings (then every client's URL is checked first). */
+async function call<T>(caller: Caller, action: string, run: () => Promise<{ data: T }>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
   await verifyGoogleUrl(caller);
+  if (options.write) await beforeWrite();
   return withRetry(
     "google",
     async () => {
@@ -202,6 +204,16 @@ async function call<T>(caller: Caller, action: string, run: () => Promise<{ data
  * When the token endpoint refuses (a departed user, a missing delegation), nothing was learnt
  * about the URL: the call goes ahead, fails as it would have, and the next call checks again.
  */
+/**
+ * Before any write of the process: a googleUrl someone typed is checked through the Directory as
+ * coexist:googleAdmin (or the static token), the only caller known without a mailbox.
+ */
+registerEndpointCheck("google", async () => {
+  if (!isConfigured("googleUrl")) return;
+  const { googleAdmin, accessToken } = currentConfig();
+  if (googleAdmin !== undefined || accessToken !== undefined) await verifyGoogleUrl("directory");
+});
+
 function verifyGoogleUrl(caller: Caller): Promise<void> {
   const googleUrl = checkEndpoints("google").googleUrl;
   return verifyOnce(JSON.stringify(["google", googleUrl]), () => probeGoogle(caller, googleUrl)).catch((error: unknown) => {
@@ -276,7 +288,7 @@ export function createForwardingAddress(user: string, forwardingEmail: string): 
     { gmail: user },
     `forwardingAddresses.create ${forwardingEmail} for ${user}`,
     () => gmailFor(user).users.settings.forwardingAddresses.create({ userId: user, requestBody: { forwardingEmail } }),
-    { idempotent: false },
+    { idempotent: false, write: true },
   );
 }
 
@@ -285,6 +297,7 @@ export async function deleteForwardingAddress(user: string, forwardingEmail: str
   const deleted = await unlessNotFound(
     call({ gmail: user }, `forwardingAddresses.delete ${forwardingEmail} for ${user}`, () =>
       gmailFor(user).users.settings.forwardingAddresses.delete({ userId: user, forwardingEmail }),
+      { write: true },
     ).then(() => true),
   );
   return deleted ?? false;
@@ -296,7 +309,7 @@ export function getAutoForwarding(user: string): Promise<AutoForwarding> {
 
 /** A full PUT of the singleton: send `enabled`, `emailAddress` and `disposition` together. */
 export function updateAutoForwarding(user: string, settings: AutoForwarding): Promise<AutoForwarding> {
-  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }));
+  return call({ gmail: user }, `updateAutoForwarding for ${user}`, () => gmailFor(user).users.settings.updateAutoForwarding({ userId: user, requestBody: settings }), { write: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import {
   type MiddlewareOptions,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { ConfigError, checkEndpoints, currentConfig, describeSetting, originOf, registerSecret, type CoexistConfig } from "../config";
-import { BaseUrlError, jsonObjectOf, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
+import { ConfigError, checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, type CoexistConfig } from "../config";
+import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, limiterFor, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
@@ -186,10 +186,12 @@ function strayNotFound(code: string | undefined, answer: GraphCallControl["notFo
   return `answered ${describeAnswer(404, answer?.contentType, answer?.body ?? "")} without Graph's not-found code (code: ${code ?? "none"}), so nothing is taken as gone. Is ${describeSetting("graphUrl")} right?`;
 }
 
-async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean } = {}): Promise<T> {
+/** `write`: whether the call changes the tenant (every method but GET, unless said otherwise: a `$batch` of reads). */
+async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
   const control = new GraphCallControl(options.idempotent ?? true);
   try {
     await verifyGraphUrl();
+    if (options.write ?? !action.startsWith("GET ")) await beforeWrite();
     return await send(graphClient().api(path).middlewareOptions([control]));
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -206,6 +208,11 @@ const PROBE_PATH = "/domains?$select=id";
  * Before the first Graph call of the process: `GET /domains?$select=id` (Domain.Read.All, which
  * the domain resources need anyway) must answer as Graph, for the configured tenant.
  */
+// Only a URL someone typed can be wrong: the default is the service's own.
+registerEndpointCheck("graph", async () => {
+  if (isConfigured("graphUrl")) await verifyGraphUrl();
+});
+
 function verifyGraphUrl(): Promise<void> {
   const config = checkEndpoints("graph");
   return verifyOnce(JSON.stringify(["graph", config.graphUrl, config.tenantId, config.accessToken, config.clientId]), () => probeGraph(config));
@@ -503,7 +510,10 @@ async function postBatch(requests: BatchRequest[]): Promise<BatchResponse[]> {
           : {}),
     })),
   };
-  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", "/$batch", (request) => request.post(payload), { idempotent: requests.every(isIdempotentRequest) });
+  const answer: { responses?: BatchResponse[] } = await call("POST /$batch", "/$batch", (request) => request.post(payload), {
+    idempotent: requests.every(isIdempotentRequest),
+    write: requests.some((request) => request.method !== "GET"),
+  });
   return (answer.responses ?? []).map((response) => ({ ...response, headers: response.headers ?? {} }));
 }
 

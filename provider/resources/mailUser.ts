@@ -26,6 +26,7 @@ import {
   creationName,
   hasSmtpAddress,
   isMailbox,
+  isUserRecipient,
   markedValue,
   parseRecipient,
   passwordToSet,
@@ -326,6 +327,12 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   const owner = ownerOf(desired);
   const attribute = desired.ownerAttribute;
   const { differences } = changesToApply(existing, desired);
+  if (!isUserRecipient(existing.recipientTypeDetails)) {
+    throw new Error(
+      `${RESOURCE}: ${desired.externalEmailAddress} is already the address of a ${existing.recipientTypeDetails} (${existing.name ?? existing.guid}) in Exchange Online, ` +
+        "which a mail user cannot take over, with or without adopt: remove that object or the address from it, or leave this user out of the stack.",
+    );
+  }
   const liveOwner = recipientOwner(existing, attribute, owner, desired.externalEmailAddress);
   const action = actionForExisting(RESOURCE, `${desired.externalEmailAddress} (${existing.recipientTypeDetails} ${existing.name ?? existing.guid})`, { owner: liveOwner, differences }, { owner, adopt: desired.adopt });
   const mailbox = isMailbox(existing.recipientTypeDetails);

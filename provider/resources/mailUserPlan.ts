@@ -139,8 +139,17 @@ export function checkOwnerAttribute(inputs: InputChecker, attribute: string | un
   }
 }
 
+/** A mailbox of any kind (`UserMailbox`, `SharedMailbox`, …): what licensing makes of a mail user. */
 export function isMailbox(recipientTypeDetails: unknown): boolean {
-  return typeof recipientTypeDetails === "string" && recipientTypeDetails !== MAIL_USER;
+  return typeof recipientTypeDetails === "string" && /Mailbox$/.test(recipientTypeDetails);
+}
+
+/**
+ * A recipient a MailUser can stand for: a mail user, or the mailbox it became. A mail contact or a
+ * group with the address is another kind of object, which a MailUser never takes over.
+ */
+export function isUserRecipient(recipientTypeDetails: unknown): boolean {
+  return recipientTypeDetails === MAIL_USER || isMailbox(recipientTypeDetails);
 }
 
 const bareAddress = (proxy: string): string => proxy.replace(/^smtp:/i, "").toLowerCase();

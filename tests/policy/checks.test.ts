@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { checkPlan, formatViolation, POLICIES, type Violation } from "../../policy/checks";
 import { planTenant, UNKNOWN_VALUE, type TenantFacts } from "../../policy/plannedState";
-import { asPlanned, changed, SAFE_STAGES, UNSAFE_STACKS, type DeclaredResource } from "./stacks";
+import { asPlanned, changed, SAFE_STAGES, SAFE_WITH_GOOGLE_FACTS, UNSAFE_STACKS, UNSAFE_WITH_GOOGLE_FACTS, type DeclaredResource } from "./stacks";
 
 function violationsOf(resources: DeclaredResource[], facts: TenantFacts = {}): Violation[] {
   return checkPlan(planTenant(asPlanned(resources), facts), facts);
@@ -16,10 +16,17 @@ describe("the safety checks on a planned stack", () => {
     });
   }
 
-  for (const [mistake, { resources, policy, mentions }] of Object.entries(UNSAFE_STACKS)) {
+  for (const [stage, { resources, facts }] of Object.entries(SAFE_WITH_GOOGLE_FACTS)) {
+    it(`find nothing wrong in the safe stage "${stage}", knowing every Google address`, () => {
+      assert.deepStrictEqual(violationsOf(resources, facts).map(formatViolation), []);
+    });
+  }
+
+  for (const [mistake, { resources, facts, policy, mentions }] of Object.entries({ ...UNSAFE_STACKS, ...UNSAFE_WITH_GOOGLE_FACTS })) {
     it(`report "${mistake}" under ${policy}, naming the user and the fix`, () => {
-      const found = violationsOf(resources).filter((violation) => policyName(violation) === policy);
-      assert.strictEqual(found.length, 1, `expected one ${policy} finding, got: ${violationsOf(resources).map(formatViolation).join("\n---\n")}`);
+      const all = violationsOf(resources, facts);
+      const found = all.filter((violation) => policyName(violation) === policy);
+      assert.strictEqual(found.length, 1, `expected one ${policy} finding, got: ${all.map(formatViolation).join("\n---\n")}`);
       const text = formatViolation(found[0]);
       for (const words of mentions) assert.ok(text.includes(words), `"${words}" missing from:\n${text}`);
     });

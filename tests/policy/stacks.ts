@@ -18,7 +18,7 @@ import {
   type UserPlan,
 } from "../../provider/components/plan";
 import type { MigrationUser } from "../../provider/components/usersCsv";
-import { COEXIST_TYPE_PREFIX, COEXISTENCE_COMPONENT_TYPE, type CoexistType, type PlannedResource } from "../../policy/plannedState";
+import { COEXIST_TYPE_PREFIX, COEXISTENCE_COMPONENT_TYPE, type CoexistType, type PlannedResource, type TenantFacts } from "../../policy/plannedState";
 
 export interface DeclaredResource {
   /** A coexist resource, or the Coexistence component itself (props: its outputs, which hold a split stack's scope). */
@@ -202,6 +202,8 @@ const PILOT_MIGRATED_SETS = SAFE_STAGES[`pilot batch migrated (forwarded)${PER_B
 
 export interface UnsafeStack {
   resources: DeclaredResource[];
+  /** The policy config's tenant facts (docs/safety-checks.md), when the mistake needs them. */
+  facts?: TenantFacts;
   /** The policy that must block (or warn about) it. */
   policy: string;
   /** Words the violation must contain: the user and the fix. */
@@ -285,5 +287,120 @@ export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
     resources: changed(PILOT_MIGRATED_SETS, "forwards-pilot", (routes) => ({ ...routes, props: { ...routes.props, disposition: "leaveInInbox" } })),
     policy: "forwarding-keeps-no-copy-at-google",
     mentions: ["alice@contoso.com", "duplicates", "Fix: set disposition \"trash\" on GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)"],
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Every Google address: aliases, an alias domain and a group, as `coexist inventory` writes them.
+
+export const ALIAS_DOMAIN = "gsuite.contoso.com";
+const TEAM = "team@contoso.com";
+const ALICE_ALIAS = "alice.a@contoso.com";
+
+/** Alice and Bob with their addresses at the alias domain, Alice's alias, and the group team@ (alias crew@) of both. */
+export const GOOGLE_FACTS: TenantFacts = {
+  googleDomains: [PRIMARY_DOMAIN, ALIAS_DOMAIN],
+  googleAddresses: [
+    { address: ALICE.email, kind: "user", owner: ALICE.email },
+    { address: ALICE_ALIAS, kind: "user alias", owner: ALICE.email },
+    { address: `alice@${ALIAS_DOMAIN}`, kind: "alias-domain address", owner: ALICE.email },
+    { address: BOB.email, kind: "user", owner: BOB.email },
+    { address: `bob@${ALIAS_DOMAIN}`, kind: "alias-domain address", owner: BOB.email },
+    { address: TEAM, kind: "group", owner: TEAM },
+    { address: "crew@contoso.com", kind: "group alias", owner: TEAM },
+    { address: `team@${ALIAS_DOMAIN}`, kind: "alias-domain address", owner: TEAM },
+  ],
+  googleGroups: [{ email: TEAM, members: [ALICE.email, { email: BOB.email, type: "USER" }] }],
+};
+
+/** The users' other Google addresses on their MailUser (or MailUserSet entry), as the component passes them from the users CSV. */
+export function withAliases(resources: DeclaredResource[], aliases: Record<string, string[]>): DeclaredResource[] {
+  return resources.map((resource) => {
+    if (resource.type === "MailUser" && aliases[resource.props.externalEmailAddress as string]) {
+      return { ...resource, props: { ...resource.props, aliases: aliases[resource.props.externalEmailAddress as string] } };
+    }
+    if (resource.type === "MailUserSet") {
+      const users = resource.props.users as Record<string, Record<string, unknown>>;
+      return { ...resource, props: { ...resource.props, users: Object.fromEntries(Object.entries(users).map(([email, user]) => [email, aliases[email] ? { ...user, aliases: aliases[email] } : user])) } };
+    }
+    return resource;
+  });
+}
+
+const ALIASES = { [ALICE.email]: [ALICE_ALIAS, `alice@${ALIAS_DOMAIN}`], [BOB.email]: [`bob@${ALIAS_DOMAIN}`] };
+
+/** team@ kept at Google: Exchange Online routes its addresses to its alias-domain address, whose MX is Google. */
+const TEAM_KEPT: DeclaredResource = { type: "MailContact", name: "contact-team", props: { name: "Team", primarySmtpAddress: TEAM, emailAddresses: ["crew@contoso.com"], externalEmailAddress: `team@${ALIAS_DOMAIN}` } };
+const TEAM_MIGRATED: DeclaredResource = {
+  type: "DistributionGroup",
+  name: "group-team",
+  props: { name: "Team", alias: "team", primarySmtpAddress: TEAM, emailAddresses: ["crew@contoso.com", `team@${ALIAS_DOMAIN}`], members: [ALICE.email, BOB.email] },
+};
+const TEAM_MIGRATED_SET: DeclaredResource = {
+  type: "DistributionGroupSet",
+  name: "groups",
+  props: { groups: { [TEAM]: { name: "Team", alias: "team", emailAddresses: ["crew@contoso.com"], members: [ALICE.email, BOB.email] } } },
+};
+
+const ALL_MIGRATED = "cutover, everybody migrated";
+const withEveryAddress = (stage: string, ...groups: DeclaredResource[]) => [...withAliases(SAFE_STAGES[stage], ALIASES), ...groups];
+
+/** Safe stages that know every Google address through the policy config. */
+export const SAFE_WITH_GOOGLE_FACTS: Record<string, { resources: DeclaredResource[]; facts: TenantFacts }> = {
+  "pilot batch migrated, aliases carried, the group not planned yet (Internal Relay relays it to Google)": {
+    resources: withEveryAddress("pilot batch migrated (forwarded)"),
+    facts: GOOGLE_FACTS,
+  },
+  "cutover, everybody migrated, the group kept at Google behind a mail contact": { resources: withEveryAddress(ALL_MIGRATED, TEAM_KEPT), facts: GOOGLE_FACTS },
+  "cutover, everybody migrated, the group migrated to a distribution group": { resources: withEveryAddress(ALL_MIGRATED, TEAM_MIGRATED), facts: GOOGLE_FACTS },
+  "cutover, everybody migrated, the group migrated, per batch": { resources: withEveryAddress(`${ALL_MIGRATED}${PER_BATCH}`, TEAM_MIGRATED_SET), facts: GOOGLE_FACTS },
+  "pilot batch migrating: its split delivery is the data copy's, expected": { resources: withEveryAddress("pilot batch migrating (licensed)"), facts: GOOGLE_FACTS },
+};
+
+const ALICE_AT_ALIAS_DOMAIN_ONLY: TenantFacts = {
+  googleDomains: [PRIMARY_DOMAIN, ALIAS_DOMAIN],
+  googleAddresses: [{ address: `alice@${ALIAS_DOMAIN}`, kind: "alias-domain address", owner: ALICE.email }],
+  mx: { [ALIAS_DOMAIN]: ["gsuite-contoso-com.mail.protection.outlook.com"] },
+};
+
+/** The mistakes of issue 16: an address Google has that the plan loses, split and duplicate delivery. */
+export const UNSAFE_WITH_GOOGLE_FACTS: Record<string, UnsafeStack> = {
+  "cutover with a group nobody planned": {
+    resources: withEveryAddress(ALL_MIGRATED),
+    facts: GOOGLE_FACTS,
+    policy: "every-google-address-delivered",
+    mentions: [
+      "team@contoso.com (group), crew@contoso.com (group alias of team@contoso.com)",
+      "once contoso.com is Authoritative",
+      "550 5.4.1",
+      `Fix: plan the group team@contoso.com (groups CSV column plan): "migrate" makes it a DistributionGroup with team@contoso.com, crew@contoso.com`,
+      "MailContact team@contoso.com whose externalEmailAddress is team@gsuite.contoso.com",
+    ],
+  },
+  "cutover with a user alias the mail user does not carry": {
+    resources: [...withAliases(SAFE_STAGES[ALL_MIGRATED], { [BOB.email]: [`bob@${ALIAS_DOMAIN}`] }), TEAM_KEPT],
+    facts: GOOGLE_FACTS,
+    policy: "every-google-address-delivered",
+    mentions: ["alice.a@contoso.com (user alias of alice@contoso.com)", "Users: alice@contoso.com", "Fix: add alice.a@contoso.com to the aliases of MailUser mail-user-alice@contoso.com"],
+  },
+  "cutover that moves the MX of the alias domain, which Microsoft 365 does not accept": {
+    resources: withAliases(SAFE_STAGES[ALL_MIGRATED], { [ALICE.email]: [`alice@${ALIAS_DOMAIN}`] }),
+    facts: ALICE_AT_ALIAS_DOMAIN_ONLY,
+    policy: "every-google-address-delivered",
+    mentions: ["alice@gsuite.contoso.com (alias-domain address of alice@contoso.com)", "Relay Access Denied", "Fix: verify gsuite.contoso.com in Microsoft 365"],
+  },
+  "a destroy before cutover removes a migrated user's forwarding and licence resources while her mailbox stays": {
+    resources: changed(without(without(PILOT_MIGRATED, "forward-alice@contoso.com"), "licence-alice@contoso.com"), "mail-user-alice@contoso.com", (mailUser) => ({
+      ...mailUser,
+      props: { ...mailUser.props, recipientTypeDetails: "UserMailbox" },
+    })),
+    policy: "no-split-delivery",
+    mentions: ["mail to alice@contoso.com lands in Gmail when", "and in Exchange Online when a Microsoft 365 mailbox sends it", "Fix: forward the Gmail mailbox of alice@contoso.com to its routing address"],
+  },
+  "a group that reaches a migrated member at both of her addresses": {
+    resources: PILOT_MIGRATED,
+    facts: { googleGroups: [{ email: TEAM, members: [ALICE.email, `alice@${ROUTING_DOMAIN}`] }] },
+    policy: "no-duplicate-delivery",
+    mentions: ["mail from the Internet to team@contoso.com (group) delivers more than one copy to m365:alice@contoso.com (2 copies)", "Fix: let alice@contoso.com be reached through one of these paths only"],
   },
 };

@@ -79,6 +79,15 @@ describe("Exchange admin API client", () => {
   });
 
   describe("error parsing", () => {
+    // A 401's message names the tenant setting's value; these cases expect it unset.
+    let savedTenant: string | undefined;
+    before(() => {
+      savedTenant = process.env.COEXIST_TENANT_ID;
+      delete process.env.COEXIST_TENANT_ID;
+    });
+    after(() => {
+      if (savedTenant !== undefined) process.env.COEXIST_TENANT_ID = savedTenant;
+    });
     const detailCases = [
       {
         name: "pipe-delimited",

@@ -8,8 +8,11 @@ import {
   getDirectoryUser,
   getForwardingAddress,
   googleErrorBody,
+  listDirectoryDomains,
+  listDirectoryGroups,
   listDirectoryUsers,
   listForwardingAddresses,
+  listGroupMembers,
   parseServiceAccount,
   toGoogleApiError,
   updateAutoForwarding,
@@ -212,6 +215,38 @@ describe("Google client", () => {
       assert.deepStrictEqual([first.searchParams.get("customer"), first.searchParams.get("maxResults"), first.searchParams.get("pageToken")], ["my_customer", "500", null]);
       assert.strictEqual(second.searchParams.get("pageToken"), "page-2");
     });
+    it("lists every group of my_customer, 200 a page, and the members of one, following nextPageToken", async () => {
+      server().handler = (request) => {
+        const url = new URL(request.path, server().url);
+        if (url.pathname === "/admin/directory/v1/groups") {
+          return url.searchParams.get("pageToken") === "page-2"
+            ? { body: { groups: [{ email: "support@contoso.com", aliases: ["help@contoso.com"], nonEditableAliases: ["support@gsuite.contoso.com"] }] } }
+            : { body: { groups: [{ email: "launch@contoso.com" }], nextPageToken: "page-2" } };
+        }
+        return url.searchParams.get("pageToken") === "m-2"
+          ? { body: { members: [{ email: "bob@contoso.com", type: "USER", role: "MEMBER" }] } }
+          : { body: { members: [{ email: ALICE, type: "USER", role: "OWNER" }], nextPageToken: "m-2" } };
+      };
+      assert.deepStrictEqual(
+        (await listDirectoryGroups()).map((group) => [group.email, group.aliases ?? [], group.nonEditableAliases ?? []]),
+        [
+          ["launch@contoso.com", [], []],
+          ["support@contoso.com", ["help@contoso.com"], ["support@gsuite.contoso.com"]],
+        ],
+      );
+      assert.deepStrictEqual((await listGroupMembers("launch@contoso.com")).map((member) => member.email), [ALICE, "bob@contoso.com"]);
+      const [groups, , members, secondMembers] = server().requests.map((request) => new URL(request.path, server().url));
+      assert.deepStrictEqual([groups.pathname, groups.searchParams.get("customer"), groups.searchParams.get("maxResults")], ["/admin/directory/v1/groups", "my_customer", "200"]);
+      assert.deepStrictEqual([decodeURIComponent(members.pathname), members.searchParams.get("maxResults")], ["/admin/directory/v1/groups/launch@contoso.com/members", "200"]);
+      assert.strictEqual(secondMembers.searchParams.get("pageToken"), "m-2");
+    });
+
+    it("lists the customer's domains with their domain aliases", async () => {
+      server().handler = () => ({ body: { domains: [{ domainName: "contoso.com", isPrimary: true, domainAliases: [{ domainAliasName: "gsuite.contoso.com", parentDomainName: "contoso.com" }] }] } });
+      const [domain] = await listDirectoryDomains();
+      assert.deepStrictEqual([domain.domainName, domain.domainAliases?.map((alias) => alias.domainAliasName)], ["contoso.com", ["gsuite.contoso.com"]]);
+      assert.strictEqual(server().requests[0].path, "/admin/directory/v1/customer/my_customer/domains");
+    });
   });
 
   describe("with a service account (domain-wide delegation)", () => {
@@ -238,6 +273,26 @@ describe("Google client", () => {
         "https://www.googleapis.com/auth/gmail.settings.sharing",
       ]);
       assert.strictEqual(apiRequest.headers.authorization, "Bearer minted-for-subject");
+    });
+
+    it("asks for each Directory read's own scope, as coexist:googleAdmin: users, groups and members, domains", async () => {
+      const saved = process.env.COEXIST_GOOGLE_ADMIN;
+      process.env.COEXIST_GOOGLE_ADMIN = "admin@contoso.com";
+      try {
+        server().handler = (request) => (request.path === "/token" ? { body: { access_token: "t", expires_in: 3600 } } : { body: {} });
+        await listDirectoryUsers();
+        await listDirectoryGroups();
+        await listGroupMembers("launch@contoso.com");
+        await listDirectoryDomains();
+      } finally {
+        if (saved === undefined) delete process.env.COEXIST_GOOGLE_ADMIN;
+        else process.env.COEXIST_GOOGLE_ADMIN = saved;
+      }
+      const scopes = server()
+        .requests.filter((request) => request.path === "/token")
+        .map((request) => JSON.parse(Buffer.from(new URLSearchParams(request.body).get("assertion")!.split(".")[1], "base64url").toString("utf8")) as { sub: string; scope: string })
+        .map((claims) => `${claims.sub} ${claims.scope.replace("https://www.googleapis.com/auth/", "")}`);
+      assert.deepStrictEqual(scopes, ["admin@contoso.com admin.directory.user.readonly", "admin@contoso.com admin.directory.group.readonly", "admin@contoso.com admin.directory.domain.readonly"]);
     });
 
     it("keeps no verdict from a missing setting: a Directory call without googleAdmin fails, Gmail calls still work", async () => {
