@@ -21,6 +21,7 @@ import { GOOGLE_CREDENTIALS_FILE, type Runtime } from "../sandbox/runtime";
 import { loadSeed } from "../sandbox/seeding";
 import { Store } from "../sandbox/store";
 import { runDoctor } from "./doctor";
+import { runInventory } from "./inventory";
 import { runTrace } from "./trace";
 
 const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
@@ -29,6 +30,7 @@ Usage:
   coexist help
   coexist doctor [--cwd <folder>] [--stack <name>] [--json]           (see \`coexist doctor --help\`)
   coexist trace <address> [--from internet|google|m365] | --all      (see \`coexist trace --help\`)
+  coexist inventory --out <dir> [--batch-by department|orgunit]      (see \`coexist inventory --help\`)
   coexist sandbox start  [--seed <file> | --users <N> [--departments <K>]] [--port <P>] [--faults <json|file>] [--reset] [--strict]
   coexist sandbox stop
   coexist sandbox status
@@ -187,6 +189,10 @@ export async function main(args: string[]): Promise<void> {
   }
   if (group === "trace") {
     process.exitCode = await runTrace(args.slice(1));
+    return;
+  }
+  if (group === "inventory") {
+    process.exitCode = await runInventory(args.slice(1));
     return;
   }
   throw new UsageError(`Unknown command "${group}".\n\n${HELP}`);
