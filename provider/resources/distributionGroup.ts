@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { apis } from "../clients";
-import { claim } from "./claims";
 import { FieldRule, sameIgnoringCase, sameSet, sameValue } from "./diff";
 import { emailItem, InputChecker, isUnknown, UNKNOWN } from "./inputs";
 import { note } from "./log";
@@ -9,29 +8,28 @@ import {
   MAIL_CONTACT,
   afterSet,
   checkSharedInputs,
-  createOrTakeOverObject,
+  createObject,
   creatingName,
   deleteObject,
   findObject,
-  liveForUpdate,
   localPart,
-  markFor,
   objectDiff,
   objectState,
-  ownerOf,
   parseObject,
   restoreParameters,
   savedObject,
   setObject,
   sharedChanges,
+  updateObject,
   type DesiredObject,
   type LiveObject,
+  type ObjectSteps,
   type ObjectState,
   type SavedObject,
 } from "./markedRecipient";
-import { ownershipAfter, stackOwner, type Ownership } from "./ownership";
+import { stackOwner, type Ownership } from "./ownership";
 import { acceptedDomainNames, smtpAddressesOf, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "DistributionGroup";
 /** Update-DistributionGroupMember takes at most this many members in one call. */
@@ -172,8 +170,12 @@ async function reconcile(live: LiveObject, desired: DesiredGroup, options: { pre
   return { live: afterSet(live, parameters), unroutable: change.unroutable };
 }
 
-function stateOf(desired: DesiredGroup, live: LiveObject, ownership: Ownership, unroutable: string[] | undefined, saved?: SavedObject): DistributionGroupState {
-  return engineOutputs({ ...desired, ...objectState(live, ownership, unroutable, saved) });
+function steps(desired: DesiredGroup): ObjectSteps<DistributionGroupState> {
+  return {
+    // New-DistributionGroup has just set the members of a group it created.
+    reconcile: (live, options) => reconcile(live, desired, { ...options, membersSet: options.created }),
+    state: (live, ownership, unroutable, saved) => engineOutputs({ ...desired, ...objectState(live, ownership, unroutable, saved) }),
+  };
 }
 
 /** New-DistributionGroup with the members, under this stack's creation token until it is marked. */
@@ -203,8 +205,6 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
     if (members && !isUnknown(members) && primary && members.includes(primary)) inputs.problem("members", `${primary} is the group itself; a group cannot be its own member`);
     inputs.boolean("requireSenderAuthenticationEnabled", false);
     checkSharedInputs(inputs, olds, DISTRIBUTION_GROUP, primary);
-    const holder = inputs.values.holder as string | undefined;
-    if (primary && holder && !isUnknown(primary) && !isUnknown(holder)) claim(RESOURCE, primary, holder);
     return inputs.result();
   },
 
@@ -214,34 +214,16 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = inputs as DesiredGroup;
-    const owner = ownerOf(DISTRIBUTION_GROUP, desired);
-    const outcome = await createOrTakeOverObject(
-      DISTRIBUTION_GROUP,
-      MAIL_CONTACT,
-      desired,
-      () => newGroup(desired, owner),
-      async (live) => {
+    return createObject(DISTRIBUTION_GROUP, MAIL_CONTACT, inputs, desired, {
+      ...steps(desired),
+      create: (owner) => newGroup(desired, owner),
+      differences: async (live) => {
         const change = sharedChanges(live, desired, { acceptedDomains: await acceptedDomainNames() });
         const members = sameSet(await liveMembers(live.guid, desired.members), desired.members) ? [] : ["members"];
         return [...change.differences, ...Object.keys(groupParameters(live, desired)), ...members];
       },
-    );
-    const created = "created" in outcome;
-    const live = created ? outcome.created : outcome.live;
-    const adopting = !created && outcome.action === "adopt";
-    const saved = adopting ? { ...savedObject(live, desired), members: await liveMembers(live.guid, []) } : undefined;
-    const ownership: Ownership = created ? "created" : ownershipAfter(outcome.action);
-    try {
-      const done = await reconcile(live, desired, { mark: markFor(live, desired, owner, adopting), membersSet: created });
-      return { id: live.guid, outs: stateOf(desired, done.live, ownership, done.unroutable, saved) };
-    } catch (error) {
-      throw createdButNotReady(
-        `${RESOURCE}: ${created ? "created" : "took over"} ${desired.primarySmtpAddress} (${live.guid}) but could not finish it: ${(error as Error).message}; run pulumi up again to finish it.`,
-        live.guid,
-        { ...stateOf(desired, live, ownership, undefined, saved), incomplete: true },
-        inputs,
-      );
-    }
+      saved: async (live) => ({ ...savedObject(live, desired), members: await liveMembers(live.guid, []) }),
+    });
   },
 
   async read(id, props) {
@@ -264,10 +246,7 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(id, olds, news) {
     const desired = news as DesiredGroup;
-    const state = olds as DistributionGroupState;
-    const { live, mark } = await liveForUpdate(DISTRIBUTION_GROUP, id, desired, state.owner);
-    const done = await reconcile(live, desired, { previousAddresses: state.emailAddresses, mark });
-    return { outs: stateOf(desired, done.live, state.ownership ?? "created", done.unroutable, state.settingsBeforeAdoption) };
+    return updateObject(DISTRIBUTION_GROUP, id, desired, olds as DistributionGroupState, steps(desired));
   },
 
   async delete(id, props) {

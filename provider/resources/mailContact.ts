@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { apis } from "../clients";
 import { domainOf } from "../routing/addresses";
-import { claim } from "./claims";
 import { FieldRule, sameIgnoringCase, sameSet } from "./diff";
 import { InputChecker, isUnknown, UNKNOWN } from "./inputs";
 import { note } from "./log";
@@ -10,29 +9,28 @@ import {
   MAIL_CONTACT,
   afterSet,
   checkSharedInputs,
-  createOrTakeOverObject,
+  createObject,
   creatingName,
   deleteObject,
   findObject,
-  liveForUpdate,
-  markFor,
   objectDiff,
   objectState,
-  ownerOf,
   parseObject,
   primaryOf,
   restoreParameters,
   savedObject,
   setObject,
   sharedChanges,
+  updateObject,
   type DesiredObject,
   type LiveObject,
+  type ObjectSteps,
   type ObjectState,
   type SavedObject,
 } from "./markedRecipient";
-import { ownershipAfter, stackOwner, type Ownership } from "./ownership";
+import { stackOwner, type Ownership } from "./ownership";
 import { acceptedDomainNames, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "MailContact";
 
@@ -151,8 +149,11 @@ async function reconcile(live: LiveObject, desired: DesiredContact, options: { p
   return { live: afterSet(live, parameters), unroutable: change.unroutable };
 }
 
-function stateOf(desired: DesiredContact, live: LiveObject, ownership: Ownership, unroutable: string[] | undefined, saved?: SavedObject): MailContactState {
-  return engineOutputs({ ...desired, ...objectState(live, ownership, unroutable, saved) });
+function steps(desired: DesiredContact): ObjectSteps<MailContactState> {
+  return {
+    reconcile: (live, options) => reconcile(live, desired, options),
+    state: (live, ownership, unroutable, saved) => engineOutputs({ ...desired, ...objectState(live, ownership, unroutable, saved) }),
+  };
 }
 
 async function newContact(desired: DesiredContact, owner: string): Promise<LiveObject> {
@@ -184,8 +185,6 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
     inputs.alias("alias", { fallback: primary && (known ? defaultContactAlias(primary, external) : UNKNOWN), required: true });
     inputs.name("displayName", { fallback: name, maxLength: 256 });
     checkSharedInputs(inputs, olds, MAIL_CONTACT, primary);
-    const holder = inputs.values.holder as string | undefined;
-    if (primary && holder && !isUnknown(primary) && !isUnknown(holder)) claim(RESOURCE, primary, holder);
     return inputs.result();
   },
 
@@ -195,33 +194,15 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const desired = inputs as DesiredContact;
-    const owner = ownerOf(MAIL_CONTACT, desired);
-    const outcome = await createOrTakeOverObject(
-      MAIL_CONTACT,
-      DISTRIBUTION_GROUP,
-      desired,
-      () => newContact(desired, owner),
-      async (live) => {
+    return createObject(MAIL_CONTACT, DISTRIBUTION_GROUP, inputs, desired, {
+      ...steps(desired),
+      create: (owner) => newContact(desired, owner),
+      differences: async (live) => {
         const change = sharedChanges(live, desired, { acceptedDomains: await acceptedDomainNames(), keep: [desired.externalEmailAddress] });
         return [...change.differences, ...Object.keys(contactParameters(live, desired, change.parameters))];
       },
-    );
-    const created = "created" in outcome;
-    const live = created ? outcome.created : outcome.live;
-    const adopting = !created && outcome.action === "adopt";
-    const saved = adopting ? savedObject(live, desired) : undefined;
-    const ownership: Ownership = created ? "created" : ownershipAfter(outcome.action);
-    try {
-      const done = await reconcile(live, desired, { mark: markFor(live, desired, owner, adopting) });
-      return { id: live.guid, outs: stateOf(desired, done.live, ownership, done.unroutable, saved) };
-    } catch (error) {
-      throw createdButNotReady(
-        `${RESOURCE}: ${created ? "created" : "took over"} ${desired.primarySmtpAddress} (${live.guid}) but could not finish it: ${(error as Error).message}; run pulumi up again to finish it.`,
-        live.guid,
-        { ...stateOf(desired, live, ownership, undefined, saved), incomplete: true },
-        inputs,
-      );
-    }
+      saved: async (live) => savedObject(live, desired),
+    });
   },
 
   async read(id, props) {
@@ -242,10 +223,7 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(id, olds, news) {
     const desired = news as DesiredContact;
-    const state = olds as MailContactState;
-    const { live, mark } = await liveForUpdate(MAIL_CONTACT, id, desired, state.owner);
-    const done = await reconcile(live, desired, { previousAddresses: state.emailAddresses, mark });
-    return { outs: stateOf(desired, done.live, state.ownership ?? "created", done.unroutable, state.settingsBeforeAdoption) };
+    return updateObject(MAIL_CONTACT, id, desired, olds as MailContactState, steps(desired));
   },
 
   async delete(id, props) {

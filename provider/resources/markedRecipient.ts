@@ -13,14 +13,15 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject, unlessNotFound } from "../clients";
-import { handedOver } from "./claims";
+import { claim, handedOver } from "./claims";
 import { planDiff, type FieldRule } from "./diff";
 import { emailItem, InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import { getRecipient } from "./mailUserRecipient";
 import { checkOwnerAttribute, creationName, markedValue, parseRecipient, recipientOwner, type Recipient } from "./mailUserPlan";
-import { actionForExisting, createReadingFirst, creationToken, deleteAction, type ExistingObjectAction, type Ownership } from "./ownership";
+import { actionForExisting, createReadingFirst, creationToken, deleteAction, ownershipAfter, type ExistingObjectAction, type Ownership } from "./ownership";
 import { missingProxies, proxyChanges, smtpAddressesOf } from "./proxyAddresses";
+import { createdButNotReady } from "./serializable";
 
 /** One kind of marked recipient object. */
 export interface ObjectKind {
@@ -116,7 +117,8 @@ export function ownerOf(kind: ObjectKind, desired: { owner?: string }): string {
 
 /**
  * `check` for what both kinds share after their own fields: the other addresses (never the
- * primary), the owner attribute, adopt, deleteAdopted, owner and holder.
+ * primary), the owner attribute, adopt, deleteAdopted, owner and holder (whose claim on the
+ * primary address is recorded, so that two resources of one program never hold one address).
  */
 export function checkSharedInputs(inputs: InputChecker, olds: Record<string, unknown>, kind: ObjectKind, primary: string | undefined): void {
   const addresses = inputs.list("emailAddresses", emailItem, { maxItems: 1000 });
@@ -129,7 +131,8 @@ export function checkSharedInputs(inputs: InputChecker, olds: Record<string, unk
   inputs.boolean("adopt", false);
   inputs.boolean("deleteAdopted", false);
   inputs.owner();
-  inputs.text("holder");
+  const holder = inputs.text("holder");
+  if (primary && holder && !isUnknown(primary) && !isUnknown(holder)) claim(kind.resource, primary, holder);
 }
 
 /** The local part of an address, as an Exchange alias default. */
@@ -287,6 +290,56 @@ export async function createOrTakeOverObject(
   const action = actionForExisting(kind.resource, `${kind.noun} ${address}`, { owner: objectOwner(live, desired, owner), differences: await differences(live) }, { owner, adopt: desired.adopt });
   note(kind.resource, `${kind.noun} ${address} ${TAKE_OVER_NOTES[action as keyof typeof TAKE_OVER_NOTES]}`);
   return { action, live };
+}
+
+/** What one kind adds to the shared create and update. */
+export interface ObjectSteps<State> {
+  /** Brings `live` to the inputs; `created`: New-* has just made it (and set what it takes). */
+  reconcile(live: LiveObject, options: { previousAddresses?: string[]; mark?: string; created?: boolean }): Promise<{ live: LiveObject; unroutable: string[] }>;
+  state(live: LiveObject, ownership: Ownership, unroutable: string[] | undefined, saved?: SavedObject): State;
+}
+
+/**
+ * `create`: `createOrTakeOverObject`, then the object brought to the inputs and marked. When that
+ * fails, the object is in the state all the same (incomplete), for the next `up` to finish.
+ */
+export async function createObject<State>(
+  kind: ObjectKind,
+  other: ObjectKind,
+  inputs: Record<string, unknown>,
+  desired: DesiredObject,
+  steps: ObjectSteps<State> & {
+    create(owner: string): Promise<LiveObject>;
+    differences(live: LiveObject): Promise<string[]>;
+    /** What adoption saves of `live`. */
+    saved(live: LiveObject): Promise<SavedObject>;
+  },
+): Promise<{ id: string; outs: State }> {
+  const owner = ownerOf(kind, desired);
+  const outcome = await createOrTakeOverObject(kind, other, desired, () => steps.create(owner), steps.differences);
+  const created = "created" in outcome;
+  const live = created ? outcome.created : outcome.live;
+  const adopting = !created && outcome.action === "adopt";
+  const saved = adopting ? await steps.saved(live) : undefined;
+  const ownership: Ownership = created ? "created" : ownershipAfter(outcome.action);
+  try {
+    const done = await steps.reconcile(live, { mark: markFor(live, desired, owner, adopting), created });
+    return { id: live.guid, outs: steps.state(done.live, ownership, done.unroutable, saved) };
+  } catch (error) {
+    throw createdButNotReady(
+      `${kind.resource}: ${created ? "created" : "took over"} ${desired.primarySmtpAddress} (${live.guid}) but could not finish it: ${(error as Error).message}; run pulumi up again to finish it.`,
+      live.guid,
+      { ...(steps.state(live, ownership, undefined, saved) as object), incomplete: true },
+      inputs,
+    );
+  }
+}
+
+/** `update`: the object (still this stack's) brought to the new inputs. */
+export async function updateObject<State>(kind: ObjectKind, id: string, desired: DesiredObject, state: Partial<ObjectState> & { owner?: string; emailAddresses?: string[] }, steps: ObjectSteps<State>): Promise<{ outs: State }> {
+  const { live, mark } = await liveForUpdate(kind, id, desired, state.owner);
+  const done = await steps.reconcile(live, { previousAddresses: state.emailAddresses, mark });
+  return { outs: steps.state(done.live, state.ownership ?? "created", done.unroutable, state.settingsBeforeAdoption) };
 }
 
 /** The mark to write: this stack's, keeping what the attribute held when adopting. */
