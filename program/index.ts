@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import { Config } from "@pulumi/pulumi/config";
 import { Coexistence } from "../provider/components/coexistence";
 import { BatchState, parseGranularity, parseScope, Phase, PHASES } from "../provider/components/plan";
 import { parseGroupsCsv } from "../provider/components/groupsCsv";
@@ -8,7 +8,7 @@ import { parseUsersCsv } from "../provider/components/usersCsv";
 
 // The root program: the whole coexistence set-up driven by stack config, so a migration step is a
 // one-line config or CSV change in a pull request.
-const config = new pulumi.Config("coexist");
+const config = new Config("coexist");
 const primaryDomain = config.require("primaryDomain");
 const phase = (config.get("phase") ?? "coexistence") as Phase;
 if (!PHASES.includes(phase)) {

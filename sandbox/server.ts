@@ -24,7 +24,7 @@ import {
 import { cloudError, handleCloudIdentity } from "./cloudIdentity";
 import { applyDueMailboxChanges } from "./directory";
 import { cmdletNameOf, invokeCommand, isReadCmdlet } from "./exchange";
-import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultSettings } from "./faults";
+import { FaultInjector, RequestStats, pathTemplate, validateFaultSettings, type FaultApi, type FaultDecision, type FaultRequest, type FaultSettings } from "./faults";
 import { handleGoogle } from "./google";
 import { googleUnauthenticated } from "./googleRequest";
 import { ciToken, googleIamRoute, isGoogleIamPath } from "./googleIam";
@@ -113,7 +113,18 @@ class Sandbox {
     faults: FaultSettings,
     private readonly controlToken: Buffer,
   ) {
-    this.faults = new FaultInjector(validateFaultSettings(faults));
+    this.faults = this.faultInjector(faults);
+  }
+
+  /** Fault injection whose Graph identity budget follows the first tenant's size (users counted at most every 5 s). */
+  private faultInjector(settings: unknown): FaultInjector {
+    let counted: { at: number; users: number } | undefined;
+    const tenantUsers = (): number => {
+      const tenant = this.store.tenants()[0];
+      if (!counted || Date.now() - counted.at > 5_000) counted = { at: Date.now(), users: tenant ? this.store.count(tenant.tenantId, "user") : 0 };
+      return counted.users;
+    };
+    return new FaultInjector(validateFaultSettings(settings), { tenantUsers });
   }
 
   async serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
@@ -155,8 +166,10 @@ class Sandbox {
   private async withFaults(route: Route, request: SandboxRequest, outgoing: ServerResponse): Promise<SandboxResponse | undefined> {
     if (route.api === "sandbox" || route.api === "googleToken" || route.api === "cloudIdentity") return route.handle(request);
     const api = route.api;
-    const decision = this.faults.decide(api);
-    this.faults.enter(api);
+    const decision = this.faults.decide(api, Date.now(), faultRequest(route, request));
+    // A throttled request is refused at the door: it takes none of the tenant's concurrency.
+    const admitted = decision.kind !== "throttle";
+    if (admitted) this.faults.enter(api);
     try {
       if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
       if (decision.kind === "drop") {
@@ -166,9 +179,10 @@ class Sandbox {
       }
       if (decision.kind !== "pass") this.stats.recordFault(api, decision.kind === "error" ? String(decision.status) : decision.kind);
       const response = decision.kind === "pass" ? answerOf(() => route.handle(request)) : faultResponse(api, request, decision, this.faults.faultsFor(api).throttleStatus);
-      return api === "exchange" ? { ...response, headers: { ...this.faults.rateLimitHeaders(api), ...(response.headers ?? {}) } } : response;
+      const budgetHeaders = { ...(api === "exchange" ? this.faults.rateLimitHeaders(api) : {}), ...(decision.kind === "pass" ? decision.headers : {}) };
+      return Object.keys(budgetHeaders).length > 0 ? { ...response, headers: { ...budgetHeaders, ...(response.headers ?? {}) } } : response;
     } finally {
-      this.faults.leave(api);
+      if (admitted) this.faults.leave(api);
     }
   }
 
@@ -231,9 +245,12 @@ class Sandbox {
       tenant,
       seed: this.store.seed(),
       caller: microsoftCaller(claims),
-      throttleBatchStep: () => {
-        const decision = this.faults.throttle("graph");
-        return decision ? faultResponse("graph", request, decision) : undefined;
+      throttleBatchStep: (step: SandboxRequest) => {
+        const decision = this.faults.throttle("graph", { operation: `${step.method} ${pathTemplate(step.path)}`, method: step.method, path: step.path, query: step.query });
+        if (!decision) return undefined;
+        // A step throttled inside a 200 is a throttled answer all the same (microsoft-graph.md §3.3).
+        this.stats.recordFault("graph", "throttle");
+        return faultResponse("graph", request, decision);
       },
     };
     return request.method === "GET" ? handleGraph(context, request, graphPath) : this.store.transaction(() => handleGraph(context, request, graphPath));
@@ -297,7 +314,7 @@ class Sandbox {
         return json(200, this.faults.settings);
       case "PUT faults":
         return this.badRequestOnError(() => {
-          this.faults = new FaultInjector(validateFaultSettings(input()));
+          this.faults = this.faultInjector(input());
           return json(200, this.faults.settings);
         });
       case "GET watch":
@@ -318,7 +335,7 @@ class Sandbox {
           const body = input();
           const seed = body.seed ? parseSeed(body.seed) : this.store.seed();
           loadSeed(this.store, seed);
-          this.faults = new FaultInjector(validateFaultSettings(seed.faults ?? {}));
+          this.faults = this.faultInjector(seed.faults ?? {});
           this.stats.reset();
           return json(200, { reset: true, googleUsers: seed.google.users.length });
         });
@@ -430,6 +447,11 @@ export function sandboxEnv(store: Store, origin: string, dataDir: string, caPath
 }
 
 /** Which API a path belongs to, known before the body is read (entra: whatever no other API claims). */
+/** What fault injection sees of a request: its operation and, for Graph's identity budget, what it costs. */
+function faultRequest(route: Route, request: SandboxRequest): FaultRequest {
+  return { operation: route.operation, method: request.method, path: request.path, query: request.query };
+}
+
 function apiOf(path: string): Api {
   const segments = path.split("/").filter(Boolean);
   if (segments[0] === "sandbox") return "sandbox";
@@ -497,7 +519,7 @@ function faultResponse(
       return graphError(request, 429, "TooManyRequests", "Too many requests. Retry after the number of seconds in the Retry-After header.", {
         "Retry-After": retryAfter,
         "x-ms-throttle-scope": "Tenant_Application/ReadWrite/sandbox",
-        "x-ms-throttle-information": "ResourceUnitLimitExceeded",
+        "x-ms-throttle-information": decision.information ?? "ResourceUnitLimitExceeded",
       }).response;
     }
     if (api === "exchange") {

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { addRemove, invoke } from "../provider/clients/exchange";
+import * as google from "../provider/clients/google";
 import * as graph from "../provider/clients/graph";
 import { routingAddressOf } from "../provider/components/plan";
 import { GOOGLE_SMART_HOSTS } from "../provider/resources/outboundConnector";
@@ -54,27 +55,45 @@ async function setup(users: MigrationUser[], settings: BaselineSettings): Promis
   }
 }
 
-/** Seed step 5 for one batch: usage location and licence per user (the mailbox appears on its own). */
-async function licenseBatch(users: MigrationUser[], settings: BaselineSettings): Promise<void> {
+/**
+ * Seed steps 5 and 6 for one batch: usage location and licence per user (the mailbox appears on
+ * its own; licensing the whole batch first gives it time), then Gmail forwarding to the routing
+ * address per user.
+ */
+async function moveBatch(users: MigrationUser[], settings: BaselineSettings): Promise<void> {
   const skuId = await graph.resolveSkuId(settings.licenseSku);
   for (const user of users) {
     await graph.setUsageLocation(user.email, user.usageLocation ?? settings.usageLocation);
     await graph.assignLicense(user.email, { addLicenses: [{ skuId, disabledPlans: [] }] });
   }
+  for (const user of users) {
+    const routingAddress = routingAddressOf(user, settings.routingDomain);
+    await google.createForwardingAddress(user.email, routingAddress);
+    await google.updateAutoForwarding(user.email, { enabled: true, emailAddress: routingAddress, disposition: "trash" });
+  }
 }
 
-/** A scripted drift check: each user's recipient, and the Graph user of each licensed one. */
+/** A scripted drift check: each user's recipient, and the Graph user and Gmail forwarding of each migrated one. */
 async function check(users: MigrationUser[], licensed: MigrationUser[]): Promise<void> {
   for (const user of users) await invoke("Get-Recipient", { Identity: user.email });
-  for (const user of licensed) await graph.getUser(user.email, ["id", "usageLocation", "assignedLicenses"]);
+  for (const user of licensed) {
+    await graph.getUser(user.email, ["id", "usageLocation", "assignedLicenses"]);
+    await google.getAutoForwarding(user.email);
+  }
 }
 
-/** The teardown: mail users removed, mailboxes lose the routing address, connector and relay undone, routing domain removed. */
+/**
+ * The teardown: forwarding of the migrated users off and its address removed, mail users removed,
+ * mailboxes lose the routing address, connector and relay undone, routing domain removed.
+ */
 async function teardown(users: MigrationUser[], licensed: MigrationUser[], settings: BaselineSettings): Promise<void> {
   const migrated = new Set(licensed.map((user) => user.email));
   for (const user of users) {
+    const routingAddress = routingAddressOf(user, settings.routingDomain);
     if (migrated.has(user.email)) {
-      await invoke("Set-Mailbox", { Identity: user.email, EmailAddresses: addRemove({ remove: `smtp:${routingAddressOf(user, settings.routingDomain)}` }) });
+      await google.updateAutoForwarding(user.email, { enabled: false });
+      await google.deleteForwardingAddress(user.email, routingAddress);
+      await invoke("Set-Mailbox", { Identity: user.email, EmailAddresses: addRemove({ remove: `smtp:${routingAddress}` }) });
     } else {
       await invoke("Remove-MailUser", { Identity: user.email });
     }
@@ -87,7 +106,7 @@ async function teardown(users: MigrationUser[], licensed: MigrationUser[], setti
 export async function runBaseline(operation: BaselineOperation, users: MigrationUser[], batch: string | undefined, settings: BaselineSettings): Promise<void> {
   const licensed = users.filter((user) => user.batch === batch);
   if (operation === "setup") await setup(users, settings);
-  else if (operation === "batch") await licenseBatch(licensed, settings);
+  else if (operation === "batch") await moveBatch(licensed, settings);
   else if (operation === "refresh") await check(users, licensed);
   else await teardown(users, licensed, settings);
 }

@@ -2,81 +2,106 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DEFAULT_BEHAVIOUR } from "../sandbox/behaviour";
+import { meanLatencyMs, tenantSizeOf, type ApiStats } from "../sandbox/faults";
 import { controlRequest, DEMO_SEED_PATH, readRuntime, startSandbox, type FaultSettings, type SandboxHandle, type Seed } from "../sandbox/index";
-import type { ApiStats } from "../sandbox/faults";
 import { readSeedFile } from "../sandbox/seed";
+import { PROFILE_NAMES, profileFaults, THROTTLING_PROFILES, type ThrottlingProfile } from "../sandbox/throttlingProfiles";
 import type { BaselineOperation, BaselineSettings } from "./baseline";
 import { repoRoot } from "./engine-env";
 import { Stack } from "./stack";
 
-// `npm run bench`: the root program against the sandbox throttled to the documented budgets, for
-// N users, next to the seed's manual method as a sequential loop (scripts/baseline.ts). Writes
-// bench/results/latest.json (one row per N and operation), latest-details.json (calls per API and
-// operation, per process memory) and latest.svg. Budgets and method: docs/benchmark.md.
+// `npm run bench`: the root program against the sandbox under named throttling profiles
+// (sandbox/throttlingProfiles.ts: budgets the provider is not told), for N users, next to the
+// seed's manual method as a sequential loop (scripts/baseline.ts). Writes bench/results/latest.json
+// (one row per N, profile and operation), latest-details.json (calls per API and operation, per
+// process memory) and latest.svg. Method and figures: docs/benchmark.md.
 //
-//   npm run bench [-- --max-n 1000 | --ns 100,1000] [--operations up,refresh] [--merge]
+//   npm run bench [-- --max-n 1000 | --ns 100,1000] [--profiles exchange-3,exchange-10] [--operations up,batch] [--merge]
 
-const OPERATIONS = ["up", "batch", "noop", "preview", "refresh", "destroy"] as const;
+const OPERATIONS = ["up", "preview", "batch", "noop", "refresh", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
 const BASELINE_OF: Partial<Record<Operation, BaselineOperation>> = { up: "setup", batch: "batch", refresh: "refresh", destroy: "destroy" };
-const DEFAULT_NS = [100, 1_000, 5_000, 10_000];
+const DEFAULT_NS = [100, 1_000, 10_000];
+const DEFAULT_PROFILES: ThrottlingProfile[] = ["exchange-3", "exchange-10", "exchange-30"];
 const BATCH_SIZE = 500;
-
+/** From this N the bench splits the tenant into one stack per batch plus the tenant stack (docs/benchmark.md). */
+const PER_BATCH_STACKS_FROM = 10_000;
 /**
- * The throttle budgets (docs/benchmark.md): Graph 3,000 writes per 150 s per app and tenant
- * (microsoft-graph.md §3.2), counted on every request in 10 s windows; Exchange 1–3 requests at a
- * time per tenant and Rate-Limit-Limit 30,000 (exchange-admin-api.md §1.8, window undocumented:
- * the sandbox's 60 s); Gmail 1,200,000 units per minute per project at 100 units for the
- * costliest call (google-workspace.md §1.4, §1.7). Latency stands in for the services' own time.
+ * From this N the set-up `up` runs unthrottled (its row says so): under a realistic profile it
+ * takes hours at 10,000 users, and the measured steps need only its result.
  */
-export const BUDGET = {
-  graph: { requests: 200, perSeconds: 10, latencyMs: 50 },
-  exchange: { requests: 30_000, perSeconds: 60, maxConcurrent: 3, latencyMs: 100 },
-  gmail: { requests: 12_000, perSeconds: 60, latencyMs: 50 },
-} as const;
+const UNTHROTTLED_SETUP_FROM = 10_000;
+/** The sandbox converts a licensed mail user to a mailbox after this long (sandbox/behaviour.ts default). */
+const CONVERSION_DELAY_SECONDS = DEFAULT_BEHAVIOUR.licenceConversionDelaySeconds;
+/** Users of the demo tenant besides the generated ones (the identity budget's tenant size). */
+const DEMO_TENANT_USERS = 10;
 
-function budgetFaults(): FaultSettings {
-  return {
-    seed: 7,
-    apis: {
-      graph: { rateLimit: { requests: BUDGET.graph.requests, perSeconds: BUDGET.graph.perSeconds }, latencyMs: BUDGET.graph.latencyMs },
-      exchange: {
-        rateLimit: { requests: BUDGET.exchange.requests, perSeconds: BUDGET.exchange.perSeconds },
-        maxConcurrent: BUDGET.exchange.maxConcurrent,
-        latencyMs: BUDGET.exchange.latencyMs,
-      },
-      gmail: { rateLimit: { requests: BUDGET.gmail.requests, perSeconds: BUDGET.gmail.perSeconds }, latencyMs: BUDGET.gmail.latencyMs },
-    },
-  };
+type Budgets = NonNullable<FaultSettings["apis"]>;
+
+/** Mean answer time of `operation` in ms under a profile's latency setting. */
+function meanMs(faults: Budgets[keyof Budgets], operation: string): number {
+  if (faults?.latency) return meanLatencyMs(faults.latency, operation);
+  const fixed = faults?.latencyMs;
+  return typeof fixed === "number" ? fixed : fixed ? (fixed[0] + fixed[1]) / 2 : 0;
 }
 
-/** The shortest time the budget allows for these calls: the slowest API's rate or concurrency bound. */
-export function idealSeconds(callsByApi: Record<string, number>): number {
+/**
+ * The shortest time a profile's budget allows for these calls (throttled answers not counted),
+ * per API, the slowest API winning: Exchange's calls × their mean latency ÷ the requests allowed
+ * in flight, or its rate; Graph's writes (and resource units) beyond the identity budget's burst
+ * at its refill rate, or its rate; Gmail's rate. A batch move also waits, after its last licence,
+ * for that mailbox (the conversion delay) and for that user's two Gmail writes.
+ */
+export function idealSeconds(apis: Record<string, ApiStats>, profile: ThrottlingProfile, operation: Operation, tenantUsers: number): number {
+  const budgets: Budgets = THROTTLING_PROFILES[profile];
   let slowest = 0;
-  for (const [api, calls] of Object.entries(callsByApi)) {
-    const budget = BUDGET[api as keyof typeof BUDGET];
-    if (!budget) continue;
-    const byRate = calls / (budget.requests / budget.perSeconds);
-    const concurrency = "maxConcurrent" in budget ? budget.maxConcurrent : Infinity;
-    slowest = Math.max(slowest, byRate, (calls * budget.latencyMs) / 1000 / concurrency);
+  for (const [api, stats] of Object.entries(apis)) {
+    const faults = budgets[api as keyof Budgets];
+    if (!faults) continue;
+    const calls = stats.requests - (stats.faults.throttle ?? 0);
+    const callsOf = (predicate: (operation: string) => boolean) => Object.entries(stats.byOperation).filter(([name]) => predicate(name)).reduce((sum, [, count]) => sum + count, 0);
+    if (faults.rateLimit) slowest = Math.max(slowest, calls / (faults.rateLimit.requests / faults.rateLimit.perSeconds));
+    if (faults.maxConcurrent) {
+      const busyMs = Object.entries(stats.byOperation).reduce((sum, [name, count]) => sum + count * meanMs(faults, name), 0) * (calls / Math.max(1, stats.requests));
+      slowest = Math.max(slowest, busyMs / 1000 / faults.maxConcurrent);
+    }
+    const identity = faults.identityBudget;
+    if (identity) {
+      const writes = callsOf((name) => !name.startsWith("GET "));
+      const writeRate = identity.writes.requests / identity.writes.perSeconds;
+      const unitRate = identity.resourceUnits[tenantSizeOf(tenantUsers)] / identity.resourceUnits.perSeconds;
+      slowest = Math.max(slowest, (writes - writeRate * identity.burstSeconds) / writeRate, (calls - unitRate * identity.burstSeconds) / unitRate);
+    }
   }
-  return slowest;
+  if (operation !== "batch") return slowest;
+  const gmail = budgets.gmail;
+  return slowest + CONVERSION_DELAY_SECONDS + (2 * meanMs(gmail, "POST /gmail/v1/users/{id}/settings/forwardingAddresses")) / 1000;
 }
 
 export interface BenchRow {
   n: number;
+  /** The throttling profile the sandbox answered with (sandbox/throttlingProfiles.ts). */
+  profile: ThrottlingProfile;
   operation: Operation;
   wallSeconds: number;
   idealSeconds: number;
   baselineSeconds: number | null;
   apiReads: number;
   apiWrites: number;
+  /** Throttled answers the provider received (429s and Exchange's concurrency refusals), counted in the reads and writes. */
+  throttled: number;
   peakRssMiB: number;
   stateBytes: number;
+  /** Stacks the operation ran on: 1, or the tenant stack and one per batch. */
+  stacks: number;
+  /** The machine's 1-minute load average when the operation started (2 cores; other work runs beside the bench). */
+  load1: number;
 }
 
 interface RowDetails {
   n: number;
+  profile: ThrottlingProfile;
   operation: Operation;
   /** Requests per API and operation (cmdlet for Exchange), throttled answers included. */
   apis: Record<string, ApiStats>;
@@ -86,8 +111,9 @@ interface RowDetails {
 
 interface Options {
   ns: number[];
+  profiles: ThrottlingProfile[];
   operations: Operation[];
-  /** Keep the rows of other N from the existing results (a long run done in parts). */
+  /** Keep the rows of other N, profiles and operations from the existing results (a long run done in parts). */
   merge: boolean;
   outDir: string;
   /** Where the engine writes its Go CPU and memory profiles (`pulumi --profiling`), one prefix per N and operation. */
@@ -103,6 +129,7 @@ type Granularity = (typeof GRANULARITIES)[number];
 
 function parseOptions(argv: string[]): Options {
   let ns = DEFAULT_NS;
+  let profiles = DEFAULT_PROFILES;
   let operations: Operation[] = [...OPERATIONS];
   let merge = false;
   let engineProfileDir: string | undefined;
@@ -118,6 +145,10 @@ function parseOptions(argv: string[]): Options {
     } else if (argv[i] === "--ns") {
       ns = (value ?? "").split(",").map(Number);
       if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--ns takes a comma-separated list of user counts, got ${value}`);
+      i++;
+    } else if (argv[i] === "--profiles") {
+      profiles = (value ?? "").split(",") as ThrottlingProfile[];
+      if (profiles.some((profile) => !PROFILE_NAMES.includes(profile))) throw new Error(`--profiles takes some of ${PROFILE_NAMES.join(",")}, got ${value}`);
       i++;
     } else if (argv[i] === "--merge") {
       merge = true;
@@ -136,11 +167,13 @@ function parseOptions(argv: string[]): Options {
       if (operations.some((operation) => !OPERATIONS.includes(operation))) throw new Error(`--operations takes some of ${OPERATIONS.join(",")}, got ${value}`);
       i++;
     } else {
-      throw new Error(`unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --operations up,refresh, --granularity user|batch, --no-baseline, --merge or --engine-profile DIR`);
+      throw new Error(
+        `unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --profiles ${DEFAULT_PROFILES.join(",")}, --operations up,batch, --granularity user|batch, --no-baseline, --merge or --engine-profile DIR`,
+      );
     }
   }
   if (ns.length === 0) throw new Error("no N to run: --max-n is below 100");
-  return { ns, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity, baseline };
+  return { ns, profiles, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity, baseline };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,14 +256,15 @@ async function apiStats(sandbox: SandboxHandle): Promise<Record<string, ApiStats
   return ((await control(sandbox, "GET", "/sandbox/stats")) as { apis: Record<string, ApiStats> }).apis;
 }
 
-/** Calls that reached an API's budget: throttled answers are counted by the sandbox but cost nothing. */
-function budgetedCalls(apis: Record<string, ApiStats>): Record<string, number> {
-  return Object.fromEntries(Object.entries(apis).map(([api, stats]) => [api, stats.requests - (stats.faults.throttle ?? 0)]));
+/** The managed APIs; sign-in (the Entra token endpoints) is not a change to the tenant. */
+const MANAGED_APIS = new Set(["graph", "exchange", "gmail", "directory"]);
+
+function sum(apis: Record<string, ApiStats>, field: "reads" | "writes"): number {
+  return Object.entries(apis).reduce((total, [api, stats]) => total + (MANAGED_APIS.has(api) ? stats[field] : 0), 0);
 }
 
-/** Reads or writes of the managed APIs; sign-in (the Entra token endpoint) is not a change to the tenant. */
-function sum(apis: Record<string, ApiStats>, field: "reads" | "writes"): number {
-  return Object.entries(apis).reduce((total, [api, stats]) => total + (api === "entra" ? 0 : stats[field]), 0);
+function throttledAnswers(apis: Record<string, ApiStats>): number {
+  return Object.entries(apis).reduce((total, [api, stats]) => total + (MANAGED_APIS.has(api) ? (stats.faults.throttle ?? 0) : 0), 0);
 }
 
 /** The demo seed with enough licences for every user. */
@@ -265,28 +299,35 @@ const SETTINGS: BaselineSettings = {
   password: "Bench-Passw0rd!",
 };
 
-async function startBenchSandbox(n: number): Promise<SandboxHandle> {
-  return startSandbox({ seed: benchSeed(n), users: n, departments: Math.max(1, Math.round(n / BATCH_SIZE)), faults: budgetFaults() });
+async function startBenchSandbox(n: number, profile: ThrottlingProfile): Promise<SandboxHandle> {
+  return startSandbox({ seed: benchSeed(n), users: n, departments: Math.max(1, Math.round(n / BATCH_SIZE)), faults: profileFaults(profile) });
 }
 
-/** The users CSV of the sandbox's Google tenant, and the first batch's name. */
-async function writeUsersCsv(sandbox: SandboxHandle, csvPath: string): Promise<string> {
+/** Switches a running sandbox to another throttling profile (fresh budgets and random draws). */
+async function useProfile(sandbox: SandboxHandle, profile: ThrottlingProfile): Promise<void> {
+  await control(sandbox, "PUT", "/sandbox/faults", profileFaults(profile));
+}
+
+/** The users CSV of the sandbox's Google tenant, and its batches (departments) in CSV order. */
+async function writeUsersCsv(sandbox: SandboxHandle, csvPath: string): Promise<string[]> {
   const state = (await control(sandbox, "GET", "/sandbox/state")) as { google: { users: GoogleUser[] } };
   const users = state.google.users.filter((u) => u.primaryEmail.endsWith(`@${SETTINGS.primaryDomain}`) && u.department);
   fs.writeFileSync(csvPath, usersCsv(users));
-  return users[0].department as string;
+  return [...new Set(users.map((user) => user.department as string))];
 }
 
 interface Measured {
   seconds: number;
   apis: Record<string, ApiStats>;
   memory: Record<string, number>;
+  load1: number;
 }
 
 /** Times `work` and counts its API calls; with `excluded`, also the peak memory of every other process under this one. */
 async function measure(sandbox: SandboxHandle, work: () => Promise<unknown>, excluded?: Set<number>): Promise<Measured> {
   await control(sandbox, "POST", "/sandbox/stats/reset");
   const sampler = excluded ? new MemorySampler(excluded) : undefined;
+  const load1 = round(os.loadavg()[0]);
   sampler?.start();
   const started = process.hrtime.bigint();
   let memory: Record<string, number> = {};
@@ -296,7 +337,7 @@ async function measure(sandbox: SandboxHandle, work: () => Promise<unknown>, exc
     memory = sampler?.stop() ?? {};
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, apis: await apiStats(sandbox), memory };
+  return { seconds, apis: await apiStats(sandbox), memory, load1 };
 }
 
 /** Runs one baseline job; its process is added to `excluded`, so it never counts in the engine's memory. */
@@ -313,21 +354,22 @@ function runBaseline(sandbox: SandboxHandle, operation: BaselineOperation, csvPa
 
 /**
  * The baseline's jobs on their own sandbox, one after another: the set-up always (everything else
- * needs it), then the same jobs the engine runs. It runs alongside the engine's jobs: a sequential
- * loop is one request at a time, mostly waiting, and at 10,000 users it takes hours.
+ * needs it), then the same jobs the engine runs. One call at a time never meets a concurrency
+ * budget, so the first profile's latencies serve every profile. It runs alongside the engine's
+ * jobs: a sequential loop is mostly waiting, and at 1,000 users it takes over an hour.
  */
-async function baselineJobs(n: number, operations: Operation[], workDir: string, excluded: Set<number>, log: (line: string) => void): Promise<Map<Operation, Measured>> {
+async function baselineJobs(n: number, profile: ThrottlingProfile, operations: Operation[], workDir: string, excluded: Set<number>, log: (line: string) => void): Promise<Map<Operation, Measured>> {
   const measured = new Map<Operation, Measured>();
-  const sandbox = await startBenchSandbox(n);
+  const sandbox = await startBenchSandbox(n, profile);
   excluded.add(sandbox.pid);
   try {
     const csvPath = path.join(workDir, "baseline-users.csv");
-    const batch = await writeUsersCsv(sandbox, csvPath);
+    const [batch] = await writeUsersCsv(sandbox, csvPath);
     for (const [operation, baselineOperation] of Object.entries(BASELINE_OF) as [Operation, BaselineOperation][]) {
       if (!operations.includes(operation) && baselineOperation !== "setup") continue;
       const result = await measure(sandbox, () => runBaseline(sandbox, baselineOperation, csvPath, batch, excluded));
       measured.set(operation, result);
-      log(`bench: N=${n} ${operation.padEnd(7)} baseline (${baselineOperation}) ${round(result.seconds)} s`);
+      log(`bench: N=${n} ${operation.padEnd(7)} baseline (${baselineOperation}, ${profile} latencies) ${round(result.seconds)} s`);
     }
   } finally {
     await sandbox.stop();
@@ -335,76 +377,143 @@ async function baselineJobs(n: number, operations: Operation[], workDir: string,
   return measured;
 }
 
-async function benchN(n: number, options: Options, log: (line: string) => void): Promise<{ rows: BenchRow[]; details: RowDetails[] }> {
+const stackSafe = (name: string): string => name.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-");
+
+/**
+ * The stacks of one N: a single stack, or (from PER_BATCH_STACKS_FROM) the tenant stack and one
+ * per batch, as docs/benchmark.md recommends for large tenants. `moved` runs the one-batch steps.
+ */
+interface Layout {
+  all: Stack[];
+  /** In the order `up` applies them: the tenant stack first. */
+  moved: Stack;
+}
+
+async function createLayout(n: number, profile: ThrottlingProfile, batches: string[], csvPath: string, workDir: string, sandbox: SandboxHandle, granularity: Granularity): Promise<Layout> {
+  const stack = (name: string) =>
+    new Stack({ projectDir: repoRoot, stack: `bench-n${n}-${profile}${name}`, stateDir: path.join(workDir, "state"), passphrase: "bench", env: sandbox.env });
+  const config = { ...configOf(csvPath), "coexist:phase": "coexistence", "coexist:batches": "{}", "coexist:granularity": granularity };
+  const secrets = { "coexist:mailUserPassword": SETTINGS.password };
+  if (n < PER_BATCH_STACKS_FROM) {
+    const single = stack("");
+    await single.init(config, secrets);
+    return { all: [single], moved: single };
+  }
+  const tenant = stack("-tenant");
+  await tenant.init({ ...config, "coexist:scope": "tenant" }, secrets);
+  const perBatch: Stack[] = [];
+  for (const batch of batches) {
+    const batchStack = stack(`-b-${stackSafe(batch)}`);
+    await batchStack.init({ ...config, "coexist:scope": `batch:${batch}` }, secrets);
+    perBatch.push(batchStack);
+  }
+  return { all: [tenant, ...perBatch], moved: perBatch[0] };
+}
+
+/** Bytes of every stack's exported state. */
+async function stateBytesOf(stacks: Stack[]): Promise<number> {
+  let bytes = 0;
+  for (const stack of stacks) bytes += Buffer.byteLength(JSON.stringify(await stack.exportStack()));
+  return bytes;
+}
+
+/** One N under one profile: set-up, then the measured steps, each a row. `excluded`: processes (the baseline's) left out of the memory figures. */
+async function benchProfile(n: number, profile: ThrottlingProfile, options: Options, excluded: Set<number>, log: (line: string) => void): Promise<{ rows: BenchRow[]; details: RowDetails[] }> {
   const operations = options.operations;
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `coexist-bench-${n}-`));
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `coexist-bench-${n}-${profile}-`));
   const csvPath = path.join(workDir, "users.csv");
-  const stackName = `bench-n${n}`;
   const rows: BenchRow[] = [];
   const details: RowDetails[] = [];
-  const excluded = new Set<number>();
-  if (options.baseline) log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts), alongside`);
-  const baseline = options.baseline ? baselineJobs(n, operations, workDir, excluded, log) : Promise.resolve(new Map<Operation, Measured>());
-  // Its failure is reported once the engine's jobs are done.
-  baseline.catch(() => undefined);
-  const sandbox = await startBenchSandbox(n);
+  const setupProfile: ThrottlingProfile = n >= UNTHROTTLED_SETUP_FROM ? "unthrottled" : profile;
+  const sandbox = await startBenchSandbox(n, setupProfile);
   excluded.add(sandbox.pid);
-  const stack = new Stack({ projectDir: repoRoot, stack: stackName, stateDir: path.join(workDir, "state"), passphrase: "bench", env: sandbox.env });
+  let layout: Layout | undefined;
   try {
-    const batch = await writeUsersCsv(sandbox, csvPath);
-    await stack.init(
-      { ...configOf(csvPath), "coexist:phase": "coexistence", "coexist:batches": "{}", "coexist:granularity": options.granularity },
-      { "coexist:mailUserPassword": SETTINGS.password },
-    );
-    const profiling = (operation: Operation): string[] => {
+    const batches = await writeUsersCsv(sandbox, csvPath);
+    layout = await createLayout(n, profile, batches, csvPath, workDir, sandbox, options.granularity);
+    const { all, moved } = layout;
+    const profiling = (operation: Operation, stack: Stack): string[] => {
       if (!options.engineProfileDir) return [];
       fs.mkdirSync(options.engineProfileDir, { recursive: true });
-      return ["--profiling", path.join(options.engineProfileDir, `n${n}-${operation}`)];
+      return ["--profiling", path.join(options.engineProfileDir, `${stack.options.stack}-${operation}`)];
     };
-    const steps: Record<Operation, () => Promise<unknown>> = {
-      up: () => stack.up(profiling("up")),
-      preview: () => stack.preview(profiling("preview")),
-      batch: () => stack.up(profiling("batch")),
-      noop: () => stack.up(profiling("noop")),
-      refresh: () => stack.refresh(profiling("refresh")),
-      destroy: () => stack.destroy(profiling("destroy")),
+    const each = (stacks: Stack[], run: (stack: Stack) => Promise<unknown>) => async () => {
+      for (const stack of stacks) await run(stack);
     };
-    // The preview is of the one-batch change that `batch` then applies.
-    const order = (["up", "preview", "batch", "noop", "refresh", "destroy"] as const).filter((operation) => operations.includes(operation));
+    const steps: Record<Operation, { run: () => Promise<unknown>; stacks: Stack[] }> = {
+      up: { run: each(all, (stack) => stack.up(profiling("up", stack))), stacks: all },
+      preview: { run: () => moved.preview(profiling("preview", moved)), stacks: [moved] },
+      batch: { run: () => moved.up(profiling("batch", moved)), stacks: [moved] },
+      noop: { run: () => moved.up(profiling("noop", moved)), stacks: [moved] },
+      refresh: { run: () => moved.refresh(profiling("refresh", moved)), stacks: [moved] },
+      // Batch stacks first, the tenant stack last: its routing domain refuses to go while routing addresses use it.
+      destroy: { run: each([...all.slice(1), all[0]], (stack) => stack.destroy(profiling("destroy", stack))), stacks: all },
+    };
+    // The set-up always runs (everything else needs it); the preview is of the one-batch move that `batch` then applies.
+    const order = OPERATIONS.filter((operation) => operation === "up" || operations.includes(operation));
     for (const operation of order) {
+      const stepProfile = operation === "up" ? setupProfile : profile;
+      if (operation !== "up" && setupProfile !== profile && order.indexOf(operation) === 1) await useProfile(sandbox, profile);
       if (operation === order.find((candidate) => candidate === "preview" || candidate === "batch")) {
-        await stack.setConfig({ "coexist:batches": JSON.stringify({ [batch]: "migrating" }) });
+        await moved.setConfig({ "coexist:batches": JSON.stringify({ [batches[0]]: "migrated" }) });
       }
-      const measured = await measure(sandbox, steps[operation], excluded);
-      const stateBytes = Buffer.byteLength(JSON.stringify(await stack.exportStack()));
+      const measured = await measure(sandbox, steps[operation].run, excluded);
       const row: BenchRow = {
         n,
+        profile: stepProfile,
         operation,
         wallSeconds: round(measured.seconds),
-        idealSeconds: round(idealSeconds(budgetedCalls(measured.apis))),
+        idealSeconds: round(idealSeconds(measured.apis, stepProfile, operation, n + DEMO_TENANT_USERS)),
         baselineSeconds: null,
         apiReads: sum(measured.apis, "reads"),
         apiWrites: sum(measured.apis, "writes"),
+        throttled: throttledAnswers(measured.apis),
         peakRssMiB: Object.values(measured.memory).reduce((total, mib) => total + mib, 0),
-        stateBytes,
+        stateBytes: await stateBytesOf(steps[operation].stacks),
+        stacks: steps[operation].stacks.length,
+        load1: measured.load1,
       };
+      // An unthrottled set-up is the same at every profile: its row is kept once per N.
+      if (operation === "up" && (!operations.includes("up") || (stepProfile !== profile && profile !== options.profiles[0]))) continue;
       rows.push(row);
-      details.push({ n, operation, apis: measured.apis, peakRssMiBByProcess: measured.memory });
-      log(`bench: N=${n} ${operation.padEnd(7)} ${row.wallSeconds} s (ideal ${row.idealSeconds} s), ${row.apiReads} reads, ${row.apiWrites} writes, ${row.peakRssMiB} MiB, state ${row.stateBytes} B`);
+      details.push({ n, profile: stepProfile, operation, apis: measured.apis, peakRssMiBByProcess: measured.memory });
+      log(
+        `bench: N=${n} ${stepProfile} ${operation.padEnd(7)} ${row.wallSeconds} s (ideal ${row.idealSeconds} s, ${round(row.wallSeconds / Math.max(row.idealSeconds, 0.01))}×), ` +
+          `${row.apiReads} reads, ${row.apiWrites} writes, ${row.throttled} throttled, ${row.peakRssMiB} MiB, state ${row.stateBytes} B, load ${row.load1}`,
+      );
     }
   } finally {
-    await stack.remove();
+    for (const stack of layout?.all ?? []) await stack.remove();
     await sandbox.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
   }
+  return { rows, details };
+}
 
+/** Every profile at one N, with the sequential baseline alongside; the baseline's rows fill in each profile's. */
+async function benchN(n: number, options: Options, log: (line: string) => void): Promise<{ rows: BenchRow[]; details: RowDetails[] }> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `coexist-bench-${n}-baseline-`));
+  const excluded = new Set<number>();
+  if (options.baseline) log(`bench: N=${n} baseline: the same jobs as a sequential loop (scripts/baseline.ts), alongside`);
+  const baseline = options.baseline ? baselineJobs(n, options.profiles[0], options.operations, workDir, excluded, log) : Promise.resolve(new Map<Operation, Measured>());
+  // Its failure is reported once the engine's jobs are done.
+  baseline.catch(() => undefined);
+  const rows: BenchRow[] = [];
+  const details: RowDetails[] = [];
+  for (const profile of options.profiles) {
+    const result = await benchProfile(n, profile, options, excluded, log);
+    rows.push(...result.rows);
+    details.push(...result.details);
+  }
   try {
     for (const [operation, measured] of await baseline) {
-      const row = rows.find((candidate) => candidate.operation === operation);
-      if (!row) continue;
-      row.baselineSeconds = round(measured.seconds);
-      // The budget's ideal is for the job, so it counts the fewer calls of the two ways of doing it.
-      row.idealSeconds = Math.min(row.idealSeconds, round(idealSeconds(budgetedCalls(measured.apis))));
-      (details.find((candidate) => candidate.operation === operation) as RowDetails).baselineApis = measured.apis;
+      for (const row of rows.filter((candidate) => candidate.operation === operation)) {
+        row.baselineSeconds = round(measured.seconds);
+        // The budget's ideal is for the job, so it counts the fewer calls of the two ways of doing it.
+        row.idealSeconds = Math.min(row.idealSeconds, round(idealSeconds(measured.apis, row.profile, operation, n + DEMO_TENANT_USERS)));
+        const detail = details.find((candidate) => candidate.operation === operation && candidate.profile === row.profile);
+        if (detail) detail.baselineApis = measured.apis;
+      }
     }
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -425,18 +534,32 @@ function configOf(csvPath: string): Record<string, string> {
 const round = (value: number): number => Math.round(value * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------
-// The chart: log-log, time against N for `up` of the full set-up, three series.
+// The chart: log-log, time against N for `up` of the full set-up, per profile, with its ideal and the baseline.
+
+const PROFILE_COLORS = ["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"];
 
 export function chartSvg(rows: BenchRow[]): string {
   const ups = rows.filter((row) => row.operation === "up").sort((a, b) => a.n - b.n);
+  const profiles = [...new Set(ups.map((row) => row.profile))];
   const series = [
-    { name: "pulumi up (ours)", color: "#1f77b4", points: ups.map((row) => [row.n, row.wallSeconds]) },
-    { name: "sequential baseline", color: "#d62728", points: ups.filter((row) => row.baselineSeconds !== null).map((row) => [row.n, row.baselineSeconds as number]) },
-    { name: "ideal (throttle budget)", color: "#2ca02c", points: ups.map((row) => [row.n, row.idealSeconds]) },
+    ...profiles.flatMap((profile, index) => {
+      const color = PROFILE_COLORS[index % PROFILE_COLORS.length];
+      const own = ups.filter((row) => row.profile === profile);
+      return [
+        { name: `pulumi up, ${profile}`, color, dashed: false, points: own.map((row) => [row.n, row.wallSeconds]) },
+        { name: `ideal, ${profile}`, color, dashed: true, points: own.map((row) => [row.n, row.idealSeconds]) },
+      ];
+    }),
+    {
+      name: "sequential baseline",
+      color: "#d62728",
+      dashed: false,
+      points: [...new Map(ups.filter((row) => row.baselineSeconds !== null).map((row) => [row.n, [row.n, row.baselineSeconds as number]])).values()],
+    },
   ];
   const values = series.flatMap((s) => s.points).filter(([, seconds]) => seconds > 0);
   const width = 640;
-  const height = 420;
+  const height = 460;
   const margin = { left: 70, right: 20, top: 40, bottom: 60 };
   const decades = (list: number[]): [number, number] => [Math.floor(Math.log10(Math.min(...list))), Math.ceil(Math.log10(Math.max(...list)))];
   const [xLow, xHigh] = decades([...values.map(([n]) => n), 100, 10_000]);
@@ -459,10 +582,11 @@ export function chartSvg(rows: BenchRow[]): string {
   parts.push(`<text x="${width / 2}" y="${height - 20}" text-anchor="middle">users (N)</text>`);
   series.forEach((s, index) => {
     const points = s.points.filter(([, seconds]) => seconds > 0);
-    if (points.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${points.map(([n, sec]) => `${x(n).toFixed(1)},${y(sec).toFixed(1)}`).join(" ")}"/>`);
-    for (const [n, sec] of points) parts.push(`<circle cx="${x(n).toFixed(1)}" cy="${y(sec).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
-    const legendY = margin.top + 8 + index * 18;
-    parts.push(`<rect x="${margin.left + 10}" y="${legendY - 9}" width="12" height="12" fill="${s.color}"/><text x="${margin.left + 28}" y="${legendY + 1}">${s.name}</text>`);
+    const dash = s.dashed ? ` stroke-dasharray="5,4"` : "";
+    if (points.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points.map(([n, sec]) => `${x(n).toFixed(1)},${y(sec).toFixed(1)}`).join(" ")}"/>`);
+    for (const [n, sec] of points) parts.push(`<circle cx="${x(n).toFixed(1)}" cy="${y(sec).toFixed(1)}" r="3.5" fill="${s.dashed ? "white" : s.color}" stroke="${s.color}"/>`);
+    const legendY = margin.top + 8 + index * 16;
+    parts.push(`<rect x="${margin.left + 10}" y="${legendY - 9}" width="12" height="12" fill="${s.dashed ? "white" : s.color}" stroke="${s.color}"/><text x="${margin.left + 28}" y="${legendY + 1}">${s.name}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n") + "\n";
@@ -473,26 +597,30 @@ function previousResults(outDir: string): { rows: BenchRow[]; details: RowDetail
   return { rows: read<BenchRow[]>("latest.json", []), details: read<{ details: RowDetails[] }>("latest-details.json", { details: [] }).details };
 }
 
+const rowKey = (row: Pick<BenchRow, "n" | "profile" | "operation">): string => `${row.n}/${row.profile}/${row.operation}`;
+const byRow = (a: Pick<BenchRow, "n" | "profile" | "operation">, b: Pick<BenchRow, "n" | "profile" | "operation">): number =>
+  a.n - b.n || a.profile.localeCompare(b.profile) || OPERATIONS.indexOf(a.operation) - OPERATIONS.indexOf(b.operation);
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
   fs.mkdirSync(options.outDir, { recursive: true });
   const measured: { rows: BenchRow[]; details: RowDetails[] } = { rows: [], details: [] };
   // Written after every N, so a long run that is stopped keeps what it measured. With --merge the
-  // other N's rows are read back at each write, so runs of different N can go side by side.
+  // rows this run did not measure are read back at each write, so runs can go in parts.
   for (const n of options.ns) {
     const result = await benchN(n, options, (line) => console.log(line));
     measured.rows.push(...result.rows);
     measured.details.push(...result.details);
-    const measuredNs = new Set(measured.rows.map((row) => row.n));
+    const keys = new Set(measured.rows.map(rowKey));
     const earlier = options.merge ? previousResults(options.outDir) : { rows: [], details: [] };
-    const rows = [...earlier.rows.filter((row) => !measuredNs.has(row.n)), ...measured.rows].sort((a, b) => a.n - b.n);
-    const details = [...earlier.details.filter((row) => !measuredNs.has(row.n)), ...measured.details].sort((a, b) => a.n - b.n);
+    const rows = [...earlier.rows.filter((row) => row.profile && !keys.has(rowKey(row))), ...measured.rows].sort(byRow);
+    const details = [...earlier.details.filter((row) => row.profile && !keys.has(rowKey(row))), ...measured.details].sort(byRow);
     fs.writeFileSync(path.join(options.outDir, "latest.json"), JSON.stringify(rows, null, 2) + "\n");
-    fs.writeFileSync(path.join(options.outDir, "latest-details.json"), JSON.stringify({ budget: BUDGET, granularity: options.granularity, details }, null, 2) + "\n");
+    fs.writeFileSync(path.join(options.outDir, "latest-details.json"), JSON.stringify({ profiles: THROTTLING_PROFILES, granularity: options.granularity, details }, null, 2) + "\n");
     fs.writeFileSync(path.join(options.outDir, "latest.svg"), chartSvg(rows));
   }
-  console.log(`bench: N=${options.ns.join(",")} done in ${Math.round((Date.now() - started) / 1000)} s; bench/results/latest.json, latest-details.json, latest.svg`);
+  console.log(`bench: N=${options.ns.join(",")} ${options.profiles.join(",")} done in ${Math.round((Date.now() - started) / 1000)} s; bench/results/latest.json, latest-details.json, latest.svg`);
 }
 
 if (require.main === module) {

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const stateDir = path.join(repoRoot, ".pulumi", "demo");
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
-  const sandbox = await startSandbox({ dataDir: path.join(repoRoot, ".sandbox", "demo"), reset: true, users: 50, departments: 3 });
+  const sandbox = await startSandbox({ dataDir: path.join(repoRoot, ".sandbox", "demo"), reset: true, users: 50, departments: 3, strict: true });
   console.log(`demo: sandbox at ${sandbox.url} (Google tenant of 50 users in 3 departments)`);
   const totals = { cells: 0, delivered: 0, loops: 0, bounces: 0 };
   try {

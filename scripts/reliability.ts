@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   // trials run beside it: each has its own sandbox, stack and file backend.
   const [faults, crashes] = await Promise.all([runFaultJourney(transcript, log), runCrashTrials(CRASH_TRIALS, transcript, log)]);
   record("faults", [...faults.failures, ...faults.duplicates.map((d) => `duplicate: ${d}`), ...faults.orphans.map((o) => `orphan: ${o}`)]);
-  log(`faults: ${faults.injected} faults injected into ${faults.requests} requests (${Object.entries(faults.faults).map(([kind, n]) => `${kind} ${n}`).join(", ")}); ${faults.stages} stages converged, ${faults.reruns} needed a second run; ${faults.cells} cells delivered`);
+  log(`faults: ${faults.injected} faults injected into ${faults.requests} requests (${Object.entries(faults.faults).map(([kind, n]) => `${kind} ${n}`).join(", ")}); ${faults.stages} stages converged, ${faults.reruns} needed a second run; ${faults.cells} cells delivered; ${faults.foreign.untouched} of ${faults.foreign.tried} foreign objects untouched`);
   record("crashes", [...crashes.failures, ...crashes.duplicates.map((d) => `duplicate: ${d}`), ...crashes.orphans.map((o) => `orphan: ${o}`)]);
   log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over objects the killed up had made but not recorded (${crashes.adopted} take-over notes); ${crashes.failures.length} did not recover`);
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   log(`reliability: finished in ${Math.round((Date.now() - started) / 1000)} s with ${failures.length} failure(s)`);
   const duplicates = faults.duplicates.length + crashes.duplicates.length;
   console.log(
-    `reliability: faults=${faults.injected} stages=${faults.stages} reruns=${faults.reruns} crashes=${crashes.trials} duplicates=${duplicates} leaks=${scan.leaks.length} invalid=${badInput.tried}/${badInput.refused}`,
+    `reliability: faults=${faults.injected} stages=${faults.stages} reruns=${faults.reruns} crashes=${crashes.trials} duplicates=${duplicates} leaks=${scan.leaks.length} invalid=${badInput.tried}/${badInput.refused} owned=${faults.foreign.untouched}/${faults.foreign.tried}`,
   );
   process.exitCode = failures.length > 0 ? 1 : 0;
 }

@@ -22,7 +22,6 @@ const mailUsers = users.map(
         lastName: user.lastName,
         externalEmailAddress: user.email,
         microsoftOnlineServicesId: user.email,
-        password: config.requireSecret("mailUserPassword"),
         routingAddress: `${user.alias}@o365.contoso.com`,
       },
       { dependsOn: [routingDomain] },

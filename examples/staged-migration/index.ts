@@ -11,7 +11,6 @@ const migration = new Coexistence("contoso", {
   primaryDomain: "contoso.com",
   routingDomain: "o365.contoso.com",
   licenseSku: "EXCHANGESTANDARD",
-  mailUserPassword: config.requireSecret("mailUserPassword"),
   users,
   // e.g. pulumi config set --path 'batches.sales' migrated
   batches: config.getObject<Record<string, BatchState>>("batches") ?? {},
@@ -19,3 +18,5 @@ const migration = new Coexistence("contoso", {
 
 export const dnsRecords = migration.dnsRecords;
 export const spfRecord = migration.spfRecord;
+// Each user's own initial password: `pulumi stack output initialPasswords --show-secrets` (docs/migration-day.md).
+export const initialPasswords = migration.initialPasswords;

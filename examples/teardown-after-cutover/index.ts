@@ -14,7 +14,6 @@ const migration = new Coexistence("contoso", {
   primaryDomain: "contoso.com",
   routingDomain: "o365.contoso.com",
   licenseSku: "EXCHANGESTANDARD",
-  mailUserPassword: config.requireSecret("mailUserPassword"),
   users,
   batches: allMigrated,
   phase: (config.get("phase") ?? "cutover") as Phase,
@@ -22,3 +21,5 @@ const migration = new Coexistence("contoso", {
 
 export const dnsRecords = migration.dnsRecords;
 export const spfRecord = migration.spfRecord;
+// Each user's own initial password: `pulumi stack output initialPasswords --show-secrets` (docs/migration-day.md).
+export const initialPasswords = migration.initialPasswords;

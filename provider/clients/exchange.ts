@@ -7,7 +7,8 @@ import { checkEndpoints, currentConfig, describeSetting, isConfigured, originOf,
 import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraToken, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
-import { classifyFailure, withRetry } from "./retry";
+import { budgetSignalsOf } from "./limiter";
+import { classifyFailure, withRetry, type ObserveSignals } from "./retry";
 
 export type ExchangeObject = Record<string, unknown>;
 export type CmdletParameters = Record<string, unknown>;
@@ -111,7 +112,7 @@ export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParam
   let url: string | undefined = invokeUrl(options.select);
   while (url) {
     const pageUrl: string = url;
-    const page = await withRetry("exchange", () => postPage(pageUrl, body, cmdlet), { idempotent: isIdempotentCmdlet(cmdlet) });
+    const page = await withRetry("exchange", (_attempt, observe) => postPage(pageUrl, body, cmdlet, observe), { idempotent: isIdempotentCmdlet(cmdlet) });
     result.objects.push(...page.objects);
     result.warnings.push(...page.warnings);
     url = page.nextLink;
@@ -154,8 +155,9 @@ interface Page {
   nextLink?: string;
 }
 
-async function postPage(url: string, body: string, cmdlet: string): Promise<Page> {
+async function postPage(url: string, body: string, cmdlet: string, observe: ObserveSignals): Promise<Page> {
   const answer = await post(url, body, cmdlet);
+  observe(budgetSignalsOf((name) => answer.headers.get(name)));
   if (answer.status < 200 || answer.status >= 300) throw parseExchangeError(cmdlet, answer.status, answer.text, answer.headers);
   return parsePage(cmdlet, answer.text, answer.headers);
 }

@@ -18,7 +18,8 @@ import { ConfigError, checkEndpoints, currentConfig, describeSetting, isConfigur
 import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
 import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
-import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, limiterFor, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
+import { budgetSignalsOf, limiterFor } from "./limiter";
+import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
 
 /** The error codes Graph uses for "no such object" (microsoft-graph.md §3.1). */
 const NOT_FOUND_CODES = new Set(["request_resourcenotfound", "resourcenotfound", "itemnotfound"]);
@@ -74,7 +75,7 @@ class PolicyRetryHandler implements Middleware {
     try {
       await withRetry(
         "graph",
-        async (attempt) => {
+        async (attempt, observe) => {
           // The previous attempt's answer is dropped only now: when the policy gives up, the client
           // still reads the last answer's body for its error.
           if (attempt > 1) await context.response?.body?.cancel();
@@ -84,6 +85,7 @@ class PolicyRetryHandler implements Middleware {
             throw new GraphApiError(`Graph could not be reached: ${messageOf(error)}`, { networkCode: networkCodeOf(error) ?? "ERR_NO_RESPONSE" });
           }
           const response = context.response;
+          if (response) observe(budgetSignalsOf((name) => response.headers.get(name)));
           if (!response || response.ok) return;
           const failure = new GraphApiError(`Graph answered HTTP ${response.status}`, { status: response.status, ...throttleHeaders(response.headers) });
           if (isRetryable(failure) || (!idempotent && outcomeIsUnknown(failure))) throw failure;

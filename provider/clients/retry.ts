@@ -1,9 +1,11 @@
 /**
- * The one retry policy for Graph, the Exchange admin API and the Google APIs, plus an adaptive
- * concurrency limiter per API. The libraries' own retry layers are switched off (see each client),
- * so a failed call is retried here and only here. Decisions and defaults: docs/clients.md.
+ * The one retry policy for Graph, the Exchange admin API and the Google APIs, each call run under
+ * its API's adaptive concurrency limiter (limiter.ts). The libraries' own retry layers are
+ * switched off (see each client), so a failed call is retried here and only here. Decisions and
+ * defaults: docs/clients.md.
  */
 import { ApiError, type ApiName } from "./errors";
+import { limiterClock, limiterFor, type BudgetSignals, type CallOutcome } from "./limiter";
 
 export type FailureKind = "throttled" | "unavailable" | "serverError" | "network" | "fatal";
 
@@ -75,6 +77,11 @@ function factsOf(error: unknown): FailureFacts {
     retryAfter: text(source.retryAfter),
     rateLimitReset: text(source.rateLimitReset),
   };
+}
+
+/** Whether a throttled answer refused the call for the tenant's concurrency (Exchange's text) or for a rate. */
+export function throttleReason(error: unknown): "concurrency" | "rate" {
+  return factsOf(error).message.toLowerCase().includes(EXCHANGE_TENANT_CONCURRENCY) ? "concurrency" : "rate";
 }
 
 /** What kind of failure this is, from an ApiError (or anything shaped like one). */
@@ -163,104 +170,8 @@ export function shouldRetry(kind: FailureKind, history: RetryHistory, delayMs: n
   return history.elapsedMs + delayMs <= policy.maxElapsedMs;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Adaptive concurrency per API
-
-export interface ConcurrencyBounds {
-  initial: number;
-  min: number;
-  max: number;
-  /** Consecutive successes needed before one more concurrent call is allowed. */
-  successesPerStep: number;
-}
-
-/** Exchange: the reference recommends 1–3 calls at a time per tenant (exchange-admin-api.md §1.8). */
-export const DEFAULT_CONCURRENCY: Readonly<Record<ApiName, ConcurrencyBounds>> = Object.freeze({
-  exchange: { initial: 2, min: 1, max: 3, successesPerStep: 10 },
-  graph: { initial: 4, min: 1, max: 8, successesPerStep: 10 },
-  google: { initial: 4, min: 1, max: 8, successesPerStep: 10 },
-});
-
-export interface ConcurrencyState {
-  limit: number;
-  successStreak: number;
-}
-
-export type CallOutcome = "success" | "throttled" | "other";
-
-/** Halve on throttling, add one after a streak of successes, leave alone otherwise. */
-export function nextConcurrency(state: ConcurrencyState, outcome: CallOutcome, bounds: ConcurrencyBounds): ConcurrencyState {
-  if (outcome === "throttled") return { limit: Math.max(bounds.min, Math.floor(state.limit / 2)), successStreak: 0 };
-  if (outcome === "other") return state;
-  const successStreak = state.successStreak + 1;
-  if (successStreak < bounds.successesPerStep) return { limit: state.limit, successStreak };
-  return { limit: Math.min(bounds.max, state.limit + 1), successStreak: 0 };
-}
-
-export class AdaptiveLimiter {
-  private state: ConcurrencyState;
-  private active = 0;
-  private pausedUntil = 0;
-  private waiters: Array<() => void> = [];
-
-  constructor(private readonly bounds: ConcurrencyBounds) {
-    this.state = { limit: bounds.initial, successStreak: 0 };
-  }
-
-  get concurrency(): number {
-    return this.state.limit;
-  }
-
-  get pausedForMs(): number {
-    return Math.max(0, this.pausedUntil - Date.now());
-  }
-
-  async acquire(): Promise<void> {
-    await this.sleepOutPause();
-    if (this.active < this.state.limit && this.waiters.length === 0) {
-      this.active++;
-      return;
-    }
-    // First come, first served: `release` counts the waiter in before waking it, so a slot is
-    // handed over rather than raced for (thousands of set items may wait here).
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-    await this.sleepOutPause();
-  }
-
-  release(outcome: CallOutcome): void {
-    this.active--;
-    this.state = nextConcurrency(this.state, outcome, this.bounds);
-    while (this.waiters.length > 0 && this.active < this.state.limit) {
-      this.active++;
-      this.waiters.shift()?.();
-    }
-  }
-
-  // Each caller sleeps out the pause itself: a shared wake-up timer can fire a tick before
-  // Date.now() reaches the end of the pause and leave everyone asleep.
-  private async sleepOutPause(): Promise<void> {
-    for (let pausedFor = this.pausedForMs; pausedFor > 0; pausedFor = this.pausedForMs) await sleep(pausedFor);
-  }
-
-  /** Holds every caller of this API back until `delayMs` from now. */
-  pause(delayMs: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delayMs);
-  }
-}
-
-const limiters = new Map<ApiName, AdaptiveLimiter>();
-
-export function limiterFor(api: ApiName): AdaptiveLimiter {
-  let limiter = limiters.get(api);
-  if (!limiter) {
-    limiter = new AdaptiveLimiter(DEFAULT_CONCURRENCY[api]);
-    limiters.set(api, limiter);
-  }
-  return limiter;
-}
-
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return limiterClock.sleep(ms);
 }
 
 export interface CallSafety {
@@ -272,38 +183,50 @@ export interface CallSafety {
   idempotent?: boolean;
 }
 
+/** What an operation tells `withRetry` besides its result: the budget signals of the answer it got. */
+export type ObserveSignals = (signals: BudgetSignals) => void;
+
 /**
  * Runs `operation` under the API's limiter and retries it by the policy. `operation` must throw
- * our ApiError shapes (each client converts its library's errors before they get here).
+ * our ApiError shapes (each client converts its library's errors before they get here), and may
+ * report the budget headers of its answer through `observe`.
  */
-export async function withRetry<T>(api: ApiName, operation: (attempt: number) => Promise<T>, safety: CallSafety = {}): Promise<T> {
+export async function withRetry<T>(api: ApiName, operation: (attempt: number, observe: ObserveSignals) => Promise<T>, safety: CallSafety = {}): Promise<T> {
   const limiter = limiterFor(api);
-  const started = Date.now();
+  let started: number | undefined;
   let serverErrors = 0;
   for (let attempt = 1; ; attempt++) {
-    await limiter.acquire();
+    const ticket = await limiter.acquire();
+    // The time budget runs from the first attempt: waiting for a slot behind thousands of set items is not retrying.
+    started ??= limiterClock.now();
+    let signals: BudgetSignals | undefined;
     try {
-      const result = await operation(attempt);
-      limiter.release("success");
+      const result = await operation(attempt, (observed) => (signals = observed));
+      limiter.release(ticket, { kind: "success", signals });
       return result;
     } catch (error) {
       const kind = classifyFailure(error);
-      limiter.release(kind === "throttled" ? "throttled" : "other");
+      const reason = kind === "throttled" ? throttleReason(error) : undefined;
+      const outcome: CallOutcome = reason ? { kind: "refused", reason } : { kind: "other" };
+      limiter.release(ticket, outcome);
       if (safety.idempotent === false && error instanceof ApiError && outcomeIsUnknown(error)) {
         error.outcomeUnknown = true;
         error.message += OUTCOME_UNKNOWN_NOTE;
         throw error;
       }
       if (kind === "serverError") serverErrors++;
-      const delay = retryDelayFor(error, attempt);
-      if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs: Date.now() - started }, delay)) {
+      const delay = retryDelayFor(error, attempt, limiterClock.now());
+      const elapsedMs = limiterClock.now() - started;
+      if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs }, delay)) {
         if (kind !== "fatal" && error instanceof ApiError) {
-          error.retryNote = ` (gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round((Date.now() - started) / 1000)} s)`;
+          error.retryNote = ` (gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round(elapsedMs / 1000)} s)`;
           error.message += error.retryNote;
         }
         throw error;
       }
-      if (kind === "throttled") limiter.pause(delay);
+      // A rate refusal holds every caller of the API back; a concurrency refusal only this call:
+      // the lower limit already keeps the others within the tenant's concurrency.
+      if (reason === "rate") limiter.pause(delay);
       await sleep(delay);
     }
   }

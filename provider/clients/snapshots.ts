@@ -6,7 +6,8 @@
  * (concurrent callers wait for the same list). An object the list does not show is read on its own,
  * so a missing or new object is answered exactly as before.
  *
- * `read()` uses these, and so does licensing (a batch of users read before each is licensed):
+ * `read()` uses these, and so do licensing (a batch of users read before each is licensed) and a
+ * mail user's delete (a migrated user's mailbox read before its routing address goes):
  * within one deployment each object is read before the one write of ours to it, and a plugin
  * process lives for one deployment, so a list taken during it cannot hide a write of ours to the
  * object read. External changes made while the list is in use show at the next refresh, as with
@@ -73,7 +74,9 @@ export class CoalescedSnapshot<T> {
  * together, by one paged list when they outnumber both DIRECT_READS_BEFORE_LIST and the pages the
  * last list took (a list of 10,000 objects costs 10 calls), else one by one. Nothing is reused
  * across windows, so every answer is at most that old: for polling (many licensed users waiting
- * to become mailboxes at once).
+ * to become mailboxes at once). When the list holds every object the lookups are after (it is
+ * filtered to exactly them, e.g. all mailboxes), a key it lacks is answered `undefined` without a
+ * read of its own.
  */
 export class CoalescedReads<T> {
   private pending: { key: string; resolve: (item: T | undefined) => void; reject: (error: unknown) => void }[] = [];
@@ -86,6 +89,7 @@ export class CoalescedReads<T> {
     private readonly keysOf: (item: T) => string[],
     private readonly pageSize: number,
     private readonly windowMs: number = FRESH_READ_WINDOW_MS,
+    private readonly listIsComplete = false,
   ) {}
 
   lookup(key: string): Promise<T | undefined> {
@@ -108,16 +112,19 @@ export class CoalescedReads<T> {
               this.lastListSize = items.length;
               return indexByKeys(items, this.keysOf);
             },
-            () => new Map<string, T>(),
+            () => undefined,
           )
-        : new Map<string, T>();
+        : undefined;
     for (const { key, resolve, reject } of waiting) {
-      const listed = index.get(key.toLowerCase());
-      if (listed) resolve(listed);
+      const listed = index?.get(key.toLowerCase());
+      if (listed || (index && this.listIsComplete)) resolve(listed);
       else this.single(key).then(resolve, reject);
     }
   }
 }
+
+/** What a licensed mail user becomes (exchange-admin-api.md §2.3). */
+const USER_MAILBOX = "UserMailbox";
 
 const smtpAddresses = (object: ExchangeObject): string[] =>
   (Array.isArray(object.EmailAddresses) ? object.EmailAddresses.map(String) : []).filter((proxy) => /^smtp:/i.test(proxy)).map((proxy) => proxy.slice(5));
@@ -133,8 +140,11 @@ export function recipientKeys(object: ExchangeObject): string[] {
 export interface Snapshots {
   /** A Get-Recipient object by identity from the shared list, or undefined: then call Get-Recipient. */
   recipientByIdentity(identity: string): Promise<ExchangeObject | undefined>;
-  /** Get-Recipient as it is now (undefined: no such recipient), coalesced with the other callers of the moment. */
-  recipientNow(identity: string): Promise<ExchangeObject | undefined>;
+  /**
+   * The recipient if it is a user mailbox now (undefined: not a mailbox, or no such recipient),
+   * coalesced with the other callers of the moment into one list of the tenant's mailboxes.
+   */
+  mailboxNow(identity: string): Promise<ExchangeObject | undefined>;
   /** A Graph user by UPN or id with these `$select` properties from the shared list, or undefined: then GET it. */
   userByIdOrUpn(idOrUpn: string, select: string[]): Promise<GraphUser | undefined>;
   /**
@@ -155,8 +165,13 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
   const listRecipients = (): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", {}, { list: true });
   const oneRecipient = async (key: string): Promise<ExchangeObject | undefined> =>
     ((await unlessNotFound(sources.exchange.invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
+  const listMailboxes = (): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", { RecipientTypeDetails: USER_MAILBOX }, { list: true });
+  const oneMailbox = async (key: string): Promise<ExchangeObject | undefined> => {
+    const recipient = await oneRecipient(key);
+    return recipient?.RecipientTypeDetails === USER_MAILBOX ? recipient : undefined;
+  };
   let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
-  let freshRecipients: CoalescedReads<ExchangeObject> | undefined;
+  let freshMailboxes: CoalescedReads<ExchangeObject> | undefined;
   let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
   let domains: { takenAt: number; names: Promise<ReadonlySet<string>> } | undefined;
   return {
@@ -164,9 +179,9 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
       recipients ??= new CoalescedSnapshot(listRecipients, recipientKeys);
       return recipients.lookup(identity);
     },
-    recipientNow(identity) {
-      freshRecipients ??= new CoalescedReads(oneRecipient, listRecipients, recipientKeys, EXCHANGE_PAGE_SIZE, freshReadWindowMs);
-      return freshRecipients.lookup(identity);
+    mailboxNow(identity) {
+      freshMailboxes ??= new CoalescedReads(oneMailbox, listMailboxes, recipientKeys, EXCHANGE_PAGE_SIZE, freshReadWindowMs, true);
+      return freshMailboxes.lookup(identity);
     },
     userByIdOrUpn(idOrUpn, select) {
       const selected = [...new Set(["id", "userPrincipalName", ...select])].join(",");

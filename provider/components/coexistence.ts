@@ -1,4 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { all, secret } from "@pulumi/pulumi/output";
+import { ComponentResource, rootStackResource } from "@pulumi/pulumi/resource";
 import { AcceptedDomain } from "../resources/acceptedDomain";
 import { DistributionGroup } from "../resources/distributionGroup";
 import { DistributionGroupSet, type DistributionGroupSetItem } from "../resources/distributionGroupSet";
@@ -132,7 +134,7 @@ export interface DnsRecord {
  * before Google forwards to it, and — since Pulumi deletes dependents first — forwarding stops
  * before a licence is rolled back and before the relay is torn down.
  */
-export class Coexistence extends pulumi.ComponentResource {
+export class Coexistence extends ComponentResource {
   readonly mailUsers: Record<string, MailUser> = {};
   readonly licenses: Record<string, LicenseAssignment> = {};
   readonly forwardingRoutes: Record<string, GoogleForwardingRoute> = {};
@@ -185,7 +187,7 @@ export class Coexistence extends pulumi.ComponentResource {
     const contents = planScope(scope, args.users);
     // `pulumi state move` parents a resource moved without its parent to the destination's root
     // stack: a batch stack split off a single stack finds its resources there (docs/benchmark.md).
-    const movedIn: pulumi.CustomResourceOptions = contents.tenantWide ? {} : { aliases: [{ parent: pulumi.rootStackResource }] };
+    const movedIn: pulumi.CustomResourceOptions = contents.tenantWide ? {} : { aliases: [{ parent: rootStackResource }] };
 
     if (contents.tenantWide && domain.routingDomain) {
       this.routingDomainResource = new RoutingDomain("routing-domain", { domainName: input.routingDomain, parentDomain: input.primaryDomain, adopt }, child);
@@ -240,8 +242,7 @@ export class Coexistence extends pulumi.ComponentResource {
       ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
       : [];
     const routing = this.routingDomainResource;
-    this.dnsRecords = pulumi
-      .all([routing?.verificationTxtRecord, routing?.mxRecord])
+    this.dnsRecords = all([routing?.verificationTxtRecord, routing?.mxRecord])
       .apply(([txt, mx]) => [
         ...(txt ? [{ type: "TXT" as const, name: input.routingDomain, value: txt.text }] : []),
         ...(mx ? [{ type: "MX" as const, name: input.routingDomain, value: mx.mailExchange, priority: mx.preference }] : []),
@@ -411,7 +412,7 @@ function signInEnabled(state: BatchState): boolean {
 function collectInitialPasswords(mailUsers: Record<string, MailUser>, sets: Record<string, MailUserSet>): pulumi.Output<Record<string, string>> {
   const single = Object.entries(mailUsers).map(([email, user]) => user.initialPassword.apply((password): Record<string, string> => (password ? { [email]: password } : {})));
   const batched = Object.values(sets).map((set) => set.initialPasswords.apply((passwords) => passwords ?? {}));
-  return pulumi.secret(pulumi.all([...single, ...batched]).apply((parts) => Object.assign({}, ...parts) as Record<string, string>));
+  return secret(all([...single, ...batched]).apply((parts) => Object.assign({}, ...parts) as Record<string, string>));
 }
 
 /** A user's mail-user fields, the same in a MailUser and in a MailUserSet. */

@@ -1,9 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
 import { InputChecker } from "./inputs";
 import { pollUntil } from "./poll";
-import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type DomainType = "Authoritative" | "InternalRelay";
 const DOMAIN_TYPES: readonly DomainType[] = ["Authoritative", "InternalRelay"];
@@ -177,7 +177,7 @@ export const acceptedDomainProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("acceptedDomain", "acceptedDomainProvider");
 
 /** An Exchange Online accepted domain kept at a type (Internal Relay during coexistence). */
-export class AcceptedDomain extends pulumi.dynamic.Resource {
+export class AcceptedDomain extends DynamicResource {
   declare readonly domainName: pulumi.Output<string>;
   declare readonly domainType: pulumi.Output<DomainType>;
   declare readonly teardownDomainType: pulumi.Output<DomainType>;

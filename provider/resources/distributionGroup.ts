@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis } from "../clients";
 import { FieldRule, sameIgnoringCase, sameSet, sameValue } from "./diff";
 import { emailItem, InputChecker, isUnknown, UNKNOWN } from "./inputs";
@@ -29,7 +29,7 @@ import {
 } from "./markedRecipient";
 import { stackOwner, type Ownership } from "./ownership";
 import { acceptedDomainNames, smtpAddressesOf, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "DistributionGroup";
 /** Update-DistributionGroupMember takes at most this many members in one call. */
@@ -266,7 +266,7 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("distributionGroup", "distributionGroupProvider");
 
 /** A Google group migrated to Exchange Online as a distribution group (members kept in sync). */
-export class DistributionGroup extends pulumi.dynamic.Resource {
+export class DistributionGroup extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;

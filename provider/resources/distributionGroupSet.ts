@@ -1,7 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { stackOwner } from "./ownership";
 import { resourceSetProvider } from "./resourceSet";
-import { serializableProvider } from "./serializable";
+import { DynamicResource, serializableProvider } from "./serializable";
 
 /** One group of a DistributionGroupSet; the fields are DistributionGroup's (see DistributionGroupArgs). */
 export interface DistributionGroupSetItem {
@@ -73,7 +73,7 @@ export const distributionGroupSetProvider = resourceSetProvider({
 const provider = serializableProvider("distributionGroupSet", "distributionGroupSetProvider");
 
 /** Migrated Google groups as Exchange Online distribution groups, in one resource. */
-export class DistributionGroupSet extends pulumi.dynamic.Resource {
+export class DistributionGroupSet extends DynamicResource {
   /** Each group's DistributionGroup outputs (`guid`, `proxyAddresses`, `unroutableAddresses`, …; the Exchange GUID also as `id`), by address. */
   declare readonly groups: pulumi.Output<Record<string, Record<string, unknown>>>;
 

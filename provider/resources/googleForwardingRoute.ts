@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, autoForwardingOf, findExchangeObject } from "../clients";
 import type { AutoForwarding, ForwardingAddress } from "../clients/google";
 import { domainOf } from "../routing/addresses";
@@ -8,7 +8,7 @@ import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import type { Ownership } from "./ownership";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
-import { configureFromStack, serializableProvider, engineOutputs } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type Disposition = "trash" | "archive" | "markRead" | "leaveInInbox";
 const DISPOSITIONS: readonly Disposition[] = ["trash", "archive", "markRead", "leaveInInbox"];
@@ -119,6 +119,8 @@ export function existingForwarding(settings: AutoForwarding, desired: Pick<Desir
 /** Refuses, with the reason, a target that is not a mailbox in Exchange Online. */
 async function assertMailbox(desired: DesiredRoute): Promise<void> {
   if (!desired.requireMailbox) return;
+  // A batch's routes ask at once: one list of the tenant's mailboxes answers them all.
+  if (await apis().snapshots.mailboxNow(desired.forwardTo)) return;
   const recipient = await findExchangeObject("Get-Recipient", desired.forwardTo);
   const type = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
   if (type && /Mailbox$/.test(type)) return;
@@ -276,7 +278,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("googleForwardingRoute", "googleForwardingRouteProvider");
 
 /** Gmail automatic forwarding of one migrated user to the Microsoft 365 routing address. */
-export class GoogleForwardingRoute extends pulumi.dynamic.Resource {
+export class GoogleForwardingRoute extends DynamicResource {
   declare readonly userEmail: pulumi.Output<string>;
   declare readonly forwardTo: pulumi.Output<string>;
   declare readonly disposition: pulumi.Output<string>;

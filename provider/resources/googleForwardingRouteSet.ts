@@ -1,7 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Disposition } from "./googleForwardingRoute";
 import { resourceSetProvider } from "./resourceSet";
-import { serializableProvider } from "./serializable";
+import { DynamicResource, serializableProvider } from "./serializable";
 
 /** One user's Gmail forwarding in a GoogleForwardingRouteSet (see GoogleForwardingRouteArgs). */
 export interface GoogleForwardingRouteSetItem {
@@ -61,7 +61,7 @@ export const googleForwardingRouteSetProvider = resourceSetProvider({
 const provider = serializableProvider("googleForwardingRouteSet", "googleForwardingRouteSetProvider");
 
 /** Gmail automatic forwarding of a batch of migrated users to their Microsoft 365 routing addresses. */
-export class GoogleForwardingRouteSet extends pulumi.dynamic.Resource {
+export class GoogleForwardingRouteSet extends DynamicResource {
   /** Each route's GoogleForwardingRoute outputs (`enabled`, `forwardingEmail`, …), by Google address. */
   declare readonly routes: pulumi.Output<Record<string, Record<string, unknown>>>;
 

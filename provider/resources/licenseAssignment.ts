@@ -1,5 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
-import { apis } from "../clients";
+import type * as pulumi from "@pulumi/pulumi";
+import { apis, findExchangeObject } from "../clients";
 import type { AssignedLicense, GraphUser, SubscribedSku } from "../clients/graph";
 import { claim, handedOver } from "./claims";
 import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
@@ -7,7 +7,7 @@ import type { Ownership } from "./ownership";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
 import { pollUntil } from "./poll";
-import { configureFromStack, createdButNotReady, serializableProvider, engineOutputs } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type OnDelete = "retain" | "remove";
 const ON_DELETE: readonly OnDelete[] = ["retain", "remove"];
@@ -244,25 +244,20 @@ async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boole
   }
 }
 
-async function recipientType(userPrincipalName: string): Promise<string | undefined> {
-  const recipient = await apis().snapshots.recipientNow(userPrincipalName);
-  return recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
-}
-
-/** Polls Exchange until the user is a mailbox; the type last seen, and whether it got there in time. */
+/**
+ * Polls Exchange until the user is a mailbox (the polls of a whole batch share one list of the
+ * tenant's mailboxes); the type last seen, and whether it got there in time.
+ */
 async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boolean; lastSeen?: string }> {
-  let lastSeen: string | undefined;
-  const converted = await pollUntil(
-    async () => {
-      lastSeen = await recipientType(desired.userPrincipalName);
-      return lastSeen === MAILBOX ? true : undefined;
-    },
-    {
-      timeoutMs: desired.conversionTimeoutSeconds * 1000,
-      progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName, setting: "conversionTimeoutSeconds" },
-    },
-  );
-  return { converted: converted === true, lastSeen };
+  const converted = await pollUntil(async () => ((await apis().snapshots.mailboxNow(desired.userPrincipalName)) ? true : undefined), {
+    timeoutMs: desired.conversionTimeoutSeconds * 1000,
+    progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName, setting: "conversionTimeoutSeconds" },
+  });
+  if (converted) return { converted: true, lastSeen: MAILBOX };
+  // The list says only "not a mailbox yet"; the message names what Exchange shows instead.
+  const recipient = await findExchangeObject("Get-Recipient", desired.userPrincipalName);
+  const lastSeen = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
+  return { converted: lastSeen === MAILBOX, lastSeen };
 }
 
 function stateOf(desired: DesiredLicense, owned: LicenseOwnership, user: GraphUser, usageLocation: string | undefined, recipientTypeDetails: string | undefined): LicenseAssignmentState {
@@ -406,7 +401,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("licenseAssignment", "licenseAssignmentProvider");
 
 /** A licence assigned directly to a user, waited on until the user is an Exchange mailbox. */
-export class LicenseAssignment extends pulumi.dynamic.Resource {
+export class LicenseAssignment extends DynamicResource {
   declare readonly userPrincipalName: pulumi.Output<string>;
   declare readonly sku: pulumi.Output<string>;
   declare readonly skuId: pulumi.Output<string>;

@@ -1,7 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { OnDelete } from "./licenseAssignment";
 import { resourceSetProvider } from "./resourceSet";
-import { serializableProvider } from "./serializable";
+import { DynamicResource, serializableProvider } from "./serializable";
 
 /** One user's licence in a LicenseAssignmentSet; the fields are LicenseAssignment's (see LicenseAssignmentArgs). */
 export interface LicenseAssignmentSetItem {
@@ -79,7 +79,7 @@ export const licenseAssignmentSetProvider = resourceSetProvider({
 const provider = serializableProvider("licenseAssignmentSet", "licenseAssignmentSetProvider");
 
 /** One licence assigned directly to a batch of users, waited on until each is an Exchange mailbox. */
-export class LicenseAssignmentSet extends pulumi.dynamic.Resource {
+export class LicenseAssignmentSet extends DynamicResource {
   /** Each user's LicenseAssignment outputs (`skuId`, `userId`, `assigned`, `recipientTypeDetails`, …), by userPrincipalName. */
   declare readonly users: pulumi.Output<Record<string, Record<string, unknown>>>;
 

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis } from "../clients";
 import { domainOf } from "../routing/addresses";
 import { FieldRule, sameIgnoringCase, sameSet } from "./diff";
@@ -30,7 +30,7 @@ import {
 } from "./markedRecipient";
 import { stackOwner, type Ownership } from "./ownership";
 import { acceptedDomainNames, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "MailContact";
 
@@ -238,7 +238,7 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("mailContact", "mailContactProvider");
 
 /** An Exchange Online mail contact: the route to a Google group kept at Google, or an outside member of a migrated group. */
-export class MailContact extends pulumi.dynamic.Resource {
+export class MailContact extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;

@@ -1,4 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 import { apis, removeExchangeObject } from "../clients";
 import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
@@ -39,7 +41,7 @@ import {
 import { actionForExisting, creationToken, deleteAction, ownershipAfter, stackOwner, type Ownership } from "./ownership";
 import { pollUntil } from "./poll";
 import { splitByAcceptedDomain } from "./proxyAddresses";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 /**
  * A Google Workspace user as an Exchange Online mail user: it is in the address list, and mail
@@ -509,7 +511,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("mailUser", "mailUserProvider");
 
 /** A Google Workspace user as an Exchange Online mail user with a routing-subdomain address. */
-export class MailUser extends pulumi.dynamic.Resource {
+export class MailUser extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;
@@ -543,11 +545,11 @@ export class MailUser extends pulumi.dynamic.Resource {
         initialPassword: undefined,
         unroutableAliases: undefined,
         ...args,
-        password: args.password === undefined ? undefined : pulumi.secret(args.password),
+        password: args.password === undefined ? undefined : secret(args.password),
         owner: stackOwner(),
         holder: name,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPassword"] }),
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPassword"] }),
       "coexist",
       "MailUser",
     );

@@ -160,7 +160,8 @@ export function hasSmtpAddress(emailAddresses: readonly string[] | undefined, ad
 
 /** A Get-Recipient object as a Recipient (addresses lower-cased, `SMTP:` prefixes off single addresses). */
 export function parseRecipient(object: Record<string, unknown>): Recipient {
-  const text = (key: string): string | undefined => (key in object ? String(object[key] ?? "") : undefined);
+  // A null value is one Exchange did not return (a mailbox's ExternalEmailAddress), not an empty one.
+  const text = (key: string): string | undefined => (object[key] === undefined || object[key] === null ? undefined : String(object[key]));
   const address = (key: string): string | undefined => {
     const value = text(key);
     return value === undefined ? undefined : bareAddress(value);

@@ -1,8 +1,10 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 import { stackOwner } from "./ownership";
 import { matchesFingerprint, passwordFingerprint } from "./passwordFingerprint";
 import { resourceSetProvider } from "./resourceSet";
-import { serializableProvider } from "./serializable";
+import { DynamicResource, serializableProvider } from "./serializable";
 
 /** One mail user of a MailUserSet; the fields are MailUser's (see MailUserArgs). */
 export interface MailUserSetItem {
@@ -118,7 +120,7 @@ export const mailUserSetProvider = resourceSetProvider({
 const provider = serializableProvider("mailUserSet", "mailUserSetProvider");
 
 /** Google Workspace users as Exchange Online mail users with routing-subdomain addresses, one resource per batch. */
-export class MailUserSet extends pulumi.dynamic.Resource {
+export class MailUserSet extends DynamicResource {
   /** Each user's MailUser outputs (`guid`, `emailAddresses`, `recipientTypeDetails`, …; the Exchange GUID also as `id`), by Google address. */
   declare readonly users: pulumi.Output<Record<string, Record<string, unknown>>>;
   /** Each user's initial password (generated unless supplied), by Google address; a secret. */
@@ -132,11 +134,11 @@ export class MailUserSet extends pulumi.dynamic.Resource {
         passwordHash: undefined,
         initialPasswords: undefined,
         ...args,
-        password: args.password === undefined ? undefined : pulumi.secret(args.password),
+        password: args.password === undefined ? undefined : secret(args.password),
         owner: stackOwner(),
         holder: name,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPasswords"] }),
+      mergeOptions(opts, { additionalSecretOutputs: ["passwordHash", "initialPasswords"] }),
       "coexist",
       "MailUserSet",
     );

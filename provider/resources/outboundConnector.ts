@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import { redact } from "../config";
 import { domainOf } from "../routing/addresses";
@@ -6,7 +6,7 @@ import { changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from ".
 import { domainItem, emailItem, InputChecker, isDomainName, isUnknown, isWithinDomain } from "./inputs";
 import { assertNotTakenOver, createOrTakeOver, deleteMarked, type MarkedKind } from "./markedObject";
 import { markedOwner, ownershipAfter, stackOwner, withOwnerMark, withoutOwnerMark, type Ownership } from "./ownership";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type TlsSettings = "None" | "EncryptionOnly" | "CertificateValidation" | "DomainValidation";
 const TLS_SETTINGS: readonly TlsSettings[] = ["None", "EncryptionOnly", "CertificateValidation", "DomainValidation"];
@@ -489,7 +489,7 @@ export const outboundConnectorProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("outboundConnector", "outboundConnectorProvider");
 
 /** An Exchange Online outbound connector to Google (OnPremises, smart hosts, never MX). */
-export class OutboundConnector extends pulumi.dynamic.Resource {
+export class OutboundConnector extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly recipientDomains: pulumi.Output<string[]>;
   declare readonly smartHosts: pulumi.Output<string[]>;

@@ -13,7 +13,7 @@
  * runs the calls it is given.
  */
 import { createHash } from "node:crypto";
-import * as pulumi from "@pulumi/pulumi";
+import { getProject, getStack } from "@pulumi/pulumi/metadata";
 
 /** How the resource came to manage its object; kept in the state. */
 export type Ownership = "created" | "adopted";
@@ -23,7 +23,7 @@ const MARK = /\[managed by pulumi-mail-coexistence: ([^\]\s]+)\]/;
 
 /** The stack that declares the resource, as marks name it: `<project>/<stack>`. Program side only. */
 export function stackOwner(): string {
-  return `${pulumi.getProject()}/${pulumi.getStack()}`;
+  return `${getProject()}/${getStack()}`;
 }
 
 /** The mark itself, e.g. `[managed by pulumi-mail-coexistence: migration/production]`. */

@@ -115,7 +115,15 @@ function setLevelFields(spec: ResourceSetSpec, set: Values | undefined): string[
 function expandItem(spec: ResourceSetSpec, set: Values, key: string, stored: Values): Values {
   const secret = spec.secretItemOutput;
   const secretValue = secret && isRecord(set[secret.setField]) ? (set[secret.setField] as Values)[key] : undefined;
-  return { ...pick(set, publicSharedFields(spec)), ...pick(set, setLevelFields(spec, set)), ...stored, ...(secretValue !== undefined ? { [secret!.field]: secretValue } : {}) };
+  // The key is the item's key field by construction; a state written before parseRecipient kept a
+  // mailbox's null ExternalEmailAddress as "" holds an empty one, which would name no Gmail user.
+  return {
+    ...pick(set, publicSharedFields(spec)),
+    ...pick(set, setLevelFields(spec, set)),
+    ...stored,
+    [spec.keyField]: stored[spec.keyField] || key,
+    ...(secretValue !== undefined ? { [secret!.field]: secretValue } : {}),
+  };
 }
 
 /** The items' secret outputs by key, as the set stores them (absent when no item has one). */

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis } from "../clients";
 import type { Domain } from "../clients/graph";
 import { ACCEPTED_DOMAIN_TIMEOUT_SECONDS, waitForAcceptedDomain } from "./acceptedDomain";
@@ -6,7 +6,7 @@ import { FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
 import { InputChecker, isUnknown, isWithinDomain } from "./inputs";
 import { note } from "./log";
 import { createReadingFirst, deleteAction, type Ownership } from "./ownership";
-import { configureFromStack, createdButNotReady, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "RoutingDomain";
 const EMAIL = "Email";
@@ -328,7 +328,7 @@ export const routingDomainProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("routingDomain", "routingDomainProvider");
 
 /** A Microsoft 365 routing subdomain: added, verified, Email enabled, accepted by Exchange Online. */
-export class RoutingDomain extends pulumi.dynamic.Resource {
+export class RoutingDomain extends DynamicResource {
   declare readonly domainName: pulumi.Output<string>;
   declare readonly parentDomain: pulumi.Output<string>;
   declare readonly adopt: pulumi.Output<boolean>;

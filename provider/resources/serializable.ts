@@ -1,28 +1,36 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { CustomResource } from "@pulumi/pulumi/resource";
 import * as config from "../config";
 
 /**
- * The provider object Pulumi serializes into the state of every resource of one type. It holds
- * only the module path and export name of the real provider and loads it from the installed
- * package on each call, so the state stays small (about 1.5 KB a resource), carries no credential
- * or client, and a resource whose state was written by an older release runs the installed code.
+ * The provider of one resource type as the engine stores it in the state of every resource of
+ * that type: the text the dynamic-provider plugin evaluates (`require`d from a string; its
+ * `handler()` gives the provider). It only names the module and export of the real provider, which
+ * the plugin loads from the installed package, so the state stays small, carries no credential or
+ * client, and a resource whose state was written by an older release runs the installed code.
  *
- * The engine's provider plugin requires the serialized text from the program's folder, so the
- * package must be resolvable from there: it is, wherever the package is installed (and inside this
- * repository through the link `npm ci` makes, scripts/link-self.js).
+ * Written here rather than by @pulumi/pulumi's closure serializer: that serializer needs the
+ * TypeScript compiler and npm's arborist, whose loading was a second of every engine run
+ * (docs/benchmark.md, "The fixed cost of an engine run").
+ *
+ * The plugin requires the text from the program's folder, so the package must be resolvable from
+ * there: it is, wherever the package is installed (and inside this repository through the link
+ * `npm ci` makes, scripts/link-self.js).
  */
-export function serializableProvider(resourceModule: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  const load = (): pulumi.dynamic.ResourceProvider =>
-    require(`pulumi-mail-coexistence/dist/provider/resources/${resourceModule}`)[exportName];
-  return {
-    configure: (req) => load().configure!(req),
-    check: (olds, news) => load().check!(olds, news),
-    diff: (id, olds, news) => load().diff!(id, olds, news),
-    create: (inputs) => load().create(inputs),
-    read: (id, props) => load().read!(id, props),
-    update: (id, olds, news) => load().update!(id, olds, news),
-    delete: (id, props) => load().delete!(id, props),
-  };
+export function serializableProvider(resourceModule: string, exportName: string): string {
+  const modulePath = `pulumi-mail-coexistence/dist/provider/resources/${resourceModule}`;
+  return `exports.handler = () => require(${JSON.stringify(modulePath)})[${JSON.stringify(exportName)}];\n`;
+}
+
+/**
+ * A dynamic resource whose provider text is given (`serializableProvider`): what
+ * `pulumi.dynamic.Resource` registers (the type `pulumi-nodejs:dynamic/<module>:<type>` and the
+ * `__provider` input), without loading the closure serializer.
+ */
+export class DynamicResource extends CustomResource {
+  constructor(provider: string, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, module: string, type: string) {
+    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: provider }, opts);
+  }
 }
 
 /**

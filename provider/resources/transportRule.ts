@@ -1,10 +1,10 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { apis, findExchangeObject } from "../clients";
 import { changedFields, FieldRule, planDiff, sameIgnoringCase, sameSet } from "./diff";
 import { emailItem, InputChecker, isUnknown } from "./inputs";
 import { assertNotTakenOver, createOrTakeOver, deleteMarked, type MarkedKind } from "./markedObject";
 import { markedOwner, ownershipAfter, stackOwner, withOwnerMark, withoutOwnerMark, type Ownership } from "./ownership";
-import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "TransportRule";
 
@@ -330,7 +330,7 @@ export const transportRuleProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("transportRule", "transportRuleProvider");
 
 /** An Exchange Online mail flow rule that routes some recipients through a rule-scoped connector. */
-export class TransportRule extends pulumi.dynamic.Resource {
+export class TransportRule extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly outboundConnector: pulumi.Output<string>;
   declare readonly sentTo: pulumi.Output<string[] | undefined>;

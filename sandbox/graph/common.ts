@@ -11,7 +11,7 @@ export interface GraphContext {
   seed: Seed;
   caller: Caller;
   /** Throttling decision for one `$batch` step (each step is throttled on its own, §3.3). */
-  throttleBatchStep: () => SandboxResponse | undefined;
+  throttleBatchStep: (step: SandboxRequest) => SandboxResponse | undefined;
 }
 
 export interface GraphRoute {

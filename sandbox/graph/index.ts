@@ -78,8 +78,6 @@ function failedDependencyResponse(request: SandboxRequest): SandboxResponse {
 }
 
 function runStep(context: GraphContext, outer: SandboxRequest, step: BatchStep): SandboxResponse {
-  const throttled = context.throttleBatchStep();
-  if (throttled) return throttled;
   const url = new URL(String(step.url).replace(/^\/?/, "/"), "https://batch.invalid");
   const inner: SandboxRequest = {
     ...outer,
@@ -89,6 +87,8 @@ function runStep(context: GraphContext, outer: SandboxRequest, step: BatchStep):
     headers: Object.fromEntries(Object.entries(step.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     body: step.body === undefined ? "" : JSON.stringify(step.body),
   };
+  const throttled = context.throttleBatchStep(inner);
+  if (throttled) return throttled;
   // An HttpError inside the transaction rolls the step back; its answer becomes the step's response.
   return answerOf(() => context.store.transaction(() => handleGraph(context, inner, url.pathname)));
 }

@@ -52,7 +52,7 @@ function exampleSuite(example: string, journey: (stack: Stack, sandbox: SandboxH
     before(async () => {
       sandbox = await startSandbox({ seed: seedFor(example) });
       stack = new Stack({ projectDir: path.join(examplesDir, example), stack: "test", stateDir: state.dir, passphrase: "example", env: sandbox.env });
-      await stack.init({}, { [`${example}:mailUserPassword`]: "Example-Passw0rd!" });
+      await stack.init();
     });
     after(async () => {
       await stack?.remove();

@@ -7,6 +7,7 @@
 import type { FaultSettings } from "../../sandbox/index";
 import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
 import { changedSteps } from "../../scripts/stack";
+import { ForeignObjects } from "./foreignObjects";
 import { Transcript, World } from "./world";
 
 /**
@@ -35,14 +36,19 @@ export interface FaultJourneyResult {
   duplicates: string[];
   orphans: string[];
   cells: number;
+  /** Foreign objects planted before the first stage, and how many of them decommission left as they were. */
+  foreign: { tried: number; untouched: number };
   failures: string[];
 }
 
 export async function runFaultJourney(transcript: Transcript, log: (line: string) => void): Promise<FaultJourneyResult> {
   // The demo's tenant: 50 users in 3 departments (issue acceptance: the full set-up for 50 users under faults).
   const world = await World.start({ name: "faults", users: 50, departments: 3, faults: JOURNEY_FAULTS, transcript });
-  const result: FaultJourneyResult = { injected: 0, faults: {}, requests: 0, stages: 0, reruns: 0, duplicates: [], orphans: [], cells: 0, failures: [] };
+  const result: FaultJourneyResult = { injected: 0, faults: {}, requests: 0, stages: 0, reruns: 0, duplicates: [], orphans: [], cells: 0, foreign: { tried: 0, untouched: 0 }, failures: [] };
+  const foreign = ForeignObjects.of(world.sandbox);
+  transcript.secrets.push(foreign.password);
   try {
+    await foreign.plant();
     for (const stage of stages) {
       const started = Date.now();
       const batches = await configureStage(world.stack, stage, world.population.departments);
@@ -61,7 +67,7 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
       }
       result.stages++;
       await applyStageDns(world.sandbox, stage);
-      const inventory = await world.inventory();
+      const inventory = await world.inventory(foreign.names);
       result.duplicates.push(...inventory.duplicates.map((d) => `${stage.name}: ${d}`));
       result.orphans.push(...inventory.orphans.map((o) => `${stage.name}: ${o}`));
       const totals = await checkMailFlow(world.sandbox, stage, batches, world.population, Number.MAX_SAFE_INTEGER);
@@ -70,6 +76,9 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
       if (leftover.length > 0) result.failures.push(`stage "${stage.name}": a second preview still plans ${leftover.map((s) => `${s.op} ${s.urn}`).join(", ")}`);
       log(`faults: stage "${stage.name}" converged in ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s; ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
     }
+    const untouched = await foreign.check();
+    result.foreign = { tried: untouched.tried, untouched: untouched.untouched };
+    result.failures.push(...untouched.failures);
     const stats = await world.requestStats();
     result.requests = stats.requests;
     result.faults = stats.faults;

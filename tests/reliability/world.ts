@@ -49,6 +49,7 @@ export interface Inventory {
 
 interface SandboxRecipient {
   guid: string;
+  name: string;
   recipientTypeDetails: string;
   emailAddresses: string[];
   microsoftOnlineServicesId?: string;
@@ -99,9 +100,10 @@ const lower = (value: unknown): string => String(value ?? "").toLowerCase();
 
 /**
  * Duplicates (two objects where the journey wants one) and orphans (objects in the tenants that no
- * resource in the stack's state owns), read from the sandbox's state.
+ * resource in the stack's state owns, other than the foreign ones planted on purpose, by name),
+ * read from the sandbox's state.
  */
-export function takeInventory(state: SandboxState, resources: StackResourceState[]): Inventory {
+export function takeInventory(state: SandboxState, resources: StackResourceState[], foreign: Set<string> = new Set()): Inventory {
   const tenant = state.tenants[0];
   const owned = (type: string, key: (r: StackResourceState) => string): Set<string> =>
     new Set(resources.filter((r) => typeOf(r) === type).map(key));
@@ -112,7 +114,7 @@ export function takeInventory(state: SandboxState, resources: StackResourceState
   const routes = owned("GoogleForwardingRoute", (r) => lower(r.id));
   const domains = owned("RoutingDomain", (r) => lower(r.id));
 
-  const recipients = tenant.recipients.filter((r) => lower(r.microsoftOnlineServicesId) !== SEEDED_ADMIN);
+  const recipients = tenant.recipients.filter((r) => lower(r.microsoftOnlineServicesId) !== SEEDED_ADMIN && !foreign.has(lower(r.name)));
   const smtp = recipients.flatMap((r) => r.emailAddresses.filter((a) => /^smtp:/i.test(a)).map((a) => lower(a.slice(5))));
   const duplicates = [
     ...repeated("proxy address", smtp),
@@ -131,7 +133,7 @@ export function takeInventory(state: SandboxState, resources: StackResourceState
     ...tenant.users
       .filter((u) => lower(u.userPrincipalName) !== SEEDED_ADMIN && u.assignedLicenses.length > 0 && !licensed.has(lower(u.userPrincipalName)))
       .map((u) => `licence of ${u.userPrincipalName}`),
-    ...tenant.connectors.map((c) => lower(c.name)).filter((name) => !connectors.has(name)).map((name) => `connector ${name}`),
+    ...tenant.connectors.map((c) => lower(c.name)).filter((name) => !connectors.has(name) && !foreign.has(name)).map((name) => `connector ${name}`),
     ...tenant.domains.map((d) => lower(d.id)).filter((id) => !SEEDED_DOMAINS.has(id) && !domains.has(id)).map((id) => `domain ${id}`),
     ...state.google.users
       .filter((u) => (u.forwardingAddresses.length > 0 || u.autoForwarding.enabled) && !routes.has(lower(u.primaryEmail)))
@@ -273,8 +275,8 @@ export class World {
     return resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
   }
 
-  async inventory(): Promise<Inventory> {
-    return takeInventory((await control(this.sandbox, "GET", "/sandbox/state")) as SandboxState, await this.resources());
+  async inventory(foreign?: Set<string>): Promise<Inventory> {
+    return takeInventory((await control(this.sandbox, "GET", "/sandbox/state")) as SandboxState, await this.resources(), foreign);
   }
 
   /** A `pulumi preview --json`, kept in the transcript like every other output. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FaultInjector, pathTemplate, seededRandom, validateFaultSettings, type FaultSettings } from "../../sandbox/faults";
+import { FaultInjector, identityRequestCost, meanLatencyMs, pathTemplate, seededRandom, tenantSizeOf, validateFaultSettings, type FaultSettings } from "../../sandbox/faults";
+import { GRAPH_IDENTITY_BUDGET } from "../../sandbox/throttlingProfiles";
 import type { SandboxHandle } from "../../sandbox/index";
 import { control, exchangeToken, invokeRaw, raw, startTestSandbox } from "./harness";
 
@@ -45,6 +46,71 @@ describe("sandbox fault injection", () => {
     assert.equal(refused.kind === "throttle" && refused.reason, "concurrency");
     injector.leave("exchange");
     assert.equal(injector.decide("exchange").kind, "pass");
+  });
+
+  describe("Graph's identity budget (throttling-limits.md)", () => {
+    const costs = [
+      { request: "GET /v1.0/users/jane@contoso.com", expected: { resourceUnits: 1, writes: 0 } },
+      { request: "GET /v1.0/users?$select=id,userPrincipalName&$top=999", expected: { resourceUnits: 1, writes: 0 } },
+      { request: "GET /v1.0/users", expected: { resourceUnits: 2, writes: 0 } },
+      { request: "GET /v1.0/subscribedSkus?$select=skuId", expected: { resourceUnits: 2, writes: 0 } },
+      { request: "GET /v1.0/groups/1/members?$expand=manager", expected: { resourceUnits: 4, writes: 0 } },
+      { request: "GET /v1.0/users?$top=5", expected: { resourceUnits: 1, writes: 0 } },
+      { request: "GET /v1.0/me/memberOf", expected: { resourceUnits: 2, writes: 0 } },
+      { request: "PATCH /v1.0/users/jane@contoso.com", expected: { resourceUnits: 1, writes: 1 } },
+      { request: "POST /v1.0/users/jane@contoso.com/assignLicense", expected: { resourceUnits: 1, writes: 1 } },
+    ];
+    for (const { request, expected } of costs) {
+      it(`${request} costs ${expected.resourceUnits} resource unit(s) and ${expected.writes} write(s)`, () => {
+        const [method, target] = request.split(" ");
+        const url = new URL(target, "https://graph.invalid");
+        assert.deepEqual(identityRequestCost(method, url.pathname, url.searchParams), expected);
+      });
+    }
+
+    it("sizes tenants as Microsoft does: under 50 users, 50 to 500, above 500", () => {
+      assert.deepEqual([49, 50, 500, 501].map(tenantSizeOf), ["small", "medium", "medium", "large"]);
+    });
+
+    const write = (path: string) => ({ operation: "PATCH /users/{id}", method: "PATCH", path });
+    it("lets the writes of its burst through, says how much of the budget is used above 80 %, then refuses with WriteLimitExceeded", () => {
+      const injector = new FaultInjector(validateFaultSettings({ apis: { graph: { identityBudget: GRAPH_IDENTITY_BUDGET } } }), { tenantUsers: () => 10_000 });
+      const burst = GRAPH_IDENTITY_BUDGET.writes.requests / GRAPH_IDENTITY_BUDGET.writes.perSeconds * GRAPH_IDENTITY_BUDGET.burstSeconds;
+      const decisions = Array.from({ length: burst + 1 }, (_, index) => injector.decide("graph", 1_000_000, write(`/users/u${index}@contoso.com`)));
+      assert.ok(decisions.slice(0, burst).every((decision) => decision.kind === "pass"));
+      const early = decisions[0];
+      assert.deepEqual(early.kind === "pass" && early.headers, { "x-ms-resource-unit": "1" });
+      const late = decisions[burst - 1];
+      assert.equal(late.kind === "pass" && late.headers?.["x-ms-throttle-limit-percentage"], "1.00");
+      const refused = decisions[burst];
+      assert.equal(refused.kind === "throttle" && refused.information, "WriteLimitExceeded");
+      assert.equal(refused.kind === "throttle" && refused.retryAfterSeconds, 1);
+      // Refilled at 20 writes a second.
+      assert.equal(injector.decide("graph", 1_000_000 + 1_000, write("/users/later@contoso.com")).kind, "pass");
+    });
+
+    it("counts reads against resource units only, whose budget grows with the tenant", () => {
+      const reads = (users: number) => {
+        const injector = new FaultInjector(validateFaultSettings({ apis: { graph: { identityBudget: GRAPH_IDENTITY_BUDGET } } }), { tenantUsers: () => users });
+        let passed = 0;
+        while (injector.decide("graph", 1_000_000, { operation: "GET /users/{id}", method: "GET", path: "/v1.0/users/x@contoso.com" }).kind === "pass") passed++;
+        return passed;
+      };
+      assert.deepEqual([reads(10), reads(100), reads(10_000)], [3_500, 5_000, 8_000]);
+    });
+  });
+
+  it("draws latency per operation, with rare outliers on top, and answers refusals quickly", () => {
+    const model = { defaultMs: [500, 1500] as [number, number], byOperation: { "New-MailUser": [1200, 2200] as [number, number] }, outlierRate: 0.05, outlierMs: [3000, 8000] as [number, number], refusalMs: [50, 150] as [number, number] };
+    const injector = new FaultInjector(validateFaultSettings({ apis: { exchange: { latency: model, maxConcurrent: 1 } } }));
+    const latencies = Array.from({ length: 2000 }, () => injector.decide("exchange", Date.now(), { operation: "New-MailUser", method: "POST", path: "/" }).latencyMs);
+    assert.ok(latencies.every((ms) => (ms >= 1200 && ms <= 2200) || (ms >= 4200 && ms <= 10200)));
+    const outliers = latencies.filter((ms) => ms > 2200).length;
+    assert.ok(outliers > 50 && outliers < 150, `${outliers} outliers in 2000`);
+    assert.equal(meanLatencyMs(model, "New-MailUser"), 1700 + 0.05 * 5500);
+    injector.enter("exchange");
+    const refusal = injector.decide("exchange", Date.now(), { operation: "Get-Recipient", method: "POST", path: "/" });
+    assert.ok(refusal.kind === "throttle" && refusal.latencyMs >= 50 && refusal.latencyMs <= 150);
   });
 
   it("refuses settings that name an unknown API or a rate outside 0–1", () => {

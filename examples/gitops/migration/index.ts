@@ -7,12 +7,16 @@ import { BatchState, Coexistence, parseUsersCsv } from "pulumi-mail-coexistence"
 const config = new pulumi.Config();
 const primaryDomain = config.get("primaryDomain") ?? "contoso.com";
 
-export const coexistence = new Coexistence("production", {
+const coexistence = new Coexistence("production", {
   primaryDomain,
   routingDomain: config.get("routingDomain") ?? `o365.${primaryDomain}`,
   licenseSku: config.get("licenseSku") ?? "EXCHANGESTANDARD",
-  mailUserPassword: config.requireSecret("mailUserPassword"),
   users: parseUsersCsv(fs.readFileSync(`${__dirname}/users.csv`, "utf8"), { primaryDomain }),
   batches: config.getObject<Record<string, BatchState>>("batches") ?? {},
   phase: config.get("phase") as "coexistence" | "cutover" | "decommissioned" | undefined,
-}).dnsRecords;
+});
+
+export const dnsRecords = coexistence.dnsRecords;
+// Each user's own initial password, read by whoever hands them out on the day their batch moves:
+// `pulumi stack output initialPasswords --show-secrets` (docs/migration-day.md).
+export const initialPasswords = coexistence.initialPasswords;

@@ -1,12 +1,10 @@
 import * as assert from "assert";
 import { ApiError } from "../../../provider/clients/errors";
+import { limiterFor } from "../../../provider/clients/limiter";
 import {
-  AdaptiveLimiter,
   DEFAULT_RETRY_POLICY,
   classifyFailure,
   isRetryable,
-  limiterFor,
-  nextConcurrency,
   outcomeIsUnknown,
   parseRetryAfter,
   retryDelayFor,
@@ -155,72 +153,6 @@ describe("retry policy", () => {
       it(`${kind}, attempt ${attempts} (${serverErrors} answered 500), ${elapsed} ms spent, ${delay} ms ahead → ${expected}`, () =>
         assert.strictEqual(shouldRetry(kind, { attempts, serverErrors, elapsedMs: elapsed }, delay, policy), expected));
     }
-  });
-
-  describe("nextConcurrency", () => {
-    const bounds = { initial: 4, min: 1, max: 6, successesPerStep: 3 };
-    const cases = [
-      { name: "throttling halves", state: { limit: 4, successStreak: 2 }, outcome: "throttled" as const, expected: { limit: 2, successStreak: 0 } },
-      { name: "never below the minimum", state: { limit: 1, successStreak: 0 }, outcome: "throttled" as const, expected: { limit: 1, successStreak: 0 } },
-      { name: "a success counts toward growth", state: { limit: 2, successStreak: 0 }, outcome: "success" as const, expected: { limit: 2, successStreak: 1 } },
-      { name: "a streak grows the limit by one", state: { limit: 2, successStreak: 2 }, outcome: "success" as const, expected: { limit: 3, successStreak: 0 } },
-      { name: "never above the maximum", state: { limit: 6, successStreak: 2 }, outcome: "success" as const, expected: { limit: 6, successStreak: 0 } },
-      { name: "other failures change nothing", state: { limit: 3, successStreak: 1 }, outcome: "other" as const, expected: { limit: 3, successStreak: 1 } },
-    ];
-    for (const { name, state, outcome, expected } of cases) {
-      it(name, () => assert.deepStrictEqual(nextConcurrency(state, outcome, bounds), expected));
-    }
-  });
-
-  describe("AdaptiveLimiter", () => {
-    it("lets no more than the limit run at once", async () => {
-      const limiter = new AdaptiveLimiter({ initial: 1, min: 1, max: 1, successesPerStep: 1 });
-      const order: string[] = [];
-      await limiter.acquire();
-      const second = limiter.acquire().then(() => order.push("second started"));
-      await Promise.resolve();
-      order.push("first finished");
-      limiter.release("success");
-      await second;
-      limiter.release("success");
-      assert.deepStrictEqual(order, ["first finished", "second started"]);
-    });
-
-    it("serves thousands of waiting calls in arrival order, all of them, within the limit", async () => {
-      const limiter = new AdaptiveLimiter({ initial: 3, min: 1, max: 3, successesPerStep: 1 });
-      let running = 0;
-      let most = 0;
-      const started: number[] = [];
-      await Promise.all(
-        [...Array(3000).keys()].map(async (index) => {
-          await limiter.acquire();
-          started.push(index);
-          most = Math.max(most, ++running);
-          await Promise.resolve();
-          running--;
-          limiter.release("success");
-        }),
-      );
-      assert.strictEqual(started.length, 3000);
-      assert.strictEqual(most, 3);
-      assert.deepStrictEqual(started, [...started].sort((a, b) => a - b), "first come, first served");
-    });
-
-    it("halves its concurrency when throttled", async () => {
-      const limiter = new AdaptiveLimiter({ initial: 4, min: 1, max: 8, successesPerStep: 10 });
-      await limiter.acquire();
-      limiter.release("throttled");
-      assert.strictEqual(limiter.concurrency, 2);
-    });
-
-    it("holds new callers back while paused, then lets them through", async () => {
-      const limiter = new AdaptiveLimiter({ initial: 4, min: 1, max: 8, successesPerStep: 10 });
-      limiter.pause(20);
-      assert.ok(limiter.pausedForMs > 0);
-      await limiter.acquire();
-      assert.strictEqual(limiter.pausedForMs, 0);
-      limiter.release("success");
-    });
   });
 
   describe("withRetry", () => {

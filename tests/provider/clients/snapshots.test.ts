@@ -106,6 +106,31 @@ describe("coalesced snapshots", () => {
       assert.deepStrictEqual(calls, ["list"], "16 waiters against 15 pages: one list");
     });
 
+    it("takes a key the list lacks as absent when the list holds every object sought (all mailboxes), unless the list failed", async () => {
+      const calls: string[] = [];
+      let listFails = false;
+      const reads = new CoalescedReads(
+        async (key) => (calls.push(`single ${key}`), undefined),
+        async () => {
+          calls.push("list");
+          if (listFails) throw new Error("throttled");
+          return [{ key: "mailbox" }];
+        },
+        (item: { key: string }) => [item.key],
+        1000,
+        0,
+        true,
+      );
+      const crowd = await Promise.all([reads.lookup("mailbox"), ...[...Array(9).keys()].map((i) => reads.lookup(`mail-user-${i}`))]);
+      assert.deepStrictEqual(crowd[0], { key: "mailbox" });
+      assert.ok(crowd.slice(1).every((answer) => answer === undefined));
+      assert.deepStrictEqual(calls, ["list"]);
+      listFails = true;
+      calls.length = 0;
+      await Promise.all([...Array(9).keys()].map((i) => reads.lookup(`mail-user-${i}`)));
+      assert.strictEqual(calls.filter((call) => call.startsWith("single")).length, 9);
+    });
+
     it("never reuses an answer: the next round reads again and sees the change", async () => {
       const { reads, calls, next } = reader();
       const first = await Promise.all([...Array(10).keys()].map((i) => reads.lookup(`k${i}`)));

@@ -334,6 +334,13 @@ export class FakeTenant {
       if (!type) throw exchangeError(cmdlet, "notFound", `The operation couldn't be performed because object '${String(parameters.Identity)}' couldn't be found.`);
       return [{ DomainName: parameters.Identity, DomainType: type }];
     }
+    if (cmdlet === "Get-Recipient" && parameters.Identity === undefined) {
+      const wanted = parameters.RecipientTypeDetails;
+      this.reads.push(`exchange ${cmdlet} list${wanted ? ` ${String(wanted)}` : ""}`);
+      for (const recipient of this.recipients.values()) this.advanceConversion(recipient);
+      const listed = [...this.recipients.values()].filter((recipient) => !wanted || recipient.RecipientTypeDetails === wanted);
+      return structuredClone(listed) as unknown as ExchangeObject[];
+    }
     if (cmdlet.startsWith("Get-")) {
       this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
       const kind = { "Get-DistributionGroup": GROUP_TYPE, "Get-MailContact": "MailContact" }[cmdlet];

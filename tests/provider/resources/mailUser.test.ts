@@ -499,6 +499,16 @@ describe("MailUser", () => {
         assert.match(tenant.notes.join("\n"), /was migrated: kept the mailbox, so no mail is lost; removed the routing address alice@o365\.contoso\.com, which Gmail no longer forwards to/);
       });
 
+      it("keeps asking Gmail about the user's own address once a refresh saw the mailbox (no external address there)", async () => {
+        const { id, outs } = await migratedUser();
+        (tenant.recipient(id)! as { ExternalEmailAddress?: string | null }).ExternalEmailAddress = null;
+        const refreshed = (await provider.read!(id, outs)).props!;
+        assert.strictEqual(refreshed.externalEmailAddress, outs.externalEmailAddress);
+        tenant.addGmailUser("alice@contoso.com", { enabled: true, emailAddress: "alice@o365.contoso.com", disposition: "trash" });
+        await provider.delete!(id, refreshed);
+        assert.ok(tenant.recipient(id)!.EmailAddresses.includes("smtp:alice@o365.contoso.com"), "the routing address stays while Gmail forwards to it");
+      });
+
       for (const departure of ["suspended", "deleted"] as const) {
         it(`releases the routing address of a ${departure} Google user, on the Directory's word, and names the user`, async () => {
           configureFromStack({ get: (key) => (key === "coexist:googleAdmin" ? "admin@contoso.com" : undefined) });

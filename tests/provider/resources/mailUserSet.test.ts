@@ -3,7 +3,7 @@ import { mailUserSetProvider as provider } from "../../../provider/resources/mai
 import { matchesFingerprint } from "../../../provider/resources/passwordFingerprint";
 import type { ResourceSetDiff } from "../../../provider/resources/resourceSet";
 import { FakeTenant } from "./fakeApis";
-import { checked, itemsOf, PASSWORD, setInputs, users, type Values } from "./sets";
+import { checked, itemsOf, PASSWORD, setInputs, user, users, type Values } from "./sets";
 
 describe("MailUserSet", () => {
   let tenant: FakeTenant;
@@ -51,6 +51,26 @@ describe("MailUserSet", () => {
       assert.deepStrictEqual(alice.emailAddresses, ["SMTP:alice@contoso.com", "smtp:alice@o365.contoso.com"]);
       assert.ok(!("passwordHash" in alice) && !("adopt" in alice), "set-level outputs are stored once");
       assert.doesNotMatch(JSON.stringify(outs), new RegExp(PASSWORD));
+    });
+
+    it("destroys a batch with one Exchange call a user: mail users removed, migrated mailboxes found in the shared list", async () => {
+      const names = [...Array(20).keys()].map((i) => `user${i}`);
+      const { id, outs } = await provider.create(await checked(setInputs(Object.fromEntries(names.map((name) => [`${name}@contoso.com`, user(name)])))));
+      for (const name of names.slice(0, 10)) {
+        const recipient = tenant.recipient(`${name}@contoso.com`)!;
+        recipient.RecipientTypeDetails = "UserMailbox";
+        tenant.addGmailUser(`${name}@contoso.com`);
+      }
+      tenant.reads.length = 0;
+      tenant.writes.length = 0;
+      await provider.delete!(id, outs);
+      const calls = (prefix: string) => tenant.writes.filter((write) => write.call === prefix).length;
+      // The first reads of a process go one by one (a small destroy costs what it did); from then on, one list.
+      const singleReads = tenant.reads.filter((read) => read.startsWith("exchange Get-Recipient") && !read.endsWith(" list"));
+      assert.deepStrictEqual([calls("Remove-MailUser"), calls("Set-Mailbox")], [10, 10]);
+      assert.ok(tenant.reads.includes("exchange Get-Recipient list"));
+      assert.ok(singleReads.length <= 8, `${singleReads.length} single reads`);
+      assert.strictEqual(tenant.recipients.size, 10, "the mailboxes stay");
     });
 
     it("a new password resets every mail user's and replaces the set's fingerprint", async () => {
