@@ -46,6 +46,7 @@ import type {
   TenantState,
   TransportRuleState,
 } from "../provider/routing/types";
+import { loadSandboxPackage } from "./sandboxPackage";
 
 /** The calls liveState makes; tests and other front ends may substitute them. */
 export interface TenantApis {
@@ -340,7 +341,7 @@ export async function sandboxMx(sandboxDir?: string): Promise<Record<string, str
   const endpoint = new URL(currentConfig().exchangeUrl);
   if (!isLoopbackHost(endpoint.hostname)) return undefined;
   // Loaded only for a sandbox: a project that talks to real tenants need not install it.
-  const { controlRequest, readRuntime }: typeof import("../sandbox/index") = require("../sandbox/index");
+  const { controlRequest, readRuntime } = loadSandboxPackage("coexist trace against a sandbox");
   const caFile = process.env.NODE_EXTRA_CA_CERTS;
   const dataDir = sandboxDir ?? (caFile ? dirname(caFile) : undefined);
   const runtime = dataDir === undefined ? undefined : readRuntime(dataDir);

@@ -4,7 +4,7 @@
  * (exchange-admin-api.md §3, mail-routing.md §1.6).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { AcceptedDomainType } from "../provider/routing/types";
+import type { AcceptedDomainType } from "pulumi-mail-coexistence/routing/types";
 import type {
   AcceptedDomainTypeRecord,
   DistributionGroupRecord,
@@ -16,7 +16,7 @@ import type {
   TenantRecord,
 } from "./records";
 import type { Store } from "./store";
-import { domainOf } from "../provider/routing/addresses";
+import { domainOf } from "pulumi-mail-coexistence/routing/addresses";
 
 export interface AcceptedDomain {
   domainName: string;

@@ -2,7 +2,7 @@
  * Gmail v1 forwarding settings (google-workspace.md §1) and the Directory API (googleDirectory.ts),
  * at the paths googleapis generates when `rootUrl` is the sandbox.
  */
-import type { ForwardingDisposition } from "../provider/routing/types";
+import type { ForwardingDisposition } from "pulumi-mail-coexistence/routing/types";
 import { DIRECTORY_ROUTES } from "./googleDirectory";
 import { googleUnauthenticated, requireScope, SCOPE, type GoogleContext, type GoogleRoute } from "./googleRequest";
 import { googleError, json, jsonBody, type SandboxRequest, type SandboxResponse } from "./http";

@@ -4,7 +4,7 @@
  * its members are read as Google reads them: a member on a Workspace domain that no live user or
  * group holds (a deleted user) is no member.
  */
-import { domainOf } from "../provider/routing/addresses";
+import { domainOf } from "pulumi-mail-coexistence/routing/addresses";
 import { domainAliasAddresses } from "./directory";
 import type { GoogleDomainRecord, GoogleGroupRecord, GoogleMemberRecord } from "./records";
 import { GOOGLE_SCOPE, type Store } from "./store";

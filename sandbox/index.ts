@@ -18,7 +18,7 @@ export type { Seed } from "./seed";
 export type { FaultSettings } from "./faults";
 export { PERMISSION_GAPS, seedLacking, type PermissionGap } from "./gaps";
 
-export const DEMO_SEED_PATH = join(__dirname, "..", "..", "sandbox", "seeds", "demo.json");
+export const DEMO_SEED_PATH = join(__dirname, "..", "seeds", "demo.json");
 const MAIN_SCRIPT = join(__dirname, "main.js");
 const START_TIMEOUT_MS = 30_000;
 

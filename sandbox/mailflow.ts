@@ -2,9 +2,9 @@
  * Mail-flow simulation: the database as the routing model's TenantState, and `POST /sandbox/mail`.
  * The sandbox never routes by itself; it asks provider/routing/model.ts.
  */
-import { finalRoutes, tallyRoutes, type DeliveryTally } from "../provider/routing/fanout";
-import { routeMessage } from "../provider/routing/model";
-import type { FinalRoute, Origin, Route, TenantState } from "../provider/routing/types";
+import { finalRoutes, tallyRoutes, type DeliveryTally } from "pulumi-mail-coexistence/routing/fanout";
+import { routeMessage } from "pulumi-mail-coexistence/routing/model";
+import type { FinalRoute, Origin, Route, TenantState } from "pulumi-mail-coexistence/routing/types";
 import { acceptedDomains, domainAliasAddresses, primaryAddress, stripPrefix } from "./directory";
 import { groupAliasDomainAddresses, liveMembers } from "./googleGroups";
 import { googlePolicy } from "./googleUsers";

@@ -1,5 +1,5 @@
 /** What the sandbox stores, one JSON document per object. */
-import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting } from "../provider/routing/types";
+import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting } from "pulumi-mail-coexistence/routing/types";
 
 export interface TenantRecord {
   tenantId: string;

@@ -4,8 +4,8 @@
  * Tests turn it on around an engine run to prove that no intermediate state of an update — between
  * any two resource operations — breaks mail, without pausing the engine.
  */
-import { findRoutingProblems, ROUTING_RULES } from "../provider/routing/problems";
-import type { TenantState } from "../provider/routing/types";
+import { findRoutingProblems, ROUTING_RULES } from "pulumi-mail-coexistence/routing/problems";
+import type { TenantState } from "pulumi-mail-coexistence/routing/types";
 
 export interface WatchViolation {
   /** The API operation after which mail broke, e.g. `exchange Set-AcceptedDomain`. */

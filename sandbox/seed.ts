@@ -3,7 +3,7 @@
  * (sandbox/seeds/demo.json is the demo) or a generated one (`coexist sandbox seed --users N`).
  */
 import { readFileSync } from "node:fs";
-import type { AcceptedDomainType, GoogleDeliverySetting } from "../provider/routing/types";
+import type { AcceptedDomainType, GoogleDeliverySetting } from "pulumi-mail-coexistence/routing/types";
 import { DIRECTORY_ROLES, EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
 import { parseBehaviour, type BehaviourSeed } from "./behaviour";
 import type { FaultSettings } from "./faults";

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { startSandbox } from "../sandbox/index";
+import { startSandbox } from "pulumi-mail-coexistence-sandbox";
+import { formatTable } from "pulumi-mail-coexistence-sandbox/cli";
 import { repoRoot } from "./engine-env";
 import {
   addressCells,
@@ -16,6 +17,8 @@ import {
   PRIMARY,
   stages,
   usersCsv,
+  type AddressFlowRow,
+  type MailFlowRow,
 } from "./journey";
 import { changedSteps, PreviewResult, Stack } from "./stack";
 
@@ -64,13 +67,15 @@ async function main(): Promise<void> {
       console.log(`demo: up done in ${Math.round((Date.now() - stageStarted) / 1000)} s`);
       if (await applyStageDns(sandbox, stage)) console.log(`demo: DNS: MX ${PRIMARY} → Microsoft 365`);
       console.log(`demo: mail flow (${stage.senders.join(", ")} → ${SAMPLE_PER_BATCH} users of each batch):`);
-      const cells = await checkMailFlow(sandbox, stage, batches, population, SAMPLE_PER_BATCH, (row) =>
-        console.log(`  ${row.department.padEnd(12)} ${row.batchState.padEnd(9)} ${row.user.padEnd(34)} ${row.cells.join("  ")}`),
-      );
-      console.log(`demo: other addresses (every member of a group gets exactly one copy):`);
-      const addressTotals = await checkAddressFlow(sandbox, stage, batches, population, addressCells(population, groups, stage), (row) =>
-        console.log(`  ${row.cell.kind.padEnd(21)} ${row.cell.address.padEnd(34)} ${row.cells.join("  ")}`),
-      );
+      const rows: MailFlowRow[] = [];
+      const cells = await checkMailFlow(sandbox, stage, batches, population, SAMPLE_PER_BATCH, (row) => rows.push(row));
+      const header = ["batch", "state", "user", ...stage.senders.map((sender) => `from ${sender}`)];
+      for (const line of formatTable(header, rows.map((row) => [row.department, row.batchState, row.user, ...row.cells]))) console.log(`  ${line}`);
+      console.log(`demo: other addresses (a group cell counts when every member got exactly one copy):`);
+      const addressRows: AddressFlowRow[] = [];
+      const addressTotals = await checkAddressFlow(sandbox, stage, batches, population, addressCells(population, groups, stage), (row) => addressRows.push(row));
+      const addressHeader = ["kind", "address", ...stage.senders.map((sender) => `from ${sender}`)];
+      for (const line of formatTable(addressHeader, addressRows.map((row) => [row.cell.kind, row.cell.address, ...row.cells]))) console.log(`  ${line}`);
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += cells[key] + addressTotals[key];
       const noop = changedSteps(await stack.preview());
       if (noop.length > 0) throw new Error(`stage "${stage.name}": a second preview still plans ${noop.length} change(s): ${noop.map((s) => `${s.op} ${s.urn}`).join(", ")}`);

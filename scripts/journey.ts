@@ -1,6 +1,6 @@
+import { controlRequest, readRuntime, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { finalRoutes, tallyRoutes } from "../provider/routing/fanout";
 import type { Route } from "../provider/routing/types";
-import { controlRequest, readRuntime, type SandboxHandle } from "../sandbox/index";
 import type { Stack } from "./stack";
 
 // The staged migration journey shared by the demo and the reliability suites: the five stages as
@@ -181,7 +181,7 @@ export interface MailFlowRow {
   department: string;
   batchState: BatchState;
   user: string;
-  /** `sender→system` per sender. */
+  /** Where each sender's message landed (`google`, `exchange`), in the order of the stage's senders. */
   cells: string[];
 }
 
@@ -218,7 +218,7 @@ export async function checkMailFlow(
           );
         }
         totals.delivered++;
-        cells.push(`${sender}→${d.system}`);
+        cells.push(d.system ?? "");
       }
       onRow({ department, batchState, user: user.primaryEmail, cells });
     }

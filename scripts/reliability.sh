@@ -6,5 +6,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/bootstrap-engine.sh
-npx tsc -p tsconfig.json
+npx tsc -b
 node dist/scripts/reliability.js "$@"

@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/bootstrap-engine.sh
-npx tsc -p tsconfig.json
+npx tsc -b
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,5 +1,5 @@
 /** Get-/Set-AcceptedDomain (exchange-admin-api.md §2.1): the tenant's verified Email domains as Exchange sees them. */
-import type { AcceptedDomainType } from "../../provider/routing/types";
+import type { AcceptedDomainType } from "pulumi-mail-coexistence/routing/types";
 import { acceptedDomains, type AcceptedDomain } from "../directory";
 import { exchangeError } from "../http";
 import { stableGuid } from "../ids";

@@ -1,8 +1,8 @@
 /** New-/Set-/Get-/Remove-/Validate-OutboundConnector (exchange-admin-api.md §2.2). */
 import { randomUUID } from "node:crypto";
-import { systemForHost } from "../../provider/routing/addresses";
+import { systemForHost } from "pulumi-mail-coexistence/routing/addresses";
 import { findGoogleGroup } from "../googleGroups";
-import { recipientDomainSpecificity } from "../../provider/routing/tenantIndex";
+import { recipientDomainSpecificity } from "pulumi-mail-coexistence/routing/tenantIndex";
 import { domainOf } from "../directory";
 import { exchangeError } from "../http";
 import type { ConnectorRecord, GoogleUserRecord, TransportRuleRecord } from "../records";

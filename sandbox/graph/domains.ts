@@ -8,7 +8,7 @@ import { domainReferences, verificationCode } from "../directory";
 import { graphError, json, type SandboxRequest, type SandboxResponse } from "../http";
 import type { DomainRecord, EntraUserRecord } from "../records";
 import { body, odataContext, resourceNotFound, type GraphContext, type GraphRoute } from "./common";
-import { microsoftMxHost } from "../../provider/routing/addresses";
+import { microsoftMxHost } from "pulumi-mail-coexistence/routing/addresses";
 
 const READ = ["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All"];
 const WRITE = ["Domain.ReadWrite.All"];

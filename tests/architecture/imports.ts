@@ -33,12 +33,40 @@ export const LAYERS: Layer[] = [
 /** The folders whose TypeScript sources form the package and its tools (tests and scripts are checked for circles only). */
 export const SOURCE_ROOTS = ["provider", "sandbox", "policy", "cli", "program", "scripts", "tests"];
 
+/** Folders inside a source root that hold build output or installed packages, not sources. */
+const BUILD_FOLDERS = new Set(["dist", "node_modules"]);
+
+/**
+ * The two packages of the repository, by the name they are imported with: the sandbox
+ * (`sandbox/`, compiled into `sandbox/dist`) and the resources package (everything else), whose
+ * routing model the sandbox imports through the `routing/*` export. A specifier maps to the
+ * source file it names.
+ */
+const PACKAGE_SOURCES: { name: string; folder: string; subpaths: [string, string][] }[] = [
+  { name: "pulumi-mail-coexistence-sandbox", folder: "sandbox", subpaths: [["", "sandbox/"]] },
+  { name: "pulumi-mail-coexistence", folder: "provider", subpaths: [["routing/", "provider/routing/"], ["dist/provider/", "provider/"]] },
+];
+
+/** The source file a package-name import names, e.g. `pulumi-mail-coexistence/routing/model` → provider/routing/model.ts. */
+function packageSource(files: Set<string>, specifier: string): string | undefined {
+  for (const { name, folder, subpaths } of PACKAGE_SOURCES) {
+    if (specifier === name) return resolveSource(files, `${folder}/index`);
+    if (!specifier.startsWith(`${name}/`)) continue;
+    const subpath = specifier.slice(name.length + 1);
+    const [prefix, sourcePrefix] = subpaths.find(([from]) => subpath.startsWith(from)) ?? [];
+    return prefix === undefined ? undefined : resolveSource(files, `${sourcePrefix}${subpath.slice(prefix.length)}`);
+  }
+  return undefined;
+}
+
 function tsFiles(root: string, folder: string): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
+      if (statSync(path).isDirectory()) {
+        if (!BUILD_FOLDERS.has(entry)) walk(path);
+      }
       else if (entry.endsWith(".ts") && !entry.endsWith(".d.ts")) found.push(relative(root, path).split(sep).join("/"));
     }
   };
@@ -46,20 +74,51 @@ function tsFiles(root: string, folder: string): string[] {
   return found;
 }
 
-/** Every relative import, require and `import()` (type positions included) of the tree's sources. */
-export function readImportGraph(root: string, folders: string[] = SOURCE_ROOTS): ImportGraph {
+/** One import of a source file: the file it names, and whether it names it by a relative path. */
+export interface SourceImport {
+  target: string;
+  relative: boolean;
+}
+
+/** Source file → what it imports, as `readImportGraph` reads it but keeping how each import names its file. */
+export type SourceImports = Map<string, SourceImport[]>;
+
+export function readImports(root: string, folders: string[] = SOURCE_ROOTS): SourceImports {
   const files = new Set(folders.flatMap((folder) => tsFiles(root, folder)));
-  const graph: ImportGraph = new Map();
+  const imports: SourceImports = new Map();
   for (const file of files) {
-    const imported = ts
-      .preProcessFile(readFileSync(join(root, file), "utf8"), true, true)
-      .importedFiles.map((ref) => ref.fileName)
-      .filter((name) => name.startsWith("."))
-      .map((name) => resolveSource(files, posix.join(posix.dirname(file), name)))
-      .filter((target): target is string => target !== undefined);
-    graph.set(file, [...new Set(imported)]);
+    const found: SourceImport[] = [];
+    for (const { fileName } of ts.preProcessFile(readFileSync(join(root, file), "utf8"), true, true).importedFiles) {
+      const relative = fileName.startsWith(".");
+      const target = relative ? resolveSource(files, posix.join(posix.dirname(file), fileName)) : packageSource(files, fileName);
+      if (target !== undefined) found.push({ target, relative });
+    }
+    imports.set(file, found);
   }
+  return imports;
+}
+
+/** Every import, require and `import()` (type positions included) of the tree's sources: relative ones and those by package name. */
+export function readImportGraph(root: string, folders: string[] = SOURCE_ROOTS): ImportGraph {
+  const graph: ImportGraph = new Map();
+  for (const [file, imports] of readImports(root, folders)) graph.set(file, [...new Set(imports.map((entry) => entry.target))]);
   return graph;
+}
+
+/**
+ * Relative imports into or out of the sandbox's folder. The sandbox is a package of its own,
+ * compiled into sandbox/dist, so such a path compiles but fails at run time: across the boundary,
+ * files import `pulumi-mail-coexistence-sandbox[/…]` and `pulumi-mail-coexistence/routing/…`.
+ */
+export function packageBoundaryCrossings(sourceImports: SourceImports): string[] {
+  const inSandbox = (file: string): boolean => file.startsWith("sandbox/");
+  const crossings: string[] = [];
+  for (const [file, imports] of sourceImports) {
+    for (const { target, relative } of imports) {
+      if (relative && inSandbox(file) !== inSandbox(target)) crossings.push(`${file} → ${target} (a relative path across the sandbox package's boundary)`);
+    }
+  }
+  return crossings.sort();
 }
 
 function resolveSource(files: Set<string>, target: string): string | undefined {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { importCircles, layerViolations, readImportGraph, REPO_ROOT, type ImportGraph } from "./imports";
+import { importCircles, layerViolations, packageBoundaryCrossings, readImportGraph, readImports, REPO_ROOT, type ImportGraph, type SourceImports } from "./imports";
 
 describe("layering (docs/ARCHITECTURE.md)", () => {
   const graph = readImportGraph(REPO_ROOT);
@@ -15,6 +15,15 @@ describe("layering (docs/ARCHITECTURE.md)", () => {
 
   it("has no import circle", () => {
     assert.deepEqual(importCircles(graph), []);
+  });
+
+  it("reads the sandbox's imports of the routing model by package name", () => {
+    assert.ok((graph.get("sandbox/mailflow.ts") ?? []).includes("provider/routing/model.ts"), "sandbox/mailflow.ts → pulumi-mail-coexistence/routing/model not read");
+    assert.ok((graph.get("tests/sandbox/index.test.ts") ?? []).includes("sandbox/index.ts"), "tests/sandbox/index.test.ts → pulumi-mail-coexistence-sandbox not read");
+  });
+
+  it("crosses the sandbox package's boundary only by package name", () => {
+    assert.deepEqual(packageBoundaryCrossings(readImports(REPO_ROOT)), []);
   });
 
   describe("fails on a tree that breaks the rule", () => {
@@ -35,6 +44,19 @@ describe("layering (docs/ARCHITECTURE.md)", () => {
       assert.deepEqual(layerViolations(broken), [
         "policy/plannedState.ts → provider/components/plan.ts (the policy pack may not import the component)",
         "provider/clients/graph.ts → provider/resources/mailUser.ts (the clients may not import the resources)",
+      ]);
+    });
+
+    it("names a relative import across the sandbox package's boundary, not one by package name", () => {
+      const imports: SourceImports = new Map([
+        ["sandbox/mailflow.ts", [{ target: "provider/routing/model.ts", relative: true }]],
+        ["sandbox/directory.ts", [{ target: "provider/routing/addresses.ts", relative: false }]],
+        ["cli/index.ts", [{ target: "sandbox/cli.ts", relative: true }]],
+        ["tests/sandbox/store.test.ts", [{ target: "sandbox/store.ts", relative: false }]],
+      ]);
+      assert.deepEqual(packageBoundaryCrossings(imports), [
+        "cli/index.ts → sandbox/cli.ts (a relative path across the sandbox package's boundary)",
+        "sandbox/mailflow.ts → provider/routing/model.ts (a relative path across the sandbox package's boundary)",
       ]);
     });
 

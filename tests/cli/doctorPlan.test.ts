@@ -2,8 +2,8 @@ import * as assert from "assert";
 import { consumersOf, plannedRequirements, seatDemand, type PlanningInputs } from "../../cli/doctorPlan";
 import { leastPrivileged, type GrantKind } from "../../provider/clients/grants";
 import type { MigrationUser } from "../../provider/components/usersCsv";
-import { DEMO_SEED_PATH } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { DEMO_SEED_PATH } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 
 function user(email: string, batch: string): MigrationUser {
   return { email, firstName: "A", lastName: "B", displayName: "A B", alias: email.split("@")[0], batch };

@@ -6,7 +6,7 @@ import { INVENTORY_HELP, runInventory, type DirectoryReads } from "../../cli/inv
 import { GoogleApiError } from "../../provider/clients/google";
 import { parseGroupsCsv } from "../../provider/components/groupsCsv";
 import { parseUsersCsv } from "../../provider/components/usersCsv";
-import type { SandboxHandle } from "../../sandbox/index";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { startTestSandbox, useSandboxEnvironment } from "../sandbox/harness";
 
 function run(argv: string[], directory?: DirectoryReads): Promise<{ code: number; out: string; err: string }> {

@@ -3,7 +3,7 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseUsersCsv } from "../../provider/components/usersCsv";
-import { controlRequest, readRuntime, resolveSeed, startSandbox, type SandboxHandle, type Seed } from "../../sandbox/index";
+import { controlRequest, readRuntime, resolveSeed, startSandbox, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { engineEnv, repoRoot, toolsBin } from "../../scripts/engine-env";
 import { Stack } from "../../scripts/stack";
 import { tempStateDir } from "../helpers/tempState";

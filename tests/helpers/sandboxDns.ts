@@ -1,4 +1,4 @@
-import type { SandboxHandle } from "../../sandbox/index";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 
 /**
  * Exports NODE_EXTRA_CA_CERTS as `coexist sandbox start` prints it: `coexist trace` finds the

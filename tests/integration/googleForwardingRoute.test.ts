@@ -3,7 +3,7 @@ import { addRemove, invoke } from "../../provider/clients/exchange";
 import { assignLicense, getUser, setUsageLocation } from "../../provider/clients/graph";
 import { getAutoForwarding, listForwardingAddresses, updateAutoForwarding } from "../../provider/clients/google";
 import { urnName, type StackResourceState } from "../../scripts/stack";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed } from "pulumi-mail-coexistence-sandbox";
 import { SandboxStack } from "./sandboxStack";
 
 const route = { userEmail: "ben.adams@contoso.com", forwardTo: "ben.adams@o365.contoso.com" };

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
-import { workloadIdentityCredentials } from "../../sandbox/googleIam";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { workloadIdentityCredentials } from "pulumi-mail-coexistence-sandbox/googleIam";
 import { repoRoot } from "../../scripts/engine-env";
 import { control } from "../../scripts/journey";
 import { Stack } from "../../scripts/stack";

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { controlRequest, startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { controlRequest, startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
 import {
   addressCells,

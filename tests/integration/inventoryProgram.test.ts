@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { runInventory } from "../../cli/inventory";
-import type { SandboxHandle } from "../../sandbox/index";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
 import { GOOGLE_ALIAS_DOMAIN, journeyConfig, migrationUsers } from "../../scripts/journey";
 import { changedSteps, Stack } from "../../scripts/stack";

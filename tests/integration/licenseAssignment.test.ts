@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { invoke } from "../../provider/clients/exchange";
 import { assignLicense, getUser } from "../../provider/clients/graph";
 import { urnName, type StackResourceState } from "../../scripts/stack";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed } from "pulumi-mail-coexistence-sandbox";
 import { SandboxStack } from "./sandboxStack";
 
 const STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

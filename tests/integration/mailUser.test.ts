@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { addRemove, invoke } from "../../provider/clients/exchange";
 import { assignLicense, setUsageLocation } from "../../provider/clients/graph";
-import { resolveSeed, seedLacking } from "../../sandbox/index";
+import { resolveSeed, seedLacking } from "pulumi-mail-coexistence-sandbox";
 import { urnName, type StackResourceState } from "../../scripts/stack";
 import { SandboxStack } from "./sandboxStack";
 

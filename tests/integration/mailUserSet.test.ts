@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { addRemove, invoke } from "../../provider/clients/exchange";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed } from "pulumi-mail-coexistence-sandbox";
 import { SandboxStack } from "./sandboxStack";
 
 const PASSWORD = "Sandbox-Set-Secret-Pa55word";

@@ -6,7 +6,7 @@ import { configureFromStack } from "../../provider/config";
 import { parseUsersCsv } from "../../provider/components/usersCsv";
 import { creationName } from "../../provider/resources/mailUserPlan";
 import { creationToken, ownerMark } from "../../provider/resources/ownership";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, PRIMARY, ROUTING, usersCsv, type GoogleUser } from "../../scripts/journey";
 import { plannedChanges, Stack } from "../../scripts/stack";

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
-import type { WatchReport } from "../../sandbox/routingWatch";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import type { WatchReport } from "pulumi-mail-coexistence-sandbox/routingWatch";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, usersCsv, type GoogleUser } from "../../scripts/journey";
 import { changedSteps, Stack, urnName } from "../../scripts/stack";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { resolveSeed, type Seed } from "../../sandbox/index";
+import { resolveSeed, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { invoke } from "../../provider/clients/exchange";
 import { ownerMark } from "../../provider/resources/ownership";
 import { SandboxStack } from "./sandboxStack";

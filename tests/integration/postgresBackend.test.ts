@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, usersCsv, type GoogleUser } from "../../scripts/journey";
 import { plannedChanges, Stack, urnName, type CommandResult } from "../../scripts/stack";

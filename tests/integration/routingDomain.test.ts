@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { invoke } from "../../provider/clients/exchange";
 import { createDomain, setSupportedServices, verifyDomain } from "../../provider/clients/graph";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed } from "pulumi-mail-coexistence-sandbox";
 import { SandboxStack } from "./sandboxStack";
 
 const routing = { domainName: "o365.contoso.com", parentDomain: "contoso.com" };

@@ -7,7 +7,7 @@ import * as path from "path";
 import { configureFromStack, type ConfigKey } from "../../provider/config";
 import { repoRoot } from "../../scripts/engine-env";
 import { changedSteps, Stack, urnName, type PreviewResult } from "../../scripts/stack";
-import { controlRequest, startSandbox, type SandboxHandle, type Seed } from "../../sandbox/index";
+import { controlRequest, startSandbox, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { trustCa } from "../sandbox/harness";
 import { tempStateDir } from "../helpers/tempState";
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { invoke } from "../../provider/clients/exchange";
 import { ownerMark } from "../../provider/resources/ownership";
-import { resolveSeed } from "../../sandbox/index";
+import { resolveSeed } from "pulumi-mail-coexistence-sandbox";
 import { SandboxStack } from "./sandboxStack";
 
 /** The mark of this fixture's stack (`<project>/<stack>`). */

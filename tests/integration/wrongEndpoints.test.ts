@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as https from "https";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { controlRequest, startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { controlRequest, startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, usersCsv } from "../../scripts/journey";
 import { Stack } from "../../scripts/stack";

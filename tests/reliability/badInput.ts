@@ -17,7 +17,7 @@ import { mailUserProvider } from "../../provider/resources/mailUser";
 import { outboundConnectorProvider } from "../../provider/resources/outboundConnector";
 import { routingDomainProvider } from "../../provider/resources/routingDomain";
 import { transportRuleProvider } from "../../provider/resources/transportRule";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control } from "../../scripts/journey";
 import { trustCa } from "../sandbox/harness";
 

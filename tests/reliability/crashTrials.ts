@@ -7,7 +7,7 @@
  * stages in turn (creates, updates and deletes all get interrupted) and start a fresh tenant and
  * stack after the last stage.
  */
-import { seededRandom } from "../../sandbox/faults";
+import { seededRandom } from "pulumi-mail-coexistence-sandbox/faults";
 import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
 import { Transcript, World } from "./world";
 

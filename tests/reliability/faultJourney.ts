@@ -4,7 +4,7 @@
  * second, leave no duplicate and no orphan, plan nothing on a second preview, and deliver every
  * mail-flow cell.
  */
-import type { FaultSettings } from "../../sandbox/index";
+import type { FaultSettings } from "pulumi-mail-coexistence-sandbox";
 import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
 import { changedSteps } from "../../scripts/stack";
 import { ForeignObjects } from "./foreignObjects";

@@ -5,7 +5,7 @@
  * decommission that each is still there, unchanged in every field.
  */
 import { randomBytes } from "crypto";
-import type { SandboxHandle } from "../../sandbox/index";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control } from "../../scripts/journey";
 import { exchangeToken, invokeRaw, trustCa } from "../sandbox/harness";
 import type { Secret } from "./world";

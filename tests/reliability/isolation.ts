@@ -4,8 +4,8 @@
  */
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
-import { assertLoopback } from "../../sandbox/server";
-import { startSandbox, type SandboxHandle } from "../../sandbox/index";
+import { assertLoopback } from "pulumi-mail-coexistence-sandbox/server";
+import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control } from "../../scripts/journey";
 import { FABRIKAM, credential, googleJwt, invokeRaw, raw, trustCa } from "../sandbox/harness";
 import type { Secret } from "./world";

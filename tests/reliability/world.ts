@@ -7,7 +7,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { startSandbox, type FaultSettings, type SandboxHandle } from "../../sandbox/index";
+import { startSandbox, type FaultSettings, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { engineEnv, repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, usersCsv, type GoogleUser } from "../../scripts/journey";
 import { Stack, type CommandResult, type PreviewResult, type StackExport, type StackResourceState } from "../../scripts/stack";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
-import { signToken, verifyToken } from "../../sandbox/auth";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
-import { assertLoopback } from "../../sandbox/server";
+import { signToken, verifyToken } from "pulumi-mail-coexistence-sandbox/auth";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
+import { assertLoopback } from "pulumi-mail-coexistence-sandbox/server";
 import { FABRIKAM, credential, directory, failure, gmail, graphClient, invokeRaw, raw, startTestSandbox } from "./harness";
 
 describe("sandbox tokens (Entra client credentials, static tokens)", function () {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DIRECTORY_ROLES, callerOf, grantClaims, hasPermission, hasRole, mayRunCmdlet, type Caller } from "../../sandbox/authorization";
-import type { AppRecord } from "../../sandbox/records";
+import { DIRECTORY_ROLES, callerOf, grantClaims, hasPermission, hasRole, mayRunCmdlet, type Caller } from "pulumi-mail-coexistence-sandbox/authorization";
+import type { AppRecord } from "pulumi-mail-coexistence-sandbox/records";
 
 const app: AppRecord = {
   clientId: "c",

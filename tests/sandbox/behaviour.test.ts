@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { addRemove, invoke } from "../../provider/clients/exchange";
-import { STRICT_LAG, lagMs, mailboxConversionSeconds, parseBehaviour, strictBehaviour, type BehaviourSeed } from "../../sandbox/behaviour";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { STRICT_LAG, lagMs, mailboxConversionSeconds, parseBehaviour, strictBehaviour, type BehaviourSeed } from "pulumi-mail-coexistence-sandbox/behaviour";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { exchangeToken, graphClient, invokeRaw, startTestSandbox, useSandboxEnvironment } from "./harness";
 
 const fail = (field: string, problem: string, fix: string): Error => new Error(`${field} ${problem}. ${fix}`);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
-import { AUTO_FORWARDING_SETTING, parseFilter } from "../../sandbox/cloudIdentity";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { AUTO_FORWARDING_SETTING, parseFilter } from "pulumi-mail-coexistence-sandbox/cloudIdentity";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, failure, gmail, googleJwt, startTestSandbox } from "./harness";
 
 const POLICIES_READONLY = "https://www.googleapis.com/auth/cloud-identity.policies.readonly";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { FaultInjector, identityRequestCost, meanLatencyMs, pathTemplate, seededRandom, tenantSizeOf, validateFaultSettings, type FaultSettings } from "../../sandbox/faults";
-import { GRAPH_IDENTITY_BUDGET } from "../../sandbox/throttlingProfiles";
-import type { SandboxHandle } from "../../sandbox/index";
+import { FaultInjector, identityRequestCost, meanLatencyMs, pathTemplate, seededRandom, tenantSizeOf, validateFaultSettings, type FaultSettings } from "pulumi-mail-coexistence-sandbox/faults";
+import { GRAPH_IDENTITY_BUDGET } from "pulumi-mail-coexistence-sandbox/throttlingProfiles";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control, exchangeToken, invokeRaw, raw, startTestSandbox } from "./harness";
 
 const FLAKY: FaultSettings = { seed: 42, apis: { graph: { errorRate: 0.3, dropRate: 0.1 } } };

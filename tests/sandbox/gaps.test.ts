@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { PERMISSION_GAPS, seedLacking } from "../../sandbox/gaps";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile, type Seed } from "../../sandbox/seed";
+import { PERMISSION_GAPS, seedLacking } from "pulumi-mail-coexistence-sandbox/gaps";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, credential, invokeRaw, raw, startTestSandbox, type RawResponse } from "./harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

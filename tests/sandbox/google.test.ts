@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
-import { forwardingVerification } from "../../sandbox/google";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import type { GoogleDomainRecord } from "../../sandbox/records";
-import { readSeedFile } from "../../sandbox/seed";
+import { forwardingVerification } from "pulumi-mail-coexistence-sandbox/google";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import type { GoogleDomainRecord } from "pulumi-mail-coexistence-sandbox/records";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, directory, failure, gmail, startTestSandbox } from "./harness";
 
 describe("sandbox Gmail and Directory APIs (through googleapis + a domain-wide-delegation JWT)", function () {

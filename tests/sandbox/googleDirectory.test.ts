@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile, type Seed } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, directory, failure, startTestSandbox } from "./harness";
 
 const SCOPE = "https://www.googleapis.com/auth/";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createPublicKey, createVerify } from "node:crypto";
-import { WORKLOAD_PROVIDER } from "../../sandbox/googleIam";
-import type { SandboxHandle } from "../../sandbox/index";
+import { WORKLOAD_PROVIDER } from "pulumi-mail-coexistence-sandbox/googleIam";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { control, raw, startTestSandbox } from "./harness";
 
 const DEPLOYMENT_JOB = "repo:contoso/mail-migration:environment:production";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile, type GoogleUserSeed, type Seed } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile, type GoogleUserSeed, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, directory, failure, gmail, startTestSandbox } from "./harness";
 
 const demo = readSeedFile(DEMO_SEED_PATH);

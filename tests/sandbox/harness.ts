@@ -8,7 +8,7 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
 import { google } from "googleapis";
-import { controlRequest, startSandbox, type SandboxHandle, type StartSandboxOptions } from "../../sandbox/index";
+import { controlRequest, startSandbox, type SandboxHandle, type StartSandboxOptions } from "pulumi-mail-coexistence-sandbox";
 
 const trusted = new Set<string>();
 

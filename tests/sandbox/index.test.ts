@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEMO_SEED_PATH, resolveSeed, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, resolveSeed, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, graphClient, startTestSandbox } from "./harness";
 
 describe("sandbox process and persistence (startSandbox)", function () {

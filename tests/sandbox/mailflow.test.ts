@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { invoke } from "../../provider/clients/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { readSeedFile } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, gmail, graphClient, startTestSandbox, useSandboxEnvironment } from "./harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { RoutingWatch } from "../../sandbox/routingWatch";
+import { RoutingWatch } from "pulumi-mail-coexistence-sandbox/routingWatch";
 import { B, routingAddress, stage0, stage1a } from "../provider/routing/tenantBuilder";
 
 describe("the sandbox's routing watch (no write may break mail)", () => {

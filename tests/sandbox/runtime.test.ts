@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { seedDataDir, type SandboxHandle } from "../../sandbox/index";
-import { CONTROL_TOKEN_FILE, DATABASE_FILE, GOOGLE_CREDENTIALS_FILE, LOG_FILE, readControlToken, RUNTIME_FILE, SERVER_KEY_FILE } from "../../sandbox/runtime";
+import { seedDataDir, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { CONTROL_TOKEN_FILE, DATABASE_FILE, GOOGLE_CREDENTIALS_FILE, LOG_FILE, readControlToken, RUNTIME_FILE, SERVER_KEY_FILE } from "pulumi-mail-coexistence-sandbox/runtime";
 import { graphClient, startTestSandbox } from "./harness";
 
 const PRIVATE = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, SERVER_KEY_FILE, RUNTIME_FILE, GOOGLE_CREDENTIALS_FILE, CONTROL_TOKEN_FILE, LOG_FILE];

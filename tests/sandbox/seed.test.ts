@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEMO_SEED_PATH } from "../../sandbox/index";
-import { generateGoogleUsers, parseSeed, readSeedFile, withGeneratedUsers } from "../../sandbox/seed";
+import { DEMO_SEED_PATH } from "pulumi-mail-coexistence-sandbox";
+import { generateGoogleUsers, parseSeed, readSeedFile, withGeneratedUsers } from "pulumi-mail-coexistence-sandbox/seed";
 
 describe("sandbox seeds", () => {
   it("ships a demo seed with 50 Google users in 3 departments and the three test messages", () => {

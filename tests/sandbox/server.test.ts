@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../sandbox/index";
-import { MAX_BODY_BYTES } from "../../sandbox/http";
-import { CONTROL_TOKEN_FILE, RUNTIME_FILE } from "../../sandbox/runtime";
-import { readSeedFile, withGeneratedUsers } from "../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { MAX_BODY_BYTES } from "pulumi-mail-coexistence-sandbox/http";
+import { CONTROL_TOKEN_FILE, RUNTIME_FILE } from "pulumi-mail-coexistence-sandbox/runtime";
+import { readSeedFile, withGeneratedUsers } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, exchangeToken, invokeRaw, raw, startTestSandbox } from "./harness";
 
 describe("sandbox server hygiene (control token, body limit, no password kept or echoed)", function () {

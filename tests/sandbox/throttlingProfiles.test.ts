@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { validateFaultSettings } from "../../sandbox/faults";
-import { PROFILE_NAMES, profileFaults, type ThrottlingProfile } from "../../sandbox/throttlingProfiles";
+import { validateFaultSettings } from "pulumi-mail-coexistence-sandbox/faults";
+import { PROFILE_NAMES, profileFaults, type ThrottlingProfile } from "pulumi-mail-coexistence-sandbox/throttlingProfiles";
 
 describe("sandbox throttling profiles", () => {
   it("are valid fault settings, seeded", () => {

@@ -4,7 +4,7 @@ import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
 import { rmSync } from "fs";
 import { join } from "path";
-import { controlRequest, startSandbox, type FaultSettings, type SandboxHandle } from "../../../sandbox";
+import { controlRequest, startSandbox, type FaultSettings, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 
 const PROBE = join(__dirname, "sandboxProbe.js");
 

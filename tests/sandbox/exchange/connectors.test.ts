@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { invoke } from "../../../provider/clients/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import { readSeedFile } from "../../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { startTestSandbox, useSandboxEnvironment } from "../harness";
 
 describe("sandbox Validate-OutboundConnector with connectorValidationOutput: unreadable", function () {

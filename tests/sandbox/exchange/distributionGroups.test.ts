@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ExchangeError, addRemove, invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
-import { DEMO_SEED_PATH } from "../../../sandbox/index";
-import { readSeedFile } from "../../../sandbox/seed";
+import { DEMO_SEED_PATH } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { failure, sandboxForSuite } from "../harness";
 
 describe("sandbox Exchange distribution groups (New-/Set-/Get-/Remove-DistributionGroup, members)", function () {

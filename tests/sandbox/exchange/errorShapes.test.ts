@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { ExchangeError, invoke } from "../../../provider/clients/exchange";
-import { errorShapeFor, reshapeError } from "../../../sandbox/exchange/errorShapes";
-import { exchangeError } from "../../../sandbox/http";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import { readSeedFile } from "../../../sandbox/seed";
+import { errorShapeFor, reshapeError } from "pulumi-mail-coexistence-sandbox/exchange/errorShapes";
+import { exchangeError } from "pulumi-mail-coexistence-sandbox/http";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { exchangeToken, failure, invokeRaw, startTestSandbox, useSandboxEnvironment } from "../harness";
 
 const NOT_FOUND = exchangeError(404, "notFound", "The operation couldn't be performed because object 'x' couldn't be found on 'DC'.").response;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { ExchangeError, addRemove, invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
-import { recipientDomainProblem } from "../../../sandbox/exchange/connectors";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import { readSeedFile } from "../../../sandbox/seed";
+import { recipientDomainProblem } from "pulumi-mail-coexistence-sandbox/exchange/connectors";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { FABRIKAM, credential, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox, useSandboxEnvironment } from "../harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

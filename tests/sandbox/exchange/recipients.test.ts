@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { invoke, invokeWithWarnings } from "../../../provider/clients/exchange";
-import { applyEmailAddresses } from "../../../sandbox/exchange/recipients";
+import { applyEmailAddresses } from "pulumi-mail-coexistence-sandbox/exchange/recipients";
 import { failure, graphClient, sandboxForSuite } from "../harness";
 
 describe("sandbox EmailAddresses updates", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { DIRECTORY_ROLES } from "../../../sandbox/authorization";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import { readSeedFile, type Seed } from "../../../sandbox/seed";
+import { DIRECTORY_ROLES } from "pulumi-mail-coexistence-sandbox/authorization";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { credential, failure, graphClient, raw, startTestSandbox } from "../harness";
 
 function seed(): Seed {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ExchangeError, addRemove, invoke } from "../../../provider/clients/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import { readSeedFile, type Seed } from "../../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { failure, graphClient, startTestSandbox, useSandboxEnvironment } from "../harness";
 
 function seed(): Seed {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { BatchRequestContent, BatchResponseContent, PageIterator, type Client } from "@microsoft/microsoft-graph-client";
-import { canVerify, decideLicences } from "../../../sandbox/graph";
-import type { SandboxHandle } from "../../../sandbox/index";
-import type { EntraUserRecord, SkuRecord } from "../../../sandbox/records";
+import { canVerify, decideLicences } from "pulumi-mail-coexistence-sandbox/graph/index";
+import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import type { EntraUserRecord, SkuRecord } from "pulumi-mail-coexistence-sandbox/records";
 import { control, exchangeToken, failure, graphClient, invokeRaw, startTestSandbox } from "../harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { invoke } from "../../../provider/clients/exchange";
-import { DEMO_SEED_PATH, type SandboxHandle } from "../../../sandbox/index";
-import type { AppRecord } from "../../../sandbox/records";
-import { readSeedFile, type Seed } from "../../../sandbox/seed";
+import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import type { AppRecord } from "pulumi-mail-coexistence-sandbox/records";
+import { readSeedFile, type Seed } from "pulumi-mail-coexistence-sandbox/seed";
 import { control, failure, graphClient, startTestSandbox, useSandboxEnvironment } from "../harness";
 
 const EXCHANGE_STANDARD = "4b9405b0-7788-4568-add1-99614e613b69";
