@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { DOCTOR_HELP, runDoctor } from "./doctor";
 import { loadSandboxCommandLine, MissingSandboxPackage, SANDBOX_PACKAGE } from "./sandboxPackage";
+import { INVENTORY_HELP, runInventory } from "./inventory";
 import { runTrace, TRACE_HELP } from "./trace";
 
 export const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
@@ -18,6 +19,8 @@ Usage:
                                  what the stack's planned resources need from the live tenants
   coexist trace <address> [--from internet|google|m365] | --all
                                  the routes of mail through both tenants, hop by hop
+  coexist inventory --out <dir> [--batch-by department|orgunit]
+                                 the users, groups and domains CSVs and policy facts from the Google Directory
   coexist sandbox start|stop|status|reset|seed [options]
                                  a local sandbox of both tenants (package ${SANDBOX_PACKAGE})
 
@@ -38,6 +41,7 @@ const processIo: CliIo = {
 const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<number> }> = {
   doctor: { help: DOCTOR_HELP, run: (args) => runDoctor(args) },
   trace: { help: TRACE_HELP, run: (args) => runTrace(args) },
+  inventory: { help: INVENTORY_HELP, run: (args) => runInventory(args) },
 };
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes("--help") || args.includes("-h");

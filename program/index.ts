@@ -3,6 +3,7 @@ import * as path from "path";
 import { Config } from "@pulumi/pulumi/config";
 import { Coexistence } from "../provider/components/coexistence";
 import { BatchState, parseGranularity, parseScope, Phase, PHASES } from "../provider/components/plan";
+import { parseGroupsCsv } from "../provider/components/groupsCsv";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 
 // The root program: the whole coexistence set-up driven by stack config, so a migration step is a
@@ -22,6 +23,13 @@ const scope = parseScope(config.get("scope") ?? "all", "coexist:scope");
 // A stack of thousands of users holds them in one set resource per batch and kind (docs/ARCHITECTURE.md).
 const granularity = parseGranularity(config.get("granularity") ?? "user", "coexist:granularity");
 const users = parseUsersCsv(fs.readFileSync(csvPath, "utf8"), { primaryDomain });
+// The Google groups and their plans (migrate, keep), as `coexist inventory` writes them; optional.
+const groupsCsv = config.get("groupsCsv");
+const groupsPath = groupsCsv === undefined ? undefined : path.resolve(process.cwd(), groupsCsv);
+if (groupsPath !== undefined && !fs.existsSync(groupsPath)) {
+  throw new Error(`coexist:groupsCsv: ${groupsPath} does not exist; point it at the groups CSV (email, name, aliases, members, plan) that coexist inventory writes`);
+}
+const groups = groupsPath === undefined ? [] : parseGroupsCsv(fs.readFileSync(groupsPath, "utf8"));
 
 const coexistence = new Coexistence("coexistence", {
   primaryDomain,
@@ -38,6 +46,8 @@ const coexistence = new Coexistence("coexistence", {
   adopt: config.getBoolean("adopt"),
   scope,
   granularity,
+  groups,
+  googleRoutingDomain: config.get("googleRoutingDomain"),
 });
 
 export const dnsRecords = coexistence.dnsRecords;
@@ -45,3 +55,4 @@ export const spfRecord = coexistence.spfRecord;
 // Each user's initial password, a secret: `pulumi stack output initialPasswords --show-secrets`.
 export const initialPasswords = coexistence.initialPasswords;
 export const userCount = users.length;
+export const groupCount = groups.length;

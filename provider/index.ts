@@ -11,3 +11,6 @@ export { MigrationUser, parseUsersCsv } from "./components/usersCsv";
 export { MailUserSet, MailUserSetArgs, MailUserSetItem } from "./resources/mailUserSet";
 export { LicenseAssignmentSet, LicenseAssignmentSetArgs, LicenseAssignmentSetItem } from "./resources/licenseAssignmentSet";
 export { GoogleForwardingRouteSet, GoogleForwardingRouteSetArgs, GoogleForwardingRouteSetItem } from "./resources/googleForwardingRouteSet";
+export { DistributionGroup, DistributionGroupArgs, DistributionGroupState } from "./resources/distributionGroup";
+export { DistributionGroupSet, DistributionGroupSetArgs, DistributionGroupSetItem } from "./resources/distributionGroupSet";
+export { MailContact, MailContactArgs, MailContactState } from "./resources/mailContact";

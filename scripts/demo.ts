@@ -3,13 +3,31 @@ import * as path from "path";
 import { startSandbox } from "pulumi-mail-coexistence-sandbox";
 import { formatTable } from "pulumi-mail-coexistence-sandbox/cli";
 import { repoRoot } from "./engine-env";
-import { applyStageDns, checkMailFlow, configureStage, journeyConfig, migrationUsers, PRIMARY, stages, usersCsv, type MailFlowRow } from "./journey";
+import {
+  addressCells,
+  applyStageDns,
+  checkAddressFlow,
+  checkMailFlow,
+  configureStage,
+  googleGroups,
+  groupsConfig,
+  groupsCsv,
+  journeyConfig,
+  migrationUsers,
+  PRIMARY,
+  stages,
+  usersCsv,
+  type AddressFlowRow,
+  type MailFlowRow,
+} from "./journey";
 import { changedSteps, PreviewResult, Stack } from "./stack";
 
 // `npm run demo`: a rehearsal of a whole staged migration against the sandbox, with the real
 // engine: the sandbox is seeded with a Google tenant of 50 users in three departments, the root
 // program (Pulumi.yaml) is driven through five stages by stack config, and after each stage every
-// sender × a sample of every batch's users is checked in the sandbox's mail-flow simulation.
+// sender × a sample of every batch's users is checked in the sandbox's mail-flow simulation, and
+// so are a user alias, an alias-domain address and each Google group and group alias (two groups
+// migrated, support@ kept at Google until decommission), every copy of a group counted.
 // The stages, the CSV and the mail-flow check are shared with the reliability suites (journey.ts).
 
 const SAMPLE_PER_BATCH = 3;
@@ -32,13 +50,16 @@ async function main(): Promise<void> {
   try {
     const population = await migrationUsers(sandbox);
     const csvPath = path.join(stateDir, "users.csv");
-    fs.writeFileSync(csvPath, usersCsv(population.users));
+    fs.writeFileSync(csvPath, usersCsv(population.users, { withAliases: true }));
+    const groups = await googleGroups(sandbox);
+    const groupsPath = path.join(stateDir, "groups.csv");
 
     const stack = new Stack({ projectDir: repoRoot, stack: "sandbox-demo", stateDir, passphrase: "sandbox", env: sandbox.env });
-    await stack.init(journeyConfig(csvPath));
+    await stack.init({ ...journeyConfig(csvPath), ...groupsConfig(groupsPath) });
 
     for (const [index, stage] of stages.entries()) {
       const stageStarted = Date.now();
+      fs.writeFileSync(groupsPath, groupsCsv(groups, stage));
       const batches = await configureStage(stack, stage, population.departments);
       const preview = await stack.preview();
       console.log(`\ndemo: stage ${index + 1}/${stages.length}: ${stage.name} — preview: ${summary(preview)}`);
@@ -50,7 +71,12 @@ async function main(): Promise<void> {
       const cells = await checkMailFlow(sandbox, stage, batches, population, SAMPLE_PER_BATCH, (row) => rows.push(row));
       const header = ["batch", "state", "user", ...stage.senders.map((sender) => `from ${sender}`)];
       for (const line of formatTable(header, rows.map((row) => [row.department, row.batchState, row.user, ...row.cells]))) console.log(`  ${line}`);
-      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += cells[key];
+      console.log(`demo: other addresses (a group cell counts when every member got exactly one copy):`);
+      const addressRows: AddressFlowRow[] = [];
+      const addressTotals = await checkAddressFlow(sandbox, stage, batches, population, addressCells(population, groups, stage), (row) => addressRows.push(row));
+      const addressHeader = ["kind", "address", ...stage.senders.map((sender) => `from ${sender}`)];
+      for (const line of formatTable(addressHeader, addressRows.map((row) => [row.cell.kind, row.cell.address, ...row.cells]))) console.log(`  ${line}`);
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += cells[key] + addressTotals[key];
       const noop = changedSteps(await stack.preview());
       if (noop.length > 0) throw new Error(`stage "${stage.name}": a second preview still plans ${noop.length} change(s): ${noop.map((s) => `${s.op} ${s.urn}`).join(", ")}`);
     }
@@ -58,7 +84,7 @@ async function main(): Promise<void> {
   } finally {
     await sandbox.stop();
   }
-  console.log(`\ndemo: all cells delivered into each user's current mailbox in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`\ndemo: all cells delivered into each user's current mailbox (each group member's, once) in ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(`demo: stages=${stages.length} cells=${totals.cells} delivered=${totals.delivered} loops=${totals.loops} bounces=${totals.bounces}`);
 }
 

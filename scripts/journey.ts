@@ -1,4 +1,6 @@
 import { controlRequest, readRuntime, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { finalRoutes, tallyRoutes } from "../provider/routing/fanout";
+import type { Route } from "../provider/routing/types";
 import type { Stack } from "./stack";
 
 // The staged migration journey shared by the demo and the reliability suites: the five stages as
@@ -46,12 +48,27 @@ export const PRIMARY = "contoso.com";
 export const ROUTING = "o365.contoso.com";
 export const M365_SENDER = "admin@contoso.onmicrosoft.com";
 export const LICENSE_SKU = "EXCHANGESTANDARD";
+/**
+ * The demo tenant's Google alias domain. It stays Google-only (not verified in Microsoft 365): its
+ * MX keeps pointing at Google, so its addresses reach their user through Gmail (and its forwarding
+ * once migrated), and a group kept at Google is reached at its address there.
+ */
+export const GOOGLE_ALIAS_DOMAIN = "gsuite.contoso.com";
 
 export interface GoogleUser {
   primaryEmail: string;
   givenName: string;
   familyName: string;
   department?: string;
+  /** Google aliases (nicknames) on the primary domain. */
+  aliases?: string[];
+}
+
+export interface GoogleGroup {
+  email: string;
+  name: string;
+  aliases: string[];
+  members: { email: string }[];
 }
 
 export interface Disposition {
@@ -84,10 +101,47 @@ export async function migrationUsers(sandbox: SandboxHandle): Promise<{ users: G
   return { users, departments: [...new Set(users.map((u) => u.department!))].sort() };
 }
 
-export function usersCsv(users: GoogleUser[]): string {
-  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const rows = users.map((u) => [u.primaryEmail, u.givenName, u.familyName, u.department ?? "", u.department ?? ""].map(quote).join(","));
-  return ["email,firstName,lastName,batch,department", ...rows].join("\n") + "\n";
+const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** The users CSV of the root program; `withAliases`: with each user's Google aliases (column `aliases`). */
+export function usersCsv(users: GoogleUser[], options: { withAliases?: boolean } = {}): string {
+  const aliases = (u: GoogleUser) => (options.withAliases ? [(u.aliases ?? []).join(" ")] : []);
+  const rows = users.map((u) => [u.primaryEmail, u.givenName, u.familyName, u.department ?? "", u.department ?? "", ...aliases(u)].map(quote).join(","));
+  return [`email,firstName,lastName,batch,department${options.withAliases ? ",aliases" : ""}`, ...rows].join("\n") + "\n";
+}
+
+/** The Google groups of the sandbox's tenant. */
+export async function googleGroups(sandbox: SandboxHandle): Promise<GoogleGroup[]> {
+  const state = (await control(sandbox, "GET", "/sandbox/state")) as { google: { groups: GoogleGroup[] } };
+  return state.google.groups;
+}
+
+/**
+ * The admin's group decisions: the role address support@ stays at Google behind a mail contact
+ * until Google Workspace is retired, when it is migrated too; every other group is migrated.
+ */
+export function groupPlan(group: GoogleGroup, stage: Stage): "migrate" | "keep" {
+  return group.email.startsWith("support@") && stage.phase !== "decommissioned" ? "keep" : "migrate";
+}
+
+/** The groups CSV of `stage` (as `coexist inventory` writes it, with the plans filled): a kept group also lists its alias-domain address. */
+export function groupsCsv(groups: GoogleGroup[], stage: Stage): string {
+  const rows = groups.map((group) => {
+    const plan = groupPlan(group, stage);
+    const aliases = plan === "keep" ? [...group.aliases, aliasDomainAddress(group.email)] : group.aliases;
+    return [group.email, group.name, aliases.join(" "), group.members.map((m) => m.email).join(" "), plan].map(quote).join(",");
+  });
+  return ["email,name,aliases,members,plan", ...rows].join("\n") + "\n";
+}
+
+/** The same address on the Google alias domain. */
+export function aliasDomainAddress(address: string): string {
+  return `${address.slice(0, address.lastIndexOf("@"))}@${GOOGLE_ALIAS_DOMAIN}`;
+}
+
+/** Stack config for the groups: the groups CSV, and the alias domain that stays at Google. */
+export function groupsConfig(groupsCsvPath: string): Record<string, string> {
+  return { "coexist:groupsCsv": groupsCsvPath, "coexist:googleRoutingDomain": GOOGLE_ALIAS_DOMAIN };
 }
 
 /** The root program's stack config that stays the same through the journey. */
@@ -116,6 +170,13 @@ export function expectedSystems(state: BatchState): string[] {
   return ["m365"];
 }
 
+/** Who sends as each sender: the Google sender is a user still at Google, else the last user. */
+function sendersOf(users: GoogleUser[], batches: Record<string, BatchState>): Record<Sender, string> {
+  const stillAtGoogle = users.find((u) => (batches[u.department!] ?? "google") === "google");
+  const googleSender = (stillAtGoogle ?? users[users.length - 1]).primaryEmail;
+  return { internet: "internet", google: googleSender, m365: M365_SENDER };
+}
+
 export interface MailFlowRow {
   department: string;
   batchState: BatchState;
@@ -139,9 +200,7 @@ export async function checkMailFlow(
 ): Promise<MailFlowTotals> {
   const { users, departments } = population;
   const totals: MailFlowTotals = { cells: 0, delivered: 0, loops: 0, bounces: 0 };
-  const stillAtGoogle = users.find((u) => (batches[u.department!] ?? "google") === "google");
-  const googleSender = (stillAtGoogle ?? users[users.length - 1]).primaryEmail;
-  const senderAddress: Record<Sender, string> = { internet: "internet", google: googleSender, m365: M365_SENDER };
+  const senderAddress = sendersOf(users, batches);
   for (const department of departments) {
     const batchState = batches[department] ?? "google";
     for (const user of users.filter((u) => u.department === department).slice(0, samplePerBatch)) {
@@ -163,6 +222,91 @@ export async function checkMailFlow(
       }
       onRow({ department, batchState, user: user.primaryEmail, cells });
     }
+  }
+  return totals;
+}
+
+/** An address other than a user's primary one, and the users whose mailboxes must each get one copy. */
+export interface AddressCell {
+  kind: "user alias" | "alias-domain address" | "group" | "group alias";
+  address: string;
+  /** Primary addresses of the users who must each receive exactly one copy. */
+  recipients: string[];
+}
+
+/**
+ * The demo's other addresses at `stage`: an alias of the first user of the first batch that has
+ * one, that user's alias-domain address, and each group and group alias with its members among
+ * `users`. At decommission the alias domain, Google-only, is retired with Google Workspace: nothing
+ * moves it to Microsoft 365 yet, so its address is no cell of that stage.
+ */
+export function addressCells(population: { users: GoogleUser[]; departments: string[] }, groups: GoogleGroup[], stage: Stage): AddressCell[] {
+  const { users, departments } = population;
+  const withAlias = departments.flatMap((d) => users.filter((u) => u.department === d && (u.aliases ?? []).length > 0))[0];
+  const cells: AddressCell[] = [];
+  if (withAlias) {
+    cells.push({ kind: "user alias", address: withAlias.aliases![0], recipients: [withAlias.primaryEmail] });
+    if (stage.phase !== "decommissioned") cells.push({ kind: "alias-domain address", address: aliasDomainAddress(withAlias.primaryEmail), recipients: [withAlias.primaryEmail] });
+  }
+  const known = new Set(users.map((u) => u.primaryEmail));
+  for (const group of groups) {
+    const recipients = group.members.map((m) => m.email).filter((email) => known.has(email));
+    if (recipients.length === 0) continue;
+    cells.push({ kind: "group", address: group.email, recipients });
+    for (const alias of group.aliases) cells.push({ kind: "group alias", address: alias, recipients });
+  }
+  return cells;
+}
+
+export interface AddressFlowRow {
+  cell: AddressCell;
+  /** `sender→systems` per sender, e.g. `internet→google+m365` for a group whose copies landed at both. */
+  cells: string[];
+}
+
+/**
+ * Sends from every sender of `stage` to each address cell; a cell is delivered only when every
+ * recipient got exactly one copy, in their current mailbox, and no copy bounced or looped (copies
+ * counted with finalRoutes/tallyRoutes). Throws naming the stage, the cell and what went wrong.
+ */
+export async function checkAddressFlow(
+  sandbox: SandboxHandle,
+  stage: Stage,
+  batches: Record<string, BatchState>,
+  population: { users: GoogleUser[]; departments: string[] },
+  cells: AddressCell[],
+  onRow: (row: AddressFlowRow) => void = () => undefined,
+): Promise<MailFlowTotals> {
+  const totals: MailFlowTotals = { cells: 0, delivered: 0, loops: 0, bounces: 0 };
+  const batchOf = new Map(population.users.map((u) => [u.primaryEmail, batches[u.department!] ?? "google"]));
+  const senderAddress = sendersOf(population.users, batches);
+  for (const cell of cells) {
+    const row: string[] = [];
+    for (const sender of stage.senders) {
+      const route = (await control(sandbox, "POST", "/sandbox/mail", { from: senderAddress[sender], to: cell.address })) as Route;
+      const ends = finalRoutes(route);
+      const tally = tallyRoutes(ends);
+      totals.cells++;
+      totals.loops += tally.loops;
+      totals.bounces += tally.bounces;
+      const problems: string[] = [];
+      for (const recipient of cell.recipients) {
+        const copies = ends.filter((end) => end.disposition.kind === "delivered" && end.disposition.mailbox.toLowerCase() === recipient);
+        const systems = copies.map((end) => (end.disposition.kind === "delivered" ? end.disposition.system : ""));
+        if (copies.length !== 1) problems.push(`${recipient} got ${copies.length} copies (${systems.join(", ") || "none"})`);
+        else if (!expectedSystems(batchOf.get(recipient) ?? "google").includes(systems[0])) problems.push(`${recipient} got its copy in ${systems[0]}, not its current mailbox`);
+      }
+      for (const end of ends) {
+        const d = end.disposition;
+        if (d.kind !== "delivered") problems.push(`a copy ${d.kind === "loop" ? "looped" : "bounced"}: ${d.code ?? ""} ${d.reason ?? ""}`.trim());
+        else if (!cell.recipients.includes(d.mailbox.toLowerCase())) problems.push(`a copy reached ${d.mailbox}, who is not a recipient`);
+      }
+      if (problems.length > 0) throw new Error(`stage "${stage.name}", cell ${sender} → ${cell.address} (${cell.kind}): ${problems.join("; ")}`);
+      totals.delivered++;
+      const systems = [...new Set(ends.map((end) => (end.disposition.kind === "delivered" ? end.disposition.system : "")))].sort();
+      row.push(`${sender}→${systems.join("+")}`);
+    }
+    onRow({ cell, cells: row });
   }
   return totals;
 }

@@ -63,11 +63,18 @@ export const OPERATIONS = {
     calls: "Exchange Get-Recipient, Get-AcceptedDomain, Get-/New-/Set-/Remove-MailUser, Set-Mailbox",
     needs: [MANAGE_AS_APP, roles("Exchange Recipient Administrator", "Exchange Administrator", "Global Administrator")],
   },
+  exchangeGroupsAndContacts: {
+    calls:
+      "Exchange Get-Recipient, Get-AcceptedDomain, Get-/New-/Set-/Remove-DistributionGroup, Get-/Update-DistributionGroupMember, Get-/New-/Set-/Remove-MailContact",
+    needs: [MANAGE_AS_APP, roles("Exchange Recipient Administrator", "Exchange Administrator", "Global Administrator")],
+  },
   gmailSettings: {
     calls: "Gmail forwardingAddresses and autoForwarding (every Gmail call asks for both scopes in one token)",
     needs: [scope("gmail.settings.basic", "mailbox owner"), scope("gmail.settings.sharing", "mailbox owner")],
   },
   readDirectoryUser: { calls: "Directory users.get, users.list", needs: [scope("admin.directory.user.readonly", "coexist:googleAdmin")] },
+  readDirectoryGroups: { calls: "Directory groups.list, members.list", needs: [scope("admin.directory.group.readonly", "coexist:googleAdmin")] },
+  readDirectoryDomains: { calls: "Directory domains.list (with the domain aliases)", needs: [scope("admin.directory.domain.readonly", "coexist:googleAdmin")] },
   readGmailPolicy: { calls: "Cloud Identity policies.list (settings/gmail.auto_forwarding), as a super administrator", needs: [scope("cloud-identity.policies.readonly", "coexist:googleAdmin")] },
 } as const satisfies Record<string, Operation>;
 
@@ -82,8 +89,11 @@ export type Consumer =
   | "LicenseAssignment"
   | "GoogleForwardingRoute"
   | "TransportRule"
+  | "DistributionGroup"
+  | "MailContact"
   | "coexist doctor"
-  | "coexist trace";
+  | "coexist trace"
+  | "coexist inventory";
 
 export interface Use {
   operation: OperationId;
@@ -124,6 +134,8 @@ export const USES: Readonly<Record<Consumer, readonly Use[]>> = {
     { operation: "readDirectoryUser", purpose: "step past a departed (suspended or deleted) Google user at teardown" },
   ],
   TransportRule: [{ operation: "exchangeOrganization", purpose: "create, update, enable, disable and remove the rule" }],
+  DistributionGroup: [{ operation: "exchangeGroupsAndContacts", purpose: "create, update (members, addresses) and remove a migrated Google group; replace this stack's mail contact when the group's plan changes" }],
+  MailContact: [{ operation: "exchangeGroupsAndContacts", purpose: "create, update and remove the route to a group kept at Google (or an outside member); replace this stack's distribution group when the plan changes" }],
   "coexist doctor": [
     { operation: "readRoleAssignments", purpose: "read the directory roles assigned to the app (otherwise judged from the token's wids claim alone)" },
     { operation: "readGmailPolicy", purpose: "read whether the Admin console allows automatic forwarding" },
@@ -132,8 +144,16 @@ export const USES: Readonly<Record<Consumer, readonly Use[]>> = {
   "coexist trace": [
     { operation: "exchangeRecipients", purpose: "read recipients and accepted domains" },
     { operation: "exchangeOrganization", purpose: "read connectors and transport rules" },
+    { operation: "exchangeGroupsAndContacts", purpose: "read distribution groups, their members and mail contacts" },
     { operation: "readDirectoryUser", purpose: "read Google users" },
+    { operation: "readDirectoryGroups", purpose: "read Google groups and their members" },
+    { operation: "readDirectoryDomains", purpose: "read the Google domains and domain aliases" },
     { operation: "gmailSettings", purpose: "read each user's forwarding" },
+  ],
+  "coexist inventory": [
+    { operation: "readDirectoryUser", purpose: "read the users, their aliases and alias-domain addresses" },
+    { operation: "readDirectoryGroups", purpose: "read the groups, their aliases and members" },
+    { operation: "readDirectoryDomains", purpose: "read the primary, secondary and alias domains" },
   ],
 };
 
@@ -223,7 +243,17 @@ export function alternativesTo(requirement: Requirement): string[] {
 }
 
 /** Every resource of the product, and the doctor: what the docs and the sandbox's demo app hold. */
-export const PRODUCT: readonly Consumer[] = ["RoutingDomain", "OutboundConnector", "AcceptedDomain", "MailUser", "LicenseAssignment", "GoogleForwardingRoute", "coexist doctor"];
+export const PRODUCT: readonly Consumer[] = [
+  "RoutingDomain",
+  "OutboundConnector",
+  "AcceptedDomain",
+  "MailUser",
+  "LicenseAssignment",
+  "GoogleForwardingRoute",
+  "DistributionGroup",
+  "MailContact",
+  "coexist doctor",
+];
 
 /** The least-privileged grants of one kind that the whole product needs. */
 export function productGrants(kind: GrantKind): string[] {

@@ -147,6 +147,11 @@ export interface Snapshots {
   mailboxNow(identity: string): Promise<ExchangeObject | undefined>;
   /** A Graph user by UPN or id with these `$select` properties from the shared list, or undefined: then GET it. */
   userByIdOrUpn(idOrUpn: string, select: string[]): Promise<GraphUser | undefined>;
+  /**
+   * The accepted domains of Exchange Online (lower-cased), listed once per SNAPSHOT_MAX_AGE_MS:
+   * the domains on which a recipient may hold proxy addresses.
+   */
+  acceptedDomains(): Promise<ReadonlySet<string>>;
 }
 
 /** The clients' calls the snapshots list and read with. */
@@ -168,6 +173,7 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
   let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
   let freshMailboxes: CoalescedReads<ExchangeObject> | undefined;
   let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
+  let domains: { takenAt: number; names: Promise<ReadonlySet<string>> } | undefined;
   return {
     recipientByIdentity(identity) {
       recipients ??= new CoalescedSnapshot(listRecipients, recipientKeys);
@@ -184,6 +190,15 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
         users = { select: selected, snapshot: new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]) };
       }
       return users.snapshot.lookup(idOrUpn);
+    },
+    acceptedDomains() {
+      if (!domains || Date.now() - domains.takenAt > SNAPSHOT_MAX_AGE_MS) {
+        const names = sources.exchange.invoke("Get-AcceptedDomain", {}, { list: true }).then((found) => new Set(found.map((domain) => String(domain.DomainName ?? domain.Name ?? "").toLowerCase())));
+        // A failed list is not kept: the next caller asks again.
+        names.catch(() => (domains = undefined));
+        domains = { takenAt: Date.now(), names };
+      }
+      return domains.names;
     },
   };
 }

@@ -2,10 +2,13 @@ import type * as pulumi from "@pulumi/pulumi";
 import { all, secret } from "@pulumi/pulumi/output";
 import { ComponentResource, rootStackResource } from "@pulumi/pulumi/resource";
 import { AcceptedDomain } from "../resources/acceptedDomain";
+import { DistributionGroup } from "../resources/distributionGroup";
+import { DistributionGroupSet, type DistributionGroupSetItem } from "../resources/distributionGroupSet";
 import { GoogleForwardingRoute } from "../resources/googleForwardingRoute";
 import { GoogleForwardingRouteSet, type GoogleForwardingRouteSetItem } from "../resources/googleForwardingRouteSet";
 import { LicenseAssignment } from "../resources/licenseAssignment";
 import { LicenseAssignmentSet, type LicenseAssignmentSetItem } from "../resources/licenseAssignmentSet";
+import { MailContact } from "../resources/mailContact";
 import { MailUser } from "../resources/mailUser";
 import { MailUserSet, type MailUserSetItem } from "../resources/mailUserSet";
 import { OutboundConnector } from "../resources/outboundConnector";
@@ -19,13 +22,18 @@ import {
   coexistenceSpf,
   Granularity,
   groupByBatch,
+  groupProblems,
   Phase,
+  planGroups,
   planDomain,
   planProblems,
   planScope,
   planUser,
+  type GroupsPlan,
+  type MigratedGroupPlan,
   type UserPlan,
 } from "./plan";
+import type { MigrationGroup } from "./groupsCsv";
 import type { MigrationUser } from "./usersCsv";
 
 export interface CoexistenceArgs {
@@ -93,6 +101,22 @@ export interface CoexistenceArgs {
    * @default "user"
    */
   readonly granularity?: Granularity;
+  /**
+   * The Google groups, usually `parseGroupsCsv(...)` of the groups CSV `coexist inventory` writes.
+   * Each group's `plan` decides: `migrate` makes it an Exchange DistributionGroup (with granularity
+   * `batch`, one DistributionGroupSet for all) with its addresses and members, `keep` leaves it at
+   * Google behind a MailContact that sends its mail to its address on `googleRoutingDomain`, and no
+   * plan is allowed only until cutover (Internal Relay still sends its mail to Google), which the
+   * component refuses, naming the groups. Groups belong to the stack of the tenant-wide objects.
+   * @default [] (no group managed)
+   */
+  readonly groups?: MigrationGroup[];
+  /**
+   * A Google alias domain whose MX stays at Google while any group is kept there, e.g.
+   * `gsuite.contoso.com`; each kept group needs an address on it (Google gives every group one).
+   * @default unset: no group may be kept at Google
+   */
+  readonly googleRoutingDomain?: string;
 }
 
 export interface DnsRecord {
@@ -118,6 +142,11 @@ export class Coexistence extends ComponentResource {
   readonly mailUserSets: Record<string, MailUserSet> = {};
   readonly licenseSets: Record<string, LicenseAssignmentSet> = {};
   readonly forwardingRouteSets: Record<string, GoogleForwardingRouteSet> = {};
+  /** By group address: migrated groups (`granularity: "user"`), kept groups' contacts and outside members' contacts. */
+  readonly distributionGroups: Record<string, DistributionGroup> = {};
+  readonly mailContacts: Record<string, MailContact> = {};
+  /** Every migrated group, with `granularity: "batch"`. */
+  readonly distributionGroupSet?: DistributionGroupSet;
   readonly routingDomainResource?: RoutingDomain;
   readonly connector?: OutboundConnector;
   readonly acceptedDomain?: AcceptedDomain;
@@ -147,7 +176,8 @@ export class Coexistence extends ComponentResource {
       batches,
       phase,
     };
-    const problems = planProblems(input);
+    const groupsInput = { groups: args.groups ?? [], users: args.users, primaryDomain: args.primaryDomain, googleRoutingDomain: args.googleRoutingDomain, phase };
+    const problems = [...planProblems(input), ...groupProblems(groupsInput)];
     if (problems.length > 0) {
       throw new Error(`Coexistence ${name}: the plan is not safe:\n- ${problems.join("\n- ")}`);
     }
@@ -199,6 +229,11 @@ export class Coexistence extends ComponentResource {
       this.createBatchSets(plans, shared);
     } else {
       this.createUserResources(plans, shared);
+    }
+
+    if (contents.tenantWide && groupsInput.groups.length > 0) {
+      const granularity = args.granularity ?? "user";
+      this.distributionGroupSet = this.createGroups(planGroups(groupsInput), { adopt, granularity });
     }
 
     this.initialPasswords = collectInitialPasswords(this.mailUsers, this.mailUserSets);
@@ -296,6 +331,65 @@ export class Coexistence extends ComponentResource {
       }
     }
   }
+
+  /**
+   * Kept groups' contacts and outside members' contacts first, then the migrated groups, each after
+   * its members' resources (mail users, contacts, member groups): per group, or one set for all.
+   */
+  private createGroups(plan: GroupsPlan, options: { adopt: boolean; granularity: Granularity }): DistributionGroupSet | undefined {
+    const contactsOf: Record<string, MailContact> = {};
+    for (const kept of plan.kept) {
+      contactsOf[kept.group.email] = new MailContact(
+        `kept-group-${kept.group.email}`,
+        { name: kept.group.name, primarySmtpAddress: kept.group.email, emailAddresses: kept.emailAddresses, externalEmailAddress: kept.externalEmailAddress, adopt: options.adopt },
+        { parent: this },
+      );
+    }
+    for (const address of plan.outsideMembers) {
+      contactsOf[address] = new MailContact(`contact-${address}`, { name: address, externalEmailAddress: address, adopt: options.adopt }, { parent: this });
+    }
+    Object.assign(this.mailContacts, contactsOf);
+    if (options.granularity === "batch") {
+      if (plan.migrated.length === 0) return undefined;
+      return new DistributionGroupSet(
+        "distribution-groups",
+        { groups: Object.fromEntries(plan.migrated.map((group) => [group.group.email, groupItem(group)])), adopt: options.adopt },
+        { parent: this, dependsOn: [...Object.values(this.mailUserSets), ...Object.values(contactsOf)] },
+      );
+    }
+    for (const group of inMemberOrder(plan.migrated)) {
+      const dependsOn = [
+        ...group.userMembers.flatMap((email) => this.mailUsers[email] ?? []),
+        ...group.groupMembers.flatMap((email) => this.distributionGroups[email] ?? contactsOf[email] ?? []),
+        ...group.outsideMembers.map((address) => contactsOf[address]),
+      ];
+      this.distributionGroups[group.group.email] = new DistributionGroup(
+        `group-${group.group.email}`,
+        { ...groupItem(group), primarySmtpAddress: group.group.email, adopt: options.adopt },
+        { parent: this, dependsOn },
+      );
+    }
+    return undefined;
+  }
+}
+
+/** A migrated group's fields, the same in a DistributionGroup and in a DistributionGroupSet. */
+function groupItem({ group, members }: MigratedGroupPlan): DistributionGroupSetItem {
+  return { name: group.name, emailAddresses: group.aliases, members };
+}
+
+/** Migrated groups, each after the migrated groups it holds (a membership circle keeps the CSV's order). */
+function inMemberOrder(groups: MigratedGroupPlan[]): MigratedGroupPlan[] {
+  const ordered: MigratedGroupPlan[] = [];
+  let rest = groups;
+  while (rest.length > 0) {
+    const pending = new Set(rest.map((group) => group.group.email));
+    const ready = rest.filter((group) => !group.groupMembers.some((member) => pending.has(member) && member !== group.group.email));
+    const next = ready.length > 0 ? ready : rest;
+    ordered.push(...next);
+    rest = rest.filter((group) => !next.includes(group));
+  }
+  return ordered;
 }
 
 /** What the per-user resources and the per-batch sets of one stack share. */
@@ -331,6 +425,7 @@ function mailUserItem({ user, routingAddress }: UserPlan): MailUserSetItem {
     lastName: user.lastName,
     microsoftOnlineServicesId: user.email,
     routingAddress,
+    ...(user.aliases?.length ? { aliases: user.aliases } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { MigrationGroup } from "./groupsCsv";
 import type { MigrationUser } from "./usersCsv";
 
 /** Where a batch of users is in the migration. */
@@ -203,3 +204,141 @@ export function coexistenceSpf(phase: Phase): string {
     ? "v=spf1 include:spf.protection.outlook.com -all"
     : "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all";
 }
+
+// -------------------------------------------------------------------------------------------------
+// Groups
+
+/** What the groups need besides the groups CSV. */
+export interface GroupsPlanInput {
+  groups: MigrationGroup[];
+  users: MigrationUser[];
+  primaryDomain: string;
+  /**
+   * A domain whose MX stays at Google while groups are kept there (Google's alias domain, e.g.
+   * `gsuite.contoso.com`): a kept group's contact sends its mail to the group's address there.
+   */
+  googleRoutingDomain?: string;
+  phase: Phase;
+}
+
+/** A group that becomes an Exchange distribution group. */
+export interface MigratedGroupPlan {
+  group: MigrationGroup;
+  /** Member addresses as Exchange knows them: users by their CSV address, groups and outside members by theirs. */
+  members: string[];
+  /** The CSV users among the members (their mail users must exist first). */
+  userMembers: string[];
+  /** The planned groups among the members (migrated: distribution groups; kept: contacts). */
+  groupMembers: string[];
+  /** Outside members, each reached through a mail contact. */
+  outsideMembers: string[];
+}
+
+/** A group kept at Google, reached through a mail contact. */
+export interface KeptGroupPlan {
+  group: MigrationGroup;
+  /** Where the contact sends the group's mail: the group's address on the Google routing domain. */
+  externalEmailAddress: string;
+  /** The group's other addresses the contact holds. */
+  emailAddresses: string[];
+}
+
+export interface GroupsPlan {
+  migrated: MigratedGroupPlan[];
+  kept: KeptGroupPlan[];
+  /** Every outside member of a migrated group, once. */
+  outsideMembers: string[];
+}
+
+/** The groups as resources: migrated groups with their members resolved, kept groups with their route to Google. */
+export function planGroups(input: GroupsPlanInput): GroupsPlan {
+  const userByAddress = addressIndex(input.users);
+  const groupByAddress = new Map(input.groups.flatMap((group) => [group.email, ...group.aliases].map((address) => [address, group] as const)));
+  const migrated = input.groups
+    .filter((group) => group.plan === "migrate")
+    .map((group): MigratedGroupPlan => {
+      const plan: MigratedGroupPlan = { group, members: [], userMembers: [], groupMembers: [], outsideMembers: [] };
+      for (const address of group.members) {
+        const user = userByAddress.get(address);
+        const member = groupByAddress.get(address);
+        if (user) plan.userMembers.push(user.email);
+        else if (member) plan.groupMembers.push(member.email);
+        else if (domainOfAddress(address) !== input.primaryDomain.toLowerCase()) plan.outsideMembers.push(address);
+        else continue;
+        plan.members.push(user?.email ?? member?.email ?? address);
+      }
+      return plan;
+    });
+  const kept = input.groups
+    .filter((group) => group.plan === "keep")
+    .map((group): KeptGroupPlan => {
+      const external = googleRouteOf(group, input.googleRoutingDomain) ?? group.email;
+      return { group, externalEmailAddress: external, emailAddresses: group.aliases.filter((address) => address !== external) };
+    });
+  return { migrated, kept, outsideMembers: [...new Set(migrated.flatMap((plan) => plan.outsideMembers))].sort() };
+}
+
+/** The group's address on the Google routing domain, if it has one. */
+function googleRouteOf(group: MigrationGroup, googleRoutingDomain: string | undefined): string | undefined {
+  const domain = googleRoutingDomain?.toLowerCase();
+  return domain ? [group.email, ...group.aliases].find((address) => domainOfAddress(address) === domain) : undefined;
+}
+
+const domainOfAddress = (address: string): string => address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+
+/** Every address of the CSV users (address and aliases) → the user. */
+function addressIndex(users: MigrationUser[]): Map<string, MigrationUser> {
+  return new Map(users.flatMap((user) => [user.email, ...(user.aliases ?? [])].map((address) => [address, user] as const)));
+}
+
+const listed = (groups: MigrationGroup[]): string => groups.map((group) => group.email).join(", ");
+
+/** Why the groups cannot be planned as they are, each naming the groups and the fix. */
+export function groupProblems(input: GroupsPlanInput): string[] {
+  const problems: string[] = [];
+  const unplanned = input.groups.filter((group) => group.plan === undefined);
+  if (input.phase !== "coexistence" && unplanned.length > 0) {
+    problems.push(
+      `phase ${input.phase}: group(s) ${listed(unplanned)} have no plan in the groups CSV; from cutover Exchange Online no longer relays addresses it does not hold to Google, so their mail would bounce. ` +
+        `Set plan "migrate" (an Exchange distribution group) or "keep" (it stays at Google behind a mail contact) for each`,
+    );
+  }
+  const kept = input.groups.filter((group) => group.plan === "keep");
+  if (input.phase === "decommissioned" && kept.length > 0) {
+    problems.push(
+      `phase decommissioned retires Google Workspace, but group(s) ${listed(kept)} are kept at Google (plan "keep"): their members' Gmail no longer forwards once the forwarding routes go. Plan them "migrate"`,
+    );
+  }
+  if (kept.length > 0 && !input.googleRoutingDomain) {
+    problems.push(
+      `group(s) ${listed(kept)} are kept at Google, which needs coexist:googleRoutingDomain (googleRoutingDomain): a Google alias domain whose MX stays at Google, e.g. gsuite.${input.primaryDomain}, where each kept group has an address`,
+    );
+  } else {
+    const routeless = kept.filter((group) => !googleRouteOf(group, input.googleRoutingDomain));
+    if (routeless.length > 0) {
+      problems.push(
+        `group(s) ${listed(routeless)} are kept at Google but have no address on the Google routing domain ${input.googleRoutingDomain}: add it to their aliases in the groups CSV (Google gives every group one on each alias domain, e.g. ${localOf(routeless[0].email)}@${input.googleRoutingDomain})`,
+      );
+    }
+  }
+  const userByAddress = addressIndex(input.users);
+  const groupByAddress = new Map(input.groups.flatMap((group) => [group.email, ...group.aliases].map((address) => [address, group] as const)));
+  for (const group of input.groups) {
+    const clash = [group.email, ...group.aliases].find((address) => userByAddress.has(address));
+    if (clash) problems.push(`group ${group.email}: ${clash} is also an address of the user ${userByAddress.get(clash)!.email} in the users CSV; an address belongs to one user or group`);
+    if (group.plan !== "migrate") continue;
+    const undecided = group.members.map((address) => groupByAddress.get(address)).filter((member): member is MigrationGroup => member !== undefined && member.plan === undefined);
+    if (undecided.length > 0) {
+      problems.push(`group ${group.email} is migrated, but its member group(s) ${listed(undecided)} have no plan; plan them too, so that the distribution group can hold them`);
+    }
+    const unknown = group.members.filter((address) => !userByAddress.has(address) && !groupByAddress.has(address) && domainOfAddress(address) === input.primaryDomain.toLowerCase());
+    if (unknown.length > 0) {
+      problems.push(
+        `group ${group.email} is migrated, but its member(s) ${unknown.join(", ")} in ${input.primaryDomain} are neither users of the users CSV nor groups of the groups CSV, so Exchange has no recipient for them; add them to a CSV or remove them from the group`,
+      );
+    }
+  }
+  return problems;
+}
+
+const localOf = (address: string): string => address.slice(0, address.lastIndexOf("@"));

@@ -12,6 +12,8 @@ export interface MigrationUser {
   department?: string;
   /** ISO 3166-1 alpha-2 country code, upper-cased (needed to license the user). */
   usageLocation?: string;
+  /** The user's other addresses (Google aliases, alias-domain addresses), lower-cased. */
+  aliases?: string[];
 }
 
 export interface UsersCsvOptions {
@@ -20,15 +22,23 @@ export interface UsersCsvOptions {
 
 /** Every problem of a users CSV at once, each naming the line, the column and the fix. */
 export class UsersCsvError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`users CSV has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  constructor(
+    readonly problems: string[],
+    file = "users CSV",
+  ) {
+    super(`${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "UsersCsvError";
   }
 }
 
-type Column = "email" | "firstName" | "lastName" | "batch" | "displayName" | "department" | "usageLocation" | "alias";
+type Column = "email" | "firstName" | "lastName" | "batch" | "displayName" | "department" | "usageLocation" | "alias" | "aliases";
 
 const REQUIRED_COLUMNS: readonly Column[] = ["email", "firstName", "lastName", "batch"];
+
+/** A list cell: values separated by spaces (`coexist inventory` writes them so); commas and semicolons are accepted too. */
+export function listCell(value: string): string[] {
+  return value.split(/[\s,;]+/).filter(Boolean);
+}
 
 /** Header spellings, compared without case, spaces, `_`, `-` and `.`: `First Name`, `first_name` and `firstName` are one. */
 const COLUMN_SPELLINGS: Record<Column, readonly string[]> = {
@@ -40,11 +50,9 @@ const COLUMN_SPELLINGS: Record<Column, readonly string[]> = {
   department: ["department", "dept"],
   usageLocation: ["usagelocation", "countrycode"],
   alias: ["alias", "mailnickname"],
+  aliases: ["aliases", "otheraddresses", "emailaliases"],
 };
 
-const COLUMN_BY_SPELLING = new Map(
-  Object.entries(COLUMN_SPELLINGS).flatMap(([column, spellings]) => spellings.map((s) => [s, column as Column])),
-);
 
 const MAX_VALUE_LENGTH = 256;
 const MAX_ALIAS_LENGTH = 64;
@@ -63,7 +71,8 @@ const COUNTRY_CODE = /^[a-z]{2}$/i;
 /**
  * Reads the migration users from RFC 4180 CSV text (quoted fields with commas, quotes and line
  * breaks, CRLF or LF, optional BOM). The header row names the columns: `email`, `firstName`,
- * `lastName`, `batch`, optionally `displayName`, `department`, `usageLocation`, `alias`. Returns
+ * `lastName`, `batch`, optionally `displayName`, `department`, `usageLocation`, `alias` (the
+ * Exchange mail nickname) and `aliases` (the user's other addresses, space-separated). Returns
  * every user or throws one UsersCsvError listing every problem; never a partial list.
  */
 export function parseUsersCsv(text: string, options: UsersCsvOptions): MigrationUser[] {
@@ -76,20 +85,20 @@ export function parseUsersCsv(text: string, options: UsersCsvOptions): Migration
   if (header === undefined) {
     throw new UsersCsvError([...problems, `line 1: no header row; start the file with ${REQUIRED_COLUMNS.join(",")}`]);
   }
-  const knownColumns = readHeader(header, problems);
+  const knownColumns = readHeader(header, problems, COLUMN_SPELLINGS, REQUIRED_COLUMNS);
   const users = knownColumns === undefined ? [] : readUsers(rows, knownColumns, primaryDomain, problems);
   if (problems.length > 0) throw new UsersCsvError(problems);
   return users;
 }
 
-interface CsvRecord {
+export interface CsvRecord {
   /** Line on which the record starts (1-based). */
   line: number;
   fields: string[];
 }
 
 /** RFC 4180 records; syntax problems are added to `problems`. Blank lines are skipped. */
-function readCsvRecords(text: string): { records: CsvRecord[]; problems: string[] } {
+export function readCsvRecords(text: string): { records: CsvRecord[]; problems: string[] } {
   const input = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const records: CsvRecord[] = [];
   const problems: string[] = [];
@@ -155,20 +164,21 @@ function headerKey(name: string): string {
   return name.trim().toLowerCase().replace(/[\s_.-]/g, "");
 }
 
-interface Header {
-  columns: Map<Column, number>;
+export interface Header<C extends string> {
+  columns: Map<C, number>;
   /** Number of header fields, unknown columns included: every row must have as many. */
   width: number;
 }
 
-/** The header's columns, or undefined when a required column is missing. */
-function readHeader(header: CsvRecord, problems: string[]): Header | undefined {
-  const columns = new Map<Column, number>();
+/** The header's columns by their spellings, or undefined when a required column is missing. */
+export function readHeader<C extends string>(header: CsvRecord, problems: string[], spellings: Record<C, readonly string[]>, required: readonly C[]): Header<C> | undefined {
+  const bySpelling = new Map(Object.entries<readonly string[]>(spellings).flatMap(([column, names]) => names.map((name) => [name, column as C])));
+  const columns = new Map<C, number>();
   header.fields.forEach((name, index) => {
-    const column = COLUMN_BY_SPELLING.get(headerKey(name));
+    const column = bySpelling.get(headerKey(name));
     if (column === undefined) {
       problems.push(
-        `line ${header.line}: unknown column "${name.trim()}"; use ${Object.keys(COLUMN_SPELLINGS).join(", ")} (spellings such as first_name or "First Name" work too)`,
+        `line ${header.line}: unknown column "${name.trim()}"; use ${Object.keys(spellings).join(", ")} (spellings such as first_name or "First Name" work too)`,
       );
     } else if (columns.has(column)) {
       problems.push(`line ${header.line}: column ${column} appears twice ("${name.trim()}"); keep one`);
@@ -176,15 +186,63 @@ function readHeader(header: CsvRecord, problems: string[]): Header | undefined {
       columns.set(column, index);
     }
   });
-  const missing = REQUIRED_COLUMNS.filter((column) => !columns.has(column));
+  const missing = required.filter((column) => !columns.has(column));
   if (missing.length === 0) return { columns, width: header.fields.length };
   problems.push(
-    `line ${header.line}: required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing from the header; the header must name ${REQUIRED_COLUMNS.join(", ")}`,
+    `line ${header.line}: required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} missing from the header; the header must name ${required.join(", ")}`,
   );
   return undefined;
 }
 
-function readUsers(rows: CsvRecord[], header: Header, primaryDomain: string, problems: string[]): MigrationUser[] {
+/**
+ * One row's cells: `checked` gives the trimmed value (undefined after recording why it cannot be
+ * used: a control character, too long), `text` also refuses PowerShell-looking characters. Every
+ * problem lands in `problems`, naming the line and column. Undefined when the row's width is wrong.
+ */
+export function rowCells<C extends string>(row: CsvRecord, header: Header<C>, problems: string[]): { checked(column: C): string | undefined; text(column: C): string | undefined; problem(column: C, text: string): void } | undefined {
+  if (row.fields.length !== header.width) {
+    problems.push(
+      `line ${row.line}: ${row.fields.length} values, but the header has ${header.width} columns; enclose values that contain commas in double quotes`,
+    );
+    return undefined;
+  }
+  const problem = (column: C, text: string) => problems.push(`line ${row.line}, column ${column}: ${text}`);
+  const checked = (column: C): string | undefined => {
+    const index = header.columns.get(column);
+    const value = index === undefined ? "" : row.fields[index].trim();
+    const control = CONTROL_CHARACTER.exec(value);
+    if (control) {
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      problem(column, `contains the control character U+${code} (a line break, tab or similar); remove it`);
+      return undefined;
+    }
+    if (value.length > MAX_VALUE_LENGTH && !LIST_COLUMNS.has(column)) {
+      problem(column, `the value has ${value.length} characters, more than ${MAX_VALUE_LENGTH}; shorten it`);
+      return undefined;
+    }
+    return value;
+  };
+  const text = (column: C): string | undefined => {
+    const value = checked(column);
+    const token = value === undefined ? undefined : POWERSHELL_LOOKING.find((t) => value.includes(t));
+    if (token === undefined) return value;
+    problem(column, `"${value}" contains "${token}", which looks like a wildcard or PowerShell; remove it`);
+    return undefined;
+  };
+  return { checked, text, problem };
+}
+
+/** Columns holding lists of addresses, which may be long (a group's members). */
+const LIST_COLUMNS = new Set<string>(["aliases", "members"]);
+
+/** An email address of the characters the resources accept, lower-cased; undefined when it is not one. */
+export function emailCell(value: string): string | undefined {
+  const address = value.trim().toLowerCase();
+  const at = address.lastIndexOf("@");
+  return at > 0 && isAlias(address.slice(0, at)) && DOMAIN.test(address.slice(at + 1)) ? address : undefined;
+}
+
+function readUsers(rows: CsvRecord[], header: Header<Column>, primaryDomain: string, problems: string[]): MigrationUser[] {
   const users: MigrationUser[] = [];
   const lineOfEmail = new Map<string, number>();
   const lineOfAlias = new Map<string, number>();
@@ -205,41 +263,33 @@ function readUsers(rows: CsvRecord[], header: Header, primaryDomain: string, pro
     );
     if (!duplicateEmail && !duplicateAlias) users.push(user);
   }
+  checkAliasesAcrossUsers(users, lineOfEmail, problems);
   return users;
 }
 
-function readUser(row: CsvRecord, header: Header, primaryDomain: string, problems: string[]): MigrationUser | undefined {
-  if (row.fields.length !== header.width) {
-    problems.push(
-      `line ${row.line}: ${row.fields.length} values, but the header has ${header.width} columns; enclose values that contain commas in double quotes`,
-    );
+/** An address is one user's: no alias may be another user's address or alias. */
+function checkAliasesAcrossUsers(users: MigrationUser[], lineOf: Map<string, number>, problems: string[]): void {
+  const holder = new Map<string, string>(users.map((user) => [user.email, user.email]));
+  for (const user of users) {
+    for (const alias of user.aliases ?? []) {
+      const other = holder.get(alias);
+      if (other !== undefined && other !== user.email) {
+        problems.push(`line ${lineOf.get(user.email)}, column aliases: ${alias} is already ${other === alias ? "a user's address" : `an alias of ${other}`} (line ${lineOf.get(other)}); an address belongs to one user`);
+      } else {
+        holder.set(alias, user.email);
+      }
+    }
+  }
+}
+
+function readUser(row: CsvRecord, header: Header<Column>, primaryDomain: string, problems: string[]): MigrationUser | undefined {
+  const rowProblems: string[] = [];
+  const cells = rowCells(row, header, rowProblems);
+  if (!cells) {
+    problems.push(...rowProblems);
     return undefined;
   }
-  const rowProblems: string[] = [];
-  const problem = (column: Column, text: string) => rowProblems.push(`line ${row.line}, column ${column}: ${text}`);
-  /** The trimmed value, or undefined after recording why it cannot be used. */
-  const checked = (column: Column): string | undefined => {
-    const index = header.columns.get(column);
-    const value = index === undefined ? "" : row.fields[index].trim();
-    const control = CONTROL_CHARACTER.exec(value);
-    if (control) {
-      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-      problem(column, `contains the control character U+${code} (a line break, tab or similar); remove it`);
-      return undefined;
-    }
-    if (value.length > MAX_VALUE_LENGTH) {
-      problem(column, `the value has ${value.length} characters, more than ${MAX_VALUE_LENGTH}; shorten it`);
-      return undefined;
-    }
-    return value;
-  };
-  const text = (column: Column): string | undefined => {
-    const value = checked(column);
-    const token = value === undefined ? undefined : POWERSHELL_LOOKING.find((t) => value.includes(t));
-    if (token === undefined) return value;
-    problem(column, `"${value}" contains "${token}", which looks like a wildcard or PowerShell; remove it`);
-    return undefined;
-  };
+  const { checked, text, problem } = cells;
   const email = checkEmail(checked("email")?.toLowerCase(), primaryDomain, (t) => problem("email", t));
   const firstName = text("firstName");
   const lastName = text("lastName");
@@ -251,6 +301,7 @@ function readUser(row: CsvRecord, header: Header, primaryDomain: string, problem
   if (alias && !isAlias(alias)) {
     problem("alias", `"${alias}" is not a valid alias; use letters, digits and . - _ ' (at most ${MAX_ALIAS_LENGTH} characters, no dot at either end)`);
   }
+  const aliases = checkAliases(checked("aliases"), email, (t) => problem("aliases", t));
   const usageLocation = checked("usageLocation");
   if (usageLocation && !COUNTRY_CODE.test(usageLocation)) {
     problem("usageLocation", `"${usageLocation}" is not a two-letter country code; use one such as US, GB or DE`);
@@ -272,7 +323,20 @@ function readUser(row: CsvRecord, header: Header, primaryDomain: string, problem
     batch: batch ?? "",
     ...(department ? { department } : {}),
     ...(usageLocation ? { usageLocation: usageLocation.toUpperCase() } : {}),
+    ...(aliases.length > 0 ? { aliases } : {}),
   };
+}
+
+/** The aliases cell: addresses, each once, none the user's own. */
+function checkAliases(value: string | undefined, email: string | undefined, problem: (text: string) => void): string[] {
+  const aliases: string[] = [];
+  for (const entry of listCell(value ?? "").map((alias) => alias.toLowerCase())) {
+    if (emailCell(entry) === undefined) problem(`"${entry}" is not an email address; list the user's other addresses separated by spaces, e.g. al@contoso.com`);
+    else if (entry === email) problem(`${entry} is the user's own address; list only its other addresses`);
+    else if (aliases.includes(entry)) problem(`${entry} is listed twice; list it once`);
+    else aliases.push(entry);
+  }
+  return aliases;
 }
 
 function checkEmail(value: string | undefined, primaryDomain: string, problem: (text: string) => void): string | undefined {

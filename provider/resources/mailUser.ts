@@ -6,8 +6,8 @@ import { registerSecret } from "../config";
 import { domainOf } from "../routing/addresses";
 import { claim, handedOver } from "./claims";
 import { newInitialPassword } from "./initialPassword";
-import { InputChecker, isUnknown } from "./inputs";
-import { getRecipient, keepMailbox, label, reconcile, restoreAdopted } from "./mailUserRecipient";
+import { emailItem, InputChecker, isUnknown } from "./inputs";
+import { acceptedDomainsFor, getRecipient, keepMailbox, label, reconcile, restoreAdopted } from "./mailUserRecipient";
 import {
   DEFAULT_REPLICATION_TIMEOUT_SECONDS,
   MAX_PASSWORD_LENGTH,
@@ -21,10 +21,10 @@ import {
 } from "./mailUserAccount";
 import { note } from "./log";
 import {
-  CUSTOM_ATTRIBUTE,
   adoptedByMark,
   adoptedSettingsOf,
   changesToApply,
+  checkOwnerAttribute,
   creationName,
   hasSmtpAddress,
   isMailbox,
@@ -40,6 +40,7 @@ import {
 } from "./mailUserPlan";
 import { actionForExisting, creationToken, deleteAction, ownershipAfter, stackOwner, type Ownership } from "./ownership";
 import { pollUntil } from "./poll";
+import { splitByAcceptedDomain } from "./proxyAddresses";
 import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 /**
@@ -98,6 +99,16 @@ export interface MailUserArgs {
    */
   readonly routingAddress: pulumi.Input<string>;
   /**
+   * The user's other addresses: its Google aliases and its addresses at alias domains (the
+   * Directory's `aliases` and `nonEditableAliases`). Each one on an accepted domain of Exchange
+   * Online (a domain verified in Microsoft 365 with Email) becomes a secondary proxy address, so
+   * Microsoft 365 senders reach the user there, and the mailbox keeps it after licensing. The others
+   * are not added but reported: a note at create and update, and the output `unroutableAliases`.
+   * An alias removed from the list is removed from the object. Updated in place.
+   * @default [] (no aliases managed)
+   */
+  readonly aliases?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
    * Whether the user may sign in to Microsoft 365 (Entra `accountEnabled`). Keep it false until the
    * user's batch is migrating: then the user signs in with the initial password and must change it.
    * Updated in place (needs the Graph permission User.EnableDisableAccount.All).
@@ -141,6 +152,10 @@ export interface MailUserState {
   externalEmailAddress?: string;
   microsoftOnlineServicesId: string;
   routingAddress: string;
+  /** The aliases asked for (input). */
+  aliases?: string[];
+  /** Aliases not added because their domain is not an accepted domain of Exchange Online. */
+  unroutableAliases?: string[];
   adopt: boolean;
   deleteAdopted: boolean;
   replicationTimeoutSeconds: number;
@@ -194,7 +209,8 @@ const factsOf = (state: Record<string, unknown>): Facts => ({
 });
 
 /** Outputs from what Exchange shows; what it did not return keeps the `fallback` (inputs or state). */
-export function stateFrom(live: Recipient, fallback: Record<string, unknown>, facts: Facts): MailUserState {
+export function stateFrom(live: Recipient, fallback: Record<string, unknown>, facts: Facts, unroutableAliases?: string[]): MailUserState {
+  const aliases = Array.isArray(fallback.aliases) && fallback.aliases.length > 0 ? (fallback.aliases as string[]) : undefined;
   const keep = (value: string | undefined, field: string): string | undefined => value ?? (fallback[field] as string | undefined);
   return engineOutputs({
     name: keep(live.name, "name") as string,
@@ -205,6 +221,8 @@ export function stateFrom(live: Recipient, fallback: Record<string, unknown>, fa
     externalEmailAddress: keep(live.externalEmailAddress, "externalEmailAddress"),
     microsoftOnlineServicesId: keep(live.microsoftOnlineServicesId, "microsoftOnlineServicesId") as string,
     routingAddress: fallback.routingAddress as string,
+    aliases,
+    unroutableAliases: aliases ? (unroutableAliases ?? (fallback.unroutableAliases as string[] | undefined) ?? []) : undefined,
     adopt: fallback.adopt === true,
     deleteAdopted: fallback.deleteAdopted === true,
     replicationTimeoutSeconds: (fallback.replicationTimeoutSeconds as number | undefined) ?? DEFAULT_REPLICATION_TIMEOUT_SECONDS,
@@ -325,28 +343,29 @@ async function takeOver(existing: Recipient, desired: DesiredMailUser): Promise<
   const user = await entraUser(desired);
   const adopting = action === "adopt";
   const adopted = adopting
-    ? { ...adoptedSettingsOf(existing, attribute, desired.routingAddress, user.accountEnabled as boolean | undefined), recipientTypeDetails: existing.recipientTypeDetails }
+    ? { ...adoptedSettingsOf(existing, attribute, desired.routingAddress, user.accountEnabled as boolean | undefined, desired.aliases), recipientTypeDetails: existing.recipientTypeDetails }
     : adoptedByMark(existing, attribute);
-  const live = await reconcile(existing, desired, { mark: { attribute, value: markedValue(owner, existing.customAttributes[attribute], adopting) } });
+  const { recipient: live, unroutableAliases } = await reconcile(existing, desired, { mark: { attribute, value: markedValue(owner, existing.customAttributes[attribute], adopting) } });
   const facts: Facts = { signInEnabled: desired.signInEnabled, ownership: adopted ? "adopted" : ownershipAfter(action), owner, ...(adopted ? { adopted } : {}) };
   // The password of an object this stack did not just create is not known: a mail user gets a new one.
   if (!mailbox) Object.assign(facts, await resetPassword(desired, user));
   else note(RESOURCE, `${label(existing)} is a mailbox: its password belongs to its user and is left alone.`);
   if (managesSignIn(adopted)) facts.signInEnabled = await ensureSignIn(desired, user);
   else note(RESOURCE, `${label(existing)} is a mailbox someone already uses: its sign-in is left as it is.`);
-  return stateFrom(live, desired as unknown as Record<string, unknown>, facts);
+  return stateFrom(live, desired as unknown as Record<string, unknown>, facts, unroutableAliases);
 }
 
-/** `CustomAttribute1` … `CustomAttribute15` (any case), and never another than the one the mark was written in. */
-function checkOwnerAttribute(inputs: InputChecker, attribute: string | undefined, previous: unknown): void {
-  if (attribute === undefined || isUnknown(attribute)) return;
-  const canonical = `CustomAttribute${attribute.replace(/^customattribute/i, "")}`;
-  if (!CUSTOM_ATTRIBUTE.test(canonical)) {
-    inputs.problem("ownerAttribute", `${JSON.stringify(attribute)} is not one of CustomAttribute1 … CustomAttribute15`);
-  } else if (typeof previous === "string" && previous !== canonical) {
-    inputs.problem("ownerAttribute", `cannot change from ${previous} to ${canonical}: the stack finds its mark on the existing mail user in ${previous}; keep ${previous}`);
-  } else {
-    inputs.values.ownerAttribute = canonical;
+/** Aliases are the user's other addresses: never its own address, sign-in name or routing address, nor on the routing domain. */
+function checkAliases(inputs: InputChecker, aliases: string[] | undefined, own: (string | undefined)[]): void {
+  if (!aliases || isUnknown(aliases)) return;
+  const routing = own[1];
+  for (const [index, alias] of aliases.entries()) {
+    if (isUnknown(alias)) continue;
+    if (own.some((address) => address !== undefined && !isUnknown(address) && address === alias)) {
+      inputs.problem(`aliases[${index}]`, `${alias} is the user's own address, sign-in name or routing address; list only its other addresses`);
+    } else if (routing && !isUnknown(routing) && domainOf(alias) === domainOf(routing)) {
+      inputs.problem(`aliases[${index}]`, `${alias} is on the routing domain ${domainOf(routing)}, where only routing addresses belong; remove it`);
+    }
   }
 }
 
@@ -364,6 +383,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     inputs.email("microsoftOnlineServicesId", { required: true });
     const password = inputs.text("password", { secret: true, maxLength: MAX_PASSWORD_LENGTH });
     const routing = inputs.email("routingAddress", { required: true });
+    const aliases = inputs.list("aliases", emailItem);
     inputs.boolean("signInEnabled", false);
     inputs.integer("replicationTimeoutSeconds", DEFAULT_REPLICATION_TIMEOUT_SECONDS, { min: 0, max: 3600 });
     const attribute = inputs.text("ownerAttribute", { fallback: DEFAULT_OWNER_ATTRIBUTE, maxLength: 20 });
@@ -372,13 +392,14 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const holder = inputs.text("holder");
     inputs.text("owner");
     checkPassword(inputs, news.password, password);
-    checkOwnerAttribute(inputs, attribute, olds.ownerAttribute);
+    checkOwnerAttribute(inputs, attribute, olds.ownerAttribute, "mail user");
     if (external && routing && !isUnknown(external) && !isUnknown(routing) && domainOf(routing) === domainOf(external)) {
       inputs.problem(
         "routingAddress",
         `${routing} is in ${domainOf(external)}, the user's own domain; Google will not forward there. Use the Microsoft 365 routing subdomain, e.g. ${routing.split("@")[0]}@o365.${domainOf(external)}`,
       );
     }
+    checkAliases(inputs, aliases, [external, routing, inputs.values.microsoftOnlineServicesId as string | undefined]);
     if (external && holder && !isUnknown(external) && !isUnknown(holder)) claim(RESOURCE, external, holder);
     return inputs.result();
   },
@@ -401,10 +422,11 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     let facts: Facts = { signInEnabled: true, ownership: "created", owner, ...passwordFacts(desired, password) };
     let live = created;
     try {
-      live = await reconcile(created, desired, { justCreated: true, mark: { attribute: desired.ownerAttribute, value: markedValue(owner, undefined) } });
+      const reconciled = await reconcile(created, desired, { justCreated: true, mark: { attribute: desired.ownerAttribute, value: markedValue(owner, undefined) } });
+      live = reconciled.recipient;
       const user = await entraUser(desired);
       facts = { ...facts, signInEnabled: await ensureSignIn(desired, user) };
-      return { id: created.guid, outs: stateFrom(live, inputs, facts) };
+      return { id: created.guid, outs: stateFrom(live, inputs, facts, reconciled.unroutableAliases) };
     } catch (error) {
       throw createdButNotReady(
         `${RESOURCE}: created ${desired.externalEmailAddress} (${created.guid}) but could not finish it: ${(error as Error).message}; run pulumi up again to finish it.`,
@@ -419,7 +441,10 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const listed = await apis().snapshots.recipientByIdentity(id);
     const live = listed ? parseRecipient(listed) : await getRecipient(id);
     if (!live) return {};
-    return { id, props: stateFrom(live, props, factsOf(props)) };
+    // An alias domain verified since the last update: its aliases are no longer unroutable, so the next up adds them.
+    const aliases = Array.isArray(props.aliases) ? (props.aliases as string[]) : [];
+    const unroutable = aliases.length > 0 ? splitByAcceptedDomain(aliases, await acceptedDomainsFor(aliases)).unroutable : undefined;
+    return { id, props: stateFrom(live, props, factsOf(props), unroutable) };
   },
 
   async update(id, olds, news) {
@@ -438,7 +463,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       );
     }
     const mark = liveOwner === undefined ? { attribute: desired.ownerAttribute, value: markedValue(owner, live.customAttributes[desired.ownerAttribute]) } : undefined;
-    const updated = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress, mark });
+    const previousAliases = Array.isArray(olds.aliases) ? (olds.aliases as string[]) : undefined;
+    const { recipient: updated, unroutableAliases } = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress, previousAliases, mark });
     const next: Facts = { ...facts, owner, ownership: facts.ownership ?? "created" };
     const password = passwordToSet({ ...olds, recipientTypeDetails: live.recipientTypeDetails }, news);
     const signInChanges = managesSignIn(facts.adopted) && desired.signInEnabled !== facts.signInEnabled;
@@ -448,7 +474,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
       if (signInChanges) next.signInEnabled = await ensureSignIn(desired, user);
     }
     if (!managesSignIn(facts.adopted)) next.signInEnabled = desired.signInEnabled;
-    return { outs: stateFrom(updated, news, next) };
+    return { outs: stateFrom(updated, news, next, unroutableAliases) };
   },
 
   async delete(id, props) {
@@ -494,6 +520,9 @@ export class MailUser extends DynamicResource {
   declare readonly externalEmailAddress: pulumi.Output<string | undefined>;
   declare readonly microsoftOnlineServicesId: pulumi.Output<string>;
   declare readonly routingAddress: pulumi.Output<string>;
+  declare readonly aliases: pulumi.Output<string[] | undefined>;
+  /** Aliases not added because their domain is not an accepted domain of Exchange Online (see `aliases`). */
+  declare readonly unroutableAliases: pulumi.Output<string[] | undefined>;
   declare readonly guid: pulumi.Output<string>;
   declare readonly externalDirectoryObjectId: pulumi.Output<string | undefined>;
   declare readonly primarySmtpAddress: pulumi.Output<string | undefined>;
@@ -514,6 +543,7 @@ export class MailUser extends DynamicResource {
         emailAddresses: undefined,
         recipientTypeDetails: undefined,
         initialPassword: undefined,
+        unroutableAliases: undefined,
         ...args,
         password: args.password === undefined ? undefined : secret(args.password),
         owner: stackOwner(),

@@ -3,10 +3,11 @@
  * the inputs, and what to send. The provider (mailUser.ts) reads, asks these, and writes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FieldRule, planDiff, sameIgnoringCase, unlessUnset } from "./diff";
-import { isUnknown } from "./inputs";
+import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./diff";
+import { isUnknown, type InputChecker } from "./inputs";
 import { creationToken, markedOwner, withOwnerMark, withoutOwnerMark } from "./ownership";
 import { matchesFingerprint } from "./passwordFingerprint";
+import { missingProxies, proxyChanges, smtpAddressesOf } from "./proxyAddresses";
 
 /** The checked inputs, as create and update receive them. */
 export interface DesiredMailUser {
@@ -20,6 +21,8 @@ export interface DesiredMailUser {
   /** A password the admin supplies; absent: the provider generates one per user. */
   password?: string;
   routingAddress: string;
+  /** The user's other addresses (Google aliases, alias-domain addresses), added as proxies on accepted domains. */
+  aliases?: string[];
   adopt: boolean;
   deleteAdopted: boolean;
   signInEnabled: boolean;
@@ -42,6 +45,11 @@ export interface AdoptedSettings {
   ownerAttributeValue: string;
   /** Whether the routing address was already there (then it stays on delete). */
   hadRoutingAddress: boolean;
+  /**
+   * The wanted aliases the object already had: they stay on delete, the others go from a mail user.
+   * Unknown (an object adopted by another resource of the stack): every alias stays.
+   */
+  hadAliases?: string[];
   /** The Entra account's sign-in state (undefined when Graph did not show the user). */
   accountEnabled?: boolean;
 }
@@ -69,7 +77,9 @@ export interface RecipientChange {
   /** Set-* parameters besides Identity and EmailAddresses; empty when nothing differs. */
   parameters: Record<string, string>;
   /** Proxy addresses to add and remove (`smtp:` secondaries). */
-  addresses: { add?: string; remove?: string };
+  addresses: { add?: string[]; remove?: string[] };
+  /** Wanted aliases whose domain is not an accepted domain: not sent, reported. */
+  unroutableAliases?: string[];
   /** Every input that differs from the object (the password is never known). */
   differences: string[];
   /** Inputs that differ but cannot be set on this object (see MailUserArgs). */
@@ -90,13 +100,14 @@ const fields: FieldRule[] = [
   { field: "firstName", replaces: true, equal: unlessUnset() },
   { field: "lastName", replaces: true, equal: unlessUnset() },
   { field: "routingAddress", equal: sameIgnoringCase },
+  { field: "aliases", equal: sameSet },
   // Delete reads it from the state; an unset value (a state written before it existed) is false.
   { field: "deleteAdopted", equal: (a, b) => (a === true) === (b === true) },
 ];
 /** Set by New-MailUser only (a change re-creates the mail user). */
 const CREATION_ONLY = new Set(["firstName", "lastName"]);
 /** A mailbox belongs to its user after migration: only these stay managed (through Set-Mailbox). */
-const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress", "deleteAdopted"]);
+const MAILBOX_FIELDS = new Set(["name", "alias", "displayName", "routingAddress", "aliases", "deleteAdopted"]);
 
 /** Each input and its Set-MailUser parameter; the names are set only by New-MailUser. */
 const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
@@ -111,6 +122,22 @@ const MAIL_USER_SETTINGS: [keyof DesiredMailUser, string | undefined][] = [
 const CASE_INSENSITIVE = new Set<keyof DesiredMailUser>(["externalEmailAddress", "microsoftOnlineServicesId"]);
 
 export const CUSTOM_ATTRIBUTE = /^CustomAttribute(?:[1-9]|1[0-5])$/;
+
+/**
+ * `ownerAttribute` in `check`: `CustomAttribute1` … `CustomAttribute15` (any case), and never
+ * another than the one the mark was written in (`previous`) on the existing `noun`.
+ */
+export function checkOwnerAttribute(inputs: InputChecker, attribute: string | undefined, previous: unknown, noun: string): void {
+  if (attribute === undefined || isUnknown(attribute)) return;
+  const canonical = `CustomAttribute${attribute.replace(/^customattribute/i, "")}`;
+  if (!CUSTOM_ATTRIBUTE.test(canonical)) {
+    inputs.problem("ownerAttribute", `${JSON.stringify(attribute)} is not one of CustomAttribute1 … CustomAttribute15`);
+  } else if (typeof previous === "string" && previous !== canonical) {
+    inputs.problem("ownerAttribute", `cannot change from ${previous} to ${canonical}: the stack finds its mark on the existing ${noun} in ${previous}; keep ${previous}`);
+  } else {
+    inputs.values.ownerAttribute = canonical;
+  }
+}
 
 /** A mailbox of any kind (`UserMailbox`, `SharedMailbox`, …): what licensing makes of a mail user. */
 export function isMailbox(recipientTypeDetails: unknown): boolean {
@@ -162,15 +189,27 @@ export function parseRecipient(object: Record<string, unknown>): Recipient {
   };
 }
 
+/** What `changesToApply` may need besides the object and the inputs. */
+export interface ChangeOptions {
+  previousRoutingAddress?: string;
+  /** The aliases wanted before this change (those no longer wanted are removed). */
+  previousAliases?: string[];
+  /** The accepted domains of Exchange Online: aliases on other domains are not sent. */
+  acceptedDomains?: ReadonlySet<string>;
+  mark?: { attribute: string; value: string };
+}
+
 /**
  * What to send to make `live` match `desired`. A mail user gets every setting; a mailbox only
- * its names and the routing address. A previous routing address is removed from a mail user
- * (Google does not forward to users who are not migrated) but kept on a mailbox.
+ * its names, the routing address and the aliases. A previous routing address is removed from a
+ * mail user (Google does not forward to users who are not migrated) but kept on a mailbox. Aliases
+ * are added on accepted domains (the others are reported in `unroutableAliases`); an alias no
+ * longer wanted is removed, from a mailbox too.
  */
 export function changesToApply(
   live: Recipient,
-  desired: Pick<DesiredMailUser, "name" | "alias" | "displayName" | "firstName" | "lastName" | "externalEmailAddress" | "microsoftOnlineServicesId" | "routingAddress">,
-  options: { previousRoutingAddress?: string; mark?: { attribute: string; value: string } } = {},
+  desired: Pick<DesiredMailUser, "name" | "alias" | "displayName" | "firstName" | "lastName" | "externalEmailAddress" | "microsoftOnlineServicesId" | "routingAddress" | "aliases">,
+  options: ChangeOptions = {},
 ): RecipientChange {
   const mailbox = isMailbox(live.recipientTypeDetails);
   const parameters: Record<string, string> = {};
@@ -190,15 +229,29 @@ export function changesToApply(
   }
   const mark = options.mark;
   if (mark && (live.customAttributes[mark.attribute] ?? "") !== mark.value) parameters[mark.attribute] = mark.value;
-  const addresses: RecipientChange["addresses"] = {};
-  if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) addresses.add = `smtp:${desired.routingAddress}`;
+  const add: string[] = [];
+  const remove: string[] = [];
+  if (!hasSmtpAddress(live.emailAddresses, desired.routingAddress)) add.push(`smtp:${desired.routingAddress}`);
   const previous = options.previousRoutingAddress;
   let keptRoutingAddress: string | undefined;
   if (previous && previous.toLowerCase() !== desired.routingAddress.toLowerCase() && hasSmtpAddress(live.emailAddresses, previous)) {
     if (mailbox) keptRoutingAddress = previous;
-    else addresses.remove = `smtp:${previous}`;
+    else remove.push(`smtp:${previous}`);
   }
-  return { cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser", parameters, addresses, differences, ignored, keptRoutingAddress };
+  const aliases = proxyChanges(desired.aliases ?? [], options.previousAliases, smtpAddressesOf(live.emailAddresses), options.acceptedDomains ?? new Set(), live.primarySmtpAddress);
+  add.push(...aliases.add);
+  remove.push(...aliases.remove.filter((proxy) => !remove.includes(proxy) && proxy.toLowerCase() !== `smtp:${desired.routingAddress.toLowerCase()}`));
+  if (aliases.add.length > 0 || aliases.remove.length > 0) differences.push("aliases");
+  const addresses: RecipientChange["addresses"] = { ...(add.length > 0 ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) };
+  return {
+    cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser",
+    parameters,
+    addresses,
+    differences,
+    ignored,
+    keptRoutingAddress,
+    ...(aliases.unroutable.length > 0 ? { unroutableAliases: aliases.unroutable } : {}),
+  };
 }
 
 /** The object as it is after `change` succeeded: Set-* returns nothing, and re-reading it would cost a call. */
@@ -210,9 +263,8 @@ export function afterChange(live: Recipient, change: RecipientChange): Recipient
   }
   const attributes = Object.entries(change.parameters).filter(([parameter]) => CUSTOM_ATTRIBUTE.test(parameter));
   next.customAttributes = { ...live.customAttributes, ...Object.fromEntries(attributes) };
-  const removed = change.addresses.remove ? bareAddress(change.addresses.remove) : undefined;
-  next.emailAddresses = live.emailAddresses.filter((proxy) => bareAddress(proxy) !== removed);
-  if (change.addresses.add) next.emailAddresses.push(change.addresses.add);
+  const removed = new Set((change.addresses.remove ?? []).map(bareAddress));
+  next.emailAddresses = [...live.emailAddresses.filter((proxy) => !removed.has(bareAddress(proxy))), ...(change.addresses.add ?? [])];
   return next;
 }
 
@@ -242,8 +294,9 @@ export function planMailUserDiff(olds: Record<string, unknown>, news: Record<str
   const planned = planDiff(olds, news, rules, true);
   const routingAddressMissing =
     typeof news.routingAddress === "string" && !isUnknown(news.routingAddress) && !hasSmtpAddress(olds.emailAddresses as string[], news.routingAddress);
+  const aliasMissing = !isUnknown(news.aliases) && missingProxies(news.aliases, olds.emailAddresses, olds.unroutableAliases).length > 0;
   const signInChanged = isUnknown(news.signInEnabled) || (news.signInEnabled ?? false) !== olds.signInEnabled;
-  const changes = planned.changes || routingAddressMissing || passwordToSet(olds, news) !== undefined || signInChanged;
+  const changes = planned.changes || routingAddressMissing || aliasMissing || passwordToSet(olds, news) !== undefined || signInChanged;
   return { ...planned, changes };
 }
 
@@ -298,7 +351,8 @@ export function adoptedByMark(live: Recipient, ownerAttribute: string): (Adopted
 }
 
 /** What adoption saves, so that delete can put it back. */
-export function adoptedSettingsOf(live: Recipient, ownerAttribute: string, routingAddress: string, accountEnabled: boolean | undefined): AdoptedSettings {
+export function adoptedSettingsOf(live: Recipient, ownerAttribute: string, routingAddress: string, accountEnabled: boolean | undefined, aliases: readonly string[] = []): AdoptedSettings {
+  const hadAliases = aliases.filter((alias) => hasSmtpAddress(live.emailAddresses, alias));
   return {
     name: live.name,
     alias: live.alias,
@@ -306,16 +360,18 @@ export function adoptedSettingsOf(live: Recipient, ownerAttribute: string, routi
     externalEmailAddress: live.externalEmailAddress,
     ownerAttributeValue: live.customAttributes[ownerAttribute] ?? "",
     hadRoutingAddress: hasSmtpAddress(live.emailAddresses, routingAddress),
+    hadAliases,
     ...(accountEnabled !== undefined ? { accountEnabled } : {}),
   };
 }
 
 /**
  * The Set-* call that gives an adopted recipient back what it had: its names (and external address
- * while a mail user), its owner attribute, and no routing address unless it had one or Gmail may
- * still forward there (`releasable` false).
+ * while a mail user), its owner attribute, no routing address unless it had one or Gmail may
+ * still forward there (`releasable` false), and, while a mail user, none of the `aliases` it did
+ * not have (a mailbox keeps them: its user receives mail at them now).
  */
-export function restoreChange(live: Recipient, saved: AdoptedSettings, ownerAttribute: string, routingAddress: string, releasable: boolean): RecipientChange {
+export function restoreChange(live: Recipient, saved: AdoptedSettings, ownerAttribute: string, routingAddress: string, releasable: boolean, aliases: readonly string[] = []): RecipientChange {
   const mailbox = isMailbox(live.recipientTypeDetails);
   const parameters: Record<string, string> = {};
   const restore = (field: "name" | "alias" | "displayName" | "externalEmailAddress", parameter: string): void => {
@@ -327,8 +383,11 @@ export function restoreChange(live: Recipient, saved: AdoptedSettings, ownerAttr
   restore("displayName", "DisplayName");
   if (!mailbox) restore("externalEmailAddress", "ExternalEmailAddress");
   if ((live.customAttributes[ownerAttribute] ?? "") !== saved.ownerAttributeValue) parameters[ownerAttribute] = saved.ownerAttributeValue;
-  const addresses: RecipientChange["addresses"] = {};
-  if (!saved.hadRoutingAddress && releasable && hasSmtpAddress(live.emailAddresses, routingAddress)) addresses.remove = `smtp:${routingAddress}`;
+  const remove: string[] = [];
+  if (!saved.hadRoutingAddress && releasable && hasSmtpAddress(live.emailAddresses, routingAddress)) remove.push(`smtp:${routingAddress}`);
+  const had = new Set((saved.hadAliases ?? []).map((alias) => alias.toLowerCase()));
+  if (!mailbox && saved.hadAliases !== undefined) remove.push(...aliases.filter((alias) => !had.has(alias.toLowerCase()) && hasSmtpAddress(live.emailAddresses, alias)).map((alias) => `smtp:${alias.toLowerCase()}`));
+  const addresses: RecipientChange["addresses"] = remove.length > 0 ? { remove } : {};
   return { cmdlet: mailbox ? "Set-Mailbox" : "Set-MailUser", parameters, addresses, differences: Object.keys(parameters), ignored: [] };
 }
 

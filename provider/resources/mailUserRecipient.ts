@@ -20,6 +20,7 @@ import {
   type RecipientChange,
 } from "./mailUserPlan";
 import { pollUntil } from "./poll";
+import { acceptedDomainNames, unroutableNote } from "./proxyAddresses";
 
 const RESOURCE = "MailUser";
 
@@ -30,15 +31,21 @@ export async function getRecipient(identity: string): Promise<Recipient | undefi
 
 export const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
 
+/** A single address as itself, several as a list: the hashtable takes either, and one address keeps its form on the wire. */
+function oneOrMany(addresses: RecipientChange["addresses"]): { add?: string | string[]; remove?: string | string[] } {
+  const shape = (list: string[] | undefined): string | string[] | undefined => (list === undefined || list.length === 0 ? undefined : list.length === 1 ? list[0] : list);
+  return { add: shape(addresses.add), remove: shape(addresses.remove) };
+}
+
 /** Sends one Set-MailUser/Set-Mailbox; `justCreated`: retried while Exchange does not show the new object yet. */
 export async function send(live: Recipient, change: RecipientChange, desired: { replicationTimeoutSeconds?: number }, justCreated = false): Promise<void> {
-  const hasAddressChange = change.addresses.add !== undefined || change.addresses.remove !== undefined;
+  const hasAddressChange = (change.addresses.add ?? []).length > 0 || (change.addresses.remove ?? []).length > 0;
   if (Object.keys(change.parameters).length === 0 && !hasAddressChange) return;
   const set = (): Promise<unknown> =>
     apis().exchange.invoke(change.cmdlet, {
       Identity: live.guid,
       ...change.parameters,
-      ...(hasAddressChange ? { EmailAddresses: apis().exchange.addRemove(change.addresses) } : {}),
+      ...(hasAddressChange ? { EmailAddresses: apis().exchange.addRemove(oneOrMany(change.addresses)) } : {}),
     });
   if (!justCreated) {
     await set();
@@ -53,24 +60,31 @@ export async function send(live: Recipient, change: RecipientChange, desired: { 
   }
 }
 
+/** The accepted domains, read only when the user has aliases to place. */
+export async function acceptedDomainsFor(aliases: readonly string[] | undefined): Promise<ReadonlySet<string>> {
+  return aliases?.length ? acceptedDomainNames() : new Set();
+}
+
 /**
- * Applies `changesToApply` (with the owner's mark when given), tells the user what a mailbox kept,
- * and returns the object as it is now.
+ * Applies `changesToApply` (with the owner's mark when given), tells the user what a mailbox kept
+ * and which aliases Exchange cannot hold, and returns the object as it is now with those aliases.
  */
 export async function reconcile(
   live: Recipient,
   desired: DesiredMailUser,
-  options: { previousRoutingAddress?: string; justCreated?: boolean; mark?: { attribute: string; value: string } },
-): Promise<Recipient> {
-  const change = changesToApply(live, desired, options);
+  options: { previousRoutingAddress?: string; previousAliases?: string[]; justCreated?: boolean; mark?: { attribute: string; value: string } },
+): Promise<{ recipient: Recipient; unroutableAliases: string[] }> {
+  const change = changesToApply(live, desired, { ...options, acceptedDomains: await acceptedDomainsFor(desired.aliases) });
   if (change.ignored.length > 0) {
     note(RESOURCE, `${label(live)}: left ${change.ignored.join(", ")} as they are; ${isMailbox(live.recipientTypeDetails) ? "a mailbox belongs to its user now" : "only New-MailUser sets them"}.`);
   }
   if (change.keptRoutingAddress) {
     note(RESOURCE, `${label(live)}: kept the previous routing address ${change.keptRoutingAddress} as well, because Google may still forward to it; remove it once the user's GoogleForwardingRoute points to ${desired.routingAddress}.`);
   }
+  const unroutableAliases = change.unroutableAliases ?? [];
+  if (unroutableAliases.length > 0) note(RESOURCE, unroutableNote(label(live), unroutableAliases, "unroutableAliases"));
   await send(live, change, desired, options.justCreated);
-  return afterChange(live, change);
+  return { recipient: afterChange(live, change), unroutableAliases };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -93,7 +107,7 @@ export async function keepMailbox(live: Recipient, props: Record<string, unknown
   const change: RecipientChange = {
     cmdlet: "Set-Mailbox",
     parameters: live.customAttributes[attribute] ? { [attribute]: "" } : {},
-    addresses: release ? { remove: `smtp:${routingAddress}` } : {},
+    addresses: release ? { remove: [`smtp:${routingAddress}`] } : {},
     differences: [],
     ignored: [],
   };
@@ -109,7 +123,8 @@ export async function restoreAdopted(live: Recipient, props: Record<string, unkn
   const routingAddress = String(props.routingAddress);
   const mayRelease = !saved.hadRoutingAddress && hasSmtpAddress(live.emailAddresses, routingAddress);
   const releasable = mayRelease && (!isMailbox(live.recipientTypeDetails) || (await routingAddressFree(String(props.externalEmailAddress || live.primarySmtpAddress), routingAddress)));
-  await send(live, restoreChange(live, saved, attribute, routingAddress, releasable), props);
+  const aliases = Array.isArray(props.aliases) ? props.aliases.map(String) : [];
+  await send(live, restoreChange(live, saved, attribute, routingAddress, releasable, aliases), props);
   const restoresSignIn = managesSignIn(saved) && saved.accountEnabled !== undefined && saved.accountEnabled !== facts.signInEnabled;
   if (restoresSignIn) {
     const upn = String(props.microsoftOnlineServicesId);

@@ -31,6 +31,13 @@ export interface MailUserSetItem {
   microsoftOnlineServicesId: string;
   /** Secondary SMTP address on the routing subdomain, e.g. `alice@o365.contoso.com`. Updated in place. */
   routingAddress: string;
+  /**
+   * The user's other addresses (Google aliases, alias-domain addresses): those on accepted domains
+   * become proxy addresses, the others are reported in the user's `unroutableAliases` (see
+   * MailUserArgs.aliases). Updated in place.
+   * @default []
+   */
+  aliases?: string[];
 }
 
 /**

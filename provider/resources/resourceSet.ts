@@ -40,6 +40,11 @@ export interface ResourceSetSpec {
    * every item (a new password) can be held back.
    */
   setOutputs?(news: Values, olds: Values | undefined, allApplied: boolean): Values;
+  /**
+   * Keys of other items of the set that must exist before this one is created or updated (a
+   * group whose member is another group of the set); absent: every item at once.
+   */
+  itemsBefore?(key: string, inputs: Values): string[];
 }
 
 /** The engine's kinds of a property diff, as `pulumi preview --diff` shows them. */
@@ -339,15 +344,40 @@ function describeFailures(spec: ResourceSetSpec, verb: string, failed: ItemOutco
 }
 
 /**
+ * The item plans in waves: each item after the items it names in `itemsBefore` (those the set
+ * holds). An item in a circle of such names runs in the last wave, with the rest of the circle.
+ */
+export function inWaves<P extends { key: string; news?: Values }>(spec: Pick<ResourceSetSpec, "itemsBefore">, plans: P[]): P[][] {
+  if (!spec.itemsBefore) return [plans];
+  const keys = new Set(plans.map((plan) => plan.key.toLowerCase()));
+  const before = new Map(
+    plans.map((plan) => [plan.key, plan.news && !isUnknown(plan.news) ? spec.itemsBefore!(plan.key, plan.news).map((key) => key.toLowerCase()).filter((key) => keys.has(key) && key !== plan.key.toLowerCase()) : []]),
+  );
+  const waves: P[][] = [];
+  const done = new Set<string>();
+  let rest = plans;
+  while (rest.length > 0) {
+    const ready = rest.filter((plan) => before.get(plan.key)!.every((key) => done.has(key)));
+    const wave = ready.length > 0 ? ready : rest;
+    waves.push(wave);
+    for (const plan of wave) done.add(plan.key.toLowerCase());
+    rest = rest.filter((plan) => !wave.includes(plan));
+  }
+  return waves;
+}
+
+/**
  * Creates or updates the set to `news`: removed items are deleted first (their addresses may be
- * reused by new ones), then every other item operation runs at once. When some fail, the engine's
- * partial-state error records what now exists, so the next `up` plans the rest again.
+ * reused by new ones), then every other item operation runs at once (in waves when `itemsBefore`
+ * orders them). When some fail, the engine's partial-state error records what now exists, so the
+ * next `up` plans the rest again.
  */
 async function applySet(spec: ResourceSetSpec, id: string, olds: Values | undefined, news: Values): Promise<Values> {
   const plans = await planItems(spec, olds ?? {}, news);
   const removed = (plan: ItemPlan): boolean => plan.action === "delete" || plan.action === "handOver";
   const deletions = await Promise.all(plans.filter(removed).map((plan) => applyItem(spec, plan)));
-  const others = await Promise.all(plans.filter((plan) => !removed(plan)).map((plan) => applyItem(spec, plan)));
+  const others: ItemOutcome[] = [];
+  for (const wave of inWaves(spec, plans.filter((plan) => !removed(plan)))) others.push(...(await Promise.all(wave.map((plan) => applyItem(spec, plan)))));
   const outcomes = [...deletions, ...others];
   const failed = outcomes.filter((outcome) => outcome.error !== undefined);
   const setLevel = { ...pick(news, publicSharedFields(spec)), ...spec.setOutputs?.(news, olds, failed.length === 0), ...gatheredSecrets(spec, outcomes) };

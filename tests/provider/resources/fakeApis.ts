@@ -54,7 +54,12 @@ export interface FakeRecipient {
   EmailAddresses: string[];
   /** The attribute MailUser marks by default ("" or absent when empty). */
   CustomAttribute15?: string;
+  /** A distribution group's members, by GUID. */
+  Members?: string[];
+  RequireSenderAuthenticationEnabled?: boolean;
 }
+
+const GROUP_TYPE = "MailUniversalDistributionGroup";
 
 export interface Write {
   api: "exchange" | "graph" | "google";
@@ -314,6 +319,15 @@ export class FakeTenant {
   }
 
   private async invoke(cmdlet: string, parameters: Record<string, unknown>): Promise<ExchangeObject[]> {
+    if (cmdlet === "Get-AcceptedDomain" && parameters.Identity === undefined) {
+      this.reads.push(`exchange ${cmdlet}`);
+      return [...this.acceptedDomains].map(([name, type]) => ({ DomainName: name, DomainType: type }));
+    }
+    if (cmdlet === "Get-DistributionGroupMember") {
+      this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
+      const group = this.ofKind(cmdlet, String(parameters.Identity), GROUP_TYPE);
+      return (group.Members ?? []).map((guid) => structuredClone(this.recipients.get(guid)) as unknown as ExchangeObject).filter(Boolean);
+    }
     if (cmdlet === "Get-AcceptedDomain") {
       this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
       const type = this.acceptedDomains.get(String(parameters.Identity));
@@ -329,8 +343,9 @@ export class FakeTenant {
     }
     if (cmdlet.startsWith("Get-")) {
       this.reads.push(`exchange ${cmdlet} ${String(parameters.Identity)}`);
+      const kind = { "Get-DistributionGroup": GROUP_TYPE, "Get-MailContact": "MailContact" }[cmdlet];
       const found = this.recipient(String(parameters.Identity));
-      if (!found) throw exchangeError(cmdlet, "notFound", `The operation couldn't be performed because object '${String(parameters.Identity)}' couldn't be found.`);
+      if (!found || (kind && found.RecipientTypeDetails !== kind)) throw exchangeError(cmdlet, "notFound", `The operation couldn't be performed because object '${String(parameters.Identity)}' couldn't be found.`);
       this.advanceConversion(found);
       return [structuredClone(found) as unknown as ExchangeObject];
     }
@@ -352,6 +367,29 @@ export class FakeTenant {
         const name = String(parameters.Identity);
         if (!this.acceptedDomains.has(name)) throw exchangeError(cmdlet, "notFound", "couldn't be found");
         this.acceptedDomains.set(name, String(parameters.DomainType));
+        return [];
+      }
+      case "New-DistributionGroup":
+        return [this.newGroupOrContact(cmdlet, parameters, GROUP_TYPE) as unknown as ExchangeObject];
+      case "New-MailContact":
+        return [this.newGroupOrContact(cmdlet, parameters, "MailContact") as unknown as ExchangeObject];
+      case "Set-DistributionGroup":
+      case "Set-MailContact": {
+        const found = this.ofKind(cmdlet, String(parameters.Identity), cmdlet === "Set-MailContact" ? "MailContact" : GROUP_TYPE);
+        const { BypassSecurityGroupManagerCheck: _bypass, ...rest } = parameters;
+        this.setRecipient(cmdlet, { ...rest, Identity: found.Guid });
+        return [];
+      }
+      case "Update-DistributionGroupMember": {
+        const group = this.ofKind(cmdlet, String(parameters.Identity), GROUP_TYPE);
+        group.Members = this.memberGuids(cmdlet, parameters.Members);
+        return [];
+      }
+      case "Remove-DistributionGroup":
+      case "Remove-MailContact": {
+        const found = this.ofKind(cmdlet, String(parameters.Identity), cmdlet === "Remove-MailContact" ? "MailContact" : GROUP_TYPE);
+        this.recipients.delete(found.Guid);
+        for (const group of this.recipients.values()) if (group.Members) group.Members = group.Members.filter((guid) => guid !== found.Guid);
         return [];
       }
       case "Remove-MailUser": {
@@ -388,15 +426,70 @@ export class FakeTenant {
     const found = this.recipient(String(parameters.Identity));
     if (!found) throw exchangeError(cmdlet, "notFound", "couldn't be found");
     const { Identity: _identity, EmailAddresses: change, Password: _password, ...settings } = parameters;
+    const oldExternal = bare(found.ExternalEmailAddress ?? "");
     Object.assign(found, settings);
-    if (settings.ExternalEmailAddress) found.ExternalEmailAddress = `SMTP:${String(settings.ExternalEmailAddress)}`;
-    const { Add, Remove } = (change ?? {}) as { Add?: string; Remove?: string };
-    if (Add) {
-      const owner = this.recipient(bare(Add));
-      if (owner && owner !== found) throw exchangeError(cmdlet, "alreadyExists", `The proxy address "${Add}" is already being used.`);
-      if (!owner) found.EmailAddresses.push(Add);
+    if (settings.ExternalEmailAddress) {
+      const external = String(settings.ExternalEmailAddress).toLowerCase();
+      found.ExternalEmailAddress = `SMTP:${external}`;
+      // A contact's external address is one of its proxies (Set-MailContact drops the old one).
+      if (found.RecipientTypeDetails === "MailContact") {
+        const wasPrimary = bare(found.EmailAddresses.find((proxy) => proxy.startsWith("SMTP:")) ?? "") === oldExternal;
+        const others = found.EmailAddresses.filter((proxy) => ![oldExternal, external].includes(bare(proxy)));
+        found.EmailAddresses = wasPrimary ? [`SMTP:${external}`, ...others] : [...others, `smtp:${external}`];
+      }
     }
-    if (Remove) found.EmailAddresses = found.EmailAddresses.filter((proxy) => bare(proxy) !== bare(Remove));
+    if (Array.isArray(change)) {
+      found.EmailAddresses = change.map(String);
+    } else {
+      const { Add, Remove } = (change ?? {}) as { Add?: string | string[]; Remove?: string | string[] };
+      for (const proxy of [Remove ?? []].flat()) found.EmailAddresses = found.EmailAddresses.filter((existing) => bare(existing) !== bare(proxy));
+      for (const proxy of [Add ?? []].flat()) {
+        const owner = this.recipient(bare(proxy));
+        if (owner && owner !== found) throw exchangeError(cmdlet, "alreadyExists", `The proxy address "${proxy}" is already being used.`);
+        if (!owner) found.EmailAddresses.push(proxy);
+      }
+    }
+    const primary = found.EmailAddresses.find((proxy) => proxy.startsWith("SMTP:"));
+    if (primary) found.PrimarySmtpAddress = bare(primary);
+  }
+
+  /** The group or contact with that identity, or the cmdlet's not-found error. */
+  private ofKind(cmdlet: string, identity: string, recipientTypeDetails: string): FakeRecipient {
+    const found = this.recipient(identity);
+    if (!found || found.RecipientTypeDetails !== recipientTypeDetails) throw exchangeError(cmdlet, "notFound", `The operation couldn't be performed because object '${identity}' couldn't be found.`);
+    return found;
+  }
+
+  private memberGuids(cmdlet: string, members: unknown): string[] {
+    return (Array.isArray(members) ? members : []).map((member) => {
+      const found = this.recipient(String(member));
+      if (!found) throw exchangeError(cmdlet, "notFound", `Couldn't find object "${String(member)}".`);
+      return found.Guid;
+    });
+  }
+
+  private newGroupOrContact(cmdlet: string, parameters: Record<string, unknown>, recipientTypeDetails: string): FakeRecipient {
+    const primary = String(parameters.PrimarySmtpAddress ?? parameters.ExternalEmailAddress).toLowerCase();
+    if (this.recipient(primary)) throw exchangeError(cmdlet, "alreadyExists", `The proxy address "SMTP:${primary}" is already being used.`);
+    const name = String(parameters.Name);
+    if ([...this.recipients.values()].some((other) => other.Name === name)) throw exchangeError(cmdlet, "alreadyExists", `The name "${name}" is already being used.`);
+    const recipient: FakeRecipient = {
+      Guid: randomUUID(),
+      ExternalDirectoryObjectId: randomUUID(),
+      RecipientTypeDetails: recipientTypeDetails,
+      Name: name,
+      Alias: String(parameters.Alias ?? name),
+      DisplayName: String(parameters.DisplayName ?? name),
+      MicrosoftOnlineServicesID: "",
+      PrimarySmtpAddress: primary,
+      EmailAddresses: [`SMTP:${primary}`],
+      CustomAttribute15: "",
+      ...(recipientTypeDetails === "MailContact"
+        ? { ExternalEmailAddress: `SMTP:${primary}` }
+        : { Members: this.memberGuids(cmdlet, parameters.Members), RequireSenderAuthenticationEnabled: parameters.RequireSenderAuthenticationEnabled !== false }),
+    };
+    this.recipients.set(recipient.Guid, recipient);
+    return structuredClone(recipient);
   }
 
   private assignLicense(id: string, change: { addLicenses?: AssignedLicense[]; removeLicenses?: string[] }): GraphUser {

@@ -237,6 +237,7 @@ describe("MailUser", () => {
         externalEmailAddress: "alice@contoso.com",
         ownerAttributeValue: "HR-1234",
         hadRoutingAddress: false,
+        hadAliases: [],
         accountEnabled: true,
         recipientTypeDetails: "MailUser",
       });

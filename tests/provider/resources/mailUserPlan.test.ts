@@ -103,20 +103,20 @@ describe("MailUser's plan", () => {
     const cases: [string, Recipient, Record<string, unknown>, { previousRoutingAddress?: string }, Partial<ReturnType<typeof changesToApply>>][] = [
       ["nothing when the object matches", live, desired, {}, { cmdlet: "Set-MailUser", parameters: {}, addresses: {} }],
       ["only what differs", live, { ...desired, displayName: "Alice S.", alias: "asmith" }, {}, { parameters: { Alias: "asmith", DisplayName: "Alice S." } }],
-      ["a missing routing address is added", { ...live, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, {}, { addresses: { add: "smtp:alice@o365.contoso.com" } }],
+      ["a missing routing address is added", { ...live, emailAddresses: ["SMTP:alice@contoso.com"] }, desired, {}, { addresses: { add: ["smtp:alice@o365.contoso.com"] } }],
       [
         "a mail user's previous routing address is removed",
         live,
         { ...desired, routingAddress: "alice@m365.contoso.com" },
         { previousRoutingAddress: "alice@o365.contoso.com" },
-        { addresses: { add: "smtp:alice@m365.contoso.com", remove: "smtp:alice@o365.contoso.com" } },
+        { addresses: { add: ["smtp:alice@m365.contoso.com"], remove: ["smtp:alice@o365.contoso.com"] } },
       ],
       [
         "a mailbox keeps its previous routing address, which Google may still forward to",
         asMailbox,
         { ...desired, routingAddress: "alice@m365.contoso.com" },
         { previousRoutingAddress: "alice@o365.contoso.com" },
-        { cmdlet: "Set-Mailbox", addresses: { add: "smtp:alice@m365.contoso.com" }, keptRoutingAddress: "alice@o365.contoso.com" },
+        { cmdlet: "Set-Mailbox", addresses: { add: ["smtp:alice@m365.contoso.com"] }, keptRoutingAddress: "alice@o365.contoso.com" },
       ],
       [
         "a mailbox gets only its names; the rest is reported as left alone",
@@ -233,12 +233,12 @@ describe("restoring an adopted mail user", () => {
   };
 
   it("saves what the object had", () => {
-    assert.deepStrictEqual(saved, { name: "Alice", alias: "alice", displayName: "Alice", externalEmailAddress: "alice@contoso.com", ownerAttributeValue: "HR-1234", hadRoutingAddress: false, accountEnabled: true });
+    assert.deepStrictEqual(saved, { name: "Alice", alias: "alice", displayName: "Alice", externalEmailAddress: "alice@contoso.com", ownerAttributeValue: "HR-1234", hadRoutingAddress: false, hadAliases: [], accountEnabled: true });
   });
 
   it("puts back the names and the attribute, and takes away the routing address it did not have", () => {
     const change = restoreChange(after, saved, "CustomAttribute15", "alice@o365.contoso.com", true);
-    assert.deepStrictEqual([change.cmdlet, change.parameters, change.addresses], ["Set-MailUser", { Name: "Alice", DisplayName: "Alice", CustomAttribute15: "HR-1234" }, { remove: "smtp:alice@o365.contoso.com" }]);
+    assert.deepStrictEqual([change.cmdlet, change.parameters, change.addresses], ["Set-MailUser", { Name: "Alice", DisplayName: "Alice", CustomAttribute15: "HR-1234" }, { remove: ["smtp:alice@o365.contoso.com"] }]);
   });
 
   it("keeps the routing address while Gmail may still forward to it, and clears an attribute that was empty", () => {
