@@ -43,19 +43,27 @@ async function main(): Promise<void> {
   record("faults", [...faults.failures, ...faults.duplicates.map((d) => `duplicate: ${d}`), ...faults.orphans.map((o) => `orphan: ${o}`)]);
   log(`faults: ${faults.injected} faults injected into ${faults.requests} requests (${Object.entries(faults.faults).map(([kind, n]) => `${kind} ${n}`).join(", ")}); ${faults.stages} stages converged, ${faults.reruns} needed a second run; ${faults.cells} cells delivered; ${faults.foreign.untouched} of ${faults.foreign.tried} foreign objects untouched`);
   record("crashes", [...crashes.failures, ...crashes.duplicates.map((d) => `duplicate: ${d}`), ...crashes.orphans.map((o) => `orphan: ${o}`)]);
-  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over objects the killed up had made but not recorded (${crashes.adopted} take-over notes); ${crashes.failures.length} did not recover`);
+  log(`crashes: ${crashes.trials} trials, ${crashes.interrupted} killed while up was running (${crashes.pending} leaving pending operations); ${crashes.withLeftovers} recoveries took over objects the killed up had made but not recorded (${crashes.adopted} take-over notes), ${crashes.domainAdoptions} needed the routing-domain step of docs/recovery.md (an up with coexist:adopt true); ${crashes.failures.length} did not recover`);
 
   const scan = scanForSecrets(transcript);
   for (const leak of scan.leaks) failures.push(`secrets: ${leak.secret} appears in ${leak.source}`);
   log(`secrets: scanned ${scan.scanned} texts (${Math.round(scan.bytes / 1024)} KiB) for ${transcript.secrets.length} secrets and issued tokens: ${scan.leaks.length} leaks`);
 
-  for (const failure of failures) console.error(`FAIL ${failure.split("\n").slice(0, 30).join("\n")}`);
+  for (const failure of failures) console.error(`FAIL ${briefly(failure)}`);
   log(`reliability: finished in ${Math.round((Date.now() - started) / 1000)} s with ${failures.length} failure(s)`);
   const duplicates = faults.duplicates.length + crashes.duplicates.length;
   console.log(
     `reliability: faults=${faults.injected} stages=${faults.stages} reruns=${faults.reruns} crashes=${crashes.trials} duplicates=${duplicates} leaks=${scan.leaks.length} invalid=${badInput.tried}/${badInput.refused} owned=${faults.foreign.untouched}/${faults.foreign.tried}`,
   );
   process.exitCode = failures.length > 0 ? 1 : 0;
+}
+
+/** A failure's first lines and, for an engine run, its diagnostics (where the engine puts each error in full). */
+function briefly(failure: string): string {
+  const lines = failure.split("\n");
+  const diagnostics = lines.findIndex((line) => line.startsWith("Diagnostics:"));
+  if (diagnostics < 0) return lines.slice(0, 30).join("\n");
+  return [...lines.slice(0, 3), "…", ...lines.slice(diagnostics, diagnostics + 60)].join("\n");
 }
 
 main().catch((error: Error) => {

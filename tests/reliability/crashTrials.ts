@@ -8,13 +8,17 @@
  * stack after the last stage.
  */
 import { seededRandom } from "pulumi-mail-coexistence-sandbox/faults";
-import { applyStageDns, checkMailFlow, configureStage, stages } from "../../scripts/journey";
+import { applyStageDns, checkMailFlow, configureStage, ROUTING, stages } from "../../scripts/journey";
+import { graphClient, trustCa } from "../sandbox/harness";
 import { Transcript, World } from "./world";
 
 export const CRASH_SEED = 4242;
 
 /** The resources' notes when a create finds the identical object an interrupted create left. */
 const LEFTOVER_TAKEN_OVER = /taking it over|taking the assignment over|\(an earlier run was interrupted\?\); (adopted|took) it/g;
+
+/** The refusal of a RoutingDomain create that finds the domain a killed run added (docs/recovery.md, "When it is not enough"). */
+const DOMAIN_WITHOUT_MARK = /RoutingDomain: \S+ is already in the tenant .*A domain carries no mark/;
 
 /** Kill delays, counted from the engine's first operation on one of our resources in the `up`. */
 const KILL_WINDOW_MS: [number, number] = [0, 3_000];
@@ -31,6 +35,8 @@ export interface CrashTrialsResult {
    */
   withLeftovers: number;
   adopted: number;
+  /** Recoveries that needed the runbook's routing-domain step: one `up` with `coexist:adopt true`. */
+  domainAdoptions: number;
   duplicates: string[];
   orphans: string[];
   failures: string[];
@@ -38,10 +44,12 @@ export interface CrashTrialsResult {
 
 export async function runCrashTrials(trials: number, transcript: Transcript, log: (line: string) => void): Promise<CrashTrialsResult> {
   const random = seededRandom(CRASH_SEED);
-  const result: CrashTrialsResult = { trials: 0, interrupted: 0, pending: 0, withLeftovers: 0, adopted: 0, duplicates: [], orphans: [], failures: [] };
+  const result: CrashTrialsResult = { trials: 0, interrupted: 0, pending: 0, withLeftovers: 0, adopted: 0, domainAdoptions: 0, duplicates: [], orphans: [], failures: [] };
   const fresh = (): Promise<World> => World.start({ name: "crashes", users: 3, departments: 3, transcript });
   let world = await fresh();
   let stageIndex = 0;
+  /** Whether this world's routing domain was adopted by the runbook's step, so decommission keeps it. */
+  let domainAdopted = false;
   try {
     for (let trial = 1; trial <= trials; trial++) {
       const stage = stages[stageIndex];
@@ -57,13 +65,28 @@ export async function runCrashTrials(trials: number, transcript: Transcript, log
       try {
         if (killed) await world.run(`cancel after ${label}`, () => world.stack.run(["cancel", "--yes"]));
         await world.run(`refresh after ${label}`, () => world.stack.refresh(["--clear-pending-creates"]));
-        const recovery = await world.run(`up after ${label}`, () => world.stack.up()).catch((error: Error) => {
-          throw new Error(`the up after the recovery failed: ${error.message}`);
+        const recovery = await world.run(`up after ${label}`, () => world.stack.up()).catch(async (error: Error) => {
+          if (!DOMAIN_WITHOUT_MARK.test(error.message)) throw new Error(`the up after the recovery failed: ${error.message}`);
+          // The runbook's step for a run killed while adding the routing domain: the domain is the
+          // killed run's (this stack's name, nothing else uses it), so one up with adopt.
+          result.domainAdoptions++;
+          domainAdopted = true;
+          await world.stack.setConfig({ "coexist:adopt": "true" });
+          const adopting = await world.run(`up with adopt after ${label}`, () => world.stack.up()).catch((second: Error) => {
+            throw new Error(`the up with coexist:adopt true after the recovery failed: ${second.message}`);
+          });
+          await world.stack.run(["config", "rm", "coexist:adopt"]);
+          return adopting;
         });
         const adopted = `${recovery.stdout}\n${recovery.stderr}`.match(LEFTOVER_TAKEN_OVER)?.length ?? 0;
         result.adopted += adopted;
         if (adopted > 0) result.withLeftovers++;
         await applyStageDns(world.sandbox, stage);
+        if (domainAdopted && stage === stages[stages.length - 1]) {
+          // Decommission keeps an adopted domain; the runbook says to delete it by hand afterwards.
+          trustCa(world.sandbox.env.NODE_EXTRA_CA_CERTS);
+          await graphClient(world.sandbox).api(`/domains/${ROUTING}`).delete();
+        }
         const inventory = await world.inventory();
         result.duplicates.push(...inventory.duplicates.map((d) => `${label}: ${d}`));
         result.orphans.push(...inventory.orphans.map((o) => `${label}: ${o}`));
@@ -80,6 +103,7 @@ export async function runCrashTrials(trials: number, transcript: Transcript, log
       if (stageIndex === 0 && trial < trials) {
         await world.stop();
         world = await fresh();
+        domainAdopted = false;
       }
     }
   } finally {

@@ -91,7 +91,11 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
   return result;
 }
 
+/** The first error the engine's diagnostics give in full, else the first line that mentions one. */
 function firstLine(text: string): string {
+  const diagnostics = text.slice(Math.max(0, text.indexOf("Diagnostics:")));
+  const detailed = diagnostics.split("\n").find((line) => /^\s+error: /.test(line) && !/update failed|\d+ errors? occurred:?$/.test(line));
+  if (detailed) return detailed.trim().slice(0, 600);
   const lines = text.split("\n").filter((line) => /error|failed/i.test(line));
   return (lines.find((line) => !line.startsWith("pulumi up")) ?? lines[0] ?? text).trim().slice(0, 300);
 }
