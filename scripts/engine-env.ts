@@ -11,6 +11,16 @@ export const toolsBin = path.join(process.env.COEXIST_TOOLS_DIR ?? path.join(rep
 export const RECOMMENDED_PARALLEL = 1000;
 
 /**
+ * A file backend in `stateDir` that writes no `.attrs` sidecars: the blob library truncates and
+ * rewrites a sidecar in place beside each state file, so an engine killed in that instant leaves
+ * an empty one, and every later command fails with "failed to load checkpoint: EOF"
+ * (docs/recovery.md). The state files themselves are written to a temporary file and renamed.
+ */
+export function fileBackendUrl(stateDir: string): string {
+  return `file://${stateDir}?metadata=skip`;
+}
+
+/**
  * The environment every engine run of this project uses: the pinned CLI and plugins first on PATH,
  * a file backend, the passphrase secrets provider, and nothing that reaches the internet (no
  * update check, no plugin download).
@@ -24,7 +34,7 @@ export function engineEnv(options: { stateDir: string; passphrase: string; extra
     ...process.env,
     PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_HOME: path.join(options.stateDir, "home"),
-    PULUMI_BACKEND_URL: `file://${options.stateDir}`,
+    PULUMI_BACKEND_URL: fileBackendUrl(options.stateDir),
     PULUMI_CONFIG_PASSPHRASE: options.passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

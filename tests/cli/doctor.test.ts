@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEMO_SEED_PATH, PERMISSION_GAPS, controlRequest, seedLacking, startSandbox, type PermissionGap, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
-import { repoRoot, toolsBin } from "../../scripts/engine-env";
+import { fileBackendUrl, repoRoot, toolsBin } from "../../scripts/engine-env";
 import { tempStateDir } from "../helpers/tempState";
 import type { Row } from "../../cli/doctorVerdicts";
 
@@ -233,7 +233,7 @@ describe("coexist doctor against the sandbox", function () {
   describe("reads the stack's config as the provider does", () => {
     const state = tempStateDir("doctor-stack");
     const project = path.join(state.dir, "project");
-    const pulumiEnv = { PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`, PULUMI_HOME: path.join(state.dir, "home"), PULUMI_BACKEND_URL: `file://${state.dir}`, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const pulumiEnv = { PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`, PULUMI_HOME: path.join(state.dir, "home"), PULUMI_BACKEND_URL: fileBackendUrl(state.dir), PULUMI_SKIP_UPDATE_CHECK: "true" };
     const passphrase = { PULUMI_CONFIG_PASSPHRASE: "doctor-test" };
     after(() => state.cleanup());
 

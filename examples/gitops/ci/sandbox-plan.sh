@@ -20,7 +20,7 @@ trap cleanup EXIT
 # Whatever the shell holds, this plan talks to the sandbox only.
 while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(COEXIST_|AZURE_|GOOGLE_APPLICATION_CREDENTIALS$|PULUMI_ACCESS_TOKEN$)' || true)
 mkdir "$work/state"
-export PULUMI_BACKEND_URL="file://$work/state"
+export PULUMI_BACKEND_URL="file://$work/state?metadata=skip"
 PULUMI_CONFIG_PASSPHRASE=$(node -p 'require("crypto").randomBytes(24).toString("hex")')
 export PULUMI_CONFIG_PASSPHRASE
 
