@@ -12,7 +12,6 @@ import {
   DIRECTORY_DOMAIN_SCOPES,
   DIRECTORY_GROUP_SCOPES,
   DIRECTORY_SCOPES,
-  GoogleApiError,
   listDirectoryDomains,
   listDirectoryGroups,
   listDirectoryUsers,
@@ -24,6 +23,7 @@ import {
 } from "../provider/clients/google";
 import { googleAddresses } from "../provider/routing/tenantAddresses";
 import type { TenantState } from "../provider/routing/types";
+import { needingScope } from "./liveState";
 
 export const INVENTORY_HELP = `coexist inventory — write the stack's starting files from the Google Directory
 
@@ -55,7 +55,6 @@ export interface InventoryIo {
 
 const defaultIo: InventoryIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-const DELEGATION = "Admin console > Security > Access and data control > API controls > Domain-wide delegation";
 /** Batch of a user with no department (or org unit): the admin assigns one. */
 export const UNASSIGNED_BATCH = "unassigned";
 
@@ -117,29 +116,17 @@ export interface Inventory {
   domains: DirectoryDomain[];
 }
 
-/** A Directory read; a refusal of the token or the call names the scope to delegate. */
-async function withScope<T>(what: string, scopes: string[], read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    const refused = error instanceof GoogleApiError && (error.reason === "unauthorized_client" || error.status === 401 || error.status === 403);
-    if (!refused) throw error;
-    const scope = scopes.map((url) => url.replace("https://www.googleapis.com/auth/", "")).join(", ");
-    throw new Error(`reading the ${what} was refused (${error.message}): delegate ${scope} to the service account for coexist:googleAdmin (${DELEGATION})`);
-  }
-}
-
 /** Reads the whole Directory, with progress on stderr (members are read per group, a few groups at once). */
 export async function readDirectory(directory: DirectoryReads, io: Pick<InventoryIo, "err">): Promise<Inventory> {
-  const users = await withScope("Google users", DIRECTORY_SCOPES, () => directory.users());
+  const users = await needingScope("Google users", DIRECTORY_SCOPES, () => directory.users());
   io.err(`inventory: ${users.length} users\n`);
-  const domains = await withScope("Google domains", DIRECTORY_DOMAIN_SCOPES, () => directory.domains());
-  const groupList = await withScope("Google groups", DIRECTORY_GROUP_SCOPES, () => directory.groups());
+  const domains = await needingScope("Google domains", DIRECTORY_DOMAIN_SCOPES, () => directory.domains());
+  const groupList = await needingScope("Google groups", DIRECTORY_GROUP_SCOPES, () => directory.groups());
   const groups: Inventory["groups"] = [];
   const concurrency = 4;
   for (let start = 0; start < groupList.length; start += concurrency) {
     const slice = groupList.slice(start, start + concurrency);
-    const members = await Promise.all(slice.map((group) => withScope(`members of ${group.email}`, DIRECTORY_GROUP_SCOPES, () => directory.members(String(group.email)))));
+    const members = await Promise.all(slice.map((group) => needingScope(`members of ${group.email}`, DIRECTORY_GROUP_SCOPES, () => directory.members(String(group.email)))));
     slice.forEach((group, index) => groups.push({ group, members: members[index] }));
     io.err(`inventory: members of ${groups.length}/${groupList.length} groups\n`);
   }

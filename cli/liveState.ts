@@ -81,7 +81,7 @@ const GOOGLE_CONCURRENCY = 8;
 const DISPOSITIONS: readonly ForwardingDisposition[] = ["leaveInInbox", "archive", "trash", "markRead"];
 const MEMBER_TYPES: readonly GoogleMemberType[] = ["USER", "GROUP", "CUSTOMER", "EXTERNAL"];
 const DELIVERY_SETTINGS: readonly GoogleDeliverySetting[] = ["ALL_MAIL", "DAILY", "DIGEST", "DISABLED", "NONE"];
-const DELEGATION = "Admin console > Security > API controls > Domain-wide delegation";
+const DELEGATION = "Admin console > Security > Access and data control > API controls > Domain-wide delegation";
 
 export async function readLiveState(options: LiveStateOptions = {}): Promise<TenantState> {
   const apis = options.apis ?? realApis(options.sandboxDir);
@@ -195,24 +195,25 @@ interface Directory {
   domains: string[];
 }
 
-/** A Directory read that needs a scope beyond users: a refusal names the scope to delegate. */
-async function needingScope<T>(what: string, scopes: string[], read: () => Promise<T>): Promise<T> {
+/** A Directory read; a refusal of the token or the call names the scope to delegate. */
+export async function needingScope<T>(what: string, scopes: string[], read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
     const refused = error instanceof GoogleApiError && (error.reason === "unauthorized_client" || error.status === 401 || error.status === 403);
     if (!refused) throw error;
-    throw new Error(`reading the Google ${what} was refused (${error.message}); it needs ${scopes.join(", ")} delegated to the service account (${DELEGATION})`);
+    const scope = scopes.map((url) => url.replace("https://www.googleapis.com/auth/", "")).join(", ");
+    throw new Error(`reading the ${what} was refused (${error.message}): delegate ${scope} to the service account for coexist:googleAdmin (${DELEGATION})`);
   }
 }
 
 async function readDirectory(apis: TenantApis): Promise<Directory> {
   const [users, groups, domains] = await Promise.all([
     apis.directoryUsers(),
-    needingScope("groups", DIRECTORY_GROUP_SCOPES, () => apis.directoryGroups()),
-    needingScope("domains", DIRECTORY_DOMAIN_SCOPES, () => apis.directoryDomains()),
+    needingScope("Google groups", DIRECTORY_GROUP_SCOPES, () => apis.directoryGroups()),
+    needingScope("Google domains", DIRECTORY_DOMAIN_SCOPES, () => apis.directoryDomains()),
   ]);
-  const members = await needingScope("group members", DIRECTORY_GROUP_SCOPES, () => inBatches(groups, (group) => apis.groupMembers(text(group.email))));
+  const members = await needingScope("Google group members", DIRECTORY_GROUP_SCOPES, () => inBatches(groups, (group) => apis.groupMembers(text(group.email))));
   return {
     users,
     groups: groups.map(

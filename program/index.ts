@@ -30,6 +30,11 @@ if (groupsPath !== undefined && !fs.existsSync(groupsPath)) {
   throw new Error(`coexist:groupsCsv: ${groupsPath} does not exist; point it at the groups CSV (email, name, aliases, members, plan) that coexist inventory writes`);
 }
 const groups = groupsPath === undefined ? [] : parseGroupsCsv(fs.readFileSync(groupsPath, "utf8"));
+// Google's alias and secondary domains that move to Microsoft 365 with the primary domain.
+const aliasDomains = config.getObject<unknown>("aliasDomains") ?? [];
+if (!Array.isArray(aliasDomains) || !aliasDomains.every((domain) => typeof domain === "string")) {
+  throw new Error(`coexist:aliasDomains must be a list of domain names, e.g. \`pulumi config set --path 'coexist:aliasDomains[0]' contoso.net\``);
+}
 
 const coexistence = new Coexistence("coexistence", {
   primaryDomain,
@@ -48,6 +53,7 @@ const coexistence = new Coexistence("coexistence", {
   granularity,
   groups,
   googleRoutingDomain: config.get("googleRoutingDomain"),
+  aliasDomains,
 });
 
 export const dnsRecords = coexistence.dnsRecords;

@@ -11,10 +11,11 @@ import {
   configureStage,
   googleGroups,
   groupsConfig,
+  seedWithMovingAliasDomain,
   groupsCsv,
   journeyConfig,
   migrationUsers,
-  PRIMARY,
+  MOVED_DOMAINS,
   stages,
   usersCsv,
   type AddressFlowRow,
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const stateDir = path.join(repoRoot, ".pulumi", "demo");
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
-  const sandbox = await startSandbox({ dataDir: path.join(repoRoot, ".sandbox", "demo"), reset: true, users: 50, departments: 3, strict: true });
+  const sandbox = await startSandbox({ dataDir: path.join(repoRoot, ".sandbox", "demo"), reset: true, seed: seedWithMovingAliasDomain(), users: 50, departments: 3, strict: true });
   console.log(`demo: sandbox at ${sandbox.url} (Google tenant of 50 users in 3 departments)`);
   const totals = { cells: 0, delivered: 0, loops: 0, bounces: 0 };
   try {
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       console.log(`\ndemo: stage ${index + 1}/${stages.length}: ${stage.name} — preview: ${summary(preview)}`);
       await stack.up();
       console.log(`demo: up done in ${Math.round((Date.now() - stageStarted) / 1000)} s`);
-      if (await applyStageDns(sandbox, stage)) console.log(`demo: DNS: MX ${PRIMARY} → Microsoft 365`);
+      if (await applyStageDns(sandbox, stage, MOVED_DOMAINS)) console.log(`demo: DNS: MX ${MOVED_DOMAINS.join(", ")} → Microsoft 365`);
       console.log(`demo: mail flow (${stage.senders.join(", ")} → ${SAMPLE_PER_BATCH} users of each batch):`);
       const rows: MailFlowRow[] = [];
       const cells = await checkMailFlow(sandbox, stage, batches, population, SAMPLE_PER_BATCH, (row) => rows.push(row));

@@ -1,5 +1,7 @@
-import { controlRequest, readRuntime, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import { controlRequest, DEMO_SEED_PATH, readRuntime, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
+import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { finalRoutes, tallyRoutes } from "../provider/routing/fanout";
+import { microsoftMxHost } from "../provider/routing/addresses";
 import type { Route } from "../provider/routing/types";
 import type { Stack } from "./stack";
 
@@ -54,6 +56,11 @@ export const LICENSE_SKU = "EXCHANGESTANDARD";
  * once migrated), and a group kept at Google is reached at its address there.
  */
 export const GOOGLE_ALIAS_DOMAIN = "gsuite.contoso.com";
+/**
+ * The demo tenant's alias domain that moves with the primary domain (`coexist:aliasDomains`):
+ * verified in Microsoft 365, Internal Relay while users are at Google, its MX moved at cutover.
+ */
+export const MOVING_ALIAS_DOMAIN = "contoso.net";
 
 export interface GoogleUser {
   primaryEmail: string;
@@ -103,9 +110,12 @@ export async function migrationUsers(sandbox: SandboxHandle): Promise<{ users: G
 
 const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
-/** The users CSV of the root program; `withAliases`: with each user's Google aliases (column `aliases`). */
+/**
+ * The users CSV of the root program; `withAliases`: with each user's Google aliases and address on
+ * the alias domain that moves (column `aliases`).
+ */
 export function usersCsv(users: GoogleUser[], options: { withAliases?: boolean } = {}): string {
-  const aliases = (u: GoogleUser) => (options.withAliases ? [(u.aliases ?? []).join(" ")] : []);
+  const aliases = (u: GoogleUser) => (options.withAliases ? [[...(u.aliases ?? []), onDomain(u.primaryEmail, MOVING_ALIAS_DOMAIN)].join(" ")] : []);
   const rows = users.map((u) => [u.primaryEmail, u.givenName, u.familyName, u.department ?? "", u.department ?? "", ...aliases(u)].map(quote).join(","));
   return [`email,firstName,lastName,batch,department${options.withAliases ? ",aliases" : ""}`, ...rows].join("\n") + "\n";
 }
@@ -134,14 +144,32 @@ export function groupsCsv(groups: GoogleGroup[], stage: Stage): string {
   return ["email,name,aliases,members,plan", ...rows].join("\n") + "\n";
 }
 
-/** The same address on the Google alias domain. */
-export function aliasDomainAddress(address: string): string {
-  return `${address.slice(0, address.lastIndexOf("@"))}@${GOOGLE_ALIAS_DOMAIN}`;
+/**
+ * The demo seed with the admin's step before `coexist:aliasDomains`: the moving alias domain
+ * verified in Microsoft 365 with Email (Exchange makes it an Authoritative accepted domain; the
+ * first `up` makes it Internal Relay). Only stacks that move it start from this seed: until that
+ * `up`, Microsoft 365 senders' mail to its addresses bounces (docs/groups-and-aliases.md).
+ */
+export function seedWithMovingAliasDomain(): Seed {
+  const seed = readSeedFile(DEMO_SEED_PATH);
+  const [tenant, ...others] = seed.microsoft;
+  const verified = { ...tenant, domains: [...tenant.domains, { name: MOVING_ALIAS_DOMAIN, isVerified: true, supportedServices: ["Email"] }] };
+  return { ...seed, microsoft: [verified, ...others] };
 }
 
-/** Stack config for the groups: the groups CSV, and the alias domain that stays at Google. */
+/** The same local part on `domain`. */
+function onDomain(address: string, domain: string): string {
+  return `${address.slice(0, address.lastIndexOf("@"))}@${domain}`;
+}
+
+/** The same address on the Google alias domain that stays at Google. */
+export function aliasDomainAddress(address: string): string {
+  return onDomain(address, GOOGLE_ALIAS_DOMAIN);
+}
+
+/** Stack config for every address: the groups CSV, the alias domain that stays at Google, and the one that moves. */
 export function groupsConfig(groupsCsvPath: string): Record<string, string> {
-  return { "coexist:groupsCsv": groupsCsvPath, "coexist:googleRoutingDomain": GOOGLE_ALIAS_DOMAIN };
+  return { "coexist:groupsCsv": groupsCsvPath, "coexist:googleRoutingDomain": GOOGLE_ALIAS_DOMAIN, "coexist:aliasDomains": JSON.stringify([MOVING_ALIAS_DOMAIN]) };
 }
 
 /** The root program's stack config that stays the same through the journey. */
@@ -156,10 +184,13 @@ export async function configureStage(stack: Stack, stage: Stage, departments: st
   return batches;
 }
 
-/** The admin's DNS step of a stage that needs one (MX of the primary domain to Microsoft 365). */
-export async function applyStageDns(sandbox: SandboxHandle, stage: Stage): Promise<boolean> {
+/** The domains whose MX the demo moves at cutover: the primary domain and the alias domain that moves with it. */
+export const MOVED_DOMAINS = [PRIMARY, MOVING_ALIAS_DOMAIN];
+
+/** The admin's DNS step of a stage that needs one: the MX of `domains` (default the primary domain) to Microsoft 365. */
+export async function applyStageDns(sandbox: SandboxHandle, stage: Stage, domains: string[] = [PRIMARY]): Promise<boolean> {
   if (!stage.mxToMicrosoft) return false;
-  await control(sandbox, "PUT", "/sandbox/dns/mx", { domain: PRIMARY, hosts: [`${PRIMARY.replace(/\./g, "-")}.mail.protection.outlook.com`] });
+  for (const domain of domains) await control(sandbox, "PUT", "/sandbox/dns/mx", { domain, hosts: [microsoftMxHost(domain)] });
   return true;
 }
 
@@ -236,9 +267,8 @@ export interface AddressCell {
 
 /**
  * The demo's other addresses at `stage`: an alias of the first user of the first batch that has
- * one, that user's alias-domain address, and each group and group alias with its members among
- * `users`. At decommission the alias domain, Google-only, is retired with Google Workspace: nothing
- * moves it to Microsoft 365 yet, so its address is no cell of that stage.
+ * one, that user's address on the alias domain that moves with the primary domain, and each group
+ * and group alias with its members among `users`.
  */
 export function addressCells(population: { users: GoogleUser[]; departments: string[] }, groups: GoogleGroup[], stage: Stage): AddressCell[] {
   const { users, departments } = population;
@@ -246,7 +276,7 @@ export function addressCells(population: { users: GoogleUser[]; departments: str
   const cells: AddressCell[] = [];
   if (withAlias) {
     cells.push({ kind: "user alias", address: withAlias.aliases![0], recipients: [withAlias.primaryEmail] });
-    if (stage.phase !== "decommissioned") cells.push({ kind: "alias-domain address", address: aliasDomainAddress(withAlias.primaryEmail), recipients: [withAlias.primaryEmail] });
+    cells.push({ kind: "alias-domain address", address: onDomain(withAlias.primaryEmail, MOVING_ALIAS_DOMAIN), recipients: [withAlias.primaryEmail] });
   }
   const known = new Set(users.map((u) => u.primaryEmail));
   for (const group of groups) {

@@ -23,6 +23,7 @@ import {
   Granularity,
   groupByBatch,
   groupProblems,
+  aliasDomainProblems,
   Phase,
   planGroups,
   planDomain,
@@ -117,6 +118,17 @@ export interface CoexistenceArgs {
    * @default unset: no group may be kept at Google
    */
   readonly googleRoutingDomain?: string;
+  /**
+   * Google's alias and secondary domains whose addresses move to Microsoft 365 with the primary
+   * domain, e.g. `contoso.net`. Each must already be verified in Microsoft 365 with Email (the
+   * verification is the admin's, as for the primary domain). Each gets what the primary domain
+   * gets: Internal Relay while users are at Google, the connector's recipient domains, Authoritative
+   * from cutover, and an MX record to publish at cutover. The users' and groups' addresses on it
+   * (their `aliases`) then become proxy addresses. An alias domain left out keeps its MX at Google,
+   * and its addresses land in Gmail once forwarding is removed at decommission (docs/groups-and-aliases.md).
+   * @default [] (only the primary domain moves)
+   */
+  readonly aliasDomains?: string[];
 }
 
 export interface DnsRecord {
@@ -150,7 +162,9 @@ export class Coexistence extends ComponentResource {
   readonly routingDomainResource?: RoutingDomain;
   readonly connector?: OutboundConnector;
   readonly acceptedDomain?: AcceptedDomain;
-  /** DNS records the admin must publish (routing domain TXT and MX; the primary MX from cutover). */
+  /** By domain name: the alias domains' accepted domains, the same type as the primary's. */
+  readonly aliasAcceptedDomains: Record<string, AcceptedDomain> = {};
+  /** DNS records the admin must publish (routing domain TXT and MX; the primary's and alias domains' MX from cutover). */
   readonly dnsRecords: pulumi.Output<DnsRecord[]>;
   /** The SPF record for the primary domain in the current phase. */
   readonly spfRecord: string;
@@ -177,12 +191,14 @@ export class Coexistence extends ComponentResource {
       phase,
     };
     const groupsInput = { groups: args.groups ?? [], users: args.users, primaryDomain: args.primaryDomain, googleRoutingDomain: args.googleRoutingDomain, phase };
-    const problems = [...planProblems(input), ...groupProblems(groupsInput)];
+    const aliasDomains = args.aliasDomains ?? [];
+    const problems = [...planProblems(input), ...groupProblems(groupsInput), ...aliasDomainProblems(aliasDomains, args)];
     if (problems.length > 0) {
       throw new Error(`Coexistence ${name}: the plan is not safe:\n- ${problems.join("\n- ")}`);
     }
     const adopt = args.adopt ?? false;
     const child = { parent: this };
+    const movingDomains = [input.primaryDomain, ...aliasDomains.map((d) => d.trim().toLowerCase())];
     const domain = planDomain(phase, anyUserAtGoogle(args.users, batches));
     const contents = planScope(scope, args.users);
     // `pulumi state move` parents a resource moved without its parent to the destination's root
@@ -198,7 +214,7 @@ export class Coexistence extends ComponentResource {
         "connector",
         {
           name: input.connectorName,
-          recipientDomains: [input.primaryDomain],
+          recipientDomains: movingDomains,
           smartHosts: args.smartHosts,
           enabled: domain.connector.enabled,
           comment: `Mail for ${input.primaryDomain} users still at Google (managed by pulumi-mail-coexistence)`,
@@ -213,6 +229,13 @@ export class Coexistence extends ComponentResource {
         { domainName: input.primaryDomain, domainType: domain.acceptedDomain.domainType, adopt },
         { parent: this, dependsOn: this.connector ? [this.connector] : [] },
       );
+      for (const aliasDomain of movingDomains.slice(1)) {
+        this.aliasAcceptedDomains[aliasDomain] = new AcceptedDomain(
+          `accepted-domain-${aliasDomain}`,
+          { domainName: aliasDomain, domainType: domain.acceptedDomain.domainType, adopt },
+          { parent: this, dependsOn: this.connector ? [this.connector] : [] },
+        );
+      }
     }
 
     const plans = contents.users.map((user) => planUser(user, input));
@@ -222,7 +245,7 @@ export class Coexistence extends ComponentResource {
       usageLocation: input.usageLocation,
       adopt,
       routingDomain: this.routingDomainResource,
-      acceptedDomain: this.acceptedDomain,
+      acceptedDomains: [...(this.acceptedDomain ? [this.acceptedDomain] : []), ...Object.values(this.aliasAcceptedDomains)],
       movedIn,
     };
     if ((args.granularity ?? "user") === "batch") {
@@ -239,7 +262,7 @@ export class Coexistence extends ComponentResource {
     this.initialPasswords = collectInitialPasswords(this.mailUsers, this.mailUserSets);
     this.spfRecord = coexistenceSpf(phase);
     const primaryMx: DnsRecord[] = contents.tenantWide && domain.mxAtMicrosoft
-      ? [{ type: "MX", name: input.primaryDomain, value: microsoftMxHost(input.primaryDomain), priority: 0 }]
+      ? movingDomains.map((name) => ({ type: "MX", name, value: microsoftMxHost(name), priority: 0 }))
       : [];
     const routing = this.routingDomainResource;
     this.dnsRecords = all([routing?.verificationTxtRecord, routing?.mxRecord])
@@ -271,7 +294,7 @@ export class Coexistence extends ComponentResource {
         // a new name would replace every assignment.
         `licence-${key}`,
         { userPrincipalName: key, sku: context.licenseSku, ...licenseItem(plan, context), onDelete: "retain" },
-        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
+        { parent: this, dependsOn: [...(mailUser ? [mailUser] : []), ...context.acceptedDomains], ...context.movedIn },
       );
       this.licenses[key] = license;
       if (plan.forwarded) {
@@ -319,7 +342,7 @@ export class Coexistence extends ComponentResource {
           onDelete: "retain",
           heldElsewhere: heldElsewhere(batch, (other) => other.licensed),
         },
-        { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...(context.acceptedDomain ? [context.acceptedDomain] : [])], ...context.movedIn },
+        { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...context.acceptedDomains], ...context.movedIn },
       );
       this.licenseSets[batch] = licenses;
       if (group.forwarded.length > 0) {
@@ -399,7 +422,8 @@ interface UserResourceContext {
   usageLocation: string;
   adopt: boolean;
   routingDomain?: RoutingDomain;
-  acceptedDomain?: AcceptedDomain;
+  /** The accepted domains a licence waits for: the primary's and the alias domains'. */
+  acceptedDomains: AcceptedDomain[];
   movedIn: pulumi.CustomResourceOptions;
 }
 

@@ -63,12 +63,8 @@ function readGroups(rows: CsvRecord[], header: Header<Column>, problems: string[
 }
 
 function readGroup(row: CsvRecord, header: Header<Column>, problems: string[]): MigrationGroup | undefined {
-  const rowProblems: string[] = [];
-  const cells = rowCells(row, header, rowProblems);
-  if (!cells) {
-    problems.push(...rowProblems);
-    return undefined;
-  }
+  const cells = rowCells(row, header, problems);
+  if (!cells) return undefined;
   const { checked, text, problem } = cells;
   const rawEmail = checked("email");
   const email = rawEmail ? emailCell(rawEmail) : undefined;
@@ -89,9 +85,6 @@ function readGroup(row: CsvRecord, header: Header<Column>, problems: string[]): 
   const members = addresses("members");
   const plan = checked("plan")?.toLowerCase();
   if (plan && !(GROUP_PLANS as readonly string[]).includes(plan)) problem("plan", `"${plan}" is not one of ${GROUP_PLANS.join(", ")} (or empty while undecided)`);
-  if (rowProblems.length > 0 || email === undefined) {
-    problems.push(...rowProblems);
-    return undefined;
-  }
+  if (cells.hasProblems() || email === undefined) return undefined;
   return { email, name: name || email.slice(0, email.lastIndexOf("@")), aliases, members, ...(plan ? { plan: plan as GroupPlan } : {}) };
 }

@@ -119,6 +119,41 @@ export function planProblems(input: PlanInput): string[] {
   return problems;
 }
 
+/** The domains an alias domain must not be, with the setting that names each. */
+export interface DomainSettings {
+  primaryDomain: string;
+  routingDomain: string;
+  googleRoutingDomain?: string;
+}
+
+/**
+ * Problems with `aliasDomains`: each is a Google alias or secondary domain that moves to Microsoft
+ * 365 with the primary domain, so it cannot be the primary domain itself, the routing domain, or
+ * the domain whose MX stays at Google for the groups kept there.
+ */
+export function aliasDomainProblems(aliasDomains: readonly string[], settings: DomainSettings): string[] {
+  const problems: string[] = [];
+  const taken: [string | undefined, string][] = [
+    [settings.primaryDomain, "primaryDomain"],
+    [settings.routingDomain, "routingDomain"],
+    [settings.googleRoutingDomain, "googleRoutingDomain (its MX stays at Google; it cannot move)"],
+  ];
+  const seen = new Set<string>();
+  for (const domain of aliasDomains) {
+    const name = domain.trim().toLowerCase();
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(name)) {
+      problems.push(`aliasDomains: "${domain}" is not a domain name; give Google's alias or secondary domains, e.g. ["contoso.net"]`);
+      continue;
+    }
+    if (seen.has(name)) problems.push(`aliasDomains: ${name} is listed twice; list each domain once`);
+    seen.add(name);
+    for (const [other, setting] of taken) {
+      if (other?.toLowerCase() === name) problems.push(`aliasDomains: ${name} is also the ${setting}; remove it from aliasDomains`);
+    }
+  }
+  return problems;
+}
+
 /**
  * Which part of the set-up one stack holds. A tenant of thousands of users is split into one stack
  * for the tenant-wide objects and one stack per batch (docs/benchmark.md), because the cost of an

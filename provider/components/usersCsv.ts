@@ -197,9 +197,15 @@ export function readHeader<C extends string>(header: CsvRecord, problems: string
 /**
  * One row's cells: `checked` gives the trimmed value (undefined after recording why it cannot be
  * used: a control character, too long), `text` also refuses PowerShell-looking characters. Every
- * problem lands in `problems`, naming the line and column. Undefined when the row's width is wrong.
+ * problem lands in `problems`, naming the line and column, and `hasProblems` says whether this row
+ * added any. Undefined when the row's width is wrong.
  */
-export function rowCells<C extends string>(row: CsvRecord, header: Header<C>, problems: string[]): { checked(column: C): string | undefined; text(column: C): string | undefined; problem(column: C, text: string): void } | undefined {
+export function rowCells<C extends string>(
+  row: CsvRecord,
+  header: Header<C>,
+  problems: string[],
+): { checked(column: C): string | undefined; text(column: C): string | undefined; problem(column: C, text: string): void; hasProblems(): boolean } | undefined {
+  const before = problems.length;
   if (row.fields.length !== header.width) {
     problems.push(
       `line ${row.line}: ${row.fields.length} values, but the header has ${header.width} columns; enclose values that contain commas in double quotes`,
@@ -229,7 +235,7 @@ export function rowCells<C extends string>(row: CsvRecord, header: Header<C>, pr
     problem(column, `"${value}" contains "${token}", which looks like a wildcard or PowerShell; remove it`);
     return undefined;
   };
-  return { checked, text, problem };
+  return { checked, text, problem, hasProblems: () => problems.length > before };
 }
 
 /** Columns holding lists of addresses, which may be long (a group's members). */
@@ -283,12 +289,8 @@ function checkAliasesAcrossUsers(users: MigrationUser[], lineOf: Map<string, num
 }
 
 function readUser(row: CsvRecord, header: Header<Column>, primaryDomain: string, problems: string[]): MigrationUser | undefined {
-  const rowProblems: string[] = [];
-  const cells = rowCells(row, header, rowProblems);
-  if (!cells) {
-    problems.push(...rowProblems);
-    return undefined;
-  }
+  const cells = rowCells(row, header, problems);
+  if (!cells) return undefined;
   const { checked, text, problem } = cells;
   const email = checkEmail(checked("email")?.toLowerCase(), primaryDomain, (t) => problem("email", t));
   const firstName = text("firstName");
@@ -310,10 +312,7 @@ function readUser(row: CsvRecord, header: Header<Column>, primaryDomain: string,
   if (displayName === "" && firstName === "" && lastName === "") {
     problem("displayName", "no name: firstName, lastName and displayName are all empty; give at least one");
   }
-  if (rowProblems.length > 0 || email === undefined) {
-    problems.push(...rowProblems);
-    return undefined;
-  }
+  if (cells.hasProblems() || email === undefined) return undefined;
   return {
     email,
     firstName: firstName ?? "",

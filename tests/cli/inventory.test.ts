@@ -49,7 +49,7 @@ describe("coexist inventory against the sandbox's demo tenant", function () {
     assert.strictEqual(users.length, 50);
     assert.deepStrictEqual([...new Set(users.map((user) => user.batch))].sort(), ["Engineering", "Finance", "Sales"]);
     const dev = users.find((user) => user.email === "dev.adams@contoso.com")!;
-    assert.deepStrictEqual(dev.aliases, ["dev@contoso.com", "devendra.adams@contoso.com", "dev.adams@gsuite.contoso.com"]);
+    assert.deepStrictEqual(dev.aliases, ["dev@contoso.com", "devendra.adams@contoso.com", "dev.adams@contoso.net", "dev.adams@gsuite.contoso.com"]);
     assert.strictEqual(first["users.csv"].split("\n")[0], "email,firstName,lastName,batch,aliases");
   });
 
@@ -58,17 +58,17 @@ describe("coexist inventory against the sandbox's demo tenant", function () {
     assert.deepStrictEqual(
       groups.map((group) => [group.email, group.name, group.aliases.join(" "), group.members.length, group.plan]),
       [
-        ["eng-leads@contoso.com", "Engineering leads", "eng-leads@gsuite.contoso.com", 4, undefined],
-        ["launch@contoso.com", "Product launch", "launch-team@contoso.com launch@gsuite.contoso.com", 5, undefined],
-        ["support@contoso.com", "Support desk", "help@contoso.com support@gsuite.contoso.com", 3, undefined],
+        ["eng-leads@contoso.com", "Engineering leads", "eng-leads@contoso.net eng-leads@gsuite.contoso.com", 4, undefined],
+        ["launch@contoso.com", "Product launch", "launch-team@contoso.com launch@contoso.net launch@gsuite.contoso.com", 5, undefined],
+        ["support@contoso.com", "Support desk", "help@contoso.com support@contoso.net support@gsuite.contoso.com", 3, undefined],
       ],
     );
   });
 
-  it("domains.csv lists the primary domain and its alias domain; policy-config.json names every Google address with its kind", () => {
-    assert.strictEqual(first["domains.csv"], "domain,kind,aliasOf\ncontoso.com,primary,\ngsuite.contoso.com,alias,contoso.com\n");
+  it("domains.csv lists the primary domain and its alias domains; policy-config.json names every Google address with its kind", () => {
+    assert.strictEqual(first["domains.csv"], "domain,kind,aliasOf\ncontoso.com,primary,\ncontoso.net,alias,contoso.com\ngsuite.contoso.com,alias,contoso.com\n");
     const facts = JSON.parse(first["policy-config.json"])["mail-flow-safety"];
-    assert.deepStrictEqual(facts.googleDomains, ["contoso.com", "gsuite.contoso.com"]);
+    assert.deepStrictEqual(facts.googleDomains, ["contoso.com", "contoso.net", "gsuite.contoso.com"]);
     const kinds = (address: string) => facts.googleAddresses.find((entry: { address: string }) => entry.address === address);
     assert.deepStrictEqual(kinds("ben@contoso.com"), { address: "ben@contoso.com", kind: "user alias", owner: "ben.adams@contoso.com" });
     assert.deepStrictEqual(kinds("help@contoso.com"), { address: "help@contoso.com", kind: "group alias", owner: "support@contoso.com" });

@@ -88,7 +88,7 @@ describe("liveState: both tenants as the routing model sees them", () => {
     const refusal = new GoogleApiError("Google groups.list failed (HTTP 401, unauthorized_client): Client is unauthorized", { status: 401, reasons: ["unauthorized_client"] });
     await assert.rejects(
       readLiveState({ apis: fakeApis({ directoryGroups: () => Promise.reject(refusal) }) }),
-      /^Error: reading the Google groups was refused \(Google groups\.list failed .*\); it needs https:\/\/www\.googleapis\.com\/auth\/admin\.directory\.group\.readonly delegated to the service account \(Admin console > Security > API controls > Domain-wide delegation\)$/,
+      /^Error: reading the Google groups was refused \(Google groups\.list failed .*\): delegate admin\.directory\.group\.readonly to the service account for coexist:googleAdmin \(Admin console > Security > Access and data control > API controls > Domain-wide delegation\)$/,
     );
     const outage = new GoogleApiError("Google domains.list failed (HTTP 503): Backend Error", { status: 503 });
     await assert.rejects(readLiveState({ apis: fakeApis({ directoryDomains: () => Promise.reject(outage) }) }), (error: unknown) => error === outage);

@@ -6,11 +6,14 @@ import { repoRoot } from "../../scripts/engine-env";
 import {
   addressCells,
   applyStageDns,
+  MOVED_DOMAINS,
+  MOVING_ALIAS_DOMAIN,
   checkAddressFlow,
   checkMailFlow,
   configureStage,
   googleGroups,
   groupsConfig,
+  seedWithMovingAliasDomain,
   groupsCsv,
   journeyConfig,
   migrationUsers,
@@ -48,10 +51,20 @@ describe("aliases, alias-domain addresses and groups receive mail at every stage
     });
   }
 
+  /** How Exchange Online treats the alias domain that moves: its accepted-domain type, and whether the connector to Google relays it. */
+  async function movingAliasDomain(): Promise<string> {
+    type Tenant = { acceptedDomainTypes: { domainName: string; domainType: string }[]; connectors: { recipientDomains: string[] }[] };
+    const state = (await controlRequest(sandbox, "GET", "/sandbox/state")).body as { tenants: Tenant[] };
+    const { acceptedDomainTypes, connectors } = state.tenants[0];
+    const type = acceptedDomainTypes.find((entry) => entry.domainName === MOVING_ALIAS_DOMAIN)?.domainType ?? "Authoritative";
+    const relayed = connectors.some((connector) => connector.recipientDomains.includes(MOVING_ALIAS_DOMAIN));
+    return `${type}${relayed ? ", relayed to Google" : ""}`;
+  }
+
   before(async () => {
     const state = tempStateDir("groups-and-aliases");
     cleanup = state.cleanup;
-    sandbox = await startSandbox({ users: 6, departments: 2 });
+    sandbox = await startSandbox({ seed: seedWithMovingAliasDomain(), users: 6, departments: 2 });
     population = await migrationUsers(sandbox);
     groups = await googleGroups(sandbox);
     const csvPath = path.join(state.dir, "users.csv");
@@ -74,7 +87,7 @@ describe("aliases, alias-domain addresses and groups receive mail at every stage
       cells.map((cell) => [cell.kind, cell.address, cell.recipients.join(" ")]),
       [
         ["user alias", "ben@contoso.com", "ben.adams@contoso.com"],
-        ["alias-domain address", "ben.adams@gsuite.contoso.com", "ben.adams@contoso.com"],
+        ["alias-domain address", "ben.adams@contoso.net", "ben.adams@contoso.com"],
         ["group", "eng-leads@contoso.com", "ben.adams@contoso.com emma.adams@contoso.com"],
         ["group", "launch@contoso.com", "ada.adams@contoso.com chloe.adams@contoso.com"],
         ["group alias", "launch-team@contoso.com", "ada.adams@contoso.com chloe.adams@contoso.com"],
@@ -91,14 +104,17 @@ describe("aliases, alias-domain addresses and groups receive mail at every stage
       await stack.up();
       const kept = stage.phase === "decommissioned" ? "group of 1" : "MailContact";
       assert.deepStrictEqual(await exchangeObjects(), ["eng-leads@contoso.com group of 2", "launch@contoso.com group of 2", `support@contoso.com ${kept}`]);
-      await applyStageDns(sandbox, stage);
+      // Like the primary domain: Internal Relay to Google while anyone is there, Authoritative once everyone moved.
+      const anyoneAtGoogle = population.departments.some((department) => (batches[department] ?? "google") !== "migrated");
+      assert.strictEqual(await movingAliasDomain(), anyoneAtGoogle ? "InternalRelay, relayed to Google" : stage.phase === "decommissioned" ? "Authoritative" : "Authoritative, relayed to Google");
+      await applyStageDns(sandbox, stage, MOVED_DOMAINS);
       const users = await checkMailFlow(sandbox, stage, batches, population, 3);
       const stageRows: AddressFlowRow[] = [];
       const addresses = await checkAddressFlow(sandbox, stage, batches, population, addressCells(population, groups, stage), (row) => stageRows.push(row));
       rows[stage.name] = stageRows;
       assert.deepStrictEqual([users.loops + addresses.loops, users.bounces + addresses.bounces], [0, 0]);
       assert.strictEqual(addresses.delivered, addresses.cells);
-      assert.strictEqual(addresses.cells, (stage.phase === "decommissioned" ? 6 : 7) * stage.senders.length);
+      assert.strictEqual(addresses.cells, 7 * stage.senders.length);
       assert.deepStrictEqual(changedSteps(await stack.preview()).map((step) => `${step.op} ${step.urn}`), []);
     });
   }

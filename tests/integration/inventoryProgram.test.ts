@@ -3,7 +3,7 @@ import * as path from "path";
 import { runInventory } from "../../cli/inventory";
 import type { SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { repoRoot } from "../../scripts/engine-env";
-import { GOOGLE_ALIAS_DOMAIN, journeyConfig, migrationUsers } from "../../scripts/journey";
+import { GOOGLE_ALIAS_DOMAIN, journeyConfig, migrationUsers, MOVING_ALIAS_DOMAIN } from "../../scripts/journey";
 import { changedSteps, Stack } from "../../scripts/stack";
 import { tempStateDir } from "../helpers/tempState";
 import { startTestSandbox, useSandboxEnvironment } from "../sandbox/harness";
@@ -45,8 +45,11 @@ describe("coexist inventory's files drive the root program unchanged", function 
     const mailUsers = changedSteps(preview)
       .filter((step) => step.newState?.type?.endsWith(":MailUser"))
       .map((step) => [step.newState!.inputs!.externalEmailAddress, step.newState!.inputs!.aliases ?? []]);
-    // The sandbox's Directory lists a user's primary address on the alias domain as its non-editable alias.
-    const expected = users.map((user) => [user.primaryEmail, [...[...(user.aliases ?? [])].sort(), `${user.primaryEmail.split("@")[0]}@${GOOGLE_ALIAS_DOMAIN}`]]);
+    // The sandbox's Directory lists a user's primary address on each alias domain as a non-editable alias.
+    const expected = users.map((user) => {
+      const local = user.primaryEmail.split("@")[0];
+      return [user.primaryEmail, [...[...(user.aliases ?? [])].sort(), `${local}@${MOVING_ALIAS_DOMAIN}`, `${local}@${GOOGLE_ALIAS_DOMAIN}`]];
+    });
     assert.deepStrictEqual(mailUsers.sort(), expected.sort());
   });
 

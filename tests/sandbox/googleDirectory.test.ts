@@ -43,7 +43,7 @@ describe("sandbox Directory API: groups, members and domains (through googleapis
     const support = rest.data.groups?.find((group) => group.email === "support@contoso.com");
     assert.deepEqual(
       [support?.name, support?.aliases, support?.nonEditableAliases, support?.directMembersCount, support?.adminCreated],
-      ["Support desk", ["help@contoso.com"], ["support@gsuite.contoso.com"], "3", true],
+      ["Support desk", ["help@contoso.com"], ["support@gsuite.contoso.com", "support@contoso.net"], "3", true],
     );
     const emea = first.data.groups?.[0];
     assert.deepEqual(emea?.nonEditableAliases, ["emea@sales.example"]);
@@ -110,12 +110,12 @@ describe("sandbox Directory API: groups, members and domains (through googleapis
     assert.deepEqual(
       domains.map((domain) => [domain.domainName, domain.isPrimary, domain.verified, domain.domainAliases?.map((alias) => [alias.domainAliasName, alias.parentDomainName])]),
       [
-        ["contoso.com", true, true, [["gsuite.contoso.com", "contoso.com"]]],
+        ["contoso.com", true, true, [["gsuite.contoso.com", "contoso.com"], ["contoso.net", "contoso.com"]]],
         ["fabrikam-sales.com", false, true, [["sales.example", "fabrikam-sales.com"]]],
       ],
     );
     const aliases = await api.domainAliases.list({ customer: "my_customer", parentDomainName: "contoso.com" });
-    assert.deepEqual(aliases.data.domainAliases?.map((alias) => alias.domainAliasName), ["gsuite.contoso.com"]);
+    assert.deepEqual(aliases.data.domainAliases?.map((alias) => alias.domainAliasName), ["gsuite.contoso.com", "contoso.net"]);
     assert.equal((await failure(api.domains.list({ customer: "C0other" }))).response.status, 403);
   });
 

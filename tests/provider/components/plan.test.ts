@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import {
+  aliasDomainProblems,
   BatchState,
   CoexistenceScope,
   groupByBatch,
@@ -174,5 +175,25 @@ describe("the coexistence plan", () => {
     it("accepts a safe plan", () => {
       assert.deepStrictEqual(planProblems(baseInput({ sales: "migrated", finance: "migrated" }, "decommissioned")), []);
     });
+  });
+
+  describe("alias domains that move with the primary domain: refused when they cannot move", () => {
+    const settings = { primaryDomain: "contoso.com", routingDomain: "o365.contoso.com", googleRoutingDomain: "gsuite.contoso.com" };
+    const cases: [string, string[], RegExp[]][] = [
+      ["accepts Google's alias and secondary domains", ["contoso.net", "Contoso.co.uk"], []],
+      ["accepts none", [], []],
+      ["refuses the primary domain, which moves anyway", ["CONTOSO.COM"], [/aliasDomains: contoso.com is also the primaryDomain; remove it from aliasDomains/]],
+      ["refuses the routing domain", ["o365.contoso.com"], [/is also the routingDomain/]],
+      ["refuses the domain whose MX stays at Google for kept groups", ["gsuite.contoso.com"], [/is also the googleRoutingDomain \(its MX stays at Google; it cannot move\)/]],
+      ["refuses a domain listed twice", ["contoso.net", "contoso.net"], [/contoso.net is listed twice/]],
+      ["refuses what is not a domain name, naming the form", ["contoso"], [/aliasDomains: "contoso" is not a domain name; give Google's alias or secondary domains, e.g. \["contoso.net"\]/]],
+    ];
+    for (const [name, aliasDomains, expected] of cases) {
+      it(name, () => {
+        const problems = aliasDomainProblems(aliasDomains, settings);
+        assert.strictEqual(problems.length, expected.length, problems.join("\n"));
+        expected.forEach((pattern, index) => assert.match(problems[index], pattern));
+      });
+    }
   });
 });
