@@ -29,6 +29,7 @@ environment (COEXIST_*), then the defaults. Planning inputs come from coexist:<k
 project's own namespace) and may be given or overridden here:
   --users-csv <file>   --batches <json>   --phase <phase>   --scope all|tenant|batch:<name>
   --license-sku <sku>  --primary-domain <domain>  --routing-domain <domain>
+  --alias-domains <domain,...>
 Options:
   --cwd <folder>       the stack's project folder (default: the current folder)
   --stack <name>       the stack (default: the selected one)

@@ -16,7 +16,8 @@ import {
   acceptedDomainRow,
   permissionFix,
   permissionRows,
-  primaryDomainRow,
+  verifiedDomainRow,
+  type MovingDomainRole,
   roleFix,
   roleNamesOf,
   roleRows,
@@ -127,13 +128,15 @@ async function exchangeRow(fix: FixContext): Promise<{ row: Row; acceptedDomains
 }
 
 async function domainRows(context: DoctorContext, acceptedDomains: ExchangeObject[] | undefined): Promise<Row[]> {
-  const { primaryDomain, routingDomain } = context.inputs;
+  const { primaryDomain, routingDomain, aliasDomains = [] } = context.inputs;
   const rows: Row[] = [];
-  if (primaryDomain) {
-    const primary = await readDomain(context, primaryDomain, "domain:primary:graph", `Primary domain ${primaryDomain} verified with Email (Graph)`);
-    rows.push(primary.row ?? primaryDomainRow(primaryDomain, primary.domain));
-    const verifiedWithEmail = primary.domain?.isVerified === true && primary.domain.supportedServices.includes("Email");
-    if (acceptedDomains) rows.push(acceptedDomainRow(primaryDomain, acceptedDomains, verifiedWithEmail));
+  const moving: [string, MovingDomainRole][] = [...(primaryDomain ? [[primaryDomain, "primary"] as [string, MovingDomainRole]] : []), ...aliasDomains.map((name): [string, MovingDomainRole] => [name, "alias"])];
+  for (const [name, role] of moving) {
+    const verified = verifiedDomainRow(name, undefined, role);
+    const read = await readDomain(context, name, verified.id, verified.check);
+    rows.push(read.row ?? verifiedDomainRow(name, read.domain, role));
+    const verifiedWithEmail = read.domain?.isVerified === true && read.domain.supportedServices.includes("Email");
+    if (acceptedDomains) rows.push(acceptedDomainRow(name, acceptedDomains, verifiedWithEmail, role));
   }
   if (routingDomain) {
     const routing = await readDomain(context, routingDomain, "domain:routing", `Routing domain ${routingDomain}`);

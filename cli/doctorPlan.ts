@@ -15,6 +15,8 @@ const RANK: Record<Need, number> = { now: 3, later: 2, doctor: 1 };
 export interface PlanningInputs {
   primaryDomain?: string;
   routingDomain?: string;
+  /** `coexist:aliasDomains`: Google alias and secondary domains that move with the primary domain. */
+  aliasDomains?: string[];
   licenseSku?: string;
   /** The users of the CSV; undefined when no CSV was given (every resource is then assumed). */
   users?: MigrationUser[];

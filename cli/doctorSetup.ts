@@ -12,14 +12,14 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scopesFor } from "../provider/clients/clouds";
-import { BATCH_STATES, PHASES, parseScope, planProblems, type BatchState, type Phase } from "../provider/components/plan";
+import { aliasDomainProblems, BATCH_STATES, PHASES, parseScope, planProblems, type BatchState, type Phase } from "../provider/components/plan";
 import { parseUsersCsv, type MigrationUser } from "../provider/components/usersCsv";
 import { ConfigError, checkEndpoints, configureFromStack, currentConfig, describeSetting, type ConfigKey } from "../provider/config";
 import type { PlanningInputs } from "./doctorPlan";
 import { row, type Row } from "./doctorVerdicts";
 
 /** Planning inputs by their config key name. */
-export const PLANNING_KEYS = ["usersCsv", "batches", "phase", "scope", "licenseSku", "primaryDomain", "routingDomain"] as const;
+export const PLANNING_KEYS = ["usersCsv", "batches", "phase", "scope", "licenseSku", "primaryDomain", "routingDomain", "aliasDomains"] as const;
 export type PlanningKey = (typeof PLANNING_KEYS)[number];
 
 export interface SetupOptions {
@@ -169,7 +169,9 @@ function planningRow(options: SetupOptions, stack: StackConfig): { planRow: Row;
   }
   const batches = batchesOf(valueOf("batches"), problems);
   const users = usersOf(options.cwd, text("usersCsv"), primaryDomain, problems);
-  const inputs: PlanningInputs = { primaryDomain, routingDomain, licenseSku, users, batches, phase: PHASES.includes(phase) ? phase : "coexistence", scope };
+  const aliasDomains = aliasDomainsOf(valueOf("aliasDomains"), problems);
+  if (primaryDomain && routingDomain) problems.push(...aliasDomainProblems(aliasDomains, { primaryDomain, routingDomain }));
+  const inputs: PlanningInputs = { primaryDomain, routingDomain, aliasDomains, licenseSku, users, batches, phase: PHASES.includes(phase) ? phase : "coexistence", scope };
   if (users && primaryDomain && routingDomain && licenseSku && problems.length === 0) {
     problems.push(...planProblems({ primaryDomain, routingDomain, licenseSku, usageLocation: "US", connectorName: "", users, batches, phase }));
   }
@@ -208,6 +210,25 @@ function planningValue(key: PlanningKey, options: SetupOptions, stack: StackConf
 
 export function flagName(key: PlanningKey): string {
   return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** A JSON list (stack config) or a comma-separated list (`--alias-domains contoso.net,contoso.org`). */
+function aliasDomainsOf(value: PlanningValue, problems: string[]): string[] {
+  const listed = value.object ?? (value.text?.trim().startsWith("[") ? parsedJson(value.text) : value.text?.split(","));
+  if (listed === undefined) return [];
+  if (!Array.isArray(listed) || !listed.every((domain) => typeof domain === "string")) {
+    problems.push(`aliasDomains must be a list of domain names, e.g. ["contoso.net"]: ${value.text}`);
+    return [];
+  }
+  return listed.map((domain) => domain.trim().toLowerCase()).filter(Boolean);
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function batchesOf(value: PlanningValue, problems: string[]): Record<string, BatchState> {

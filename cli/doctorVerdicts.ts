@@ -199,9 +199,14 @@ export function roleNamesOf(templateIds: readonly string[]): Set<string> {
 // ---- domains --------------------------------------------------------------------------------
 
 /** The primary domain must be verified with Email in Graph: Exchange accepts mail for it only then. */
-export function primaryDomainRow(primary: string, domain: Domain | undefined): Row {
-  const id = "domain:primary:graph";
-  const check = `Primary domain ${primary} verified with Email (Graph)`;
+/** Which moving domain a row is about: the primary domain, or an alias domain of `coexist:aliasDomains`. */
+export type MovingDomainRole = "primary" | "alias";
+
+const ROLE_LABEL: Record<MovingDomainRole, string> = { primary: "Primary domain", alias: "Alias domain" };
+
+export function verifiedDomainRow(primary: string, domain: Domain | undefined, role: MovingDomainRole = "primary"): Row {
+  const id = role === "primary" ? "domain:primary:graph" : `domain:alias:${primary}:graph`;
+  const check = `${ROLE_LABEL[role]} ${primary} verified with Email (Graph)`;
   const services = (domain?.supportedServices ?? []).join(", ") || "none";
   if (!domain) {
     return row(id, "FAIL", check, `Graph has no domain ${primary} in this tenant`, `Microsoft 365 admin center → Settings → Domains → Add domain → ${primary}: verify it with the TXT record shown and choose Exchange (Email) as a service`);
@@ -215,10 +220,10 @@ export function primaryDomainRow(primary: string, domain: Domain | undefined): R
   return row(id, "PASS", check, `verified, services: ${services}`);
 }
 
-/** Exchange must list the primary domain as an accepted domain; Graph's verification reaches it minutes later. */
-export function acceptedDomainRow(primary: string, accepted: readonly { DomainName?: unknown; DomainType?: unknown }[], verifiedWithEmail: boolean): Row {
-  const id = "domain:primary:exchange";
-  const check = `Primary domain ${primary} is an accepted domain (Exchange)`;
+/** Exchange must list a moving domain as an accepted domain; Graph's verification reaches it minutes later. */
+export function acceptedDomainRow(primary: string, accepted: readonly { DomainName?: unknown; DomainType?: unknown }[], verifiedWithEmail: boolean, role: MovingDomainRole = "primary"): Row {
+  const id = role === "primary" ? "domain:primary:exchange" : `domain:alias:${primary}:exchange`;
+  const check = `${ROLE_LABEL[role]} ${primary} is an accepted domain (Exchange)`;
   const found = accepted.find((domain) => String(domain.DomainName ?? "").toLowerCase() === primary.toLowerCase());
   const names = accepted.map((domain) => String(domain.DomainName ?? "")).join(", ") || "none";
   if (found) return row(id, "PASS", check, `Get-AcceptedDomain lists ${primary} (${String(found.DomainType ?? "type unknown")})`);

@@ -220,6 +220,21 @@ describe("coexist doctor against the sandbox", function () {
     });
   });
 
+  it("--alias-domains: an alias domain not verified in Microsoft 365 fails with the admin center's path; verified with Email, it passes", async () => {
+    await reseed(demo);
+    const before = await doctorJson(sandbox, [...PLAN, "--alias-domains", "contoso.net"]);
+    assert.strictEqual(before.code, 1);
+    const missing = rowOf(before.rows, "domain:alias:contoso.net:graph");
+    assert.deepStrictEqual([missing.status, missing.check, missing.evidence], ["FAIL", "Alias domain contoso.net verified with Email (Graph)", "Graph has no domain contoso.net in this tenant"]);
+    assert.match(missing.fix ?? "", /Settings → Domains → Add domain → contoso\.net: verify it with the TXT record shown and choose Exchange \(Email\)/);
+    assert.strictEqual(rowOf(before.rows, "domain:alias:contoso.net:exchange").status, "FAIL");
+    const [tenant, ...others] = demo.microsoft;
+    await reseed({ ...demo, microsoft: [{ ...tenant, domains: [...tenant.domains, { name: "contoso.net", isVerified: true, supportedServices: ["Email"] }] }, ...others] });
+    const after = await doctorJson(sandbox, [...PLAN, "--alias-domains", "contoso.net"]);
+    assert.deepStrictEqual([rowOf(after.rows, "domain:alias:contoso.net:graph").status, rowOf(after.rows, "domain:alias:contoso.net:exchange").status], ["PASS", "PASS"]);
+    assert.strictEqual(after.code, 0);
+  });
+
   it("too few seats for the migrating and migrated batches: the seats row fails with the shortfall", async () => {
     await reseed({ ...demo, microsoft: [{ ...demo.microsoft[0], skus: demo.microsoft[0].skus.map((sku) => (sku.skuPartNumber === "EXCHANGESTANDARD" ? { ...sku, seats: 3 } : sku)) }] });
     const { code, rows } = await doctorJson(sandbox);

@@ -5,7 +5,7 @@ import {
   autoForwardingRow,
   grantVerdicts,
   permissionRows,
-  primaryDomainRow,
+  verifiedDomainRow,
   roleRows,
   routingDomainRow,
   seatsRow,
@@ -98,15 +98,21 @@ describe("coexist doctor: verdicts", () => {
     const domain = (change: Partial<Domain>): Domain => ({ id: "contoso.com", isVerified: true, supportedServices: ["Email"], ...change });
     it("primary domain: missing, unverified, without Email fail; verified with Email passes", () => {
       assert.deepStrictEqual(
-        [undefined, domain({ isVerified: false }), domain({ supportedServices: ["OfficeCommunicationsOnline"] }), domain({})].map((entry) => primaryDomainRow("contoso.com", entry).status),
+        [undefined, domain({ isVerified: false }), domain({ supportedServices: ["OfficeCommunicationsOnline"] }), domain({})].map((entry) => verifiedDomainRow("contoso.com", entry).status),
         ["FAIL", "FAIL", "FAIL", "PASS"],
       );
-      assert.match(primaryDomainRow("contoso.com", domain({ supportedServices: [] })).fix ?? "", /Settings → Domains → contoso\.com → Manage DNS → choose Exchange \(Email\)/);
+      assert.match(verifiedDomainRow("contoso.com", domain({ supportedServices: [] })).fix ?? "", /Settings → Domains → contoso\.com → Manage DNS → choose Exchange \(Email\)/);
     });
     it("accepted domain: listed passes; missing warns while Graph shows it verified (lag), else fails", () => {
       assert.strictEqual(acceptedDomainRow("contoso.com", [{ DomainName: "contoso.com", DomainType: "Authoritative" }], true).status, "PASS");
       assert.strictEqual(acceptedDomainRow("contoso.com", [{ DomainName: "contoso.onmicrosoft.com" }], true).status, "WARN");
       assert.strictEqual(acceptedDomainRow("contoso.com", [{ DomainName: "contoso.onmicrosoft.com" }], false).status, "FAIL");
+    });
+    it("an alias domain gets rows of its own, named after it", () => {
+      const verified = verifiedDomainRow("contoso.net", undefined, "alias");
+      assert.deepStrictEqual([verified.id, verified.check, verified.status], ["domain:alias:contoso.net:graph", "Alias domain contoso.net verified with Email (Graph)", "FAIL"]);
+      const accepted = acceptedDomainRow("contoso.net", [{ DomainName: "contoso.net", DomainType: "InternalRelay" }], true, "alias");
+      assert.deepStrictEqual([accepted.id, accepted.status, accepted.evidence], ["domain:alias:contoso.net:exchange", "PASS", "Get-AcceptedDomain lists contoso.net (InternalRelay)"]);
     });
     it("routing domain: absent or finished passes; half-finished warns about adopt", () => {
       assert.strictEqual(routingDomainRow("o365.contoso.com", undefined, []).status, "PASS");
