@@ -134,11 +134,16 @@ export function groupPlan(group: GoogleGroup, stage: Stage): "migrate" | "keep" 
   return group.email.startsWith("support@") && stage.phase !== "decommissioned" ? "keep" : "migrate";
 }
 
-/** The groups CSV of `stage` (as `coexist inventory` writes it, with the plans filled): a kept group also lists its alias-domain address. */
+/**
+ * The groups CSV of `stage` (as `coexist inventory` writes it, with the plans filled): each group
+ * with its address on the alias domain that moves, a kept group also with its route on the one
+ * that stays at Google.
+ */
 export function groupsCsv(groups: GoogleGroup[], stage: Stage): string {
   const rows = groups.map((group) => {
     const plan = groupPlan(group, stage);
-    const aliases = plan === "keep" ? [...group.aliases, aliasDomainAddress(group.email)] : group.aliases;
+    const movingAddress = onDomain(group.email, MOVING_ALIAS_DOMAIN);
+    const aliases = plan === "keep" ? [...group.aliases, movingAddress, aliasDomainAddress(group.email)] : [...group.aliases, movingAddress];
     return [group.email, group.name, aliases.join(" "), group.members.map((m) => m.email).join(" "), plan].map(quote).join(",");
   });
   return ["email,name,aliases,members,plan", ...rows].join("\n") + "\n";
@@ -267,8 +272,8 @@ export interface AddressCell {
 
 /**
  * The demo's other addresses at `stage`: an alias of the first user of the first batch that has
- * one, that user's address on the alias domain that moves with the primary domain, and each group
- * and group alias with its members among `users`.
+ * one, that user's address on the alias domain that moves with the primary domain, and each group,
+ * its aliases and its address on that domain, with its members among `users`.
  */
 export function addressCells(population: { users: GoogleUser[]; departments: string[] }, groups: GoogleGroup[], stage: Stage): AddressCell[] {
   const { users, departments } = population;
@@ -283,7 +288,7 @@ export function addressCells(population: { users: GoogleUser[]; departments: str
     const recipients = group.members.map((m) => m.email).filter((email) => known.has(email));
     if (recipients.length === 0) continue;
     cells.push({ kind: "group", address: group.email, recipients });
-    for (const alias of group.aliases) cells.push({ kind: "group alias", address: alias, recipients });
+    for (const alias of [...group.aliases, onDomain(group.email, MOVING_ALIAS_DOMAIN)]) cells.push({ kind: "group alias", address: alias, recipients });
   }
   return cells;
 }
