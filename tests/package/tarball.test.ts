@@ -246,7 +246,7 @@ describe("the packages as a user installs them (tarball → a new project outsid
     const status = ok("npx coexist sandbox status").stdout;
     assert.match(status, /Microsoft 365 tenant [0-9a-f-]{36} \(contoso\.onmicrosoft\.com\)/);
     assert.match(status, /\n {2}domain +verified +services +accepted domain\n {2}contoso\.onmicrosoft\.com/);
-    assert.match(status, /Google Workspace tenant \(contoso\.com, gsuite\.contoso\.com \(alias\)\)\n {2}50 user\(s\):\n {2}address +name +department +status +forwarding\n {2}ada\.adams@contoso\.com +Ada Adams/);
+    assert.match(status, /Google Workspace tenant \(contoso\.com, gsuite\.contoso\.com \(alias\), contoso\.net \(alias\)\)\n {2}50 user\(s\):\n {2}address +name +department +status +forwarding\n {2}ada\.adams@contoso\.com +Ada Adams/);
   });
 
   it("type-checks the README's program against the shipped types, with the template's tsconfig (no skipLibCheck)", () => {
