@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DOCTOR_HELP, runDoctor } from "./doctor";
 import { loadSandboxCommandLine, MissingSandboxPackage, SANDBOX_PACKAGE } from "./sandboxPackage";
 import { INVENTORY_HELP, runInventory } from "./inventory";
+import { runSnapshot, SNAPSHOT_HELP } from "./snapshot";
 import { runTrace, TRACE_HELP } from "./trace";
 
 export const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
@@ -21,6 +22,8 @@ Usage:
                                  the routes of mail through both tenants, hop by hop
   coexist inventory --out <dir> [--batch-by department|orgunit]
                                  the users, groups and domains CSVs and policy facts from the Google Directory
+  coexist snapshot [--out <file>] [--pseudonymize]
+                                 both live tenants, read-only, into one sandbox seed file (no secret)
   coexist sandbox start|stop|status|reset|seed [options]
                                  a local sandbox of both tenants (package ${SANDBOX_PACKAGE})
 
@@ -42,6 +45,7 @@ const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<numb
   doctor: { help: DOCTOR_HELP, run: (args) => runDoctor(args) },
   trace: { help: TRACE_HELP, run: (args) => runTrace(args) },
   inventory: { help: INVENTORY_HELP, run: (args) => runInventory(args) },
+  snapshot: { help: SNAPSHOT_HELP, run: (args) => runSnapshot(args) },
 };
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes("--help") || args.includes("-h");
