@@ -3,7 +3,7 @@
  * (sandbox/seeds/demo.json is the demo) or a generated one (`coexist sandbox seed --users N`).
  */
 import { readFileSync } from "node:fs";
-import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting } from "pulumi-mail-coexistence/routing/types";
+import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting, OutboundConnectorState, TransportRuleState } from "pulumi-mail-coexistence/routing/types";
 import { DIRECTORY_ROLES, EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
 import { parseBehaviour, type BehaviourSeed } from "./behaviour";
 import type { FaultSettings } from "./faults";
@@ -50,21 +50,11 @@ export interface ExchangeSeed {
   distributionGroups: DistributionGroupSeed[];
 }
 
-export interface OutboundConnectorSeed {
-  name: string;
-  enabled: boolean;
-  recipientDomains: string[];
-  smartHosts: string[];
-  useMxRecord: boolean;
-  isTransportRuleScoped: boolean;
-}
+/** A connector as the routing model reads it. */
+export type OutboundConnectorSeed = OutboundConnectorState;
 
-export interface TransportRuleSeed {
-  name: string;
-  enabled: boolean;
-  sentTo: string[];
-  routeMessageOutboundConnector: string;
-}
+/** A mail-flow rule as the routing model reads it. */
+export type TransportRuleSeed = TransportRuleState;
 
 export interface RecipientSeed {
   type: RecipientTypeDetails;

@@ -5,6 +5,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
 import { newRecipient, saveRecipient, verificationCode } from "./directory";
+import { newConnectorRecord } from "./exchange/connectors";
 import { placeGoogleGroup } from "./googleGroups";
 import { findDeletedGoogleUser, placeGoogleUser, putDeletedGoogleUser, resetGooglePolicy } from "./googleUsers";
 import { stableGuid } from "./ids";
@@ -165,18 +166,7 @@ function seedExchange(store: Store, scope: string, exchange: ExchangeSeed, users
     store.put(scope, "distributionGroup", groups[index].guid, { ...groups[index], members });
   });
   for (const entry of exchange.outboundConnectors) {
-    const connector: ConnectorRecord = {
-      guid: randomUUID(),
-      connectorType: "Partner",
-      tlsSettings: null,
-      tlsDomain: null,
-      comment: "",
-      validationRecipients: [],
-      isValidated: false,
-      lastValidationTimestamp: null,
-      whenCreated,
-      ...entry,
-    };
+    const connector: ConnectorRecord = { ...newConnectorRecord(entry.name), ...entry };
     store.put(scope, "connector", connector.guid, connector);
   }
   exchange.transportRules.forEach(({ enabled, ...entry }, priority) => {
