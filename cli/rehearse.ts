@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { BatchState, Phase } from "../provider/components/plan";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 import { microsoftMxHost } from "../provider/routing/addresses";
@@ -133,12 +133,19 @@ export function configWithoutSecrets(text: string): { text: string; dropped: str
   return { text: kept.join("\n"), dropped };
 }
 
-/** A folder that shows the project's files (linked) without its stack config files. */
+/**
+ * A folder that shows the project's files (linked) without its stack config files. A project
+ * whose packages are installed in a folder above it (a workspace) gets that node_modules linked
+ * in, since the view's own parents have none.
+ */
 function projectView(projectDir: string, into: string): void {
   mkdirSync(into, { recursive: true });
   for (const name of readdirSync(projectDir)) {
     if (STACK_FILE.test(name) || name === ".pulumi" || name === ".sandbox" || name === ".git") continue;
     symlinkSync(join(projectDir, name), join(into, name));
+  }
+  for (let folder = dirname(projectDir); !existsSync(join(into, "node_modules")) && folder !== dirname(folder); folder = dirname(folder)) {
+    if (existsSync(join(folder, "node_modules"))) symlinkSync(join(folder, "node_modules"), join(into, "node_modules"));
   }
 }
 
@@ -257,6 +264,14 @@ interface StageContext {
   sandboxDir: string;
 }
 
+/** What the engine said went wrong: its diagnostics' errors (from `--json` output, or its text), else its first line. */
+export function engineError(output: string): string {
+  const messages = [...output.matchAll(/"message":\s*"((?:[^"\\]|\\.)*)",\s*"severity":\s*"error"/g)].map((match) => JSON.parse(`"${match[1]}"`) as string);
+  const lines = (messages.length > 0 ? messages.join("\n") : output).split("\n").map((line) => line.trim());
+  const errors = lines.filter((line) => /^(error|Error)\b|^[A-Za-z]*Error:/.test(line) && !/^error: update failed$/.test(line));
+  return (errors.length > 0 ? errors : lines.filter(Boolean)).slice(0, 3).join(" ");
+}
+
 async function rehearseStage(stack: Stack, stage: RehearsalStage, context: StageContext): Promise<StageReport> {
   const { namespace } = context;
   await stack.run(["config", "set-all", "--plaintext", `${namespace}:batches=${JSON.stringify(stage.batches)}`, "--plaintext", `${namespace}:phase=${stage.phase}`]);
@@ -268,16 +283,21 @@ async function rehearseStage(stack: Stack, stage: RehearsalStage, context: Stage
     plan = planOf(await stack.preview());
     await stack.up();
   } catch (failure) {
-    error = failure instanceof Error ? failure.message : String(failure);
+    error = engineError(failure instanceof Error ? failure.message : String(failure));
   }
   const stats = (await context.control("GET", "/sandbox/stats")) as { apis: Parameters<StageContext["budgetSeconds"]>[0] };
   const apiCalls = Object.fromEntries(Object.entries(stats.apis).map(([api, entry]) => [api, entry.requests]));
   const estimatedSeconds = context.budgetSeconds(stats.apis, "exchange-3", context.users.length);
   if (stage.mxToMicrosoft && error === undefined) await context.control("PUT", "/sandbox/dns/mx", { domain: context.primaryDomain, hosts: [microsoftMxHost(context.primaryDomain)] });
+  if (error !== undefined) {
+    // The stage did not happen: its mail would be the previous stage's; the engine's error is the finding.
+    const report = { ...base, plan, apiCalls, estimatedSeconds, mail: { addresses: 0, copies: 0, delivered: 0, loops: 0, bounces: 0, splits: 0, duplicates: 0, lostAtGoogle: 0 }, problems: [], error };
+    return { ...report, failed: true };
+  }
   const state = await readLiveState({ sandboxDir: context.sandboxDir });
   const dataCopy = context.users.filter((user) => stage.batches[user.batch] === "migrating").map((user) => user.email);
   const origins: Origin[] | undefined = stage.googleRetired ? ["internet", "m365"] : undefined;
   const { mail, problems } = mailCheckOf(checkAllAddresses(state, dataCopy, origins), stage.googleRetired);
-  const report = { ...base, plan, apiCalls, estimatedSeconds, mail, problems, ...(error !== undefined ? { error } : {}) };
+  const report = { ...base, plan, apiCalls, estimatedSeconds, mail, problems };
   return { ...report, failed: stageFailed(report) };
 }

@@ -155,7 +155,7 @@ function rows(reports: StageReport[]): string[][] {
 
 function problemLines(reports: StageReport[], bullet: (report: StageReport, problem: StageProblem) => string): string[] {
   return reports.flatMap((report) => [
-    ...(report.error !== undefined ? [`- ${report.stage}: pulumi up failed: ${report.error.split("\n").find((line) => line.trim() !== "") ?? ""}`] : []),
+    ...(report.error !== undefined ? [`- ${report.stage}: pulumi up failed: ${report.error}`] : []),
     ...report.problems.map((problem) => bullet(report, problem)),
   ]);
 }

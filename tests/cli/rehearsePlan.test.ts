@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configWithoutSecrets, planningNamespace } from "../../cli/rehearse";
+import { configWithoutSecrets, engineError, planningNamespace } from "../../cli/rehearse";
 import { batchOrder, rehearsalStages, reportMarkdown, reportText, verdictLine, type StageReport } from "../../cli/rehearsePlan";
 
 const mail = { addresses: 10, copies: 30, delivered: 30, loops: 0, bounces: 0, splits: 0, duplicates: 0, lostAtGoogle: 0 };
@@ -85,5 +85,16 @@ describe("the rehearsal's copy of the stack config", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the engine's error in a rehearsal report", () => {
+  it("is the program's exception from the preview's JSON diagnostics, not the command line", () => {
+    const output = `pulumi preview --json failed (exit 1) in /tmp/x/project:\n{\n "diagnostics": [\n  {\n   "message": "error: Running program '/tmp/x/index.js' failed with an unhandled exception:\\nError: coexist:usersCsv: /x/users.csv does not exist\\n    at Object.<anonymous>",\n   "severity": "error"\n  }\n ]\n}\n`;
+    assert.strictEqual(engineError(output), "error: Running program '/tmp/x/index.js' failed with an unhandled exception: Error: coexist:usersCsv: /x/users.csv does not exist");
+  });
+
+  it("is the error lines of a failed up's text", () => {
+    assert.strictEqual(engineError("Updating (rehearsal):\n  pulumi:pulumi:Stack\n    error: MailUser a@contoso.com: 403 Forbidden\nerror: update failed\n"), "error: MailUser a@contoso.com: 403 Forbidden");
   });
 });
