@@ -233,6 +233,7 @@ export function snapshotOf(
   graph: { domains: Domain[]; users: GraphUser[]; skus: (SubscribedSku & { servicePlans?: SkuSeed["servicePlans"] })[] },
   config: { tenantId?: string; googleAdmin?: string } = {},
 ): SnapshotSeed {
+  if (!config.tenantId) throw new Error("coexist:tenantId (COEXIST_TENANT_ID) is not set: the snapshot names the Microsoft 365 tenant it read");
   const initial = graph.domains.find((domain) => domain.isInitial) ?? graph.domains.find((domain) => domain.id.endsWith(".onmicrosoft.com"));
   if (!initial) throw new Error("Graph lists no initial (*.onmicrosoft.com) domain; is coexist:tenantId the right tenant?");
   const upnOfObject = new Map(graph.users.map((user) => [user.id, normalizeAddress(text(user.userPrincipalName))]));
@@ -265,7 +266,7 @@ export function snapshotOf(
     .map((domain) => ({ name: domain.id.toLowerCase(), isVerified: domain.isVerified, supportedServices: sorted(domain.supportedServices ?? []), isDefault: domain.isDefault === true }))
     .sort(byKey((domain) => domain.name));
   const tenant: Omit<MicrosoftTenantSeed, "apps"> = {
-    tenantId: (config.tenantId ?? "").toLowerCase(),
+    tenantId: config.tenantId.toLowerCase(),
     initialDomain: initial.id.toLowerCase(),
     domains,
     acceptedDomainTypes: Object.fromEntries(state.exchange.acceptedDomains.map((domain) => [domain.domainName, domain.domainType])),
