@@ -18,6 +18,7 @@ import { invoke, type ExchangeObject } from "../provider/clients/exchange";
 import {
   DIRECTORY_DOMAIN_SCOPES,
   DIRECTORY_GROUP_SCOPES,
+  DIRECTORY_SCOPES,
   getAutoForwarding,
   GoogleApiError,
   listDirectoryDomains,
@@ -208,7 +209,7 @@ async function needingScope<T>(what: string, scopes: string[], read: () => Promi
 
 async function readDirectory(apis: TenantApis): Promise<Directory> {
   const [users, groups, domains] = await Promise.all([
-    apis.directoryUsers(),
+    needingScope("users", DIRECTORY_SCOPES, () => apis.directoryUsers()),
     needingScope("groups", DIRECTORY_GROUP_SCOPES, () => apis.directoryGroups()),
     needingScope("domains", DIRECTORY_DOMAIN_SCOPES, () => apis.directoryDomains()),
   ]);

@@ -5,7 +5,8 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { DEMO_SEED_PATH, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
 import { parseSeed, readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { readLiveState } from "../../cli/liveState";
-import { runSnapshot, type SnapshotSeed } from "../../cli/snapshot";
+import { runSnapshot, snapshotApis, type SnapshotApis, type SnapshotSeed } from "../../cli/snapshot";
+import { GoogleApiError } from "../../provider/clients/google";
 import { invoke } from "../../provider/clients/exchange";
 import { exchangeToken, gmail, graphClient, startTestSandbox, useSandboxEnvironment } from "../sandbox/harness";
 import { useSandboxDns } from "../helpers/sandboxDns";
@@ -16,9 +17,13 @@ const demo = readSeedFile(DEMO_SEED_PATH);
 
 /** Runs `coexist snapshot` against the sandbox the environment points at. */
 async function snapshot(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return snapshotWith(undefined, ...argv);
+}
+
+async function snapshotWith(apis: SnapshotApis | undefined, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await runSnapshot(argv, { out: (text) => (out += text), err: (text) => (err += text) });
+  const code = await runSnapshot(argv, { out: (text) => (out += text), err: (text) => (err += text), apis });
   return { code, out, err };
 }
 
@@ -136,6 +141,16 @@ describe("coexist snapshot of the sandbox tenants, as if they were live", functi
     assert.strictEqual(copy.out, text);
     const [original, seeded] = [await against(first, () => readLiveState()), await against(second as SandboxHandle, () => readLiveState())];
     assert.deepStrictEqual(canonical(seeded), canonical(original));
+  });
+
+  it("refuses, writing nothing, when a Directory scope is not delegated, and names the scope", async () => {
+    const refused = () => Promise.reject(new GoogleApiError("Not Authorized to access this resource/api", { status: 403 }));
+    for (const [collection, scope] of [["directoryUsers", "admin.directory.user.readonly"], ["directoryGroups", "admin.directory.group.readonly"]] as const) {
+      const { code, out, err } = await against(first, () => snapshotWith({ ...snapshotApis(), [collection]: refused }));
+      assert.strictEqual(code, 3, err);
+      assert.strictEqual(out, "");
+      assert.match(err, new RegExp(`it needs https://www.googleapis.com/auth/${scope.replace(/\./g, "\\.")} delegated to the service account`));
+    }
   });
 
   it("--pseudonymize replaces names and local parts, keeping domains, membership and forwarding targets consistent", async () => {
