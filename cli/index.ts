@@ -3,12 +3,15 @@
  * resources need from the live tenants, checked before anything runs); `coexist trace <address> |
  * --all` (hop-by-hop routes through both live tenants or the sandbox); `coexist sandbox
  * start|stop|status|reset|seed`, from the package pulumi-mail-coexistence-sandbox, loaded only for
- * it. Every command answers `--help` (or `-h`).
+ * it; `coexist snapshot` (both live tenants into one sandbox seed) and `coexist rehearse` (the
+ * stack's whole migration run on a sandbox seeded from it first). Every command answers `--help` (or `-h`).
  */
 import { join } from "node:path";
 import { DOCTOR_HELP, runDoctor } from "./doctor";
 import { loadSandboxCommandLine, MissingSandboxPackage, SANDBOX_PACKAGE } from "./sandboxPackage";
 import { INVENTORY_HELP, runInventory } from "./inventory";
+import { REHEARSE_HELP, runRehearse } from "./rehearse";
+import { runSnapshot, SNAPSHOT_HELP } from "./snapshot";
 import { runTrace, TRACE_HELP } from "./trace";
 
 export const HELP = `coexist — Google Workspace → Microsoft 365 mail-flow coexistence
@@ -21,6 +24,10 @@ Usage:
                                  the routes of mail through both tenants, hop by hop
   coexist inventory --out <dir> [--batch-by department|orgunit]
                                  the users, groups and domains CSVs and policy facts from the Google Directory
+  coexist snapshot [--out <file>] [--pseudonymize]
+                                 both live tenants, read-only, into one sandbox seed file (no secret)
+  coexist rehearse [--seed <file>] [--json] [--markdown <file>]
+                                 the stack's whole migration on a sandbox seeded from the snapshot first
   coexist sandbox start|stop|status|reset|seed [options]
                                  a local sandbox of both tenants (package ${SANDBOX_PACKAGE})
 
@@ -42,6 +49,8 @@ const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<numb
   doctor: { help: DOCTOR_HELP, run: (args) => runDoctor(args) },
   trace: { help: TRACE_HELP, run: (args) => runTrace(args) },
   inventory: { help: INVENTORY_HELP, run: (args) => runInventory(args) },
+  snapshot: { help: SNAPSHOT_HELP, run: (args) => runSnapshot(args) },
+  rehearse: { help: REHEARSE_HELP, run: (args) => runRehearse(args) },
 };
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes("--help") || args.includes("-h");

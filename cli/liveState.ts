@@ -18,6 +18,7 @@ import { invoke, type ExchangeObject } from "../provider/clients/exchange";
 import {
   DIRECTORY_DOMAIN_SCOPES,
   DIRECTORY_GROUP_SCOPES,
+  DIRECTORY_SCOPES,
   getAutoForwarding,
   GoogleApiError,
   listDirectoryDomains,
@@ -209,7 +210,7 @@ export async function needingScope<T>(what: string, scopes: string[], read: () =
 
 async function readDirectory(apis: TenantApis): Promise<Directory> {
   const [users, groups, domains] = await Promise.all([
-    apis.directoryUsers(),
+    needingScope("Google users", DIRECTORY_SCOPES, () => apis.directoryUsers()),
     needingScope("Google groups", DIRECTORY_GROUP_SCOPES, () => apis.directoryGroups()),
     needingScope("Google domains", DIRECTORY_DOMAIN_SCOPES, () => apis.directoryDomains()),
   ]);

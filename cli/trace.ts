@@ -252,14 +252,14 @@ function copyRows(trace: Trace): string[][] {
   });
 }
 
-interface AddressRoutes {
+export interface AddressRoutes {
   address: string;
   kind: string;
   owner: string;
   routes: Partial<Record<Origin, Route>>;
 }
 
-interface Summary {
+export interface Summary {
   addresses: number;
   origins: Origin[];
   copies: number;
@@ -272,8 +272,19 @@ interface Summary {
   suspendedLeftOut: number;
 }
 
-function traceAll(state: TenantState, router: Router, { format, dataCopy }: TraceArgs, io: TraceIo): number {
-  const origins = originsOf(state);
+export interface AllAddressesCheck {
+  results: AddressRoutes[];
+  summary: Summary;
+  problems: RoutingProblem[];
+  failed: boolean;
+}
+
+/**
+ * A message to every address both tenants receive mail at (suspended Google users left out) from
+ * every origin (default: those with a sender), each copy counted; `dataCopy`: users whose split
+ * delivery is expected while their data is copied.
+ */
+export function checkAllAddresses(state: TenantState, dataCopy: string[], origins: Origin[] = originsOf(state), router: Router = createRouter(state)): AllAddressesCheck {
   const suspended = new Set(state.google.users.filter((user) => user.suspended).map((user) => normalizeAddress(user.primaryEmail)));
   const all = tenantAddresses(state);
   const entries = all.filter((entry) => !suspended.has(entry.owner));
@@ -286,7 +297,7 @@ function traceAll(state: TenantState, router: Router, { format, dataCopy }: Trac
   const problems = findRoutingProblems(
     state,
     entries.map((entry) => entry.address),
-    { dataCopyInProgress: dataCopy },
+    { dataCopyInProgress: dataCopy, origins },
   );
   const summary: Summary = { addresses: entries.length, origins, copies: 0, delivered: 0, loops: 0, bounces: 0, splits: 0, duplicates: 0, suspendedLeftOut: all.length - entries.length };
   for (const { routes } of results) {
@@ -301,12 +312,17 @@ function traceAll(state: TenantState, router: Router, { format, dataCopy }: Trac
   }
   summary.splits = problems.filter((problem) => problem.rule === ROUTING_RULES.splitDelivery && problem.severity === "mandatory").length;
   const failed = summary.loops + summary.bounces + summary.splits + summary.duplicates > 0;
+  return { results, summary, problems, failed };
+}
+
+function traceAll(state: TenantState, router: Router, { format, dataCopy }: TraceArgs, io: TraceIo): number {
+  const { results, summary, problems, failed } = checkAllAddresses(state, dataCopy, originsOf(state), router);
   if (format === "json") {
     io.out(`${JSON.stringify({ summary, addresses: results, problems: problems.map(withoutRoute) }, null, 2)}\n`);
   } else if (format === "mermaid") {
     io.out(mermaidOfAll(results));
   } else {
-    io.out(tableOfAll(results, origins, summary, problems, failed));
+    io.out(tableOfAll(results, summary.origins, summary, problems, failed));
   }
   return failed ? 1 : 0;
 }
@@ -328,7 +344,7 @@ function tableOfAll(results: AddressRoutes[], origins: Origin[], summary: Summar
   ].join("\n") + "\n";
 }
 
-function withoutRoute(problem: RoutingProblem): Omit<RoutingProblem, "route"> {
+export function withoutRoute(problem: RoutingProblem): Omit<RoutingProblem, "route"> {
   const { route: _route, ...rest } = problem;
   return rest;
 }

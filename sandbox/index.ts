@@ -17,6 +17,8 @@ import { Store } from "./store";
 export type { Seed } from "./seed";
 export type { FaultSettings } from "./faults";
 export { PERMISSION_GAPS, seedLacking, type PermissionGap } from "./gaps";
+export { trustCa } from "./tls";
+export { budgetSeconds } from "./throttlingProfiles";
 
 export const DEMO_SEED_PATH = join(__dirname, "..", "seeds", "demo.json");
 const MAIN_SCRIPT = join(__dirname, "main.js");
@@ -188,4 +190,24 @@ export async function stopDetached(dataDir: string): Promise<boolean> {
   }
   for (let attempt = 0; attempt < 50 && readRuntime(dataDir); attempt++) await new Promise((resolveDelay) => setTimeout(resolveDelay, 100));
   return true;
+}
+
+/**
+ * Points this process's clients (provider/config.ts reads the environment) at the sandbox, as
+ * `eval "$(coexist sandbox start)"` points a shell's; the returned function puts the environment
+ * back, so that what runs next sees it unchanged.
+ */
+export function useSandboxEnvironment(handle: Pick<SandboxHandle, "env">): () => void {
+  const names = [...Object.keys(handle.env).filter((name) => name.startsWith("COEXIST_") && name !== "COEXIST_SANDBOX_STATIC_TOKEN"), "COEXIST_ACCESS_TOKEN"];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) {
+    if (name === "COEXIST_ACCESS_TOKEN") delete process.env[name];
+    else process.env[name] = handle.env[name];
+  }
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }

@@ -3,11 +3,11 @@
  * (sandbox/seeds/demo.json is the demo) or a generated one (`coexist sandbox seed --users N`).
  */
 import { readFileSync } from "node:fs";
-import type { AcceptedDomainType, GoogleDeliverySetting } from "pulumi-mail-coexistence/routing/types";
+import type { AcceptedDomainType, ForwardingDisposition, GoogleDeliverySetting, OutboundConnectorState, TransportRuleState } from "pulumi-mail-coexistence/routing/types";
 import { DIRECTORY_ROLES, EXCHANGE_MANAGE_AS_APP, GRAPH_PERMISSIONS } from "./authorization";
 import { parseBehaviour, type BehaviourSeed } from "./behaviour";
 import type { FaultSettings } from "./faults";
-import type { AppRecord, GoogleMemberRecord, GoogleMemberRole, GoogleMemberType } from "./records";
+import type { AppRecord, GoogleMemberRecord, GoogleMemberRole, GoogleMemberType, RecipientTypeDetails } from "./records";
 
 
 export interface Seed {
@@ -28,6 +28,8 @@ export interface MicrosoftTenantSeed {
   /**
    * App registrations. `graphPermissions`, `exchangePermissions` and `directoryRoles` left out
    * mean everything: every permission the sandbox checks, Exchange.ManageAsApp, Global Administrator.
+   * Left out or empty (a snapshot of a live tenant carries no secret): one app holding everything,
+   * its secret made for the data directory when the seed is loaded.
    */
   apps: AppRecord[];
   domains: DomainSeed[];
@@ -35,6 +37,51 @@ export interface MicrosoftTenantSeed {
   acceptedDomainTypes: Record<string, AcceptedDomainType>;
   skus: SkuSeed[];
   users: EntraUserSeed[];
+  /** Exchange Online objects there before the stack runs (a snapshot of a live tenant has them). */
+  exchange: ExchangeSeed;
+}
+
+export interface ExchangeSeed {
+  outboundConnectors: OutboundConnectorSeed[];
+  /** In priority order (the first is priority 0). */
+  transportRules: TransportRuleSeed[];
+  /** Mail users and mailboxes of the Entra users in `users` (by UPN), and mail contacts. */
+  recipients: RecipientSeed[];
+  distributionGroups: DistributionGroupSeed[];
+}
+
+/** A connector as the routing model reads it. */
+export type OutboundConnectorSeed = OutboundConnectorState;
+
+/** A mail-flow rule as the routing model reads it. */
+export type TransportRuleSeed = TransportRuleState;
+
+export interface RecipientSeed {
+  type: RecipientTypeDetails;
+  name: string;
+  displayName: string;
+  /** Default: the primary address's local part. */
+  alias?: string;
+  /** The Entra user in `users` behind a mail user or mailbox; a mail contact has none. */
+  userPrincipalName?: string;
+  primarySmtpAddress: string;
+  /** The other SMTP addresses. */
+  emailAddresses: string[];
+  externalEmailAddress?: string;
+  forwardingSmtpAddress?: string;
+}
+
+export interface DistributionGroupSeed {
+  name: string;
+  displayName: string;
+  /** Default: the primary address's local part. */
+  alias?: string;
+  primarySmtpAddress: string;
+  /** The other SMTP addresses. */
+  emailAddresses: string[];
+  /** Primary addresses of member recipients and groups. */
+  members: string[];
+  requireSenderAuthenticationEnabled: boolean;
 }
 
 export interface DomainSeed {
@@ -101,6 +148,8 @@ export interface GoogleUserSeed {
   /** The older form of `status: "suspended"`, still accepted. */
   suspended?: boolean;
   aliases?: string[];
+  /** Gmail automatic forwarding, on (its address a verified forwarding address). */
+  autoForwarding?: { emailAddress: string; disposition: ForwardingDisposition };
 }
 
 export interface GoogleGroupSeed {
@@ -162,8 +211,7 @@ function parseTenant(raw: unknown, field: string): MicrosoftTenantSeed {
   if (!initialDomain.endsWith(".onmicrosoft.com")) {
     throw new SeedError(`${field}.initialDomain`, `is "${initialDomain}"`, "The initial domain ends in .onmicrosoft.com, e.g. contoso.onmicrosoft.com.");
   }
-  const apps = array(tenant.apps, `${field}.apps`).map((app, index) => parseApp(app, `${field}.apps[${index}]`));
-  if (apps.length === 0) throw new SeedError(`${field}.apps`, "is empty", "Add one app registration with clientId and clientSecret.");
+  const apps = array(tenant.apps ?? [], `${field}.apps`).map((app, index) => parseApp(app, `${field}.apps[${index}]`));
   const skus = array(tenant.skus ?? [], `${field}.skus`).map((sku, index) => {
     const entry = object(sku, `${field}.skus[${index}]`) as unknown as SkuSeed;
     if (!GUID.test(String(entry.skuId))) throw new SeedError(`${field}.skus[${index}].skuId`, "is not a GUID", "Use the SKU's GUID.");
@@ -181,6 +229,27 @@ function parseTenant(raw: unknown, field: string): MicrosoftTenantSeed {
       ...user,
       directoryRoles: user.directoryRoles === undefined ? undefined : names(user.directoryRoles, `${field}.users[${index}].directoryRoles`, Object.keys(DIRECTORY_ROLES)),
     })),
+    exchange: parseExchange(object(tenant.exchange ?? {}, `${field}.exchange`), `${field}.exchange`),
+  };
+}
+
+const RECIPIENT_TYPES: RecipientTypeDetails[] = ["MailUser", "UserMailbox", "MailContact"];
+
+function parseExchange(exchange: Record<string, unknown>, field: string): ExchangeSeed {
+  const recipients = array(exchange.recipients ?? [], `${field}.recipients`).map((raw, index) => {
+    const entry = object(raw, `${field}.recipients[${index}]`) as unknown as RecipientSeed;
+    const at = `${field}.recipients[${index}]`;
+    if (!RECIPIENT_TYPES.includes(entry.type)) throw new SeedError(`${at}.type`, `is ${JSON.stringify(entry.type)}`, `Use one of ${RECIPIENT_TYPES.join(", ")}.`);
+    if ((entry.type === "MailContact") !== (entry.userPrincipalName === undefined)) {
+      throw new SeedError(at, entry.type === "MailContact" ? "is a mail contact with a userPrincipalName" : "has no userPrincipalName", "A mail user or mailbox names its Entra user (in users) by UPN; a mail contact has none.");
+    }
+    return { ...entry, primarySmtpAddress: string(entry.primarySmtpAddress, `${at}.primarySmtpAddress`).toLowerCase(), emailAddresses: (entry.emailAddresses ?? []).map((address) => address.toLowerCase()) };
+  });
+  return {
+    outboundConnectors: array(exchange.outboundConnectors ?? [], `${field}.outboundConnectors`) as OutboundConnectorSeed[],
+    transportRules: array(exchange.transportRules ?? [], `${field}.transportRules`) as TransportRuleSeed[],
+    recipients,
+    distributionGroups: array(exchange.distributionGroups ?? [], `${field}.distributionGroups`) as DistributionGroupSeed[],
   };
 }
 

@@ -4,7 +4,7 @@
  * tenant-concurrency text and Rate-Limit-* headers, Graph's x-ms-resource-unit and
  * x-ms-throttle-limit-percentage. Figures and sources: docs/benchmark.md, "Throttling profiles".
  */
-import type { ApiFaults, FaultSettings, LatencyModel } from "./faults";
+import { meanLatencyMs, tenantSizeOf, type ApiFaults, type ApiStats, type FaultSettings, type LatencyModel } from "./faults";
 
 /**
  * Exchange admin API latency per cmdlet, in ms. No source publishes InvokeCommand timings; a
@@ -111,4 +111,43 @@ export function profileFaults(profile: ThrottlingProfile, seed = 7): FaultSettin
   const apis = THROTTLING_PROFILES[profile];
   if (!apis) throw new Error(`unknown throttling profile ${JSON.stringify(profile)}; use one of ${PROFILE_NAMES.join(", ")}`);
   return { seed, apis };
+}
+
+type Budgets = NonNullable<FaultSettings["apis"]>;
+
+/** Mean answer time of `operation` in ms under a profile's latency setting. */
+export function meanMs(faults: Budgets[keyof Budgets], operation: string): number {
+  if (faults?.latency) return meanLatencyMs(faults.latency, operation);
+  const fixed = faults?.latencyMs;
+  return typeof fixed === "number" ? fixed : fixed ? (fixed[0] + fixed[1]) / 2 : 0;
+}
+
+/**
+ * The shortest time a profile's budget allows for these calls (throttled answers not counted),
+ * per API, the slowest API winning: Exchange's calls × their mean latency ÷ the requests allowed
+ * in flight, or its rate; Graph's writes (and resource units) beyond the identity budget's burst
+ * at its refill rate, or its rate; Gmail's rate.
+ */
+export function budgetSeconds(apis: Record<string, ApiStats>, profile: ThrottlingProfile, tenantUsers: number): number {
+  const budgets: Budgets = THROTTLING_PROFILES[profile];
+  let slowest = 0;
+  for (const [api, stats] of Object.entries(apis)) {
+    const faults = budgets[api as keyof Budgets];
+    if (!faults) continue;
+    const calls = stats.requests - (stats.faults.throttle ?? 0);
+    const callsOf = (predicate: (operation: string) => boolean) => Object.entries(stats.byOperation).filter(([name]) => predicate(name)).reduce((sum, [, count]) => sum + count, 0);
+    if (faults.rateLimit) slowest = Math.max(slowest, calls / (faults.rateLimit.requests / faults.rateLimit.perSeconds));
+    if (faults.maxConcurrent) {
+      const busyMs = Object.entries(stats.byOperation).reduce((sum, [name, count]) => sum + count * meanMs(faults, name), 0) * (calls / Math.max(1, stats.requests));
+      slowest = Math.max(slowest, busyMs / 1000 / faults.maxConcurrent);
+    }
+    const identity = faults.identityBudget;
+    if (identity) {
+      const writes = callsOf((name) => !name.startsWith("GET "));
+      const writeRate = identity.writes.requests / identity.writes.perSeconds;
+      const unitRate = identity.resourceUnits[tenantSizeOf(tenantUsers)] / identity.resourceUnits.perSeconds;
+      slowest = Math.max(slowest, (writes - writeRate * identity.burstSeconds) / writeRate, (calls - unitRate * identity.burstSeconds) / unitRate);
+    }
+  }
+  return slowest;
 }

@@ -5,6 +5,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import tls from "node:tls";
 import forge from "node-forge";
 import { SERVER_KEY_FILE } from "./runtime";
 
@@ -66,4 +67,23 @@ function createCertificate(options: { commonName: string; issuer?: Issued }): Is
   );
   cert.sign(options.issuer ? options.issuer.key : key, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem, cert, key };
+}
+
+const trusted = new Set<string>();
+
+/**
+ * Makes this process trust the sandbox's CA (`<data dir>/ca.pem`). NODE_EXTRA_CA_CERTS is read
+ * when a process starts, and a process that starts a sandbox (a test, `coexist rehearse`) starts
+ * before the sandbox creates its CA; so the CA is added to every default TLS context instead.
+ */
+export function trustCa(caPath: string): void {
+  const pem = readFileSync(caPath, "utf8");
+  if (trusted.has(pem)) return;
+  trusted.add(pem);
+  const original = tls.createSecureContext;
+  tls.createSecureContext = (options?: tls.SecureContextOptions) => {
+    const context = original(options);
+    if (!options?.ca) (context.context as { addCACert(pem: string): void }).addCACert(pem);
+    return context;
+  };
 }

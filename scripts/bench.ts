@@ -3,10 +3,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEFAULT_BEHAVIOUR } from "pulumi-mail-coexistence-sandbox/behaviour";
-import { meanLatencyMs, tenantSizeOf, type ApiStats } from "pulumi-mail-coexistence-sandbox/faults";
+import type { ApiStats } from "pulumi-mail-coexistence-sandbox/faults";
 import { controlRequest, DEMO_SEED_PATH, readRuntime, startSandbox, type FaultSettings, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
-import { PROFILE_NAMES, profileFaults, THROTTLING_PROFILES, type ThrottlingProfile } from "pulumi-mail-coexistence-sandbox/throttlingProfiles";
+import { budgetSeconds, meanMs, PROFILE_NAMES, profileFaults, THROTTLING_PROFILES, type ThrottlingProfile } from "pulumi-mail-coexistence-sandbox/throttlingProfiles";
 import type { BaselineOperation, BaselineSettings } from "./baseline";
 import { chartSvg, OPERATIONS, type BenchRow, type Operation } from "./benchChart";
 import { repoRoot } from "./engine-env";
@@ -36,45 +36,15 @@ const CONVERSION_DELAY_SECONDS = DEFAULT_BEHAVIOUR.licenceConversionDelaySeconds
 /** Users of the demo tenant besides the generated ones (the identity budget's tenant size). */
 const DEMO_TENANT_USERS = 10;
 
-type Budgets = NonNullable<FaultSettings["apis"]>;
-
-/** Mean answer time of `operation` in ms under a profile's latency setting. */
-function meanMs(faults: Budgets[keyof Budgets], operation: string): number {
-  if (faults?.latency) return meanLatencyMs(faults.latency, operation);
-  const fixed = faults?.latencyMs;
-  return typeof fixed === "number" ? fixed : fixed ? (fixed[0] + fixed[1]) / 2 : 0;
-}
-
 /**
- * The shortest time a profile's budget allows for these calls (throttled answers not counted),
- * per API, the slowest API winning: Exchange's calls × their mean latency ÷ the requests allowed
- * in flight, or its rate; Graph's writes (and resource units) beyond the identity budget's burst
- * at its refill rate, or its rate; Gmail's rate. A batch move also waits, after its last licence,
- * for that mailbox (the conversion delay) and for that user's two Gmail writes.
+ * The shortest time a profile's budget allows for the job (sandbox/throttlingProfiles.ts,
+ * budgetSeconds); a batch move also waits, after its last licence, for that mailbox (the
+ * conversion delay) and for that user's two Gmail writes.
  */
 export function idealSeconds(apis: Record<string, ApiStats>, profile: ThrottlingProfile, operation: Operation, tenantUsers: number): number {
-  const budgets: Budgets = THROTTLING_PROFILES[profile];
-  let slowest = 0;
-  for (const [api, stats] of Object.entries(apis)) {
-    const faults = budgets[api as keyof Budgets];
-    if (!faults) continue;
-    const calls = stats.requests - (stats.faults.throttle ?? 0);
-    const callsOf = (predicate: (operation: string) => boolean) => Object.entries(stats.byOperation).filter(([name]) => predicate(name)).reduce((sum, [, count]) => sum + count, 0);
-    if (faults.rateLimit) slowest = Math.max(slowest, calls / (faults.rateLimit.requests / faults.rateLimit.perSeconds));
-    if (faults.maxConcurrent) {
-      const busyMs = Object.entries(stats.byOperation).reduce((sum, [name, count]) => sum + count * meanMs(faults, name), 0) * (calls / Math.max(1, stats.requests));
-      slowest = Math.max(slowest, busyMs / 1000 / faults.maxConcurrent);
-    }
-    const identity = faults.identityBudget;
-    if (identity) {
-      const writes = callsOf((name) => !name.startsWith("GET "));
-      const writeRate = identity.writes.requests / identity.writes.perSeconds;
-      const unitRate = identity.resourceUnits[tenantSizeOf(tenantUsers)] / identity.resourceUnits.perSeconds;
-      slowest = Math.max(slowest, (writes - writeRate * identity.burstSeconds) / writeRate, (calls - unitRate * identity.burstSeconds) / unitRate);
-    }
-  }
+  const slowest = budgetSeconds(apis, profile, tenantUsers);
   if (operation !== "batch") return slowest;
-  const gmail = budgets.gmail;
+  const gmail = (THROTTLING_PROFILES[profile] as NonNullable<FaultSettings["apis"]>).gmail;
   return slowest + CONVERSION_DELAY_SECONDS + (2 * meanMs(gmail, "POST /gmail/v1/users/{id}/settings/forwardingAddresses")) / 1000;
 }
 

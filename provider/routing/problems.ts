@@ -24,6 +24,8 @@ export interface ProblemOptions extends RoutingOptions {
    * lands in both systems by design, so their split delivery is advisory, not mandatory.
    */
   dataCopyInProgress?: readonly string[];
+  /** Where messages start (default: the Internet, and Google and Microsoft 365 when they have a sender); after decommission, Google has none. */
+  origins?: readonly Origin[];
 }
 
 /**
@@ -37,14 +39,14 @@ export function findRoutingProblems(
   users?: readonly (string | { email: string })[],
   options: ProblemOptions = {},
 ): RoutingProblem[] {
-  const { addresses: which = "primary", dataCopyInProgress = [], ...routingOptions } = options;
+  const { addresses: which = "primary", dataCopyInProgress = [], origins: wanted, ...routingOptions } = options;
   const router = createRouter(state, routingOptions);
   const { index } = router;
   const kinds = new Map(tenantAddresses(state).map((entry) => [entry.address, entry]));
   const given = users?.map((u) => normalizeAddress(typeof u === "string" ? u : u.email));
   const addresses = given ?? (which === "all" ? [...kinds.keys()] : knownUsers(state));
   const copying = new Set(dataCopyInProgress.map(normalizeAddress));
-  const origins = senders(state);
+  const origins = senders(state).filter((origin) => wanted === undefined || wanted.includes(origin.from));
   const problems: RoutingProblem[] = [];
   for (const address of addresses) {
     const target: Target = { address, entry: kinds.get(address) };

@@ -110,6 +110,27 @@ function applyConnectorParameters(base: ConnectorRecord, parameters: Parameters)
   return next;
 }
 
+/** A connector as New-OutboundConnector makes it before its parameters apply (a seed's connectors start the same). */
+export function newConnectorRecord(name: string): ConnectorRecord {
+  return {
+    guid: randomUUID(),
+    name,
+    enabled: true,
+    connectorType: "Partner",
+    recipientDomains: [],
+    smartHosts: [],
+    useMxRecord: true,
+    isTransportRuleScoped: false,
+    tlsSettings: null,
+    tlsDomain: null,
+    comment: "",
+    validationRecipients: [],
+    isValidated: false,
+    lastValidationTimestamp: null,
+    whenCreated: new Date().toISOString(),
+  };
+}
+
 const newOutboundConnector: Cmdlet = {
   name: "New-OutboundConnector",
   parameters: CONNECTOR_NEW_PARAMETERS,
@@ -117,26 +138,7 @@ const newOutboundConnector: Cmdlet = {
   run(context, parameters) {
     const name = text(parameters, "name") ?? "";
     assertNameFree(context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector"), name);
-    const connector = applyConnectorParameters(
-      {
-        guid: randomUUID(),
-        name,
-        enabled: true,
-        connectorType: "Partner",
-        recipientDomains: [],
-        smartHosts: [],
-        useMxRecord: true,
-        isTransportRuleScoped: false,
-        tlsSettings: null,
-        tlsDomain: null,
-        comment: "",
-        validationRecipients: [],
-        isValidated: false,
-        lastValidationTimestamp: null,
-        whenCreated: new Date().toISOString(),
-      },
-      parameters,
-    );
+    const connector = applyConnectorParameters(newConnectorRecord(name), parameters);
     context.store.put(context.tenant.tenantId, "connector", connector.guid, connector);
     return { objects: [connectorView(connector)] };
   },

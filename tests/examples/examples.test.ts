@@ -111,6 +111,7 @@ const yaml = require("js-yaml") as { load(text: string): unknown };
 
 interface WorkflowJob {
   if?: string;
+  needs?: string | string[];
   environment?: string | { name: string };
   permissions?: Record<string, string>;
   steps?: Array<{ name?: string; run?: string }>;
@@ -138,23 +139,36 @@ describe("the GitOps example", function () {
     execFileSync(path.join(toolsBin, "actionlint"), [workflowPath], { stdio: "pipe" });
   });
 
-  it("its workflow keeps every secret and the OIDC token in the production job, which runs main's code only", () => {
+  it("its workflow keeps the tenants' credentials and the OIDC token in the production and read-only snapshot jobs, which run main's code only", () => {
     const workflow = yaml.load(fs.readFileSync(workflowPath, "utf8")) as { on: Record<string, unknown>; permissions: unknown; env?: unknown; jobs: Record<string, WorkflowJob> };
     assert.ok(!("pull_request_target" in workflow.on), "no job runs a pull request's code with the base repository's secrets");
     assert.deepStrictEqual(workflow.permissions, { contents: "read" });
     assert.ok(!JSON.stringify(workflow.env ?? {}).includes("secrets."), "no secret in the workflow-wide env");
     for (const [name, job] of Object.entries(workflow.jobs)) {
       const environment = typeof job.environment === "object" ? job.environment.name : job.environment;
-      if (environment === "production") {
+      if (environment === "production" || environment === "tenant-read") {
         assert.match(job.if ?? "", /github\.ref == 'refs\/heads\/main'/, `${name} runs on main only`);
         assert.doesNotMatch(job.if ?? "", /pull_request/, `${name} never runs for a pull request`);
       } else {
-        assert.deepStrictEqual(job.permissions, { contents: "read" }, `${name}: read-only, no OIDC token`);
+        assert.ok(!job.permissions?.["id-token"], `${name}: no OIDC token`);
         assert.ok(!JSON.stringify(job).includes("secrets."), `${name} uses no secret`);
+        if (/pull_request/.test(job.if ?? "")) assert.deepStrictEqual(job.permissions, { contents: "read" }, `${name}: a pull request's code gets read-only access`);
       }
     }
     const planJobs = Object.values(workflow.jobs).filter((job) => /pull_request/.test(job.if ?? ""));
     assert.strictEqual(planJobs.length, 1, "one job plans pull requests");
+    const writers = Object.entries(workflow.jobs).filter(([, job]) => Object.entries(job.permissions ?? {}).some(([scope, access]) => access === "write" && scope !== "id-token"));
+    for (const [name, job] of writers) assert.ok(job.needs === "snapshot", `${name} writes to the repository only after the main-only snapshot job`);
+  });
+
+  it("its pull-request job rehearses on the committed snapshot, and a workflow of the default branch posts the report", () => {
+    const workflow = yaml.load(fs.readFileSync(workflowPath, "utf8")) as { jobs: Record<string, WorkflowJob> };
+    const runs = (workflow.jobs["sandbox-plan"].steps ?? []).map((step) => step.run ?? "").join("\n");
+    assert.match(runs, /npx coexist rehearse --seed \.\.\/snapshot\/snapshot\.json .*--markdown/);
+    assert.ok(fs.existsSync(path.join(gitops, "snapshot", "snapshot.json")), "the snapshot is committed");
+    const comment = yaml.load(fs.readFileSync(path.join(gitops, ".github", "workflows", "rehearsal-comment.yml"), "utf8")) as { on: Record<string, unknown> };
+    assert.deepStrictEqual(Object.keys(comment.on), ["workflow_run"]);
+    execFileSync(path.join(toolsBin, "actionlint"), [path.join(gitops, ".github", "workflows", "rehearsal-comment.yml")], { stdio: "pipe" });
   });
 
   it("its deploy job runs coexist doctor before the plan and the apply, so a missing grant stops it before anything changes", () => {

@@ -5,28 +5,10 @@
 import { ClientSecretCredential } from "@azure/identity";
 import { Client } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { readFileSync } from "node:fs";
-import tls from "node:tls";
 import { google } from "googleapis";
-import { controlRequest, startSandbox, type SandboxHandle, type StartSandboxOptions } from "pulumi-mail-coexistence-sandbox";
+import { controlRequest, startSandbox, trustCa, useSandboxEnvironment, type SandboxHandle, type StartSandboxOptions } from "pulumi-mail-coexistence-sandbox";
 
-const trusted = new Set<string>();
-
-/**
- * NODE_EXTRA_CA_CERTS is read when a process starts, and the test process starts before the
- * sandbox creates its CA; so tests add the CA to every default TLS context themselves.
- */
-export function trustCa(caPath: string): void {
-  const pem = readFileSync(caPath, "utf8");
-  if (trusted.has(pem)) return;
-  trusted.add(pem);
-  const original = tls.createSecureContext;
-  tls.createSecureContext = (options?: tls.SecureContextOptions) => {
-    const context = original(options);
-    if (!options?.ca) (context.context as { addCACert(pem: string): void }).addCACert(pem);
-    return context;
-  };
-}
+export { trustCa, useSandboxEnvironment };
 
 export async function startTestSandbox(options: StartSandboxOptions = {}): Promise<SandboxHandle> {
   const handle = await startSandbox(options);
@@ -107,25 +89,6 @@ export function sandboxForSuite(options: StartSandboxOptions = {}): () => Sandbo
     await handle.stop();
   });
   return () => handle;
-}
-
-/**
- * Points the provider's clients (provider/config.ts reads the environment) at the sandbox; the
- * returned function restores the environment, so other test files see it unchanged.
- */
-export function useSandboxEnvironment(handle: SandboxHandle): () => void {
-  const names = [...Object.keys(handle.env).filter((name) => name.startsWith("COEXIST_") && name !== "COEXIST_SANDBOX_STATIC_TOKEN"), "COEXIST_ACCESS_TOKEN"];
-  const saved = new Map(names.map((name) => [name, process.env[name]]));
-  for (const name of names) {
-    if (name === "COEXIST_ACCESS_TOKEN") delete process.env[name];
-    else process.env[name] = handle.env[name];
-  }
-  return () => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
 }
 
 export const GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.settings.basic", "https://www.googleapis.com/auth/gmail.settings.sharing"];

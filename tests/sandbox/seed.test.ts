@@ -83,7 +83,11 @@ describe("sandbox seeds", () => {
   const invalid: [string, (seed: any) => void, RegExp][] = [
     ["a tenant id that is not a GUID", (seed) => (seed.microsoft[0].tenantId = "contoso"), /microsoft\[0\]\.tenantId/],
     ["an initial domain outside onmicrosoft.com", (seed) => (seed.microsoft[0].initialDomain = "contoso.com"), /initialDomain/],
-    ["no app registration", (seed) => (seed.microsoft[0].apps = []), /apps/],
+    [
+      "a mailbox that names no Entra user",
+      (seed) => (seed.microsoft[0].exchange = { recipients: [{ type: "UserMailbox", name: "x", displayName: "x", primarySmtpAddress: "x@contoso.com" }] }),
+      /microsoft\[0\]\.exchange\.recipients\[0\] has no userPrincipalName/,
+    ],
     ["a negative conversion delay", (seed) => (seed.behaviour.licenceConversionDelaySeconds = -1), /licenceConversionDelaySeconds/],
     ["no Google domain", (seed) => (seed.google.domains = []), /google\.domains/],
     ["a negative user count", (seed) => (seed.google.generate = { users: -1, departments: 1 }), /google\.generate\.users/],

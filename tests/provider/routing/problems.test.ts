@@ -88,6 +88,23 @@ describe("findRoutingProblems", () => {
       { name: "stage 1a, B's data copy running: only the expected split, advisory", state: stage1a(), options: { dataCopyInProgress: [B] }, expect: [SPLIT_B("advisory")] },
       { name: "stage 1b: the migrated user lands in Exchange Online from every origin", state: stage1b(), expect: [] },
       { name: "stage 2", state: stage2(), expect: [] },
+      {
+        name: "decommissioned, Gmail forwarding gone: a Google sender would split B, but Google is retired and has none",
+        state: stage2().withoutGmailForwarding(B).withoutGmailForwarding(C),
+        options: { origins: ["internet", "m365"] },
+        expect: [],
+      },
+    ]);
+  });
+
+  describe("split delivery counts only the origins that still send", () => {
+    problemTable([
+      {
+        name: "Gmail forwarding gone while Google still has senders: B is split",
+        state: stage2().withoutGmailForwarding(B).withoutGmailForwarding(C),
+        users: [B],
+        expect: [SPLIT_B("mandatory")],
+      },
     ]);
   });
 

@@ -86,6 +86,13 @@ export class TenantBuilder {
     });
   }
 
+  /** Gmail forwarding off (decommission removes it). */
+  withoutGmailForwarding(primaryEmail: string): this {
+    return this.editGoogleUser(primaryEmail, (user) => {
+      delete user.autoForwarding;
+    });
+  }
+
   /** Editable aliases and alias-domain addresses of a Google user. */
   googleAliases(primaryEmail: string, aliases: string[], nonEditableAliases: string[] = []): this {
     return this.editGoogleUser(primaryEmail, (user) => {
