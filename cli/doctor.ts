@@ -12,6 +12,7 @@ import { googleClientOf, googleRows } from "./doctorGoogle";
 import { microsoftRows } from "./doctorMicrosoft";
 import { PLANNING_KEYS, flagName, loadSetup, type PlanningKey } from "./doctorSetup";
 import type { FixContext, Row } from "./doctorVerdicts";
+import { argsOrUsage, UsageError } from "./usage";
 
 export const DOCTOR_HELP = `Usage:
   coexist doctor [--cwd <project folder>] [--stack <name>] [--json] [planning overrides]
@@ -38,7 +39,6 @@ Options:
 Exit code: 0 every check passed or warned, 1 a check failed, 2 usage error.
 `;
 
-class UsageError extends Error {}
 
 export interface DoctorArgs {
   cwd: string;
@@ -82,14 +82,8 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs | "help" {
 }
 
 export async function runDoctor(argv: string[], io: DoctorIo = defaultIo): Promise<number> {
-  let args: DoctorArgs | "help";
-  try {
-    args = parseDoctorArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`coexist doctor: ${error.message}\n\n${DOCTOR_HELP}`);
-    return 2;
-  }
+  const args = argsOrUsage("doctor", DOCTOR_HELP, () => parseDoctorArgs(argv), io.err);
+  if (args === undefined) return 2;
   if (args === "help") {
     io.out(DOCTOR_HELP);
     return 0;

@@ -21,6 +21,7 @@ import { loadSandboxPackage } from "./sandboxPackage";
 import { snapshotApis, takeSnapshot } from "./snapshot";
 import { Stack, type PreviewResult } from "./stack";
 import { checkAllAddresses } from "./trace";
+import { argsOrUsage, UsageError } from "./usage";
 
 export const REHEARSE_HELP = `coexist rehearse — run the whole migration on a sandbox copy of your tenants first
 
@@ -64,7 +65,6 @@ export interface RehearseIo {
 
 const defaultIo: RehearseIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-class UsageError extends Error {}
 
 export interface RehearseArgs {
   seed?: string;
@@ -163,14 +163,8 @@ function planOf(preview: PreviewResult): StageReport["plan"] {
 
 /** Exit codes: 0 every stage passes, 1 one fails, 2 usage, 3 could not start. */
 export async function runRehearse(argv: string[], io: RehearseIo = defaultIo): Promise<number> {
-  let args: RehearseArgs;
-  try {
-    args = parseRehearseArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`coexist rehearse: ${error.message}\n\n${REHEARSE_HELP}`);
-    return 2;
-  }
+  const args = argsOrUsage("rehearse", REHEARSE_HELP, () => parseRehearseArgs(argv), io.err);
+  if (args === undefined) return 2;
   const sandboxPackage = loadSandboxPackage("coexist rehearse");
   const work = mkdtempSync(join(tmpdir(), "coexist-rehearse-"));
   let sandbox: SandboxHandle | undefined;

@@ -31,6 +31,7 @@ import type { GoogleMemberRecord } from "pulumi-mail-coexistence-sandbox/records
 import { readLiveState, realApis, type LiveStateOptions, type TenantApis } from "./liveState";
 import { DEFAULT_SALT, pseudonymizeSnapshot } from "./pseudonymize";
 import type { SnapshotSeed } from "./snapshotSeed";
+import { argsOrUsage, UsageError } from "./usage";
 
 export type { SnapshotSeed } from "./snapshotSeed";
 
@@ -84,7 +85,6 @@ export interface SnapshotIo {
 
 const defaultIo: SnapshotIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-class UsageError extends Error {}
 
 interface SnapshotArgs {
   out?: string;
@@ -120,14 +120,8 @@ export function parseSnapshotArgs(argv: string[], env: NodeJS.ProcessEnv = proce
 
 /** Exit codes: 0 written, 1 it would hold a credential, 2 usage, 3 a tenant could not be read. */
 export async function runSnapshot(argv: string[], io: SnapshotIo = defaultIo): Promise<number> {
-  let args: SnapshotArgs;
-  try {
-    args = parseSnapshotArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`coexist snapshot: ${error.message}\n\n${SNAPSHOT_HELP}`);
-    return 2;
-  }
+  const args = argsOrUsage("snapshot", SNAPSHOT_HELP, () => parseSnapshotArgs(argv), io.err);
+  if (args === undefined) return 2;
   let text: string;
   try {
     const snapshot = await takeSnapshot({ ...args.live, apis: io.apis ?? snapshotApis(args.live.sandboxDir) }, (line) => io.err(`snapshot: ${line}\n`));

@@ -11,6 +11,7 @@ import { bounceFix, findRoutingProblems, loopFix, ROUTING_RULES, type RoutingPro
 import { describeAddress, googleAddresses, tenantAddresses } from "../provider/routing/tenantAddresses";
 import type { Disposition, FinalDisposition, FinalRoute, Origin, Route, System, TenantState } from "../provider/routing/types";
 import { readLiveState, type LiveStateOptions } from "./liveState";
+import { argsOrUsage, UsageError } from "./usage";
 
 export const TRACE_HELP = `Usage:
   coexist trace <address> [--from internet|google|m365] [--format table|json|mermaid] [--json]
@@ -48,7 +49,6 @@ const COLUMN_NAMES: Record<Origin, string> = { internet: "from Internet", google
 const SYSTEM_NAMES: Record<System, string> = { internet: "Internet", google: "Google Workspace", exchange: "Exchange Online" };
 const DELIVERED_IN: Record<"google" | "m365" | "internet", string> = { google: "Google Workspace", m365: "Microsoft 365", internet: "outside both tenants" };
 
-class UsageError extends Error {}
 
 interface TraceArgs {
   help: boolean;
@@ -73,14 +73,8 @@ const defaultIo: TraceIo = {
 };
 
 export async function runTrace(argv: string[], io: TraceIo = defaultIo): Promise<number> {
-  let args: TraceArgs;
-  try {
-    args = parseTraceArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`coexist trace: ${error.message}\n\n${TRACE_HELP}`);
-    return 2;
-  }
+  const args = argsOrUsage("trace", TRACE_HELP, () => parseTraceArgs(argv), io.err);
+  if (args === undefined) return 2;
   if (args.help) {
     io.out(TRACE_HELP);
     return 0;
