@@ -93,6 +93,7 @@ const REMAINING_DECREASE = 0.05;
 /** The decrease on budget pressure and on a rate refusal. */
 const PRESSURE_FACTOR = 0.8;
 const RATE_REFUSAL_FACTOR = 0.5;
+const PROBE_SUCCESS_FACTOR = 2;
 
 export function initialLimiterState(bounds: ConcurrencyBounds): LimiterState {
   return { limit: bounds.initial, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 0 };
@@ -119,7 +120,10 @@ function decreased(state: LimiterState, limit: number, bounds: ConcurrencyBounds
  * - success: grow by 1 per success (the limit doubles each round of calls) until the first
  *   refusal, and after a decrease up to the ceiling; at the ceiling, probe one more after
  *   `probeAfter` successes. A probe that lasts a round without a refusal means the budget grew:
- *   the ceiling is forgotten and growth finds the new one. Budget signals hold growth (Graph
+ *   it is the new ceiling, and the next probe comes after FIRST_PROBE_AFTER successes (one more
+ *   call in flight per probe, never slow start again: against a rate budget with a deep bucket
+ *   a probe outlasts its round while the bucket drains, and doubling from there ran into bursts of
+ *   429s every few seconds, each also costing a token). Budget signals hold growth (Graph
  *   above 80 % of a budget, Exchange below 10 % of Rate-Limit-Limit left) or decrease the limit
  *   by a fifth (90 %, 5 %).
  * - refused for concurrency: the service takes fewer than the calls then in flight; that less one
@@ -144,7 +148,7 @@ export function nextLimiterState(state: LimiterState, ticket: Ticket, outcome: C
   if (state.ceiling === undefined) return { ...state, limit: Math.min(bounds.max, state.limit + 1) };
   if (state.limit < state.ceiling) return { ...state, limit: Math.min(state.ceiling, state.limit + 1) };
   const counted = state.atCeiling + 1;
-  if (probing) return counted >= state.limit ? { limit: state.limit, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: state.epoch } : { ...state, atCeiling: counted };
+  if (probing) return counted >= state.limit ? { limit: state.limit, ceiling: Math.floor(state.limit * PROBE_SUCCESS_FACTOR), probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: state.epoch } : { ...state, atCeiling: counted };
   if (counted < state.probeAfter) return { ...state, atCeiling: counted };
   return { ...state, limit: Math.min(bounds.max, state.ceiling + 1), atCeiling: 0 };
 }

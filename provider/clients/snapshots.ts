@@ -6,8 +6,9 @@
  * (concurrent callers wait for the same list). An object the list does not show is read on its own,
  * so a missing or new object is answered exactly as before.
  *
- * `read()` uses these, and so do licensing (a batch of users read before each is licensed) and a
- * mail user's delete (a migrated user's mailbox read before its routing address goes):
+ * `read()` uses these, and so do licensing (a batch of users read before each is licensed), a
+ * mail user's update (its recipient and Entra account read before the changes are sent) and its
+ * delete (the recipient read before it is removed, or a migrated user's routing address goes):
  * within one deployment each object is read before the one write of ours to it, and a plugin
  * process lives for one deployment, so a list taken during it cannot hide a write of ours to the
  * object read. External changes made while the list is in use show at the next refresh, as with
@@ -172,7 +173,8 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
   };
   let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
   let freshMailboxes: CoalescedReads<ExchangeObject> | undefined;
-  let users: { select: string; snapshot: CoalescedSnapshot<GraphUser> } | undefined;
+  // One list per set of properties: a batch move reads its users for sign-in and for licensing.
+  const users = new Map<string, CoalescedSnapshot<GraphUser>>();
   let domains: { takenAt: number; names: Promise<ReadonlySet<string>> } | undefined;
   return {
     recipientByIdentity(identity) {
@@ -184,12 +186,14 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
       return freshMailboxes.lookup(identity);
     },
     userByIdOrUpn(idOrUpn, select) {
-      const selected = [...new Set(["id", "userPrincipalName", ...select])].join(",");
-      if (users?.select !== selected) {
+      const selected = [...new Set(["id", "userPrincipalName", ...select])].sort().join(",");
+      let snapshot = users.get(selected);
+      if (!snapshot) {
         const list = (): Promise<GraphUser[]> => sources.graph.listAll<GraphUser>(`/users?$select=${selected}&$top=999`);
-        users = { select: selected, snapshot: new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]) };
+        snapshot = new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]);
+        users.set(selected, snapshot);
       }
-      return users.snapshot.lookup(idOrUpn);
+      return snapshot.lookup(idOrUpn);
     },
     acceptedDomains() {
       if (!domains || Date.now() - domains.takenAt > SNAPSHOT_MAX_AGE_MS) {

@@ -7,13 +7,14 @@ import { domainOf } from "../routing/addresses";
 import { claim, handedOver } from "./claims";
 import { newInitialPassword } from "./initialPassword";
 import { emailItem, InputChecker, isUnknown } from "./inputs";
-import { acceptedDomainsFor, getRecipient, keepMailbox, label, reconcile, restoreAdopted } from "./mailUserRecipient";
+import { acceptedDomainsFor, getRecipient, keepMailbox, label, listedRecipient, reconcile, restoreAdopted } from "./mailUserRecipient";
 import {
   DEFAULT_REPLICATION_TIMEOUT_SECONDS,
   MAX_PASSWORD_LENGTH,
   checkPassword,
   ensureSignIn,
   entraUser,
+  listedEntraUser,
   managesSignIn,
   passwordFacts,
   replicationTimeoutMs,
@@ -438,8 +439,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const listed = await apis().snapshots.recipientByIdentity(id);
-    const live = listed ? parseRecipient(listed) : await getRecipient(id);
+    const live = await listedRecipient(id);
     if (!live) return {};
     // An alias domain verified since the last update: its aliases are no longer unroutable, so the next up adds them.
     const aliases = Array.isArray(props.aliases) ? (props.aliases as string[]) : [];
@@ -449,7 +449,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(id, olds, news) {
     const desired = news as DesiredMailUser;
-    const live = await getRecipient(id);
+    const live = await listedRecipient(id);
     if (!live) {
       throw new Error(`${RESOURCE}: ${olds.externalEmailAddress} (${id}) no longer exists in Exchange Online; run pulumi refresh, then pulumi up to create it again.`);
     }
@@ -469,7 +469,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const password = passwordToSet({ ...olds, recipientTypeDetails: live.recipientTypeDetails }, news);
     const signInChanges = managesSignIn(facts.adopted) && desired.signInEnabled !== facts.signInEnabled;
     if (password || signInChanges) {
-      const user = await entraUser(desired);
+      const user = await listedEntraUser(desired);
       if (password) Object.assign(next, { passwordHash: undefined, initialPassword: undefined }, await resetPassword(desired, user));
       if (signInChanges) next.signInEnabled = await ensureSignIn(desired, user);
     }
@@ -480,8 +480,7 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
   async delete(id, props) {
     const address = String(props.externalEmailAddress || props.primarySmtpAddress || "");
     if (handedOver(RESOURCE, address, props.holder)) return;
-    const listed = await apis().snapshots.recipientByIdentity(id);
-    const live = listed ? parseRecipient(listed) : await getRecipient(id);
+    const live = await listedRecipient(id);
     if (!live) {
       note(RESOURCE, `${address} (${id}) is already gone from Exchange Online.`);
       return;

@@ -101,6 +101,11 @@ export async function ensureSignIn(desired: DesiredMailUser, user: GraphUser): P
   return desired.signInEnabled;
 }
 
+/** The Entra user of an existing mail user, from the deployment's shared list when it shows it (clients/snapshots.ts), else waited for. */
+export async function listedEntraUser(desired: DesiredMailUser): Promise<GraphUser> {
+  return (await apis().snapshots.userByIdOrUpn(desired.microsoftOnlineServicesId, ["accountEnabled"])) ?? entraUser(desired);
+}
+
 /** Whether this resource manages the account's sign-in: always, except for a mailbox it adopted (someone's working account). */
 export const managesSignIn = (adopted: { recipientTypeDetails?: string } | undefined): boolean => !adopted || !isMailbox(adopted.recipientTypeDetails);
 

@@ -29,6 +29,15 @@ export async function getRecipient(identity: string): Promise<Recipient | undefi
   return found ? parseRecipient(found) : undefined;
 }
 
+/**
+ * The recipient from the deployment's shared list, or read on its own when the list does not show
+ * it: for reads made before this deployment writes to the recipient (clients/snapshots.ts).
+ */
+export async function listedRecipient(identity: string): Promise<Recipient | undefined> {
+  const listed = await apis().snapshots.recipientByIdentity(identity);
+  return listed ? parseRecipient(listed) : getRecipient(identity);
+}
+
 export const label = (live: Recipient): string => `${live.primarySmtpAddress ?? live.guid} (${live.recipientTypeDetails})`;
 
 /** A single address as itself, several as a list: the hashtable takes either, and one address keeps its form on the wire. */

@@ -275,6 +275,17 @@ describe("Google client", () => {
       assert.strictEqual(apiRequest.headers.authorization, "Bearer minted-for-subject");
     });
 
+    it("asks the token endpoint once per mailbox owner and scopes while the token lasts, however many calls a batch makes as that owner", async () => {
+      server().handler = (request) => (request.path === "/token" ? { body: { access_token: "t", expires_in: 3600 } } : { body: { forwardingAddresses: [] } });
+      await Promise.all([ALICE, ALICE, "bob@contoso.com", ALICE, "bob@contoso.com"].map((owner) => listForwardingAddresses(owner)));
+      await listForwardingAddresses(ALICE);
+      const subjects = server()
+        .requests.filter((request) => request.path === "/token")
+        .map((request) => (JSON.parse(Buffer.from(new URLSearchParams(request.body).get("assertion")!.split(".")[1], "base64url").toString("utf8")) as { sub: string }).sub);
+      assert.deepStrictEqual(subjects.sort(), [ALICE, "bob@contoso.com"].sort());
+      assert.strictEqual(server().requests.filter((request) => request.path !== "/token").length, 6);
+    });
+
     it("asks for each Directory read's own scope, as coexist:googleAdmin: users, groups and members, domains", async () => {
       const saved = process.env.COEXIST_GOOGLE_ADMIN;
       process.env.COEXIST_GOOGLE_ADMIN = "admin@contoso.com";

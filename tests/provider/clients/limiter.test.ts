@@ -80,10 +80,10 @@ describe("adaptive concurrency limiter", () => {
         expected: state({ ceiling: 4, limit: 5, atCeiling: 0 }),
       },
       {
-        name: "a probe that lasts a round: the budget grew, slow start finds the new ceiling",
+        name: "a probe that lasts a round: the budget grew, the probe is the new ceiling and the next probe comes soon (no slow start again)",
         from: state({ ceiling: 4, limit: 5, atCeiling: 4, probeAfter: 64 }),
         outcome: success,
-        expected: { limit: 5, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3 },
+        expected: { limit: 5, ceiling: 10, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3 },
       },
       {
         name: "slow start refused: the calls then in flight less one are the limit and the ceiling",

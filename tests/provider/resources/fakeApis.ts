@@ -175,8 +175,10 @@ export class FakeTenant {
         this.reads.push("graph listSubscribedSkus");
         return structuredClone(this.skus);
       },
-      listAll: async () => {
-        throw graphError("GET (list)", 501, "FakeTenant serves no lists: every object is read on its own");
+      listAll: async <T>(path: string) => {
+        if (!path.startsWith("/users?")) throw graphError("GET (list)", 501, "FakeTenant lists only users: every other object is read on its own");
+        this.reads.push("graph listUsers");
+        return [...this.users.values()].map((user) => structuredClone(user)) as T[];
       },
     };
   }

@@ -73,6 +73,23 @@ describe("MailUserSet", () => {
       assert.strictEqual(tenant.recipients.size, 10, "the mailboxes stay");
     });
 
+    it("lets a migrating batch sign in reading the shared lists: one recipient list and one user list, not one read of each per user", async () => {
+      const batch = Object.fromEntries([...Array(20).keys()].map((i) => [`user${i}@contoso.com`, user(`user${i}`)]));
+      const { id, outs } = await provider.create(await checked(setInputs(batch)));
+      tenant.reads.length = 0;
+      tenant.writes.length = 0;
+      await provider.update!(id, outs, await checked(setInputs(batch, { signInEnabled: true })));
+      const enabled = tenant.writesTo("graph").filter((write) => write.call === "setAccountEnabled");
+      assert.strictEqual(enabled.length, 20);
+      assert.ok(enabled.every((write) => write.parameters.accountEnabled === true));
+      const count = (prefix: string) => tenant.reads.filter((read) => read.startsWith(prefix)).length;
+      // The first reads of a process go one by one; from then on, one list of each.
+      assert.deepStrictEqual([count("exchange Get-Recipient list"), count("graph listUsers")], [1, 1]);
+      assert.ok(count("exchange Get-Recipient ") <= 8 + 1, `${count("exchange Get-Recipient ")} recipient reads`);
+      assert.ok(count("graph getUser") <= 8, `${count("graph getUser")} user reads`);
+      assert.deepStrictEqual(tenant.writesTo("exchange"), [], "nothing else changes");
+    });
+
     it("a new password resets every mail user's and replaces the set's fingerprint", async () => {
       const { id, outs } = await provider.create(await checked());
       const updated = (await provider.update!(id, outs, await checked(setInputs(users, { password: "Another-Pa55word" })))).outs as Values;
