@@ -161,13 +161,15 @@ describe("the GitOps example", function () {
     for (const [name, job] of writers) assert.ok(job.needs === "snapshot", `${name} writes to the repository only after the main-only snapshot job`);
   });
 
-  it("its pull-request job rehearses on the committed snapshot, and a workflow of the default branch posts the report", () => {
+  it("its pull-request job rehearses on the committed snapshot, and a workflow of the default branch posts the report on the pull request that run built", () => {
     const workflow = yaml.load(fs.readFileSync(workflowPath, "utf8")) as { jobs: Record<string, WorkflowJob> };
     const runs = (workflow.jobs["sandbox-plan"].steps ?? []).map((step) => step.run ?? "").join("\n");
     assert.match(runs, /npx coexist rehearse --seed \.\.\/snapshot\/snapshot\.json .*--markdown/);
     assert.ok(fs.existsSync(path.join(gitops, "snapshot", "snapshot.json")), "the snapshot is committed");
     const comment = yaml.load(fs.readFileSync(path.join(gitops, ".github", "workflows", "rehearsal-comment.yml"), "utf8")) as { on: Record<string, unknown> };
     assert.deepStrictEqual(Object.keys(comment.on), ["workflow_run"]);
+    // The report's pull-request number comes from the pull request's own run: checked against the head that run built.
+    assert.match(fs.readFileSync(path.join(gitops, ".github", "workflows", "rehearsal-comment.yml"), "utf8"), /--json headRefOid[\s\S]*"\$head" = "\$HEAD_SHA"/);
     execFileSync(path.join(toolsBin, "actionlint"), [path.join(gitops, ".github", "workflows", "rehearsal-comment.yml")], { stdio: "pipe" });
   });
 
