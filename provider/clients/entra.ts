@@ -86,6 +86,17 @@ function explainingFailures(credential: TokenCredential, api: MicrosoftApi, logi
   };
 }
 
+/**
+ * Forgets the credentials this process holds, so the next token is a new one: for a token a
+ * service rejects as invalid although it has not expired (revoked, or signed by a sign-in
+ * service whose keys changed). Gives false when there is nothing to renew (a static token).
+ */
+export function renewEntraCredentials(): boolean {
+  if (currentConfig().accessToken) return false;
+  credentials.clear();
+  return true;
+}
+
 /** The `.default` scope of `api` in the configured cloud. */
 export function scopeFor(api: MicrosoftApi): string {
   return scopesFor(currentConfig())[api];

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, requireSetting } from "../config";
 import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
-import { entraToken, tokenTenantOf } from "./entra";
+import { entraToken, renewEntraCredentials, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, headerOf, messageOf, networkCodeOf, throttleHeaders } from "./errors";
 import { budgetSignalsOf } from "./limiter";
 import { classifyFailure, withRetry, type ObserveSignals } from "./retry";
@@ -168,8 +168,22 @@ interface Answer {
   text: string;
 }
 
-/** One POST, following the regional redirect; the answer whatever its status. */
+/**
+ * One POST, following the regional redirect; the answer whatever its status. A token Exchange
+ * calls invalid is renewed once: a second refusal is the answer.
+ */
 async function post(url: string, body: string, cmdlet: string): Promise<Answer> {
+  const answer = await postWithToken(url, body, cmdlet);
+  if (answer.status === 401 && rejectsToken(answer.headers) && renewEntraCredentials()) return postWithToken(url, body, cmdlet);
+  return answer;
+}
+
+/** Exchange's challenge for a token it does not accept: `error="invalid_token"`. */
+function rejectsToken(headers: unknown): boolean {
+  return /error="invalid_token"/.test(headerOf(headers, "www-authenticate") ?? "");
+}
+
+async function postWithToken(url: string, body: string, cmdlet: string): Promise<Answer> {
   // A fresh token per page: a long paged read can outlive one (ExoHelper does the same).
   const headers = requestHeaders(await entraToken("exchange"), cmdlet);
   let target = url;
