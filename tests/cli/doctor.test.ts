@@ -12,6 +12,7 @@ import * as path from "path";
 import { DEMO_SEED_PATH, PERMISSION_GAPS, controlRequest, seedLacking, startSandbox, type PermissionGap, type SandboxHandle, type Seed } from "pulumi-mail-coexistence-sandbox";
 import { readSeedFile } from "pulumi-mail-coexistence-sandbox/seed";
 import { fileBackendUrl, repoRoot, toolsBin } from "../../scripts/engine-env";
+import { seedWithMovingAliasDomain } from "../../scripts/journey";
 import { tempStateDir } from "../helpers/tempState";
 import type { Row } from "../../cli/doctorVerdicts";
 
@@ -228,8 +229,7 @@ describe("coexist doctor against the sandbox", function () {
     assert.deepStrictEqual([missing.status, missing.check, missing.evidence], ["FAIL", "Alias domain contoso.net verified with Email (Graph)", "Graph has no domain contoso.net in this tenant"]);
     assert.match(missing.fix ?? "", /Settings → Domains → Add domain → contoso\.net: verify it with the TXT record shown and choose Exchange \(Email\)/);
     assert.strictEqual(rowOf(before.rows, "domain:alias:contoso.net:exchange").status, "FAIL");
-    const [tenant, ...others] = demo.microsoft;
-    await reseed({ ...demo, microsoft: [{ ...tenant, domains: [...tenant.domains, { name: "contoso.net", isVerified: true, supportedServices: ["Email"] }] }, ...others] });
+    await reseed(seedWithMovingAliasDomain());
     const after = await doctorJson(sandbox, [...PLAN, "--alias-domains", "contoso.net"]);
     assert.deepStrictEqual([rowOf(after.rows, "domain:alias:contoso.net:graph").status, rowOf(after.rows, "domain:alias:contoso.net:exchange").status], ["PASS", "PASS"]);
     assert.strictEqual(after.code, 0);
