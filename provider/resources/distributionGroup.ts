@@ -11,11 +11,12 @@ import {
   createObject,
   creatingName,
   deleteObject,
-  findObject,
+  MarkedRecipient,
   localPart,
   objectDiff,
   objectState,
   parseObject,
+  readObject,
   restoreParameters,
   savedObject,
   setObject,
@@ -23,13 +24,13 @@ import {
   updateObject,
   type DesiredObject,
   type LiveObject,
+  type MarkedRecipientArgs,
   type ObjectSteps,
   type ObjectState,
-  type SavedObject,
 } from "./markedRecipient";
-import { stackOwner, type Ownership } from "./ownership";
+import { stackOwner } from "./ownership";
 import { acceptedDomainNames, smtpAddressesOf, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "DistributionGroup";
 /** Update-DistributionGroupMember takes at most this many members in one call. */
@@ -45,21 +46,12 @@ export const MAX_MEMBERS = 10_000;
  *
  * The group's custom attribute `ownerAttribute` carries this stack's mark, `[managed by
  * pulumi-mail-coexistence: <project>/<stack>]`: delete removes only a group that carries it (one
- * the stack created); an adopted group is restored, never removed, unless `deleteAdopted`.
+ * the stack created); an adopted group is restored (members included), never removed, unless
+ * `deleteAdopted`.
  */
-export interface DistributionGroupArgs {
+export interface DistributionGroupArgs extends MarkedRecipientArgs {
   /** The group's Exchange name (at most 64 characters, unique among recipients), e.g. `Product launch`. Updated in place. */
   readonly name: pulumi.Input<string>;
-  /**
-   * Mail nickname. Updated in place.
-   * @default the local part of `primarySmtpAddress`
-   */
-  readonly alias?: pulumi.Input<string>;
-  /**
-   * Name in the address list. Updated in place.
-   * @default the `name`
-   */
-  readonly displayName?: pulumi.Input<string>;
   /** The group's address, e.g. `launch@contoso.com` (the Google group's). Changing it replaces the group. */
   readonly primarySmtpAddress: pulumi.Input<string>;
   /**
@@ -83,24 +75,6 @@ export interface DistributionGroupArgs {
    * @default false
    */
   readonly requireSenderAuthenticationEnabled?: pulumi.Input<boolean>;
-  /**
-   * The custom attribute (`CustomAttribute1` … `CustomAttribute15`) that carries the stack's mark.
-   * Pick one your organisation does not use; it cannot change once created.
-   * @default "CustomAttribute15"
-   */
-  readonly ownerAttribute?: pulumi.Input<string>;
-  /**
-   * Take over an existing group with the `primarySmtpAddress` that this stack did not create, instead
-   * of failing: it is changed to match (members included) and restored on delete, never removed,
-   * unless `deleteAdopted`.
-   * @default false
-   */
-  readonly adopt?: pulumi.Input<boolean>;
-  /**
-   * Remove an adopted group on delete like one the stack created, instead of restoring it.
-   * @default false
-   */
-  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 /** The checked inputs, as create and update receive them. */
@@ -227,21 +201,10 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const live = await findObject(DISTRIBUTION_GROUP, id);
-    if (!live) return {};
-    const wanted = Array.isArray(props.members) ? (props.members as string[]) : [];
-    return {
-      id,
-      props: engineOutputs({
-        ...props,
-        name: live.name ?? props.name,
-        alias: live.alias ?? props.alias,
-        displayName: live.displayName ?? props.displayName,
-        requireSenderAuthenticationEnabled: live.requireSenderAuthenticationEnabled ?? props.requireSenderAuthenticationEnabled,
-        members: await liveMembers(id, wanted),
-        ...objectState(live, (props.ownership as Ownership | undefined) ?? "created", props.unroutableAddresses as string[] | undefined, props.settingsBeforeAdoption as SavedObject | undefined),
-      }),
-    };
+    return readObject(DISTRIBUTION_GROUP, id, props, async (live) => ({
+      requireSenderAuthenticationEnabled: live.requireSenderAuthenticationEnabled ?? props.requireSenderAuthenticationEnabled,
+      members: await liveMembers(id, Array.isArray(props.members) ? (props.members as string[]) : []),
+    }));
   },
 
   async update(id, olds, news) {
@@ -266,22 +229,9 @@ export const distributionGroupProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("distributionGroup", "distributionGroupProvider");
 
 /** A Google group migrated to Exchange Online as a distribution group (members kept in sync). */
-export class DistributionGroup extends DynamicResource {
-  declare readonly name: pulumi.Output<string>;
-  declare readonly alias: pulumi.Output<string>;
-  declare readonly displayName: pulumi.Output<string>;
-  declare readonly primarySmtpAddress: pulumi.Output<string>;
-  declare readonly emailAddresses: pulumi.Output<string[] | undefined>;
+export class DistributionGroup extends MarkedRecipient {
   declare readonly members: pulumi.Output<string[]>;
   declare readonly requireSenderAuthenticationEnabled: pulumi.Output<boolean>;
-  /** Exchange object GUID (the resource id). */
-  declare readonly guid: pulumi.Output<string>;
-  /** Every SMTP address the group holds, primary first. */
-  declare readonly proxyAddresses: pulumi.Output<string[]>;
-  /** `emailAddresses` not added because their domain is not an accepted domain of Exchange Online. */
-  declare readonly unroutableAddresses: pulumi.Output<string[] | undefined>;
-  /** `created`, or `adopted` (restored, not removed, on delete unless `deleteAdopted`). */
-  declare readonly ownership: pulumi.Output<Ownership>;
 
   constructor(name: string, args: DistributionGroupArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = { guid: undefined, proxyAddresses: undefined, unroutableAddresses: undefined, ownership: undefined };

@@ -12,11 +12,12 @@ import {
   createObject,
   creatingName,
   deleteObject,
-  findObject,
+  MarkedRecipient,
   objectDiff,
   objectState,
   parseObject,
   primaryOf,
+  readObject,
   restoreParameters,
   savedObject,
   setObject,
@@ -24,13 +25,13 @@ import {
   updateObject,
   type DesiredObject,
   type LiveObject,
+  type MarkedRecipientArgs,
   type ObjectSteps,
   type ObjectState,
-  type SavedObject,
 } from "./markedRecipient";
-import { stackOwner, type Ownership } from "./ownership";
+import { stackOwner } from "./ownership";
 import { acceptedDomainNames, unroutableNote } from "./proxyAddresses";
-import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
+import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
 const RESOURCE = "MailContact";
 
@@ -50,19 +51,9 @@ const RESOURCE = "MailContact";
  * The contact's custom attribute `ownerAttribute` carries this stack's mark: delete removes only a
  * contact that carries it; an adopted contact is restored, never removed, unless `deleteAdopted`.
  */
-export interface MailContactArgs {
+export interface MailContactArgs extends MarkedRecipientArgs {
   /** The contact's Exchange name (at most 64 characters, unique among recipients). Updated in place. */
   readonly name: pulumi.Input<string>;
-  /**
-   * Mail nickname (unique among recipients). Updated in place.
-   * @default the local part of `primarySmtpAddress`
-   */
-  readonly alias?: pulumi.Input<string>;
-  /**
-   * Name in the address list. Updated in place.
-   * @default the `name`
-   */
-  readonly displayName?: pulumi.Input<string>;
   /**
    * Where Exchange sends the contact's mail, e.g. `support@gsuite.contoso.com`: for a group kept at
    * Google, an address of the group on a domain whose MX stays at Google. Updated in place.
@@ -81,24 +72,6 @@ export interface MailContactArgs {
    * @default []
    */
   readonly emailAddresses?: pulumi.Input<pulumi.Input<string>[]>;
-  /**
-   * The custom attribute (`CustomAttribute1` … `CustomAttribute15`) that carries the stack's mark;
-   * it cannot change once created.
-   * @default "CustomAttribute15"
-   */
-  readonly ownerAttribute?: pulumi.Input<string>;
-  /**
-   * Take over an existing contact with the `primarySmtpAddress` that this stack did not create,
-   * instead of failing; it is changed to match and restored on delete, never removed, unless
-   * `deleteAdopted`.
-   * @default false
-   */
-  readonly adopt?: pulumi.Input<boolean>;
-  /**
-   * Remove an adopted contact on delete like one the stack created, instead of restoring it.
-   * @default false
-   */
-  readonly deleteAdopted?: pulumi.Input<boolean>;
 }
 
 /** The checked inputs, as create and update receive them. */
@@ -206,19 +179,7 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const live = await findObject(MAIL_CONTACT, id);
-    if (!live) return {};
-    return {
-      id,
-      props: engineOutputs({
-        ...props,
-        name: live.name ?? props.name,
-        alias: live.alias ?? props.alias,
-        displayName: live.displayName ?? props.displayName,
-        externalEmailAddress: live.externalEmailAddress ?? props.externalEmailAddress,
-        ...objectState(live, (props.ownership as Ownership | undefined) ?? "created", props.unroutableAddresses as string[] | undefined, props.settingsBeforeAdoption as SavedObject | undefined),
-      }),
-    };
+    return readObject(MAIL_CONTACT, id, props, (live) => ({ externalEmailAddress: live.externalEmailAddress ?? props.externalEmailAddress }));
   },
 
   async update(id, olds, news) {
@@ -238,21 +199,8 @@ export const mailContactProvider: pulumi.dynamic.ResourceProvider = {
 const provider = serializableProvider("mailContact", "mailContactProvider");
 
 /** An Exchange Online mail contact: the route to a Google group kept at Google, or an outside member of a migrated group. */
-export class MailContact extends DynamicResource {
-  declare readonly name: pulumi.Output<string>;
-  declare readonly alias: pulumi.Output<string>;
-  declare readonly displayName: pulumi.Output<string>;
+export class MailContact extends MarkedRecipient {
   declare readonly externalEmailAddress: pulumi.Output<string>;
-  declare readonly primarySmtpAddress: pulumi.Output<string>;
-  declare readonly emailAddresses: pulumi.Output<string[] | undefined>;
-  /** Exchange object GUID (the resource id). */
-  declare readonly guid: pulumi.Output<string>;
-  /** Every SMTP address the contact holds, primary first. */
-  declare readonly proxyAddresses: pulumi.Output<string[]>;
-  /** `emailAddresses` not added because their domain is not an accepted domain of Exchange Online. */
-  declare readonly unroutableAddresses: pulumi.Output<string[] | undefined>;
-  /** `created`, or `adopted` (restored, not removed, on delete unless `deleteAdopted`). */
-  declare readonly ownership: pulumi.Output<Ownership>;
 
   constructor(name: string, args: MailContactArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = { primarySmtpAddress: undefined, guid: undefined, proxyAddresses: undefined, unroutableAddresses: undefined, ownership: undefined };

@@ -21,7 +21,42 @@ import { getRecipient } from "./mailUserRecipient";
 import { checkOwnerAttribute, creationName, markedValue, parseRecipient, recipientOwner, type Recipient } from "./mailUserPlan";
 import { actionForExisting, createReadingFirst, creationToken, deleteAction, ownershipAfter, type ExistingObjectAction, type Ownership } from "./ownership";
 import { missingProxies, proxyChanges, smtpAddressesOf } from "./proxyAddresses";
-import { createdButNotReady } from "./serializable";
+import { createdButNotReady, DynamicResource, engineOutputs } from "./serializable";
+
+/**
+ * The inputs both kinds share besides their addresses: names, the mark's attribute, and adoption.
+ * The resource's own Args add its name and addresses.
+ */
+export interface MarkedRecipientArgs {
+  /**
+   * Mail nickname (unique among recipients). Updated in place.
+   * @default the local part of `primarySmtpAddress`
+   */
+  readonly alias?: pulumi.Input<string>;
+  /**
+   * Name in the address list. Updated in place.
+   * @default the `name`
+   */
+  readonly displayName?: pulumi.Input<string>;
+  /**
+   * The custom attribute (`CustomAttribute1` … `CustomAttribute15`) that carries the stack's mark.
+   * Pick one your organisation does not use; it cannot change once created.
+   * @default "CustomAttribute15"
+   */
+  readonly ownerAttribute?: pulumi.Input<string>;
+  /**
+   * Take over an existing recipient with the `primarySmtpAddress` that this stack did not create,
+   * instead of failing: it is changed to match and restored on delete, never removed, unless
+   * `deleteAdopted`.
+   * @default false
+   */
+  readonly adopt?: pulumi.Input<boolean>;
+  /**
+   * Remove an adopted recipient on delete like one the stack created, instead of restoring it.
+   * @default false
+   */
+  readonly deleteAdopted?: pulumi.Input<boolean>;
+}
 
 /** One kind of marked recipient object. */
 export interface ObjectKind {
@@ -430,4 +465,46 @@ export function objectDiff(olds: Record<string, unknown>, news: Record<string, u
   const planned = planDiff(olds, news, fields, true);
   const drift = !isUnknown(news.emailAddresses) && missingProxies(news.emailAddresses, olds.proxyAddresses, olds.unroutableAddresses).length > 0;
   return { ...planned, changes: planned.changes || drift || olds.incomplete === true };
+}
+
+/**
+ * read(): the object as Exchange shows it now, `{}` when Exchange says it is gone. `own` adds what
+ * only this kind has (read from `live`, else kept from `props`).
+ */
+export async function readObject(
+  kind: ObjectKind,
+  id: string,
+  props: Record<string, unknown>,
+  own: (live: LiveObject) => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<pulumi.dynamic.ReadResult> {
+  const live = await findObject(kind, id);
+  if (!live) return {};
+  return {
+    id,
+    props: engineOutputs({
+      ...props,
+      name: live.name ?? props.name,
+      alias: live.alias ?? props.alias,
+      displayName: live.displayName ?? props.displayName,
+      ...(await own(live)),
+      ...objectState(live, (props.ownership as Ownership | undefined) ?? "created", props.unroutableAddresses as string[] | undefined, props.settingsBeforeAdoption as SavedObject | undefined),
+    }),
+  };
+}
+
+/** The outputs both kinds declare. */
+export abstract class MarkedRecipient extends DynamicResource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly displayName: pulumi.Output<string>;
+  declare readonly primarySmtpAddress: pulumi.Output<string>;
+  declare readonly emailAddresses: pulumi.Output<string[] | undefined>;
+  /** Exchange object GUID (the resource id). */
+  declare readonly guid: pulumi.Output<string>;
+  /** Every SMTP address the recipient holds, primary first. */
+  declare readonly proxyAddresses: pulumi.Output<string[]>;
+  /** `emailAddresses` not added because their domain is not an accepted domain of Exchange Online. */
+  declare readonly unroutableAddresses: pulumi.Output<string[] | undefined>;
+  /** `created`, or `adopted` (restored, not removed, on delete unless `deleteAdopted`). */
+  declare readonly ownership: pulumi.Output<Ownership>;
 }

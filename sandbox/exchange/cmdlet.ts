@@ -136,3 +136,10 @@ export function customAttributeView(object: { customAttributes?: Record<string, 
 }
 
 export const NO_CHANGE = (identity: string): string => `The command completed successfully but no settings of '${identity}' have been modified.`;
+
+/** A Set-* cmdlet's end: Exchange's warning when the parameters change nothing, else the object saved. */
+export function saveUnlessUnchanged<T extends { name: string }>(current: T, next: T, save: (next: T) => void): CmdletResult {
+  if (JSON.stringify(next) === JSON.stringify(current)) return { objects: [], warnings: [NO_CHANGE(current.name)] };
+  save(next);
+  return { objects: [] };
+}

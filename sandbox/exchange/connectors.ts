@@ -7,7 +7,7 @@ import { domainOf } from "../directory";
 import { exchangeError } from "../http";
 import type { ConnectorRecord, GoogleUserRecord, TransportRuleRecord } from "../records";
 import { GOOGLE_SCOPE, type Store } from "../store";
-import { NO_CHANGE, assertNameFree, checkName, enumValue, findNamed, flag, list, text, type Cmdlet, type ExchangeContext, type Parameters } from "./cmdlet";
+import { assertNameFree, checkName, enumValue, findNamed, flag, list, saveUnlessUnchanged, text, type Cmdlet, type ExchangeContext, type Parameters } from "./cmdlet";
 
 const CONNECTOR_NEW_PARAMETERS = [
   "name",
@@ -152,9 +152,7 @@ const setOutboundConnector: Cmdlet = {
     const connector = findConnector(context, text(parameters, "identity") ?? "");
     const next = applyConnectorParameters(connector, parameters);
     assertNameFree(context.store.list<ConnectorRecord>(context.tenant.tenantId, "connector"), next.name, connector.guid);
-    if (JSON.stringify(next) === JSON.stringify(connector)) return { objects: [], warnings: [NO_CHANGE(connector.name)] };
-    context.store.put(context.tenant.tenantId, "connector", connector.guid, next);
-    return { objects: [] };
+    return saveUnlessUnchanged(connector, next, (changed) => context.store.put(context.tenant.tenantId, "connector", connector.guid, changed));
   },
 };
 

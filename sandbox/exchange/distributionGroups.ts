@@ -10,7 +10,6 @@ import { exchangeError, type HttpError } from "../http";
 import type { DistributionGroupRecord, RecipientRecord } from "../records";
 import {
   CUSTOM_ATTRIBUTE_PARAMETERS,
-  NO_CHANGE,
   aliasFromName,
   assertNameFree,
   checkName,
@@ -22,6 +21,7 @@ import {
   notFound,
   smtpAddress,
   text,
+  saveUnlessUnchanged,
   type Cmdlet,
   type ExchangeContext,
 } from "./cmdlet";
@@ -140,9 +140,7 @@ const setDistributionGroup: Cmdlet = {
     next.requireSenderAuthenticationEnabled = flag(parameters, "requiresenderauthenticationenabled") ?? group.requireSenderAuthenticationEnabled;
     next.customAttributes = customAttributes(group, parameters);
     checkAddresses(context, group.guid, addedProxies(group.emailAddresses, next.emailAddresses));
-    if (JSON.stringify(next) === JSON.stringify(group)) return { objects: [], warnings: [NO_CHANGE(group.name)] };
-    saveGroup(context, next);
-    return { objects: [] };
+    return saveUnlessUnchanged(group, next, (changed) => saveGroup(context, changed));
   },
 };
 

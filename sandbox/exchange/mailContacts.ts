@@ -10,7 +10,6 @@ import { exchangeError } from "../http";
 import type { RecipientRecord } from "../records";
 import {
   CUSTOM_ATTRIBUTE_PARAMETERS,
-  NO_CHANGE,
   aliasFromName,
   assertNameFree,
   checkName,
@@ -18,6 +17,7 @@ import {
   customAttributeView,
   smtpAddress,
   text,
+  saveUnlessUnchanged,
   type Cmdlet,
   type ExchangeContext,
 } from "./cmdlet";
@@ -113,9 +113,7 @@ const setMailContact: Cmdlet = {
     const external = next.externalEmailAddress ?? "";
     checkExternalAddress(context, contact.guid, external);
     checkAddresses(context, contact.guid, addedProxies(contact.emailAddresses, next.emailAddresses).filter((proxy) => stripPrefix(proxy) !== external));
-    if (JSON.stringify(next) === JSON.stringify(contact)) return { objects: [], warnings: [NO_CHANGE(contact.name)] };
-    saveRecipient(context.store, context.tenant.tenantId, next);
-    return { objects: [] };
+    return saveUnlessUnchanged(contact, next, (changed) => saveRecipient(context.store, context.tenant.tenantId, changed));
   },
 };
 

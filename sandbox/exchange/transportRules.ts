@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { primaryAddress } from "../directory";
 import { exchangeError } from "../http";
 import type { ConnectorRecord, DistributionGroupRecord, TransportRuleRecord } from "../records";
-import { NO_CHANGE, assertNameFree, checkName, findNamed, flag, list, text, type Cmdlet, type ExchangeContext, type Parameters } from "./cmdlet";
+import { NO_CHANGE, assertNameFree, checkName, findNamed, flag, list, saveUnlessUnchanged, text, type Cmdlet, type ExchangeContext, type Parameters } from "./cmdlet";
 import { findGroup } from "./distributionGroups";
 
 function ruleView(context: ExchangeContext, rule: TransportRuleRecord): object {
@@ -91,9 +91,7 @@ const setTransportRule: Cmdlet = {
   run(context, parameters) {
     const rule = findRule(context, text(parameters, "identity") ?? "");
     const next = applyRuleParameters(context, rule, parameters);
-    if (JSON.stringify(next) === JSON.stringify(rule)) return { objects: [], warnings: [NO_CHANGE(rule.name)] };
-    context.store.put(context.tenant.tenantId, "transportRule", rule.guid, next);
-    return { objects: [] };
+    return saveUnlessUnchanged(rule, next, (changed) => context.store.put(context.tenant.tenantId, "transportRule", rule.guid, changed));
   },
 };
 

@@ -67,6 +67,16 @@ describe("MailContact", () => {
     assert.strictEqual(tenant.recipient("support@contoso.com")!.PrimarySmtpAddress, "support@contoso.com");
   });
 
+  it("refresh shows an external address changed by hand as drift, and a contact removed by hand as gone", async () => {
+    const { id, outs } = await provider.create(await checked());
+    tenant.recipient("support@contoso.com")!.ExternalEmailAddress = "SMTP:support@elsewhere.example";
+    const { props } = await provider.read!(id, outs);
+    assert.deepStrictEqual([props!.externalEmailAddress, props!.name, props!.ownership, props!.proxyAddresses], ["support@elsewhere.example", "Support desk", "created", outs.proxyAddresses]);
+    assert.strictEqual((await provider.diff!(id, props!, await checked())).changes, true);
+    await provider.delete!(id, outs);
+    assert.deepStrictEqual(await provider.read!(id, outs), {});
+  });
+
   it("replaces this stack's distribution group for the address (the plan changed from migrate to keep); delete removes the contact it created", async () => {
     const group = await distributionGroupProvider.check!({}, { name: "Support desk", primarySmtpAddress: "support@contoso.com", members: [], owner: OWNER });
     await distributionGroupProvider.create(group.inputs!);
