@@ -16,7 +16,7 @@ import {
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ConfigError, checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, type CoexistConfig } from "../config";
 import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
-import { entraCredential, scopeFor, tokenTenantOf } from "./entra";
+import { entraCredential, renewEntraCredentials, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { budgetSignalsOf, limiterFor } from "./limiter";
 import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
@@ -190,6 +190,22 @@ function strayNotFound(code: string | undefined, answer: GraphCallControl["notFo
 
 /** `write`: whether the call changes the tenant (every method but GET, unless said otherwise: a `$batch` of reads). */
 async function call<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean; write?: boolean } = {}): Promise<T> {
+  try {
+    return await callOnce(action, path, send, options);
+  } catch (error) {
+    // A 401 comes before Graph runs anything, so one more try with a new token repeats no write.
+    if (!(error instanceof GraphApiError && rejectsToken(error) && renewEntraCredentials())) throw error;
+    cachedClient = undefined;
+    return callOnce(action, path, send, options);
+  }
+}
+
+/** Graph's answer to a token it does not accept (revoked, or signed with keys it no longer trusts). */
+function rejectsToken(error: GraphApiError): boolean {
+  return error.status === 401 && error.code === "InvalidAuthenticationToken";
+}
+
+async function callOnce<T>(action: string, path: string, send: (request: GraphRequest) => Promise<T>, options: { idempotent?: boolean; write?: boolean }): Promise<T> {
   const control = new GraphCallControl(options.idempotent ?? true);
   try {
     await verifyGraphUrl();
