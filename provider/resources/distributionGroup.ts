@@ -28,7 +28,6 @@ import {
   type ObjectSteps,
   type ObjectState,
 } from "./markedRecipient";
-import { stackOwner } from "./ownership";
 import { acceptedDomainNames, smtpAddressesOf, unroutableNote } from "./proxyAddresses";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
@@ -234,7 +233,6 @@ export class DistributionGroup extends MarkedRecipient {
   declare readonly requireSenderAuthenticationEnabled: pulumi.Output<boolean>;
 
   constructor(name: string, args: DistributionGroupArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { guid: undefined, proxyAddresses: undefined, unroutableAddresses: undefined, ownership: undefined };
-    super(provider, name, { ...outputs, ...args, owner: stackOwner(), holder: name }, opts, "coexist", "DistributionGroup");
+    super(provider, name, { requireSenderAuthenticationEnabled: undefined, ...args }, opts, "DistributionGroup");
   }
 }

@@ -286,6 +286,6 @@ export class GoogleForwardingRoute extends DynamicResource {
   declare readonly forwardingEmail: pulumi.Output<string>;
 
   constructor(name: string, args: GoogleForwardingRouteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { enabled: undefined, forwardingEmail: undefined, ...args, holder: name }, opts, "coexist", "GoogleForwardingRoute");
+    super(provider, name, { disposition: undefined, enabled: undefined, forwardingEmail: undefined, ...args, holder: name }, opts, "coexist", "GoogleForwardingRoute");
   }
 }

@@ -417,7 +417,7 @@ export class LicenseAssignment extends DynamicResource {
     super(
       provider,
       name,
-      { skuId: undefined, skuPartNumber: undefined, userId: undefined, assigned: undefined, recipientTypeDetails: undefined, ...args, holder: name },
+      { skuId: undefined, skuPartNumber: undefined, disabledPlans: undefined, onDelete: undefined, userId: undefined, assigned: undefined, recipientTypeDetails: undefined, ...args, holder: name },
       opts,
       "coexist",
       "LicenseAssignment",

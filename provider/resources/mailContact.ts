@@ -29,7 +29,6 @@ import {
   type ObjectSteps,
   type ObjectState,
 } from "./markedRecipient";
-import { stackOwner } from "./ownership";
 import { acceptedDomainNames, unroutableNote } from "./proxyAddresses";
 import { configureFromStack, engineOutputs, serializableProvider } from "./serializable";
 
@@ -203,7 +202,6 @@ export class MailContact extends MarkedRecipient {
   declare readonly externalEmailAddress: pulumi.Output<string>;
 
   constructor(name: string, args: MailContactArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = { primarySmtpAddress: undefined, guid: undefined, proxyAddresses: undefined, unroutableAddresses: undefined, ownership: undefined };
-    super(provider, name, { ...outputs, ...args, owner: stackOwner(), holder: name }, opts, "coexist", "MailContact");
+    super(provider, name, args, opts, "MailContact");
   }
 }

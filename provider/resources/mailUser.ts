@@ -536,6 +536,8 @@ export class MailUser extends DynamicResource {
       provider,
       name,
       {
+        displayName: undefined,
+        signInEnabled: undefined,
         guid: undefined,
         externalDirectoryObjectId: undefined,
         primarySmtpAddress: undefined,

@@ -19,7 +19,7 @@ import { emailItem, InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
 import { getRecipient } from "./mailUserRecipient";
 import { checkOwnerAttribute, creationName, markedValue, parseRecipient, recipientOwner, type Recipient } from "./mailUserPlan";
-import { actionForExisting, createReadingFirst, creationToken, deleteAction, ownershipAfter, type ExistingObjectAction, type Ownership } from "./ownership";
+import { actionForExisting, createReadingFirst, creationToken, deleteAction, ownershipAfter, stackOwner, type ExistingObjectAction, type Ownership } from "./ownership";
 import { missingProxies, proxyChanges, smtpAddressesOf } from "./proxyAddresses";
 import { createdButNotReady, DynamicResource, engineOutputs } from "./serializable";
 
@@ -507,4 +507,10 @@ export abstract class MarkedRecipient extends DynamicResource {
   declare readonly unroutableAddresses: pulumi.Output<string[] | undefined>;
   /** `created`, or `adopted` (restored, not removed, on delete unless `deleteAdopted`). */
   declare readonly ownership: pulumi.Output<Ownership>;
+
+  /** `props`: the resource's inputs, and its own outputs as `undefined` (the engine fills only the keys it is given). */
+  protected constructor(provider: string, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, type: string) {
+    const outputs = { alias: undefined, displayName: undefined, primarySmtpAddress: undefined, guid: undefined, proxyAddresses: undefined, unroutableAddresses: undefined, ownership: undefined };
+    super(provider, name, { ...outputs, ...props, owner: stackOwner(), holder: name }, opts, "coexist", type);
+  }
 }

@@ -17,7 +17,7 @@ describe("coexist (cli/index.ts): every command answers --help (issue 17, point 
     assert.equal(code, 0);
     assert.equal(stderr, "");
     assert.equal(stdout, HELP);
-    for (const command of ["coexist doctor", "coexist trace", "coexist sandbox start|stop|status|reset|seed"]) assert.ok(stdout.includes(command), command);
+    for (const command of ["coexist doctor", "coexist trace", "coexist inventory", "coexist snapshot", "coexist rehearse", "coexist sandbox start|stop|status|reset|seed"]) assert.ok(stdout.includes(command), command);
     assert.deepEqual(await coexist(), { code: 0, stdout: HELP, stderr: "" });
     assert.deepEqual(await coexist("--help"), { code: 0, stdout: HELP, stderr: "" });
   });
@@ -25,6 +25,9 @@ describe("coexist (cli/index.ts): every command answers --help (issue 17, point 
   const usages: [string[], RegExp][] = [
     [["doctor"], /^Usage:\n {2}coexist doctor/],
     [["trace"], /^Usage:\n {2}coexist trace <address>/],
+    [["inventory"], /^coexist inventory — write the stack's starting files/],
+    [["snapshot"], /^coexist snapshot — both live tenants, read-only/],
+    [["rehearse"], /^coexist rehearse — run the whole migration on a sandbox copy/],
     [["sandbox"], /^Usage: coexist sandbox <command> \[options\]/],
     [["sandbox", "start"], /^Usage: coexist sandbox start .*\n[\s\S]*eval "\$\(coexist sandbox start\)"[\s\S]*--data-dir <dir>/],
     [["sandbox", "stop"], /^Usage: coexist sandbox stop \[--data-dir <dir>\]/],

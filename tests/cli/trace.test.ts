@@ -140,6 +140,7 @@ describe("coexist trace against the sandbox tenants", function () {
     const { code, out } = await trace("ben.adams@contoso.com", "--from", "internet");
     assert.strictEqual(code, 0, out);
     assert.strictEqual(out.split("\n")[0], "Mail from the Internet to ben.adams@contoso.com");
+    assert.match(out.split("\n")[2], /^#\s+system\s+recipient\s+action$/, "the hop table's header row");
     assert.match(out, /1\s+Internet\s+ben\.adams@contoso\.com\s+MX lookup of contoso\.com: smtp\.google\.com \(Google Workspace\)/);
     assert.match(out, /Google Workspace\s+ben\.adams@contoso\.com\s+automatic forwarding of ben\.adams@contoso\.com to ben\.adams@o365\.contoso\.com, Gmail copy moved to trash/);
     assert.match(out, /Result: delivered to ben\.adams@contoso\.com in Microsoft 365$/m);

@@ -48,7 +48,9 @@ describe("GoogleForwardingRoute with the real engine against the sandbox", funct
   });
 
   it("forwards everything to the routing address and keeps no copy in Gmail", async () => {
-    await env.stack.up();
+    const { stdout, stderr } = await env.stack.up();
+    assert.doesNotMatch(stdout + stderr, /Undefined value/);
+    assert.strictEqual((await env.stack.outputs()).disposition, "trash", "the default disposition is an output although the program left it out");
     assert.deepStrictEqual(await getAutoForwarding("ben.adams@contoso.com"), { enabled: true, emailAddress: "ben.adams@o365.contoso.com", disposition: "trash" });
     assert.deepStrictEqual(await listForwardingAddresses("ben.adams@contoso.com"), [{ forwardingEmail: "ben.adams@o365.contoso.com", verificationStatus: "accepted" }]);
     assert.strictEqual((await resource()).id, "ben.adams@contoso.com");

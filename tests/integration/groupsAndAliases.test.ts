@@ -30,7 +30,7 @@ import { tempStateDir } from "../helpers/tempState";
 // One stack of the root program over the demo tenant reduced to 6 users in 2 batches (Engineering
 // first, Sales second): ben.adams (Engineering) has the alias ben@, and eng-leads@ holds ben
 // (Engineering) and emma (Sales), so it has members on both systems while Engineering moves first.
-describe("aliases, alias-domain addresses and groups receive mail at every stage of the journey", function () {
+describe("aliases, alias-domain addresses and groups receive mail at every stage of the journey, against a strict sandbox (replication lag at every point)", function () {
   this.timeout(1_800_000);
   let sandbox: SandboxHandle;
   let stack: Stack;
@@ -64,7 +64,7 @@ describe("aliases, alias-domain addresses and groups receive mail at every stage
   before(async () => {
     const state = tempStateDir("groups-and-aliases");
     cleanup = state.cleanup;
-    sandbox = await startSandbox({ seed: seedWithMovingAliasDomain(), users: 6, departments: 2 });
+    sandbox = await startSandbox({ seed: seedWithMovingAliasDomain(), users: 6, departments: 2, strict: true });
     population = await migrationUsers(sandbox);
     groups = await googleGroups(sandbox);
     const csvPath = path.join(state.dir, "users.csv");

@@ -184,12 +184,12 @@ describe("MailUser with the real engine against the sandbox", function () {
 
 // Issue 14: an app without the Entra role User Administrator cannot reset a password (Graph 403
 // Authorization_RequestDenied); `pulumi up` must say which role is missing and how to assign it.
-describe("MailUser through the engine when the app lacks the User Administrator role", function () {
+describe("MailUser through the engine when the app lacks the User Administrator role, against a strict sandbox", function () {
   this.timeout(600_000);
   let env: SandboxStack;
 
   before(async () => {
-    const seed = seedLacking(resolveSeed({}), "no-user-administrator");
+    const seed = seedLacking(resolveSeed({ strict: true }), "no-user-administrator");
     seed.microsoft[0].domains.push({ name: "o365.contoso.com", isVerified: true, supportedServices: ["Email"] });
     env = await SandboxStack.start("mailUser", seed);
     // A mail user someone else made: adopting it resets its password.

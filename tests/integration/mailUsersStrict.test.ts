@@ -132,6 +132,16 @@ describe("mail users through the engine against a strict sandbox: credentials, o
     assert.deepStrictEqual(await signIn([leftover.primaryEmail]), [false]);
   });
 
+  it("destroy without adopt removes what the stack created and leaves the foreign mail user as it was", async () => {
+    const foreignBefore = (await recipientOf(foreign.primaryEmail))!;
+    await control(sandbox, "POST", "/sandbox/stats/reset");
+    await run(["destroy", "--yes", "--skip-preview"]);
+    assert.ok((await tenantOperations(sandbox)).includes("exchange Remove-MailUser"), "the destroy removed the stack's own mail users");
+    assert.strictEqual(await recipientOf(leftover.primaryEmail), undefined, "the recovered mail user was the stack's, and is gone");
+    assert.deepStrictEqual(await recipientOf(foreign.primaryEmail), foreignBefore, "the foreign mail user is neither deleted nor changed");
+    assert.deepStrictEqual(await signIn([foreign.primaryEmail]), [true]);
+  });
+
   it("with adopt: every mail user exists, none can sign in, each must change its own password, and no two share one", async () => {
     await stack.setConfig({ "coexist:adopt": "true" });
     await up();

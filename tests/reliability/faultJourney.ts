@@ -36,7 +36,7 @@ export interface FaultJourneyResult {
   duplicates: string[];
   orphans: string[];
   cells: number;
-  /** Foreign objects planted before the first stage, and how many of them decommission left as they were. */
+  /** Foreign objects planted before the first stage, and how many of them the stack left as they were (foreignObjects.ts). */
   foreign: { tried: number; untouched: number };
   failures: string[];
 }
@@ -45,10 +45,12 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
   // The demo's tenant: 50 users in 3 departments (issue acceptance: the full set-up for 50 users under faults).
   const world = await World.start({ name: "faults", users: 50, departments: 3, faults: JOURNEY_FAULTS, transcript });
   const result: FaultJourneyResult = { injected: 0, faults: {}, requests: 0, stages: 0, reruns: 0, duplicates: [], orphans: [], cells: 0, foreign: { tried: 0, untouched: 0 }, failures: [] };
-  const foreign = ForeignObjects.of(world.sandbox);
+  const foreign = ForeignObjects.of(world.sandbox, world.population.users[0].primaryEmail);
   transcript.secrets.push(foreign.password);
   try {
     await foreign.plant();
+    const inTheWay = await foreign.refusedInTheWay(world);
+    result.failures.push(...inTheWay.failures);
     for (const stage of stages) {
       const started = Date.now();
       const batches = await configureStage(world.stack, stage, world.population.departments);
@@ -77,7 +79,7 @@ export async function runFaultJourney(transcript: Transcript, log: (line: string
       log(`faults: stage "${stage.name}" converged in ${runs} run(s), ${Math.round((Date.now() - started) / 1000)} s; ${totals.delivered}/${totals.cells} cells delivered; duplicates ${inventory.duplicates.length}, orphans ${inventory.orphans.length}`);
     }
     const untouched = await foreign.check();
-    result.foreign = { tried: untouched.tried, untouched: untouched.untouched };
+    result.foreign = { tried: inTheWay.tried + untouched.tried, untouched: inTheWay.untouched + untouched.untouched };
     result.failures.push(...untouched.failures);
     const stats = await world.requestStats();
     result.requests = stats.requests;
