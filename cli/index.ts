@@ -3,7 +3,8 @@
  * resources need from the live tenants, checked before anything runs); `coexist trace <address> |
  * --all` (hop-by-hop routes through both live tenants or the sandbox); `coexist sandbox
  * start|stop|status|reset|seed`, from the package pulumi-mail-coexistence-sandbox, loaded only for
- * it; `coexist snapshot` (both live tenants into one sandbox seed) and `coexist rehearse` (the
+ * it; `coexist inventory` (the stack's starting files, users and groups CSVs, from the Google
+ * Directory); `coexist snapshot` (both live tenants into one sandbox seed) and `coexist rehearse` (the
  * stack's whole migration run on a sandbox seeded from it first). Every command answers `--help` (or `-h`).
  */
 import { join } from "node:path";

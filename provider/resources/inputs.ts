@@ -41,7 +41,7 @@ export function isWithinDomain(domain: string, parent: string): boolean {
 
 /**
  * Validates one resource's inputs in `check`: every problem is collected (so the user sees them
- * all at once, each naming the field and the fix), values are normalised (addresses lower-cased,
+ * all at once, each naming the field and the fix), values are normalized (addresses lower-cased,
  * defaults filled in), and an input the engine does not know yet (preview) is passed through.
  * Secret fields are never echoed in a message.
  */
@@ -180,7 +180,7 @@ export class InputChecker {
   }
 
   /**
-   * A list of strings, each validated by `item` (which returns a normalised value or a reason it
+   * A list of strings, each validated by `item` (which returns a normalized value or a reason it
    * is wrong). Duplicates (case-insensitive) are refused.
    */
   list(

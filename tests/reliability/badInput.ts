@@ -32,7 +32,7 @@ export interface BadInputResult {
   refused: number;
   /** Random inputs (any shape) checked without an exception. */
   fuzzed: number;
-  /** Valid inputs accepted with normalised values. */
+  /** Valid inputs accepted with normalized values. */
   accepted: number;
   /** API requests the sandbox saw while only invalid or random inputs were checked. */
   apiCallsForInvalid: number;

@@ -29,7 +29,7 @@ function googleError(status: number, reason: string, message: string): Reply {
 }
 
 describe("Google client", () => {
-  describe("error normalisation", () => {
+  describe("error normalization", () => {
     const bodies = [
       {
         name: "Gmail failedPrecondition",
@@ -165,7 +165,7 @@ describe("Google client", () => {
       });
     }
 
-    it("normalises failedPrecondition without retrying it", async () => {
+    it("normalizes failedPrecondition without retrying it", async () => {
       server().handler = () => googleError(400, "failedPrecondition", "Invalid forwarding address");
       await assert.rejects(
         updateAutoForwarding(ALICE, { enabled: true, emailAddress: "x@elsewhere.example", disposition: "trash" }),

@@ -53,7 +53,7 @@ describe("input checks", () => {
     assert.match(failures![3].reason, /MailUser\.name: is required/);
   });
 
-  it("normalises values and fills in defaults", () => {
+  it("normalizes values and fills in defaults", () => {
     const inputs = new InputChecker("AcceptedDomain", { domainName: "Contoso.COM.", domainType: "internalrelay" });
     inputs.domain("domainName", { required: true });
     inputs.oneOf("domainType", ["Authoritative", "InternalRelay"] as const);

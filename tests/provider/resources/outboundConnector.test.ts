@@ -95,7 +95,7 @@ describe("OutboundConnector", () => {
       });
     });
 
-    it("normalises domains, hosts and addresses to lower case", async () => {
+    it("normalizes domains, hosts and addresses to lower case", async () => {
       const inputs = await checked({ ...toGoogle, recipientDomains: ["Contoso.COM"], smartHosts: ["ASPMX.l.google.com."], validationRecipients: ["Bob@Contoso.com"] });
       assert.deepStrictEqual([inputs.recipientDomains, inputs.smartHosts, inputs.validationRecipients], [["contoso.com"], ["aspmx.l.google.com"], ["bob@contoso.com"]]);
     });

@@ -14,7 +14,7 @@ describe("resource sets", () => {
   afterEach(() => tenant.uninstall());
 
   describe("check", () => {
-    it("checks every item with the shared inputs, normalises the keys and keeps each item's checked fields", async () => {
+    it("checks every item with the shared inputs, normalizes the keys and keeps each item's checked fields", async () => {
       const result = await checked(setInputs({ "Alice@Contoso.com": user("Alice") }));
       assert.deepStrictEqual(result, {
         password: PASSWORD,

@@ -126,7 +126,7 @@ describe("RoutingDomain", () => {
   afterEach(() => restore());
 
   describe("check", () => {
-    it("normalises the names and fills in the defaults", async () => {
+    it("normalizes the names and fills in the defaults", async () => {
       assert.deepStrictEqual(await checked({ domainName: "O365.Contoso.com.", parentDomain: "CONTOSO.com" }), {
         domainName: "o365.contoso.com",
         parentDomain: "contoso.com",
