@@ -10,13 +10,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { BatchState, Phase } from "../provider/components/plan";
+import { aliasDomainsSetting, type BatchState, type Phase } from "../provider/components/plan";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 import { microsoftMxHost } from "../provider/routing/addresses";
 import type { Origin } from "../provider/routing/types";
 import type { SandboxHandle, Seed } from "pulumi-mail-coexistence-sandbox";
 import { readLiveState } from "./liveState";
-import { batchOrder, mailCheckOf, rehearsalStages, reportMarkdown, reportText, stageFailed, verdictLine, type RehearsalStage, type StageReport } from "./rehearsePlan";
+import { batchOrder, mailCheckOf, rehearsalStages, reportMarkdown, reportText, settingValue, stageFailed, verdictLine, type ConfigEntry, type RehearsalStage, type StageReport } from "./rehearsePlan";
 import { loadSandboxPackage } from "./sandboxPackage";
 import { snapshotApis, takeSnapshot } from "./snapshot";
 import { Stack, type PreviewResult } from "./stack";
@@ -151,10 +151,6 @@ function projectView(projectDir: string, into: string): void {
   }
 }
 
-interface ConfigEntry {
-  value?: string;
-  objectValue?: unknown;
-}
 
 function planOf(preview: PreviewResult): StageReport["plan"] {
   const summary = preview.changeSummary ?? {};
@@ -234,8 +230,7 @@ async function rehearseStages(stack: Stack, sandbox: SandboxHandle, projectDir: 
   const namespace = planningNamespace(projectDir, Object.keys(config));
   const setting = (key: string): ConfigEntry | undefined => config[`${namespace}:${key}`];
   const primaryDomain = setting("primaryDomain")?.value ?? googlePrimaryDomain;
-  const aliasDomains = setting("aliasDomains");
-  const movingDomains = [primaryDomain, ...((aliasDomains?.objectValue ?? JSON.parse(aliasDomains?.value ?? "[]")) as string[])];
+  const movingDomains = [primaryDomain, ...aliasDomainsSetting(settingValue(setting("aliasDomains")), `${namespace}:aliasDomains`)];
   const googleRoutingDomain = setting("googleRoutingDomain")?.value;
   const usersCsv = resolve(projectDir, setting("usersCsv")?.value ?? "users.csv");
   const users = existsSync(usersCsv) ? parseUsersCsv(readFileSync(usersCsv, "utf8"), { primaryDomain }) : [];

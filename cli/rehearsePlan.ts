@@ -191,3 +191,20 @@ export function verdictLine(reports: StageReport[]): string {
   const what = failing.error !== undefined ? "pulumi up failed" : `mail lost or misrouted for ${addresses.join(", ") || "the tenant"}`;
   return `Result: FAILED at stage "${failing.stage}": ${what}.`;
 }
+
+/** One setting as `pulumi config --json` prints it. */
+export interface ConfigEntry {
+  value?: string;
+  objectValue?: unknown;
+}
+
+/** A setting's value: what `--path` set, else its text read as JSON, else the text itself (for the setting's own check to name). */
+export function settingValue(entry: ConfigEntry | undefined): unknown {
+  if (entry === undefined) return undefined;
+  if (entry.objectValue !== undefined) return entry.objectValue;
+  try {
+    return JSON.parse(entry.value ?? "");
+  } catch {
+    return entry.value;
+  }
+}

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Config } from "@pulumi/pulumi/config";
 import { Coexistence } from "../provider/components/coexistence";
-import { BatchState, parseGranularity, parseScope, Phase, PHASES } from "../provider/components/plan";
+import { aliasDomainsSetting, BatchState, parseGranularity, parseScope, Phase, PHASES } from "../provider/components/plan";
 import { parseGroupsCsv } from "../provider/components/groupsCsv";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 
@@ -31,10 +31,7 @@ if (groupsPath !== undefined && !fs.existsSync(groupsPath)) {
 }
 const groups = groupsPath === undefined ? [] : parseGroupsCsv(fs.readFileSync(groupsPath, "utf8"));
 // Google's alias and secondary domains that move to Microsoft 365 with the primary domain.
-const aliasDomains = config.getObject<unknown>("aliasDomains") ?? [];
-if (!Array.isArray(aliasDomains) || !aliasDomains.every((domain) => typeof domain === "string")) {
-  throw new Error(`coexist:aliasDomains must be a list of domain names, e.g. \`pulumi config set --path 'coexist:aliasDomains[0]' contoso.net\``);
-}
+const aliasDomains = aliasDomainsSetting(config.getObject<unknown>("aliasDomains"));
 
 const coexistence = new Coexistence("coexistence", {
   primaryDomain,

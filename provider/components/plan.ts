@@ -127,6 +127,16 @@ export interface DomainSettings {
 }
 
 /**
+ * The `aliasDomains` setting as the stack config gives it (`setting`: its full name): a list of
+ * domain names, `[]` when unset, else an error with the command that sets it right.
+ */
+export function aliasDomainsSetting(value: unknown, setting = "coexist:aliasDomains"): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((domain) => typeof domain === "string")) return value;
+  throw new Error(`${setting} must be a list of domain names, e.g. \`pulumi config set --path '${setting}[0]' contoso.net\`; it is ${JSON.stringify(value)}`);
+}
+
+/**
  * Problems with `aliasDomains`: each is a Google alias or secondary domain that moves to Microsoft
  * 365 with the primary domain, so it cannot be the primary domain itself, the routing domain, or
  * the domain whose MX stays at Google for the groups kept there.

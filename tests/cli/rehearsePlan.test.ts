@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configWithoutSecrets, engineError, planningNamespace } from "../../cli/rehearse";
-import { batchOrder, rehearsalStages, reportMarkdown, reportText, verdictLine, type StageReport } from "../../cli/rehearsePlan";
+import { batchOrder, rehearsalStages, reportMarkdown, reportText, settingValue, verdictLine, type StageReport } from "../../cli/rehearsePlan";
 
 const mail = { addresses: 10, copies: 30, delivered: 30, loops: 0, bounces: 0, splits: 0, duplicates: 0, lostAtGoogle: 0 };
 
@@ -97,4 +97,14 @@ describe("the engine's error in a rehearsal report", () => {
   it("is the error lines of a failed up's text", () => {
     assert.strictEqual(engineError("Updating (rehearsal):\n  pulumi:pulumi:Stack\n    error: MailUser a@contoso.com: 403 Forbidden\nerror: update failed\n"), "error: MailUser a@contoso.com: 403 Forbidden");
   });
+});
+
+describe("a setting of the rehearsed stack", () => {
+  const cases: [string, Parameters<typeof settingValue>[0], unknown][] = [
+    ["set with --path: its object", { value: '["contoso.net"]', objectValue: ["contoso.net"] }, ["contoso.net"]],
+    ["set as JSON text: the JSON", { value: '["contoso.net"]' }, ["contoso.net"]],
+    ["set as plain text: the text, for the setting's own check to name", { value: "contoso.net" }, "contoso.net"],
+    ["unset: nothing", undefined, undefined],
+  ];
+  for (const [name, entry, expected] of cases) it(name, () => assert.deepStrictEqual(settingValue(entry), expected));
 });

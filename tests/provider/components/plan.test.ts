@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import {
   aliasDomainProblems,
+  aliasDomainsSetting,
   BatchState,
   CoexistenceScope,
   groupByBatch,
@@ -195,5 +196,17 @@ describe("the coexistence plan", () => {
         expected.forEach((pattern, index) => assert.match(problems[index], pattern));
       });
     }
+  });
+});
+
+describe("the aliasDomains setting as the stack config gives it", () => {
+  it("takes a list of domain names, and nothing for unset", () => {
+    assert.deepStrictEqual(aliasDomainsSetting(["contoso.net"]), ["contoso.net"]);
+    assert.deepStrictEqual(aliasDomainsSetting(undefined), []);
+  });
+
+  it("refuses anything else, naming the setting, the command that sets it right and what it holds", () => {
+    assert.throws(() => aliasDomainsSetting("contoso.net", "acme:aliasDomains"), /^Error: acme:aliasDomains must be a list of domain names, e\.g\. `pulumi config set --path 'acme:aliasDomains\[0\]' contoso\.net`; it is "contoso\.net"$/);
+    assert.throws(() => aliasDomainsSetting([1]), /coexist:aliasDomains must be a list of domain names.*; it is \[1\]$/);
   });
 });
