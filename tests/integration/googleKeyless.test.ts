@@ -65,7 +65,7 @@ describe("Google calls without a service-account key, through the real engine ag
     await stack.setConfig({ "googleForwardingRoute:args": JSON.stringify(route("ben")) });
     await control(sandbox, "POST", "/sandbox/stats/reset");
     await stack.up();
-    assert.deepStrictEqual(await stack.outputs(), { enabled: true, forwardingEmail: "ben.adams@o365.contoso.com" });
+    assert.deepStrictEqual(await stack.outputs(), { disposition: "trash", enabled: true, forwardingEmail: "ben.adams@o365.contoso.com" });
     const calls = await googleCalls();
     for (const step of ["googleToken POST sts token", "googleToken POST signJwt", "googleToken POST /token", "gmail PUT /gmail/v1/users/{id}/settings/autoForwarding"]) {
       assert.ok(calls.includes(step), `${step} in ${calls.join(", ")}`);
