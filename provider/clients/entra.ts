@@ -86,6 +86,8 @@ function explainingFailures(credential: TokenCredential, api: MicrosoftApi, logi
   };
 }
 
+let renewals = 0;
+
 /**
  * Forgets the credentials this process holds, so the next token is a new one: for a token a
  * service rejects as invalid although it has not expired (revoked, or signed by a sign-in
@@ -94,7 +96,13 @@ function explainingFailures(credential: TokenCredential, api: MicrosoftApi, logi
 export function renewEntraCredentials(): boolean {
   if (currentConfig().accessToken) return false;
   credentials.clear();
+  renewals++;
   return true;
+}
+
+/** How many times the credentials were renewed: a client that holds a credential keys on it. */
+export function entraRenewals(): number {
+  return renewals;
 }
 
 /** The `.default` scope of `api` in the configured cloud. */

@@ -16,7 +16,7 @@ import {
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { ConfigError, checkEndpoints, currentConfig, describeSetting, isConfigured, originOf, registerSecret, type CoexistConfig } from "../config";
 import { BaseUrlError, beforeWrite, jsonObjectOf, registerEndpointCheck, tenantMismatch, verifyOnce, wrongService } from "./baseUrl";
-import { entraCredential, renewEntraCredentials, scopeFor, tokenTenantOf } from "./entra";
+import { entraCredential, entraRenewals, renewEntraCredentials, scopeFor, tokenTenantOf } from "./entra";
 import { ApiError, describeAnswer, messageOf, networkCodeOf, throttleHeaders, unlessNotFound } from "./errors";
 import { budgetSignalsOf, limiterFor } from "./limiter";
 import { OUTCOME_UNKNOWN_NOTE, classifyFailure, isRetryable, outcomeIsUnknown, retryDelayFor, shouldRetry, sleep, withRetry } from "./retry";
@@ -116,7 +116,8 @@ let cachedClient: { key: string; client: Client } | undefined;
 export function graphClient(): Client {
   const config = checkEndpoints("graph");
   const credential = entraCredential("graph");
-  const key = JSON.stringify([config.graphUrl, config.accessToken, config.tenantId, config.clientId, config.clientSecret, config.loginUrl]);
+  // A renewal (by this client or Exchange's) replaces the credential the cached client holds.
+  const key = JSON.stringify([config.graphUrl, config.accessToken, config.tenantId, config.clientId, config.clientSecret, config.loginUrl, entraRenewals()]);
   if (cachedClient?.key === key) return cachedClient.client;
   const { baseUrl, version } = splitGraphUrl(config.graphUrl);
   const chain: Middleware[] = [
@@ -195,7 +196,6 @@ async function call<T>(action: string, path: string, send: (request: GraphReques
   } catch (error) {
     // A 401 comes before Graph runs anything, so one more try with a new token repeats no write.
     if (!(error instanceof GraphApiError && rejectsToken(error) && renewEntraCredentials())) throw error;
-    cachedClient = undefined;
     return callOnce(action, path, send, options);
   }
 }
