@@ -249,7 +249,7 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
           {
             policy: "forwardingNeedsMailbox",
             message: `${describeResource(route)} does not depend on ${describeResource(status.license)}, so the update may switch on Google's forwarding of ${user.email} before Exchange Online has made the mail user a mailbox${consequenceIn(beforeLicense)}`,
-            fix: `add dependsOn: [${status.license.name}] to ${describeResource(route)} (the Coexistence component does), or apply the licence in an earlier update`,
+            fix: `add dependsOn: [${status.license.name}] to ${describeResource(route)}, or give it mailboxTimeoutSeconds so that it waits for the mailbox (the Coexistence component does), or apply the licence in an earlier update`,
             users: [user.email],
             resources: [route, status.license],
           },

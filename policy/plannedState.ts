@@ -538,7 +538,13 @@ export function forwardingTargetStatus(tenant: PlannedTenant, forwarding: NonNul
   const { mailUser, license } = holder;
   if ([mailUser, license].some((resource) => resource?.props.recipientTypeDetails === "UserMailbox")) return { kind: "mailbox" };
   if (license === undefined) return { kind: "mailUser", mailUser };
-  return tenant.dependsOn(forwarding.resource, license) ? { kind: "mailbox" } : { kind: "licenseNotAwaited", license };
+  return tenant.dependsOn(forwarding.resource, license) || waitsForMailbox(forwarding.resource) ? { kind: "mailbox" } : { kind: "licenseNotAwaited", license };
+}
+
+/** A route that waits for its target to become a mailbox before forwarding (`mailboxTimeoutSeconds`), so it may run beside its licence. */
+function waitsForMailbox(route: PlannedResource): boolean {
+  const { mailboxTimeoutSeconds, requireMailbox } = route.props;
+  return typeof mailboxTimeoutSeconds === "number" && mailboxTimeoutSeconds > 0 && requireMailbox !== false;
 }
 
 /**

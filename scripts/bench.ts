@@ -55,6 +55,7 @@ interface RowDetails {
   /** Requests per API and operation (cmdlet for Exchange), throttled answers included. */
   apis: Record<string, ApiStats>;
   peakRssMiBByProcess: Record<string, number>;
+  sandboxCpuSeconds: number;
   baselineApis?: Record<string, ApiStats>;
 }
 
@@ -270,6 +271,19 @@ interface Measured {
   apis: Record<string, ApiStats>;
   memory: Record<string, number>;
   load1: number;
+  /** CPU the sandbox spent answering: near `seconds`, the emulator and not the budget set the pace. */
+  sandboxCpuSeconds: number;
+}
+
+/** CPU seconds (user and system) a process has used so far, from /proc/<pid>/stat. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Times `work` and counts its API calls; with `excluded`, also the peak memory of every other process under this one. */
@@ -279,6 +293,7 @@ async function measure(sandbox: SandboxHandle, work: () => Promise<unknown>, exc
   const load1 = round(os.loadavg()[0]);
   sampler?.start();
   const started = process.hrtime.bigint();
+  const sandboxCpuBefore = cpuSecondsOf(sandbox.pid);
   let memory: Record<string, number> = {};
   try {
     await work();
@@ -286,7 +301,7 @@ async function measure(sandbox: SandboxHandle, work: () => Promise<unknown>, exc
     memory = sampler?.stop() ?? {};
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, apis: await apiStats(sandbox), memory, load1 };
+  return { seconds, apis: await apiStats(sandbox), memory, load1, sandboxCpuSeconds: round(cpuSecondsOf(sandbox.pid) - sandboxCpuBefore) };
 }
 
 /** Runs one baseline job; its process is added to `excluded`, so it never counts in the engine's memory. */
@@ -425,10 +440,10 @@ async function benchProfile(n: number, profile: ThrottlingProfile, options: Opti
       // An unthrottled set-up is the same at every profile: its row is kept once per N.
       if (operation === "up" && (!operations.includes("up") || (stepProfile !== profile && profile !== options.profiles[0]))) continue;
       rows.push(row);
-      details.push({ n, profile: stepProfile, operation, apis: measured.apis, peakRssMiBByProcess: measured.memory });
+      details.push({ n, profile: stepProfile, operation, apis: measured.apis, peakRssMiBByProcess: measured.memory, sandboxCpuSeconds: measured.sandboxCpuSeconds });
       log(
         `bench: N=${n} ${stepProfile} ${operation.padEnd(7)} ${row.wallSeconds} s (ideal ${row.idealSeconds} s, ${round(row.wallSeconds / Math.max(row.idealSeconds, 0.01))}×), ` +
-          `${row.apiReads} reads, ${row.apiWrites} writes, ${row.throttled} throttled, ${row.peakRssMiB} MiB, state ${row.stateBytes} B, load ${row.load1}`,
+          `${row.apiReads} reads, ${row.apiWrites} writes, ${row.throttled} throttled, ${row.peakRssMiB} MiB, state ${row.stateBytes} B, load ${row.load1}, sandbox CPU ${measured.sandboxCpuSeconds} s`,
       );
     }
   } finally {

@@ -18,6 +18,8 @@ export interface InvokeOptions {
   list?: boolean;
   /** Trims the output to these properties (`?$select=`). */
   select?: string[];
+  /** Told each page's objects as it arrives (a list of thousands is many pages, one after another). */
+  onPage?: (objects: ExchangeObject[]) => void;
 }
 
 export interface InvokeResult {
@@ -115,6 +117,7 @@ export async function invokeWithWarnings(cmdlet: string, parameters: CmdletParam
     const page = await withRetry("exchange", (_attempt, observe) => postPage(pageUrl, body, cmdlet, observe), { idempotent: isIdempotentCmdlet(cmdlet) });
     result.objects.push(...page.objects);
     result.warnings.push(...page.warnings);
+    options.onPage?.(page.objects);
     url = page.nextLink;
   }
   const truncation = result.warnings.find((warning) => TRUNCATION_WARNING.test(warning));

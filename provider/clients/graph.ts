@@ -426,13 +426,14 @@ export async function resolveSkuId(skuPartNumber: string): Promise<string> {
 }
 
 /** Every item of a collection, following `@odata.nextLink` (only within the configured Graph URL). */
-export async function listAll<T>(path: string): Promise<T[]> {
+export async function listAll<T>(path: string, onPage?: (items: T[]) => void): Promise<T[]> {
   const items: T[] = [];
   let next: string | undefined = path;
   while (next) {
     const current: string = next;
     const page: { value?: T[]; "@odata.nextLink"?: string } = await call(`GET ${current}`, current, (request) => request.get());
     items.push(...(page.value ?? []));
+    onPage?.(page.value ?? []);
     next = page["@odata.nextLink"] ? relativeToGraphUrl(page["@odata.nextLink"]) : undefined;
   }
   return items;

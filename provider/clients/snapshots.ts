@@ -40,12 +40,29 @@ export function indexByKeys<T>(items: readonly T[], keysOf: (item: T) => string[
   return index;
 }
 
+/** A list being taken: what its pages showed so far, and the lookups waiting for a key it has not shown yet. */
+interface Taking<T> {
+  takenAt: number;
+  index: Map<string, T>;
+  ambiguous: Set<string>;
+  waiting: Map<string, ((item: T | undefined) => void)[]>;
+  done: boolean;
+}
+
+/**
+ * One list shared by every lookup after the first DIRECT_READS_BEFORE_LIST, answered page by page:
+ * a lookup gets its object as soon as the page that shows it arrives (a list of 10,000 recipients
+ * is 10 pages taken one after another, and a batch's 500 users are spread over all of them), and
+ * `undefined` (read it on its own) only once the whole list has not shown it. The keys are
+ * unique in the services (GUIDs, object ids, UPNs, SMTP proxy addresses); a key two listed objects
+ * share all the same is left out from then on.
+ */
 export class CoalescedSnapshot<T> {
   private reads = 0;
-  private current?: { takenAt: number; index: Promise<Map<string, T>> };
+  private current?: Taking<T>;
 
   constructor(
-    private readonly list: () => Promise<T[]>,
+    private readonly list: (onPage: (items: T[]) => void) => Promise<T[]>,
     private readonly keysOf: (item: T) => string[],
     private readonly now: () => number = Date.now,
   ) {}
@@ -54,19 +71,54 @@ export class CoalescedSnapshot<T> {
   async lookup(key: string): Promise<T | undefined> {
     this.reads++;
     if (this.reads <= DIRECT_READS_BEFORE_LIST) return undefined;
-    return (await this.index()).get(key.toLowerCase());
+    const taking = this.taking();
+    const normalized = key.toLowerCase();
+    const listed = taking.index.get(normalized);
+    if (listed || taking.done) return listed;
+    return new Promise((resolve) => taking.waiting.set(normalized, [...(taking.waiting.get(normalized) ?? []), resolve]));
   }
 
-  private index(): Promise<Map<string, T>> {
-    if (!this.current || this.now() - this.current.takenAt > SNAPSHOT_MAX_AGE_MS) {
-      // A list that fails (after the retry policy) indexes nothing: every read then goes on its own, as before.
-      const index = this.list().then(
-        (items) => indexByKeys(items, this.keysOf),
-        () => new Map<string, T>(),
-      );
-      this.current = { takenAt: this.now(), index };
+  private taking(): Taking<T> {
+    if (this.current && this.now() - this.current.takenAt <= SNAPSHOT_MAX_AGE_MS) return this.current;
+    const taking: Taking<T> = { takenAt: this.now(), index: new Map(), ambiguous: new Set(), waiting: new Map(), done: false };
+    this.current = taking;
+    const finish = (): void => {
+      taking.done = true;
+      for (const [key, waiters] of taking.waiting) for (const resolve of waiters) resolve(taking.index.get(key));
+      taking.waiting.clear();
+    };
+    let paged = false;
+    const onPage = (items: T[]): void => {
+      paged = true;
+      this.addPage(taking, items);
+    };
+    // A source that does not page (a test's list) is indexed once it answers.
+    this.list(onPage).then((items) => {
+      if (!paged) this.addPage(taking, items);
+      finish();
+    }, () => {
+      // A list that fails (after the retry policy) indexes nothing more: every read then goes on its own.
+      taking.index.clear();
+      finish();
+    });
+    return taking;
+  }
+
+  private addPage(taking: Taking<T>, items: readonly T[]): void {
+    for (const item of items) {
+      for (const key of new Set(this.keysOf(item).map((k) => k.toLowerCase()).filter(Boolean))) {
+        if (taking.ambiguous.has(key)) continue;
+        const other = taking.index.get(key);
+        if (other !== undefined && other !== item) {
+          taking.ambiguous.add(key);
+          taking.index.delete(key);
+          continue;
+        }
+        taking.index.set(key, item);
+        for (const resolve of taking.waiting.get(key) ?? []) resolve(item);
+        taking.waiting.delete(key);
+      }
     }
-    return this.current.index;
   }
 }
 
@@ -161,9 +213,16 @@ export interface SnapshotSources {
   graph: Pick<typeof import("./graph"), "listAll">;
 }
 
+/**
+ * What every Graph user list takes: the properties the sign-in (MailUser) and the licensing
+ * (LicenseAssignment) read. Each step reads from it only properties no other step of a
+ * deployment writes for that user (docs/benchmark.md, "Coalesced reads").
+ */
+export const LISTED_USER_PROPERTIES = ["id", "userPrincipalName", "accountEnabled", "usageLocation", "assignedLicenses", "licenseAssignmentStates"];
+
 /** One provider process's snapshots, reading through `sources` (looked up at each call). */
 export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRESH_READ_WINDOW_MS): Snapshots {
-  const listRecipients = (): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", {}, { list: true });
+  const listRecipients = (onPage?: (objects: ExchangeObject[]) => void): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", {}, { list: true, onPage });
   const oneRecipient = async (key: string): Promise<ExchangeObject | undefined> =>
     ((await unlessNotFound(sources.exchange.invoke("Get-Recipient", { Identity: key }))) ?? [])[0];
   const listMailboxes = (): Promise<ExchangeObject[]> => sources.exchange.invoke("Get-Recipient", { RecipientTypeDetails: USER_MAILBOX }, { list: true });
@@ -173,7 +232,8 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
   };
   let recipients: CoalescedSnapshot<ExchangeObject> | undefined;
   let freshMailboxes: CoalescedReads<ExchangeObject> | undefined;
-  // One list per set of properties: a batch move reads its users for sign-in and for licensing.
+  // One list per set of properties beyond the shared ones (LISTED_USER_PROPERTIES): a batch move's
+  // sign-in and licensing then share one list instead of paging through the tenant twice.
   const users = new Map<string, CoalescedSnapshot<GraphUser>>();
   let domains: { takenAt: number; names: Promise<ReadonlySet<string>> } | undefined;
   return {
@@ -186,10 +246,10 @@ export function snapshotsOver(sources: SnapshotSources, freshReadWindowMs = FRES
       return freshMailboxes.lookup(identity);
     },
     userByIdOrUpn(idOrUpn, select) {
-      const selected = [...new Set(["id", "userPrincipalName", ...select])].sort().join(",");
+      const selected = [...new Set([...LISTED_USER_PROPERTIES, ...select])].sort().join(",");
       let snapshot = users.get(selected);
       if (!snapshot) {
-        const list = (): Promise<GraphUser[]> => sources.graph.listAll<GraphUser>(`/users?$select=${selected}&$top=999`);
+        const list = (onPage: (users: GraphUser[]) => void): Promise<GraphUser[]> => sources.graph.listAll<GraphUser>(`/users?$select=${selected}&$top=999`, onPage);
         snapshot = new CoalescedSnapshot(list, (user) => [user.id, user.userPrincipalName ?? ""]);
         users.set(selected, snapshot);
       }

@@ -6,7 +6,7 @@ import { DistributionGroup } from "../resources/distributionGroup";
 import { DistributionGroupSet, type DistributionGroupSetItem } from "../resources/distributionGroupSet";
 import { GoogleForwardingRoute } from "../resources/googleForwardingRoute";
 import { GoogleForwardingRouteSet, type GoogleForwardingRouteSetItem } from "../resources/googleForwardingRouteSet";
-import { LicenseAssignment } from "../resources/licenseAssignment";
+import { DEFAULT_CONVERSION_TIMEOUT_SECONDS, LicenseAssignment } from "../resources/licenseAssignment";
 import { LicenseAssignmentSet, type LicenseAssignmentSetItem } from "../resources/licenseAssignmentSet";
 import { MailContact } from "../resources/mailContact";
 import { MailUser } from "../resources/mailUser";
@@ -346,10 +346,21 @@ export class Coexistence extends ComponentResource {
       );
       this.licenseSets[batch] = licenses;
       if (group.forwarded.length > 0) {
+        // Beside the licences, not after them: each route waits for its own user's mailbox, so Gmail
+        // forwards each user as its mailbox appears rather than after the whole batch's (a batch
+        // move's Gmail calls overlap its licensing). The licences are kept on delete (onDelete
+        // "retain"), so no order between the two is needed when they go; the mail users still go
+        // after the routes.
         this.forwardingRouteSets[batch] = new GoogleForwardingRouteSet(
           `forwards-${batch}`,
-          { routes: itemsByEmail(group.forwarded, forwardItem), disposition: "trash", adopt: context.adopt, heldElsewhere: heldElsewhere(batch, (other) => other.forwarded) },
-          { parent: this, dependsOn: [licenses, ...(mailUsers ? [mailUsers] : [])], ...context.movedIn },
+          {
+            routes: itemsByEmail(group.forwarded, forwardItem),
+            disposition: "trash",
+            mailboxTimeoutSeconds: DEFAULT_CONVERSION_TIMEOUT_SECONDS,
+            adopt: context.adopt,
+            heldElsewhere: heldElsewhere(batch, (other) => other.forwarded),
+          },
+          { parent: this, dependsOn: [...(mailUsers ? [mailUsers] : []), ...context.acceptedDomains], ...context.movedIn },
         );
       }
     }

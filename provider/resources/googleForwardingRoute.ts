@@ -8,6 +8,7 @@ import { FieldRule, planDiff, sameIgnoringCase } from "./diff";
 import type { Ownership } from "./ownership";
 import { InputChecker, isUnknown } from "./inputs";
 import { note } from "./log";
+import { awaitMailbox } from "./mailboxWaits";
 import { configureFromStack, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
 export type Disposition = "trash" | "archive" | "markRead" | "leaveInInbox";
@@ -16,8 +17,9 @@ const DISPOSITIONS: readonly Disposition[] = ["trash", "archive", "markRead", "l
 /**
  * Gmail automatic forwarding of a migrated user's mail to the user's routing-subdomain address
  * in Microsoft 365. Gmail has one forwarding target per mailbox, so the resource is that
- * mailbox's forwarding (id = the user's address). Create it only once the user is a Microsoft
- * 365 mailbox (depend on the LicenseAssignment): forwarding to a mail user loops back to Google.
+ * mailbox's forwarding (id = the user's address). It forwards only once the user is a Microsoft
+ * 365 mailbox: forwarding to a mail user loops back to Google. Depend on the LicenseAssignment, or
+ * let the route wait for the mailbox beside it (`mailboxTimeoutSeconds`).
  */
 export interface GoogleForwardingRouteArgs {
   /** The Google user, e.g. `alice@contoso.com`. Changing it replaces the route. */
@@ -42,6 +44,15 @@ export interface GoogleForwardingRouteArgs {
    * @default true
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
+  /**
+   * How long create waits, 0 to 86400 seconds, for `forwardTo` to become a mailbox before refusing
+   * (0: refuse at once). With it the route may be created beside the LicenseAssignment that makes
+   * the mailbox instead of after it: Gmail forwards the moment Exchange shows the mailbox, and a
+   * licence that fails in the same run ends the wait at once. Only create and update wait, so a
+   * change of it changes nothing.
+   * @default 0
+   */
+  readonly mailboxTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Take over a mailbox that already forwards elsewhere (it will be changed to forward here, and
    * given its forwarding back on delete) instead of failing. Identical forwarding is always taken
@@ -77,7 +88,10 @@ export interface GoogleForwardingRouteState {
 }
 
 /** The checked inputs, as create and update receive them. */
-type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail" | "ownership" | "adoptedForwarding"> & { disposition: Disposition };
+type DesiredRoute = Omit<GoogleForwardingRouteState, "disposition" | "enabled" | "forwardingEmail" | "ownership" | "adoptedForwarding"> & {
+  disposition: Disposition;
+  mailboxTimeoutSeconds: number;
+};
 /** How the route came to be, as the state records it. */
 type RouteOwnership = Pick<GoogleForwardingRouteState, "ownership" | "adoptedForwarding">;
 
@@ -116,11 +130,24 @@ export function existingForwarding(settings: AutoForwarding, desired: Pick<Desir
   return desired.adopt ? "adopt" : "refuse";
 }
 
+/** Whether `forwardTo` is a mailbox, waited for up to `mailboxTimeoutSeconds`; refuses at once if the user's licensing failed in this run. */
+async function mailboxWithin(desired: DesiredRoute): Promise<boolean> {
+  // A batch's routes ask at once: one list of the tenant's mailboxes answers them all.
+  const outcome = await awaitMailbox(desired.forwardTo, {
+    owner: desired.userEmail,
+    timeoutMs: (desired.mailboxTimeoutSeconds ?? 0) * 1000,
+    progress: { resource: RESOURCE, waitingFor: "the users to forward to become Microsoft 365 mailboxes", subject: desired.userEmail, setting: "mailboxTimeoutSeconds" },
+  });
+  if (outcome && "licensingFailed" in outcome) {
+    throw new Error(`${RESOURCE}: not forwarding ${desired.userEmail} to ${desired.forwardTo}: licensing ${desired.userEmail} failed in this run, so it is not a mailbox (${outcome.licensingFailed})`);
+  }
+  return outcome !== undefined;
+}
+
 /** Refuses, with the reason, a target that is not a mailbox in Exchange Online. */
 async function assertMailbox(desired: DesiredRoute): Promise<void> {
   if (!desired.requireMailbox) return;
-  // A batch's routes ask at once: one list of the tenant's mailboxes answers them all.
-  if (await apis().snapshots.mailboxNow(desired.forwardTo)) return;
+  if (await mailboxWithin(desired)) return;
   const recipient = await findExchangeObject("Get-Recipient", desired.forwardTo);
   const type = recipient ? String(recipient.RecipientTypeDetails ?? "") : undefined;
   if (type && /Mailbox$/.test(type)) return;
@@ -153,9 +180,8 @@ async function createForwardingAddress(desired: DesiredRoute): Promise<Forwardin
   }
 }
 
-/** Makes `forwardTo` an accepted forwarding address of the mailbox; refuses one Google left pending. */
-async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
-  const existing = await apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
+/** Makes `forwardTo` an accepted forwarding address of the mailbox (`existing`: as read before); refuses one Google left pending. */
+async function ensureForwardingAddress(desired: DesiredRoute, existing: ForwardingAddress | undefined): Promise<void> {
   const address = existing ?? (await createForwardingAddress(desired));
   if (address.verificationStatus === "accepted") return;
   throw new Error(
@@ -165,10 +191,15 @@ async function ensureForwardingAddress(desired: DesiredRoute): Promise<void> {
   );
 }
 
-/** Switches forwarding on to `forwardTo`: mailbox check, accepted address, then the full settings. */
+/**
+ * Switches forwarding on to `forwardTo`: mailbox check, accepted address, then the full settings.
+ * The address is read before the mailbox check, so that once the mailbox is there (perhaps after
+ * a wait) only the writes are left.
+ */
 async function forward(desired: DesiredRoute): Promise<AutoForwarding> {
+  const existing = await apis().google.getForwardingAddress(desired.userEmail, desired.forwardTo);
   await assertMailbox(desired);
-  await ensureForwardingAddress(desired);
+  await ensureForwardingAddress(desired, existing);
   return apis().google.updateAutoForwarding(desired.userEmail, { enabled: true, emailAddress: desired.forwardTo, disposition: desired.disposition });
 }
 
@@ -196,6 +227,7 @@ export const googleForwardingRouteProvider: pulumi.dynamic.ResourceProvider = {
     const forwardTo = inputs.email("forwardTo", { required: true });
     inputs.oneOf("disposition", DISPOSITIONS, "trash");
     inputs.boolean("requireMailbox", true);
+    inputs.integer("mailboxTimeoutSeconds", 0, { min: 0, max: 86_400 });
     inputs.boolean("adopt", false);
     inputs.boolean("deleteAdopted", false);
     const holder = inputs.text("holder");

@@ -30,6 +30,14 @@ export interface GoogleForwardingRouteSetArgs {
    */
   readonly requireMailbox?: pulumi.Input<boolean>;
   /**
+   * How long each route's create waits for its `forwardTo` to become a mailbox before refusing,
+   * 0 to 86400 seconds (see GoogleForwardingRouteArgs.mailboxTimeoutSeconds). With it the set may
+   * run beside the LicenseAssignmentSet instead of after it: each user is forwarded as soon as its
+   * own mailbox appears.
+   * @default 0
+   */
+  readonly mailboxTimeoutSeconds?: pulumi.Input<number>;
+  /**
    * Take over mailboxes that already forward elsewhere instead of failing; delete gives them their
    * forwarding back.
    * @default false
@@ -53,7 +61,7 @@ export const googleForwardingRouteSetProvider = resourceSetProvider({
   resource: "GoogleForwardingRouteSet",
   itemsField: "routes",
   keyField: "userEmail",
-  sharedFields: ["disposition", "requireMailbox", "adopt", "deleteAdopted", "holder"],
+  sharedFields: ["disposition", "requireMailbox", "mailboxTimeoutSeconds", "adopt", "deleteAdopted", "holder"],
   itemProvider: () => (require("./googleForwardingRoute") as typeof import("./googleForwardingRoute")).googleForwardingRouteProvider,
   itemResource: "GoogleForwardingRoute",
 });

@@ -6,6 +6,7 @@ import { FieldRule, planDiff, sameIgnoringCase, sameSet, unlessUnset } from "./d
 import type { Ownership } from "./ownership";
 import { InputChecker, guidItem, isUnknown } from "./inputs";
 import { note } from "./log";
+import { licensingFailed, mailboxNow } from "./mailboxWaits";
 import { pollUntil } from "./poll";
 import { configureFromStack, createdButNotReady, DynamicResource, engineOutputs, serializableProvider } from "./serializable";
 
@@ -249,7 +250,7 @@ async function assign(user: GraphUser, desired: DesiredLicense, needsSeat: boole
  * tenant's mailboxes); the type last seen, and whether it got there in time.
  */
 async function waitForMailbox(desired: DesiredLicense): Promise<{ converted: boolean; lastSeen?: string }> {
-  const converted = await pollUntil(async () => ((await apis().snapshots.mailboxNow(desired.userPrincipalName)) ? true : undefined), {
+  const converted = await pollUntil(async () => ((await mailboxNow(desired.userPrincipalName)) ? true : undefined), {
     timeoutMs: desired.conversionTimeoutSeconds * 1000,
     progress: { resource: RESOURCE, waitingFor: "Exchange to make licensed users mailboxes (typically under 30 minutes, Microsoft says)", subject: desired.userPrincipalName, setting: "conversionTimeoutSeconds" },
   });
@@ -303,6 +304,35 @@ async function converge(id: string, desired: DesiredLicense, owned: LicenseOwner
   return state;
 }
 
+async function createLicense(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
+  const desired = await resolveSku(inputs as DesiredLicense);
+  const id = `${desired.userPrincipalName}/${desired.skuId}`;
+  const user = await getUser(desired);
+  const existing = directAssignment(user, desired.skuId);
+  // A licence carries no mark: one the user already has may be an interrupted create's or an
+  // admin's, so it is recorded as adopted, and delete never removes it unless asked to.
+  if (existing && sameSet(existing.disabledPlans, desired.disabledPlans)) {
+    note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over (as adopted: delete never removes it).`);
+  } else if (existing && !desired.adopt) {
+    throw new Error(
+      `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over ` +
+        "(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true).",
+    );
+  }
+  const owned: LicenseOwnership = existing ? { ownership: "adopted", adoptedDisabledPlans: existing.disabledPlans } : { ownership: "created" };
+  return { id, outs: await converge(id, desired, owned, inputs, undefined) };
+}
+
+/** A create or update; its failure is told to the forwarding routes waiting for this user's mailbox (mailboxWaits.ts). */
+async function tellingRoutesOfFailure<T>(userPrincipalName: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    licensingFailed(userPrincipalName, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+}
+
 export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   configure: configureFromStack,
 
@@ -333,22 +363,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs) {
-    const desired = await resolveSku(inputs as DesiredLicense);
-    const id = `${desired.userPrincipalName}/${desired.skuId}`;
-    const user = await getUser(desired);
-    const existing = directAssignment(user, desired.skuId);
-    // A licence carries no mark: one the user already has may be an interrupted create's or an
-    // admin's, so it is recorded as adopted, and delete never removes it unless asked to.
-    if (existing && sameSet(existing.disabledPlans, desired.disabledPlans)) {
-      note(RESOURCE, `${desired.userPrincipalName} already has ${desired.skuPartNumber} exactly as wanted; taking the assignment over (as adopted: delete never removes it).`);
-    } else if (existing && !desired.adopt) {
-      throw new Error(
-        `${RESOURCE}: ${desired.userPrincipalName} already has ${desired.skuPartNumber} with disabled plans [${existing.disabledPlans.join(", ")}]; set adopt: true to take it over ` +
-          "(it will be changed to match, and its disabled plans given back on delete, never removed, unless deleteAdopted: true).",
-      );
-    }
-    const owned: LicenseOwnership = existing ? { ownership: "adopted", adoptedDisabledPlans: existing.disabledPlans } : { ownership: "created" };
-    return { id, outs: await converge(id, desired, owned, inputs, undefined) };
+    return tellingRoutesOfFailure(String(inputs.userPrincipalName), () => createLicense(inputs));
   },
 
   async read(id, props) {
@@ -372,7 +387,7 @@ export const licenseAssignmentProvider: pulumi.dynamic.ResourceProvider = {
     // Another SKU is a replacement, so an update keeps the one resolved at create.
     const desired = { ...news, skuId: olds.skuId, skuPartNumber: olds.skuPartNumber } as DesiredLicense;
     const owned: LicenseOwnership = { ownership: olds.ownership, adoptedDisabledPlans: olds.adoptedDisabledPlans };
-    return { outs: await converge(id, desired, owned, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) };
+    return tellingRoutesOfFailure(desired.userPrincipalName, async () => ({ outs: await converge(id, desired, owned, news, olds.assigned === false ? undefined : olds.recipientTypeDetails) }));
   },
 
   async delete(_id, props) {

@@ -449,11 +449,15 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
 
   async update(id, olds, news) {
     const desired = news as DesiredMailUser;
+    const facts = factsOf(olds);
+    const signInChanges = managesSignIn(facts.adopted) && desired.signInEnabled !== facts.signInEnabled;
+    // Read beside the recipient, not after it: at a batch move each is a list of the whole tenant.
+    const account = signInChanges ? listedEntraUser(desired) : undefined;
+    account?.catch(() => undefined);
     const live = await listedRecipient(id);
     if (!live) {
       throw new Error(`${RESOURCE}: ${olds.externalEmailAddress} (${id}) no longer exists in Exchange Online; run pulumi refresh, then pulumi up to create it again.`);
     }
-    const facts = factsOf(olds);
     const owner = facts.owner ?? ownerOf(desired);
     const liveOwner = recipientOwner(live, desired.ownerAttribute, owner, desired.externalEmailAddress);
     if (liveOwner !== undefined && liveOwner !== owner) {
@@ -467,9 +471,8 @@ export const mailUserProvider: pulumi.dynamic.ResourceProvider = {
     const { recipient: updated, unroutableAliases } = await reconcile(live, desired, { previousRoutingAddress: olds.routingAddress, previousAliases, mark });
     const next: Facts = { ...facts, owner, ownership: facts.ownership ?? "created" };
     const password = passwordToSet({ ...olds, recipientTypeDetails: live.recipientTypeDetails }, news);
-    const signInChanges = managesSignIn(facts.adopted) && desired.signInEnabled !== facts.signInEnabled;
     if (password || signInChanges) {
-      const user = await listedEntraUser(desired);
+      const user = await (account ?? listedEntraUser(desired));
       if (password) Object.assign(next, { passwordHash: undefined, initialPassword: undefined }, await resetPassword(desired, user));
       if (signInChanges) next.signInEnabled = await ensureSignIn(desired, user);
     }

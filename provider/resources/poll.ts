@@ -38,6 +38,8 @@ export interface PollOptions {
   maxDelayMs?: number;
   /** Progress lines while the wait lasts (none when absent). */
   progress?: PollProgress;
+  /** Ends the pause before the next probe as soon as it settles (another wait learned the answer). */
+  wake?: Promise<unknown>;
 }
 
 /** The wait after probe `attempt` (1-based): 1 s, 2 s, 4 s, … up to 15 s, never past the deadline. */
@@ -104,7 +106,8 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, options:
       const remaining = deadline - pollClock.now();
       if (remaining <= 0) return undefined;
       progress.report();
-      await pollClock.sleep(pollDelay(attempt, remaining, options));
+      const pause = pollClock.sleep(pollDelay(attempt, remaining, options));
+      await (options.wake ? Promise.race([pause, options.wake]) : pause);
     }
   } finally {
     progress.done();

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { startSandbox, type SandboxHandle } from "pulumi-mail-coexistence-sandbox";
+import type { WatchReport } from "pulumi-mail-coexistence-sandbox/routingWatch";
 import { repoRoot } from "../../scripts/engine-env";
 import { control, journeyConfig, migrationUsers, PRIMARY, ROUTING, usersCsv, type GoogleUser } from "../../scripts/journey";
 import { plannedChanges, Stack } from "../../scripts/stack";
@@ -121,6 +122,18 @@ describe("the root program with granularity batch: one set resource per batch an
     const expected = r.emailsOf(r.batchA).map((email) => [email, `${email.split("@")[0]}@${ROUTING}`, "trash"]);
     assert.deepStrictEqual(await r.forwarding(), expected);
     assert.deepStrictEqual(await r.planned(), []);
+  });
+
+  it("batch B straight to migrated in one up: its routes run beside its licences, and Gmail forwards nobody before the mailbox is there", async () => {
+    await r.setBatches({ [r.batchA]: "migrated", [r.batchB]: "migrated" });
+    assert.deepStrictEqual(await r.planned(["--policy-pack", r.policyPack]), [`create forwards-${r.batchB}`, `create licences-${r.batchB}`, `update mail-users-${r.batchB}`]);
+    await control(r.sandbox, "PUT", "/sandbox/watch", { enabled: true });
+    await r.stack.up(["--policy-pack", r.policyPack]);
+    const report = (await control(r.sandbox, "GET", "/sandbox/watch")) as WatchReport;
+    assert.ok(report.checks >= r.emailsOf(r.batchB).length * 3, `the sandbox checked after every write (${report.checks} checks)`);
+    assert.deepStrictEqual(report.violations, []);
+    const expected = [...r.emailsOf(r.batchA), ...r.emailsOf(r.batchB)].sort().map((email) => [email, `${email.split("@")[0]}@${ROUTING}`, "trash"]);
+    assert.deepStrictEqual(await r.forwarding(), expected);
   });
 
   it("destroy leaves no mail user, the domain Authoritative and no forwarding", async () => {

@@ -111,7 +111,7 @@ function batchSets(plans: UserPlan[], context: UserResourceContext): DeclaredRes
         ? [{ type: "LicenseAssignmentSet" as const, name: licenseName, props: { users: byEmail(licensed, () => ({ usageLocation: "US" })), ...LICENSE_PROPS }, dependsOn: [...withMailUsers, ...context.licenseDependsOn] }]
         : []),
       ...(forwarded.length > 0
-        ? [{ type: "GoogleForwardingRouteSet" as const, name: `forwards-${batch}`, props: { routes: byEmail(forwarded, ({ routingAddress }) => ({ forwardTo: routingAddress })), ...FORWARDING_PROPS }, dependsOn: [licenseName, ...withMailUsers] }]
+        ? [{ type: "GoogleForwardingRouteSet" as const, name: `forwards-${batch}`, props: { routes: byEmail(forwarded, ({ routingAddress }) => ({ forwardTo: routingAddress })), ...FORWARDING_PROPS, mailboxTimeoutSeconds: 1800 }, dependsOn: [...withMailUsers, ...context.licenseDependsOn] }]
         : []),
     ];
   });
@@ -263,10 +263,10 @@ export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
     policy: "forward-only-to-licensed-mailbox",
     mentions: ["alice@contoso.com", "mail user without a licence", "Fix: license alice@contoso.com first"],
   },
-  "forwarding set that does not depend on the licence set": {
-    resources: changed(PILOT_MIGRATED_SETS, "forwards-pilot", (routes) => ({ ...routes, dependsOn: ["mail-users-pilot"] })),
+  "forwarding set that neither depends on the licence set nor waits for the mailbox": {
+    resources: changed(PILOT_MIGRATED_SETS, "forwards-pilot", (routes) => ({ ...routes, props: { ...routes.props, mailboxTimeoutSeconds: 0 } })),
     policy: "forward-only-to-licensed-mailbox",
-    mentions: ["alice@contoso.com", "before the licence is applied", "Fix: add dependsOn: [licences-pilot] to GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)"],
+    mentions: ["alice@contoso.com", "before the licence is applied", "Fix: add dependsOn: [licences-pilot] to GoogleForwardingRouteSet forwards-pilot (alice@contoso.com), or give it mailboxTimeoutSeconds"],
   },
   "Authoritative while the sales batch's set still receives at Google": {
     resources: changed(PILOT_MIGRATED_SETS, "accepted-domain", (domain) => ({ ...domain, props: { ...domain.props, domainType: "Authoritative" } })),

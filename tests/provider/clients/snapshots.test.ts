@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { CoalescedReads, CoalescedSnapshot, DIRECT_READS_BEFORE_LIST, SNAPSHOT_MAX_AGE_MS, indexByKeys, recipientKeys } from "../../../provider/clients/snapshots";
+import { CoalescedReads, CoalescedSnapshot, DIRECT_READS_BEFORE_LIST, SNAPSHOT_MAX_AGE_MS, indexByKeys, recipientKeys, snapshotsOver } from "../../../provider/clients/snapshots";
 
 describe("coalesced snapshots", () => {
   it("indexes an item under each of its keys, case-insensitively, and leaves out keys two items share", () => {
@@ -39,6 +39,34 @@ describe("coalesced snapshots", () => {
     const answers = await Promise.all([snapshot.lookup("K1"), snapshot.lookup("k2"), snapshot.lookup("gone")]);
     assert.deepStrictEqual(answers, [{ key: "k1" }, { key: "k2" }, undefined]);
     assert.strictEqual(lists, 1);
+  });
+
+  it("answers a lookup as soon as the page that shows it arrives, and 'read it yourself' only once the whole list has not", async () => {
+    let onPage: (items: { key: string }[]) => void = () => undefined;
+    let finish: () => void = () => undefined;
+    const snapshot = new CoalescedSnapshot<{ key: string }>(
+      (page) =>
+        new Promise((resolve) => {
+          onPage = page;
+          finish = () => resolve([]);
+        }),
+      (item) => [item.key],
+    );
+    for (let i = 0; i < DIRECT_READS_BEFORE_LIST; i++) await snapshot.lookup("k1");
+    const settled: string[] = [];
+    const early = snapshot.lookup("k1").then((item) => settled.push(`k1=${item?.key}`));
+    const absent = snapshot.lookup("gone").then((item) => settled.push(`gone=${item?.key}`));
+    const twice = snapshot.lookup("twin").then((item) => settled.push(`twin=${item?.key}`));
+    onPage([{ key: "k1" }]);
+    await early;
+    assert.deepStrictEqual(settled, ["k1=k1"]);
+    onPage([{ key: "TWIN" }]);
+    await twice;
+    onPage([{ key: "twin" }]);
+    finish();
+    await absent;
+    assert.deepStrictEqual(settled, ["k1=k1", "twin=TWIN", "gone=undefined"]);
+    assert.strictEqual(await snapshot.lookup("twin"), undefined, "a key two listed objects share is left out from then on");
   });
 
   it("falls back to single reads when the list fails, and takes the list again once it is too old", async () => {
@@ -139,5 +167,25 @@ describe("coalesced snapshots", () => {
       assert.deepStrictEqual([first[0]?.round, second[0]?.round], [1, 2]);
       assert.deepStrictEqual(calls, ["list", "list"]);
     });
+  });
+
+  it("answers a batch move's sign-in and licensing reads from one Graph user list, not one each", async () => {
+    const paths: string[] = [];
+    const snapshots = snapshotsOver({
+      exchange: { invoke: async () => [] },
+      graph: {
+        listAll: async <T>(path: string): Promise<T[]> => {
+          paths.push(path);
+          return [{ id: "u1", userPrincipalName: "alice@contoso.com", accountEnabled: false, usageLocation: "US", assignedLicenses: [] }] as T[];
+        },
+      } as never,
+    });
+    const signIn = () => snapshots.userByIdOrUpn("alice@contoso.com", ["accountEnabled"]);
+    const licensing = () => snapshots.userByIdOrUpn("alice@contoso.com", ["id", "userPrincipalName", "usageLocation", "assignedLicenses", "licenseAssignmentStates"]);
+    for (let i = 0; i < DIRECT_READS_BEFORE_LIST; i++) await signIn();
+    assert.strictEqual((await signIn())?.accountEnabled, false);
+    assert.strictEqual((await licensing())?.usageLocation, "US");
+    assert.strictEqual(paths.length, 1, paths.join("\n"));
+    assert.match(paths[0], /\$select=.*accountEnabled.*assignedLicenses.*usageLocation/);
   });
 });

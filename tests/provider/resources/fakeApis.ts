@@ -15,6 +15,7 @@ import { snapshotsOver } from "../../../provider/clients/snapshots";
 
 const logModule: typeof import("../../../provider/resources/log") = require("../../../provider/resources/log");
 const claimsModule: typeof import("../../../provider/resources/claims") = require("../../../provider/resources/claims");
+const mailboxWaitsModule: typeof import("../../../provider/resources/mailboxWaits") = require("../../../provider/resources/mailboxWaits");
 const pollModule: typeof import("../../../provider/resources/poll") = require("../../../provider/resources/poll");
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -120,6 +121,8 @@ export class FakeTenant {
     // Claims live for a deployment (one provider process); each test is one.
     claimsModule.clearClaims();
     this.restores.push(() => claimsModule.clearClaims());
+    mailboxWaitsModule.clearMailboxWaits();
+    this.restores.push(() => mailboxWaitsModule.clearMailboxWaits());
     this.replace(logModule, { note: (_resource, message) => void this.notes.push(message) });
     this.replace(pollModule.pollClock, {
       now: () => this.now,

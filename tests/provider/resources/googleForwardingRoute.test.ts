@@ -6,6 +6,7 @@ import {
 } from "../../../provider/resources/googleForwardingRoute";
 import { configureFromStack } from "../../../provider/config";
 import { claim } from "../../../provider/resources/claims";
+import { licenseAssignmentProvider } from "../../../provider/resources/licenseAssignment";
 import { FakeTenant } from "./fakeApis";
 
 const inputs = { userEmail: "alice@contoso.com", forwardTo: "alice@o365.contoso.com" };
@@ -89,6 +90,41 @@ describe("GoogleForwardingRoute", () => {
       tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "MailUser";
       await assert.rejects(provider.create(await checked()), /not forwarding alice@contoso\.com to alice@o365\.contoso\.com: it is a MailUser.*loop.*License the user first/);
       assert.deepStrictEqual(tenant.writesTo("google"), []);
+    });
+
+    describe("beside its licence (mailboxTimeoutSeconds)", () => {
+      const licence = { userPrincipalName: "alice@contoso.com", sku: "EXCHANGESTANDARD", usageLocation: "GB" };
+      beforeEach(() => {
+        tenant.recipient("alice@contoso.com")!.RecipientTypeDetails = "MailUser";
+        tenant.addSku("EXCHANGESTANDARD", { enabled: 10, consumed: 0 });
+        tenant.conversionPolls = 3;
+      });
+      const licensed = async (values: Record<string, unknown> = licence) => licenseAssignmentProvider.create((await licenseAssignmentProvider.check!({}, values)).inputs!);
+
+      it("waits for the mailbox the licence makes, then forwards: Gmail is written only after the licence", async () => {
+        const [, route] = await Promise.all([licensed(), provider.create(await checked({ ...inputs, mailboxTimeoutSeconds: 600 }))]);
+        assert.strictEqual(route.outs.enabled, true);
+        const order = tenant.writes.map((write) => write.call);
+        assert.ok(order.indexOf("assignLicense") < order.indexOf("createForwardingAddress"), order.join(", "));
+        assert.deepStrictEqual(gmail()!.autoForwarding, { enabled: true, emailAddress: "alice@o365.contoso.com", disposition: "trash" });
+      });
+
+      it("stops waiting the moment the licence fails, naming why, and changes nothing in Google", async () => {
+        const started = tenant.now;
+        const [licenceResult, routeResult] = await Promise.allSettled([licensed({ ...licence, sku: "NO_SUCH_SKU" }), provider.create(await checked({ ...inputs, mailboxTimeoutSeconds: 600 }))]);
+        assert.strictEqual(licenceResult.status, "rejected");
+        assert.strictEqual(routeResult.status, "rejected");
+        assert.match(String((routeResult as PromiseRejectedResult).reason), /not forwarding alice@contoso\.com to alice@o365\.contoso\.com: licensing alice@contoso\.com failed in this run.*NO_SUCH_SKU/);
+        assert.ok(tenant.now - started < 600_000, `waited ${(tenant.now - started) / 1000} s of fake time`);
+        assert.deepStrictEqual(tenant.writesTo("google"), []);
+      });
+
+      it("refuses once the time is up when nothing makes the mailbox, changing nothing in Google", async () => {
+        const started = tenant.now;
+        await assert.rejects(provider.create(await checked({ ...inputs, mailboxTimeoutSeconds: 30 })), /it is a MailUser.*loop/);
+        assert.ok(tenant.now - started >= 30_000, `gave up after ${(tenant.now - started) / 1000} s`);
+        assert.deepStrictEqual(tenant.writesTo("google"), []);
+      });
     });
 
     it("refuses to forward to an address no recipient has (the mail would bounce)", async () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { pollDelay, progressLine } from "../../../provider/resources/poll";
+import { pollClock, pollDelay, pollUntil, progressLine } from "../../../provider/resources/poll";
 
 describe("waiting for Exchange (licence → mailbox)", () => {
   const cases: [number, number, number][] = [
@@ -35,5 +35,25 @@ describe("progress of a wait", () => {
       progressLine("Exchange Online to list the domain", waits.slice(0, 1), 20_000, "acceptedDomainTimeoutSeconds"),
       "waiting for Exchange Online to list the domain: bob@contoso.com (15 s so far, at most 900 s, set by acceptedDomainTimeoutSeconds)",
     );
+  });
+});
+
+describe("a wait woken by another", () => {
+  it("probes again as soon as `wake` settles, without sitting out its pause", async () => {
+    const sleep = pollClock.sleep;
+    pollClock.sleep = () => new Promise(() => undefined);
+    try {
+      let probes = 0;
+      let wakeUp: () => void = () => undefined;
+      const wake = new Promise<void>((resolve) => (wakeUp = resolve));
+      const result = pollUntil(async () => (++probes === 2 ? "mailbox" : undefined), { timeoutMs: 600_000, wake });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.strictEqual(probes, 1);
+      wakeUp();
+      assert.strictEqual(await result, "mailbox");
+      assert.strictEqual(probes, 2);
+    } finally {
+      pollClock.sleep = sleep;
+    }
   });
 });
