@@ -72,6 +72,8 @@ interface Options {
   granularity: Granularity;
   /** Skip the sequential baseline (hours at 10,000 users): its rows get `baselineSeconds: null`. */
   baseline: boolean;
+  /** Batch stacks a per-batch destroy runs at once (the tenant stack always goes last, alone). */
+  batchStacksAtOnce: number;
 }
 
 const GRANULARITIES = ["user", "batch"] as const;
@@ -85,6 +87,7 @@ function parseOptions(argv: string[]): Options {
   let engineProfileDir: string | undefined;
   let granularity: Granularity = "batch";
   let baseline = true;
+  let batchStacksAtOnce = 1;
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === "--max-n") {
@@ -102,6 +105,10 @@ function parseOptions(argv: string[]): Options {
       i++;
     } else if (argv[i] === "--merge") {
       merge = true;
+    } else if (argv[i] === "--batch-stacks-at-once") {
+      batchStacksAtOnce = Number(value);
+      if (!Number.isInteger(batchStacksAtOnce) || batchStacksAtOnce < 1) throw new Error(`--batch-stacks-at-once takes a whole number of stacks, got ${value}`);
+      i++;
     } else if (argv[i] === "--no-baseline") {
       baseline = false;
     } else if (argv[i] === "--granularity") {
@@ -118,12 +125,12 @@ function parseOptions(argv: string[]): Options {
       i++;
     } else {
       throw new Error(
-        `unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --profiles ${DEFAULT_PROFILES.join(",")}, --operations up,batch, --granularity user|batch, --no-baseline, --merge or --engine-profile DIR`,
+        `unknown option ${argv[i]}: use --max-n N, --ns 100,1000, --profiles ${DEFAULT_PROFILES.join(",")}, --operations up,batch, --granularity user|batch, --batch-stacks-at-once K, --no-baseline, --merge or --engine-profile DIR`,
       );
     }
   }
   if (ns.length === 0) throw new Error("no N to run: --max-n is below 100");
-  return { ns, profiles, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity, baseline };
+  return { ns, profiles, operations, merge, outDir: path.join(repoRoot, "bench", "results"), engineProfileDir, granularity, baseline, batchStacksAtOnce };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,8 +408,12 @@ async function benchProfile(n: number, profile: ThrottlingProfile, options: Opti
       fs.mkdirSync(options.engineProfileDir, { recursive: true });
       return ["--profiling", path.join(options.engineProfileDir, `${stack.options.stack}-${operation}`)];
     };
-    const each = (stacks: Stack[], run: (stack: Stack) => Promise<unknown>) => async () => {
-      for (const stack of stacks) await run(stack);
+    const each = (stacks: Stack[], run: (stack: Stack) => Promise<unknown>, atOnce = 1) => async () => {
+      const queue = [...stacks];
+      const worker = async (): Promise<void> => {
+        for (let stack = queue.shift(); stack; stack = queue.shift()) await run(stack);
+      };
+      await Promise.all(Array.from({ length: Math.min(atOnce, queue.length) }, worker));
     };
     const steps: Record<Operation, { run: () => Promise<unknown>; stacks: Stack[] }> = {
       up: { run: each(all, (stack) => stack.up(profiling("up", stack))), stacks: all },
@@ -410,8 +421,16 @@ async function benchProfile(n: number, profile: ThrottlingProfile, options: Opti
       batch: { run: () => moved.up(profiling("batch", moved)), stacks: [moved] },
       noop: { run: () => moved.up(profiling("noop", moved)), stacks: [moved] },
       refresh: { run: () => moved.refresh(profiling("refresh", moved)), stacks: [moved] },
-      // Batch stacks first, the tenant stack last: its routing domain refuses to go while routing addresses use it.
-      destroy: { run: each([...all.slice(1), all[0]], (stack) => stack.destroy(profiling("destroy", stack))), stacks: all },
+      // Batch stacks first (--batch-stacks-at-once at a time), the tenant stack last: its routing
+      // domain refuses to go while routing addresses use it.
+      destroy: {
+        run: async () => {
+          const destroy = (stack: Stack) => stack.destroy(profiling("destroy", stack));
+          await each(all.slice(1), destroy, options.batchStacksAtOnce)();
+          await destroy(all[0]);
+        },
+        stacks: all,
+      },
     };
     // The set-up always runs (everything else needs it); the preview is of the one-batch move that `batch` then applies.
     const order = OPERATIONS.filter((operation) => operation === "up" || operations.includes(operation));

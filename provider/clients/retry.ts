@@ -160,12 +160,18 @@ export interface RetryHistory {
   attempts: number;
   /** Of those, the ones answered with HTTP 500. */
   serverErrors: number;
+  /** Of those, the ones refused for throttling (none when absent). */
+  throttled?: number;
   elapsedMs: number;
 }
 
 /** Whether to try again after this history and a wait of `delayMs` ahead. */
 export function shouldRetry(kind: FailureKind, history: RetryHistory, delayMs: number, policy: RetryPolicy = activePolicy): boolean {
-  if (kind === "fatal" || history.attempts >= policy.maxAttempts) return false;
+  if (kind === "fatal") return false;
+  // A throttled answer asks for a wait and proves nothing ran: it is retried for as long as the
+  // time budget allows (a tenant shared with another pipeline refuses for concurrency for seconds
+  // on end), and does not use up the attempts other failures get.
+  if (kind !== "throttled" && history.attempts - (history.throttled ?? 0) >= policy.maxAttempts) return false;
   if (kind === "serverError" && history.serverErrors >= policy.maxServerErrorAttempts) return false;
   return history.elapsedMs + delayMs <= policy.maxElapsedMs;
 }
@@ -195,6 +201,7 @@ export async function withRetry<T>(api: ApiName, operation: (attempt: number, ob
   const limiter = limiterFor(api);
   let started: number | undefined;
   let serverErrors = 0;
+  let throttled = 0;
   for (let attempt = 1; ; attempt++) {
     const ticket = await limiter.acquire();
     // The time budget runs from the first attempt: waiting for a slot behind thousands of set items is not retrying.
@@ -215,9 +222,10 @@ export async function withRetry<T>(api: ApiName, operation: (attempt: number, ob
         throw error;
       }
       if (kind === "serverError") serverErrors++;
+      if (kind === "throttled") throttled++;
       const delay = retryDelayFor(error, attempt, limiterClock.now());
       const elapsedMs = limiterClock.now() - started;
-      if (!shouldRetry(kind, { attempts: attempt, serverErrors, elapsedMs }, delay)) {
+      if (!shouldRetry(kind, { attempts: attempt, serverErrors, throttled, elapsedMs }, delay)) {
         if (kind !== "fatal" && error instanceof ApiError) {
           error.retryNote = ` (gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${Math.round(elapsedMs / 1000)} s)`;
           error.message += error.retryNote;

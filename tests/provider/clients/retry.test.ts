@@ -135,11 +135,15 @@ describe("retry policy", () => {
 
   describe("shouldRetry", () => {
     const policy = DEFAULT_RETRY_POLICY;
-    const cases: Array<{ kind: FailureKind; attempts: number; serverErrors?: number; elapsed?: number; delay: number; expected: boolean }> = [
+    const cases: Array<{ kind: FailureKind; attempts: number; serverErrors?: number; throttled?: number; elapsed?: number; delay: number; expected: boolean }> = [
       { kind: "fatal", attempts: 1, delay: 0, expected: false },
       { kind: "throttled", attempts: 1, delay: 1000, expected: true },
       { kind: "throttled", attempts: policy.maxAttempts - 1, delay: 1000, expected: true },
-      { kind: "throttled", attempts: policy.maxAttempts, delay: 1000, expected: false },
+      // Throttled answers are bounded by time, not by count, and do not use up other failures' attempts.
+      { kind: "throttled", attempts: policy.maxAttempts * 5, delay: 1000, expected: true },
+      { kind: "throttled", attempts: policy.maxAttempts * 5, elapsed: policy.maxElapsedMs - 1000, delay: 1001, expected: false },
+      { kind: "unavailable", attempts: policy.maxAttempts + 2, throttled: 3, delay: 1000, expected: true },
+      { kind: "unavailable", attempts: policy.maxAttempts + 3, throttled: 3, delay: 1000, expected: false },
       { kind: "serverError", attempts: policy.maxServerErrorAttempts - 1, serverErrors: policy.maxServerErrorAttempts - 1, delay: 1000, expected: true },
       { kind: "serverError", attempts: policy.maxServerErrorAttempts, serverErrors: policy.maxServerErrorAttempts, delay: 1000, expected: false },
       // Throttled attempts before it do not use up a 500's retries.
@@ -149,9 +153,9 @@ describe("retry policy", () => {
       { kind: "unavailable", attempts: 1, elapsed: policy.maxElapsedMs - 1000, delay: 1001, expected: false },
       { kind: "throttled", attempts: 1, delay: policy.maxElapsedMs + 1, expected: false },
     ];
-    for (const { kind, attempts, serverErrors = 0, elapsed = 0, delay, expected } of cases) {
-      it(`${kind}, attempt ${attempts} (${serverErrors} answered 500), ${elapsed} ms spent, ${delay} ms ahead → ${expected}`, () =>
-        assert.strictEqual(shouldRetry(kind, { attempts, serverErrors, elapsedMs: elapsed }, delay, policy), expected));
+    for (const { kind, attempts, serverErrors = 0, throttled = 0, elapsed = 0, delay, expected } of cases) {
+      it(`${kind}, attempt ${attempts} (${serverErrors} answered 500, ${throttled} throttled), ${elapsed} ms spent, ${delay} ms ahead → ${expected}`, () =>
+        assert.strictEqual(shouldRetry(kind, { attempts, serverErrors, throttled, elapsedMs: elapsed }, delay, policy), expected));
     }
   });
 
