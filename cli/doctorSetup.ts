@@ -12,7 +12,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { scopesFor } from "../provider/clients/clouds";
-import { aliasDomainProblems, BATCH_STATES, PHASES, parseScope, planProblems, type BatchState, type Phase } from "../provider/components/plan";
+import { aliasDomainProblems, batchesSetting, PHASES, parseScope, planProblems, type BatchState, type Phase } from "../provider/components/plan";
 import { parseUsersCsv, type MigrationUser } from "../provider/components/usersCsv";
 import { ConfigError, checkEndpoints, configureFromStack, currentConfig, describeSetting, type ConfigKey } from "../provider/config";
 import type { PlanningInputs } from "./doctorPlan";
@@ -232,21 +232,12 @@ function parsedJson(text: string): unknown {
 }
 
 function batchesOf(value: PlanningValue, problems: string[]): Record<string, BatchState> {
-  let parsed = value.object;
-  if (parsed === undefined && value.text !== undefined) {
-    try {
-      parsed = JSON.parse(value.text);
-    } catch {
-      problems.push(`batches is not JSON (e.g. {"pilot":"migrating"}): ${value.text}`);
-      return {};
-    }
-  }
-  if (parsed === undefined) return {};
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    problems.push(`batches must map each batch to one of ${BATCH_STATES.join(", ")}`);
+  try {
+    return batchesSetting(value.object ?? (value.text === undefined ? undefined : (parsedJson(value.text) ?? value.text)));
+  } catch (error) {
+    problems.push((error as Error).message);
     return {};
   }
-  return parsed as Record<string, BatchState>;
 }
 
 function usersOf(cwd: string, csv: string | undefined, primaryDomain: string | undefined, problems: string[]): MigrationUser[] | undefined {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { aliasDomainsSetting, type BatchState, type Phase } from "../provider/components/plan";
+import { aliasDomainsSetting, batchesSetting, type Phase } from "../provider/components/plan";
 import { parseUsersCsv } from "../provider/components/usersCsv";
 import { microsoftMxHost } from "../provider/routing/addresses";
 import type { Origin } from "../provider/routing/types";
@@ -234,8 +234,7 @@ async function rehearseStages(stack: Stack, sandbox: SandboxHandle, projectDir: 
   const googleRoutingDomain = setting("googleRoutingDomain")?.value;
   const usersCsv = resolve(projectDir, setting("usersCsv")?.value ?? "users.csv");
   const users = existsSync(usersCsv) ? parseUsersCsv(readFileSync(usersCsv, "utf8"), { primaryDomain }) : [];
-  const configured = setting("batches");
-  const batches = (configured?.objectValue ?? JSON.parse(configured?.value ?? "{}")) as Record<string, BatchState>;
+  const batches = batchesSetting(settingValue(setting("batches")), `${namespace}:batches`);
   const stages = rehearsalStages({ batches, phase: (setting("phase")?.value ?? "coexistence") as Phase }, batchOrder(batches, users.map((user) => user.batch)));
   const reports: StageReport[] = [];
   for (const [index, stage] of stages.entries()) {

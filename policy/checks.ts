@@ -241,10 +241,23 @@ function forwardingViolations(tenant: PlannedTenant): Violation[] {
           },
         ];
       case "licenseNotAwaited": {
-        const beforeLicense = tenant.scenarios.map(({ assumption, state }) => ({
-          assumption: [assumption, "before the licence is applied"].filter(Boolean).join(", "),
-          state: withMailUserAt(state, tenant, forwarding.target),
-        }));
+        const withoutMailbox = (when: string) =>
+          tenant.scenarios.map(({ assumption, state }) => ({
+            assumption: [assumption, when].filter(Boolean).join(", "),
+            state: withMailUserAt(state, tenant, forwarding.target),
+          }));
+        if (status.removedOnDelete) {
+          return [
+            {
+              policy: "forwardingNeedsMailbox",
+              message: `${describeResource(route)} does not depend on ${describeResource(status.license)}, which takes the licence away on delete (onDelete "remove"): a destroy may remove ${user.email}'s mailbox while Google still forwards to it${consequenceIn(withoutMailbox("after the licence is removed"))}`,
+              fix: `add dependsOn: [${status.license.name}] to ${describeResource(route)} (waiting for the mailbox is enough only while the licence is retained on delete), or set onDelete "retain" on ${describeResource(status.license)}`,
+              users: [user.email],
+              resources: [route, status.license],
+            },
+          ];
+        }
+        const beforeLicense = withoutMailbox("before the licence is applied");
         return [
           {
             policy: "forwardingNeedsMailbox",

@@ -153,7 +153,8 @@ export type ForwardingTargetStatus =
   | { kind: "mailbox" }
   | { kind: "noRecipient" }
   | { kind: "mailUser"; mailUser?: PlannedResource }
-  | { kind: "licenseNotAwaited"; license: PlannedResource };
+  /** `removedOnDelete`: the route waits for the mailbox, but the licence is taken away on delete with no order between the two. */
+  | { kind: "licenseNotAwaited"; license: PlannedResource; removedOnDelete: boolean };
 
 export interface MxScenario {
   /** e.g. `MX of contoso.com at Google`; empty when nothing was assumed. */
@@ -538,10 +539,16 @@ export function forwardingTargetStatus(tenant: PlannedTenant, forwarding: NonNul
   const { mailUser, license } = holder;
   if ([mailUser, license].some((resource) => resource?.props.recipientTypeDetails === "UserMailbox")) return { kind: "mailbox" };
   if (license === undefined) return { kind: "mailUser", mailUser };
-  return tenant.dependsOn(forwarding.resource, license) || waitsForMailbox(forwarding.resource) ? { kind: "mailbox" } : { kind: "licenseNotAwaited", license };
+  if (tenant.dependsOn(forwarding.resource, license)) return { kind: "mailbox" };
+  const removedOnDelete = license.props.onDelete === "remove";
+  return waitsForMailbox(forwarding.resource) && !removedOnDelete ? { kind: "mailbox" } : { kind: "licenseNotAwaited", license, removedOnDelete };
 }
 
-/** A route that waits for its target to become a mailbox before forwarding (`mailboxTimeoutSeconds`), so it may run beside its licence. */
+/**
+ * A route that waits for its target to become a mailbox before forwarding (`mailboxTimeoutSeconds`),
+ * so it may run beside its licence: enough for `up`, and for `destroy` only while the licence is
+ * retained (a removed licence takes the mailbox away, and nothing orders that after the route).
+ */
 function waitsForMailbox(route: PlannedResource): boolean {
   const { mailboxTimeoutSeconds, requireMailbox } = route.props;
   return typeof mailboxTimeoutSeconds === "number" && mailboxTimeoutSeconds > 0 && requireMailbox !== false;

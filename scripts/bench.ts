@@ -425,7 +425,11 @@ async function benchProfile(n: number, profile: ThrottlingProfile, options: Opti
       // domain refuses to go while routing addresses use it.
       destroy: {
         run: async () => {
-          const destroy = (stack: Stack) => stack.destroy(profiling("destroy", stack));
+          const destroy = async (stack: Stack) => {
+            const started = Date.now();
+            await stack.destroy(profiling("destroy", stack));
+            log(`bench: N=${n} ${profile} destroy of ${stack.options.stack}: ${round((Date.now() - started) / 1000)} s`);
+          };
           await each(all.slice(1), destroy, options.batchStacksAtOnce)();
           await destroy(all[0]);
         },

@@ -43,9 +43,14 @@ export function registerEndpointCheck(api: string, check: () => Promise<void>): 
   endpointChecks.set(api, check);
 }
 
-/** Every registered check, before a write; each runs once per process (`verifyOnce`). */
+/**
+ * Every registered check, before a write; each runs once per process (`verifyOnce`). They run side
+ * by side; when several fail, the first registered one's error is thrown.
+ */
 export async function beforeWrite(): Promise<void> {
-  for (const check of endpointChecks.values()) await check();
+  const outcomes = await Promise.allSettled([...endpointChecks.values()].map((check) => check()));
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** The error for a base URL whose answer is not the service's: what answered, and the setting to check. */

@@ -34,6 +34,19 @@ function loadApis(): Apis {
   return { exchange, graph, google, snapshots: snapshotsOver({ exchange, graph }) };
 }
 
+/**
+ * Starts the base URL checks every write waits for (baseUrl.beforeWrite) without waiting for them:
+ * called by a set about to write, they run beside its first reads instead of between its reads and
+ * its first write (~0.8 s of each batch stack's destroy). Every write still waits for them, and gets
+ * their error.
+ */
+export function prepareWrites(): void {
+  if (replacement) return;
+  apis();
+  const { beforeWrite }: typeof import("./baseUrl") = require("./baseUrl");
+  beforeWrite().catch(() => undefined);
+}
+
 /** Sends every call of `apis()` to `fake` until the returned function puts the previous APIs back. */
 export function replaceApis(fake: Apis): () => void {
   const previous = replacement;

@@ -26,25 +26,45 @@ export const FRESH_READ_WINDOW_MS = 500;
 /** A list older than this is taken again. */
 export const SNAPSHOT_MAX_AGE_MS = 10 * 60_000;
 
+/**
+ * Items by every key that names exactly one of them, built item by item: a key two items share is
+ * left out from then on (a lookup already answered from a page keeps its answer).
+ */
+class UniqueKeyIndex<T> {
+  readonly byKey = new Map<string, T>();
+  private readonly ambiguous = new Set<string>();
+
+  constructor(private readonly keysOf: (item: T) => string[]) {}
+
+  /** Indexes `item`; returns the keys that now name it. */
+  add(item: T): string[] {
+    const added: string[] = [];
+    for (const key of new Set(this.keysOf(item).map((k) => k.toLowerCase()).filter(Boolean))) {
+      if (this.ambiguous.has(key)) continue;
+      const other = this.byKey.get(key);
+      if (other !== undefined && other !== item) {
+        this.ambiguous.add(key);
+        this.byKey.delete(key);
+        continue;
+      }
+      this.byKey.set(key, item);
+      added.push(key);
+    }
+    return added;
+  }
+}
+
 /** Items by every key that names exactly one of them; a key two items share is left out. */
 export function indexByKeys<T>(items: readonly T[], keysOf: (item: T) => string[]): Map<string, T> {
-  const index = new Map<string, T>();
-  const ambiguous = new Set<string>();
-  for (const item of items) {
-    for (const key of new Set(keysOf(item).map((k) => k.toLowerCase()).filter(Boolean))) {
-      if (index.has(key) && index.get(key) !== item) ambiguous.add(key);
-      else index.set(key, item);
-    }
-  }
-  for (const key of ambiguous) index.delete(key);
-  return index;
+  const index = new UniqueKeyIndex(keysOf);
+  for (const item of items) index.add(item);
+  return index.byKey;
 }
 
 /** A list being taken: what its pages showed so far, and the lookups waiting for a key it has not shown yet. */
 interface Taking<T> {
   takenAt: number;
-  index: Map<string, T>;
-  ambiguous: Set<string>;
+  index: UniqueKeyIndex<T>;
   waiting: Map<string, ((item: T | undefined) => void)[]>;
   done: boolean;
 }
@@ -73,18 +93,18 @@ export class CoalescedSnapshot<T> {
     if (this.reads <= DIRECT_READS_BEFORE_LIST) return undefined;
     const taking = this.taking();
     const normalized = key.toLowerCase();
-    const listed = taking.index.get(normalized);
+    const listed = taking.index.byKey.get(normalized);
     if (listed || taking.done) return listed;
     return new Promise((resolve) => taking.waiting.set(normalized, [...(taking.waiting.get(normalized) ?? []), resolve]));
   }
 
   private taking(): Taking<T> {
     if (this.current && this.now() - this.current.takenAt <= SNAPSHOT_MAX_AGE_MS) return this.current;
-    const taking: Taking<T> = { takenAt: this.now(), index: new Map(), ambiguous: new Set(), waiting: new Map(), done: false };
+    const taking: Taking<T> = { takenAt: this.now(), index: new UniqueKeyIndex(this.keysOf), waiting: new Map(), done: false };
     this.current = taking;
     const finish = (): void => {
       taking.done = true;
-      for (const [key, waiters] of taking.waiting) for (const resolve of waiters) resolve(taking.index.get(key));
+      for (const [key, waiters] of taking.waiting) for (const resolve of waiters) resolve(taking.index.byKey.get(key));
       taking.waiting.clear();
     };
     let paged = false;
@@ -98,7 +118,7 @@ export class CoalescedSnapshot<T> {
       finish();
     }, () => {
       // A list that fails (after the retry policy) indexes nothing more: every read then goes on its own.
-      taking.index.clear();
+      taking.index.byKey.clear();
       finish();
     });
     return taking;
@@ -106,15 +126,7 @@ export class CoalescedSnapshot<T> {
 
   private addPage(taking: Taking<T>, items: readonly T[]): void {
     for (const item of items) {
-      for (const key of new Set(this.keysOf(item).map((k) => k.toLowerCase()).filter(Boolean))) {
-        if (taking.ambiguous.has(key)) continue;
-        const other = taking.index.get(key);
-        if (other !== undefined && other !== item) {
-          taking.ambiguous.add(key);
-          taking.index.delete(key);
-          continue;
-        }
-        taking.index.set(key, item);
+      for (const key of taking.index.add(item)) {
         for (const resolve of taking.waiting.get(key) ?? []) resolve(item);
         taking.waiting.delete(key);
       }

@@ -137,6 +137,17 @@ export function aliasDomainsSetting(value: unknown, setting = "coexist:aliasDoma
 }
 
 /**
+ * `coexist:batches` as read from the stack config (already parsed from JSON where it was JSON):
+ * each batch's state, or an error naming the setting and the fix. A state outside BATCH_STATES is
+ * left for planProblems to name with the other problems.
+ */
+export function batchesSetting(value: unknown, setting = "coexist:batches"): Record<string, BatchState> {
+  if (value === undefined) return {};
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, BatchState>;
+  throw new Error(`${setting} must be a JSON object of batch name to state (${BATCH_STATES.join(", ")}), e.g. \`pulumi config set --path '${setting}.pilot' migrating\`; it is ${JSON.stringify(value)}`);
+}
+
+/**
  * Problems with `aliasDomains`: each is a Google alias or secondary domain that moves to Microsoft
  * 365 with the primary domain, so it cannot be the primary domain itself, the routing domain, or
  * the domain whose MX stays at Google for the groups kept there.

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
+import { prepareWrites } from "../clients";
 import { redact } from "../config";
 import { claimElsewhere, claimedByAnother, handedOver } from "./claims";
 import { isUnknown } from "./inputs";
@@ -374,6 +375,7 @@ export function inWaves<P extends { key: string; news?: Values }>(spec: Pick<Res
  */
 async function applySet(spec: ResourceSetSpec, id: string, olds: Values | undefined, news: Values): Promise<Values> {
   const plans = await planItems(spec, olds ?? {}, news);
+  if (plans.some((plan) => plan.action !== "same" && plan.action !== "handOver")) prepareWrites();
   const removed = (plan: ItemPlan): boolean => plan.action === "delete" || plan.action === "handOver";
   const deletions = await Promise.all(plans.filter(removed).map((plan) => applyItem(spec, plan)));
   const others: ItemOutcome[] = [];
@@ -424,6 +426,7 @@ async function readSet(spec: ResourceSetSpec, props: Values): Promise<Values> {
  */
 async function deleteSet(spec: ResourceSetSpec, props: Values): Promise<void> {
   const plans = Object.entries(itemsOf(spec, props)).map(([key, item]): ItemPlan => removal(spec, key, expandItem(spec, props, key, item as Values)));
+  if (plans.some((plan) => plan.action === "delete")) prepareWrites();
   const failed = (await Promise.all(plans.map((plan) => applyItem(spec, plan)))).filter((outcome) => outcome.error !== undefined);
   if (failed.length > 0) {
     throw new Error(`${describeFailures(spec, "delete", failed, plans.length)}\nThe others are deleted; run the command again to retry.`);

@@ -268,6 +268,11 @@ export const UNSAFE_STACKS: Record<string, UnsafeStack> = {
     policy: "forward-only-to-licensed-mailbox",
     mentions: ["alice@contoso.com", "before the licence is applied", "Fix: add dependsOn: [licences-pilot] to GoogleForwardingRouteSet forwards-pilot (alice@contoso.com), or give it mailboxTimeoutSeconds"],
   },
+  "forwarding set that waits for the mailbox beside a licence set removed on delete": {
+    resources: changed(PILOT_MIGRATED_SETS, "licences-pilot", (licences) => ({ ...licences, props: { ...licences.props, onDelete: "remove" } })),
+    policy: "forward-only-to-licensed-mailbox",
+    mentions: ["alice@contoso.com", "onDelete \"remove\"", "after the licence is removed", "Fix: add dependsOn: [licences-pilot] to GoogleForwardingRouteSet forwards-pilot (alice@contoso.com)", "or set onDelete \"retain\""],
+  },
   "Authoritative while the sales batch's set still receives at Google": {
     resources: changed(PILOT_MIGRATED_SETS, "accepted-domain", (domain) => ({ ...domain, props: { ...domain.props, domainType: "Authoritative" } })),
     policy: "no-authoritative-while-users-at-google",

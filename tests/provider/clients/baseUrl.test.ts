@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { apis } from "../../../provider/clients";
+import { apis, prepareWrites } from "../../../provider/clients";
 import { Fixture, restoreRetryPolicy, useFastRetries, useStackConfig } from "./fixture";
 
 const TENANT = "11111111-2222-3333-4444-555555555555";
@@ -29,6 +29,16 @@ describe("base URL checks before a write", () => {
     await assert.rejects(apis().exchange.invoke("Remove-MailUser", { Identity: "alice@contoso.com", Confirm: false }), /coexist:googleUrl does not answer as the Google APIs/);
     assert.deepStrictEqual(exchange.requests.map((request) => JSON.parse(request.body).CmdletInput.CmdletName), []);
     assert.ok(google.requests.length > 0, "the Directory was asked");
+  });
+
+  it("starts every check when a set is about to write, beside its reads; its first write still gets the check's error", async () => {
+    configure(`${google.url}/early/`);
+    prepareWrites();
+    await apis().exchange.invoke("Get-Recipient", { Identity: "alice@contoso.com" });
+    for (let waited = 0; google.requests.length === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(google.requests.length > 0, "the Directory is asked before any write");
+    await assert.rejects(apis().exchange.invoke("Remove-MailUser", { Identity: "alice@contoso.com", Confirm: false }), /coexist:googleUrl does not answer as the Google APIs/);
+    assert.deepStrictEqual(exchange.requests.map((request) => JSON.parse(request.body).CmdletInput.CmdletName).filter((cmdlet) => cmdlet !== "Get-Recipient"), []);
   });
 
   it("lets reads through: only writes wait for every typed URL", async () => {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import {
   aliasDomainProblems,
   aliasDomainsSetting,
+  batchesSetting,
   BatchState,
   CoexistenceScope,
   groupByBatch,
@@ -208,5 +209,17 @@ describe("the aliasDomains setting as the stack config gives it", () => {
   it("refuses anything else, naming the setting, the command that sets it right and what it holds", () => {
     assert.throws(() => aliasDomainsSetting("contoso.net", "acme:aliasDomains"), /^Error: acme:aliasDomains must be a list of domain names, e\.g\. `pulumi config set --path 'acme:aliasDomains\[0\]' contoso\.net`; it is "contoso\.net"$/);
     assert.throws(() => aliasDomainsSetting([1]), /coexist:aliasDomains must be a list of domain names.*; it is \[1\]$/);
+  });
+});
+
+describe("the batches setting as the stack config gives it", () => {
+  it("takes an object of batch states, and nothing for unset", () => {
+    assert.deepStrictEqual(batchesSetting({ pilot: "migrating" }), { pilot: "migrating" });
+    assert.deepStrictEqual(batchesSetting(undefined), {});
+  });
+
+  it("refuses text that is not a JSON object (e.g. a typo in the JSON), naming the setting and the command that sets it right", () => {
+    assert.throws(() => batchesSetting('{"pilot":migrating}', "acme:batches"), /^Error: acme:batches must be a JSON object of batch name to state \(google, migrating, migrated\), e\.g\. `pulumi config set --path 'acme:batches\.pilot' migrating`; it is "\{\\"pilot\\":migrating\}"$/);
+    assert.throws(() => batchesSetting(["pilot"]), /coexist:batches must be a JSON object.*; it is \["pilot"\]$/);
   });
 });
