@@ -37,7 +37,7 @@ function loadApis(): Apis {
 /**
  * Starts the base URL checks every write waits for (baseUrl.beforeWrite) without waiting for them:
  * called by a set about to write, they run beside its first reads instead of between its reads and
- * its first write (~0.8 s of each batch stack's destroy). Every write still waits for them, and gets
+ * its first write (~0.6 s of each batch stack's destroy). Every write still waits for them, and gets
  * their error.
  */
 export function prepareWrites(): void {
