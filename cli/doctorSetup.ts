@@ -17,6 +17,7 @@ import { parseUsersCsv, type MigrationUser } from "../provider/components/usersC
 import { ConfigError, checkEndpoints, configureFromStack, currentConfig, describeSetting, type ConfigKey } from "../provider/config";
 import type { PlanningInputs } from "./doctorPlan";
 import { row, type Row } from "./doctorVerdicts";
+import { settingValue } from "./rehearsePlan";
 
 /** Planning inputs by their config key name. */
 export const PLANNING_KEYS = ["usersCsv", "batches", "phase", "scope", "licenseSku", "primaryDomain", "routingDomain", "aliasDomains"] as const;
@@ -233,7 +234,7 @@ function parsedJson(text: string): unknown {
 
 function batchesOf(value: PlanningValue, problems: string[]): Record<string, BatchState> {
   try {
-    return batchesSetting(value.object ?? (value.text === undefined ? undefined : (parsedJson(value.text) ?? value.text)));
+    return batchesSetting(settingValue({ value: value.text, objectValue: value.object }));
   } catch (error) {
     problems.push((error as Error).message);
     return {};

@@ -72,6 +72,8 @@ export interface LimiterState {
   atCeiling: number;
   /** Decreases so far: a refusal of a call sent before the last decrease was already acted on. */
   epoch: number;
+  /** When the limit last changed (a decrease, a probe, a probe that lasted): the next probe comes at most MOST_PROBE_INTERVAL_MS later. */
+  changedAt: number;
 }
 
 /** What the limiter knew when it let a call go. */
@@ -84,6 +86,13 @@ export interface Ticket {
 /** Successes at the ceiling before the first probe; doubled at each concurrency refusal, up to the most. */
 export const FIRST_PROBE_AFTER = 16;
 export const MOST_PROBE_AFTER = 256;
+/**
+ * The longest time at the ceiling without a probe, whatever `probeAfter` says: a process held at
+ * one or two calls in flight while other stacks filled the tenant would otherwise wait for 256
+ * successes (minutes) before it tried for the budget they left. docs/clients.md, "Stacks that
+ * share a tenant".
+ */
+export const MOST_PROBE_INTERVAL_MS = 25_000;
 /** Budget use (Graph) at which growth stops, and at which the limit decreases. */
 const BUDGET_HOLD = 0.8;
 const BUDGET_DECREASE = 0.9;
@@ -95,8 +104,8 @@ const PRESSURE_FACTOR = 0.8;
 const RATE_REFUSAL_FACTOR = 0.5;
 const PROBE_SUCCESS_FACTOR = 2;
 
-export function initialLimiterState(bounds: ConcurrencyBounds): LimiterState {
-  return { limit: bounds.initial, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 0 };
+export function initialLimiterState(bounds: ConcurrencyBounds, now: number): LimiterState {
+  return { limit: bounds.initial, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 0, changedAt: now };
 }
 
 /** "decrease", "hold" or "grow": what an answer's budget signals ask of the limit. */
@@ -110,16 +119,17 @@ export function budgetPressure(signals: BudgetSignals | undefined): "decrease" |
   return "grow";
 }
 
-function decreased(state: LimiterState, limit: number, bounds: ConcurrencyBounds, ceiling = limit, probeAfter = state.probeAfter): LimiterState {
+function decreased(state: LimiterState, now: number, limit: number, bounds: ConcurrencyBounds, ceiling = limit, probeAfter = state.probeAfter): LimiterState {
   const kept = Math.max(bounds.min, Math.min(state.limit, limit));
-  return { limit: kept, ceiling: Math.max(bounds.min, Math.floor(ceiling)), probeAfter, atCeiling: 0, epoch: state.epoch + 1 };
+  return { limit: kept, ceiling: Math.max(bounds.min, Math.floor(ceiling)), probeAfter, atCeiling: 0, epoch: state.epoch + 1, changedAt: now };
 }
 
 /**
  * The limiter's next state after a call sent with `ticket` ended with `outcome`:
  * - success: grow by 1 per success (the limit doubles each round of calls) until the first
  *   refusal, and after a decrease up to the ceiling; at the ceiling, probe one more after
- *   `probeAfter` successes. A probe that lasts a round without a refusal means the budget grew:
+ *   `probeAfter` successes, or at the first success MOST_PROBE_INTERVAL_MS after the limit last
+ *   changed. A probe that lasts a round without a refusal means the budget grew:
  *   it is the new ceiling, and the next probe comes after FIRST_PROBE_AFTER successes (one more
  *   call in flight per probe, never slow start again: against a rate budget with a deep bucket
  *   a probe outlasts its round while the bucket drains, and doubling from there ran into bursts of
@@ -127,30 +137,35 @@ function decreased(state: LimiterState, limit: number, bounds: ConcurrencyBounds
  *   above 80 % of a budget, Exchange below 10 % of Rate-Limit-Limit left) or decrease the limit
  *   by a fifth (90 %, 5 %).
  * - refused for concurrency: the service takes fewer than the calls then in flight; that less one
- *   is the new limit and ceiling. A failed probe makes the next one wait twice as long. When the
+ *   is the new limit and ceiling. A failed probe makes the next one wait twice as many successes
+ *   (never longer than MOST_PROBE_INTERVAL_MS). When the
  *   budget shrinks (another client shares the tenant), each call sent finds fewer in flight as
  *   the others finish, so the limit follows them down within a round.
  * - refused for rate: halve.
  * A decrease acts once per round: a refusal of a call sent before the last decrease is ignored.
  */
-export function nextLimiterState(state: LimiterState, ticket: Ticket, outcome: CallOutcome, bounds: ConcurrencyBounds): LimiterState {
+export function nextLimiterState(state: LimiterState, ticket: Ticket, outcome: CallOutcome, bounds: ConcurrencyBounds, now: number): LimiterState {
   const current = ticket.epoch === state.epoch;
   const probing = state.ceiling !== undefined && state.limit > state.ceiling;
   if (outcome.kind === "other") return state;
   if (outcome.kind === "refused") {
     if (!current) return state;
-    if (outcome.reason === "rate") return decreased(state, state.limit * RATE_REFUSAL_FACTOR, bounds);
-    return decreased(state, ticket.inFlight - 1, bounds, ticket.inFlight - 1, probing ? Math.min(MOST_PROBE_AFTER, state.probeAfter * 2) : state.probeAfter);
+    if (outcome.reason === "rate") return decreased(state, now, state.limit * RATE_REFUSAL_FACTOR, bounds);
+    return decreased(state, now, ticket.inFlight - 1, bounds, ticket.inFlight - 1, probing ? Math.min(MOST_PROBE_AFTER, state.probeAfter * 2) : state.probeAfter);
   }
   const pressure = budgetPressure(outcome.signals);
-  if (pressure === "decrease") return current ? decreased(state, state.limit * PRESSURE_FACTOR, bounds) : state;
+  if (pressure === "decrease") return current ? decreased(state, now, state.limit * PRESSURE_FACTOR, bounds) : state;
   if (pressure === "hold") return state;
   if (state.ceiling === undefined) return { ...state, limit: Math.min(bounds.max, state.limit + 1) };
   if (state.limit < state.ceiling) return { ...state, limit: Math.min(state.ceiling, state.limit + 1) };
   const counted = state.atCeiling + 1;
-  if (probing) return counted >= state.limit ? { limit: state.limit, ceiling: Math.floor(state.limit * PROBE_SUCCESS_FACTOR), probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: state.epoch } : { ...state, atCeiling: counted };
-  if (counted < state.probeAfter) return { ...state, atCeiling: counted };
-  return { ...state, limit: Math.min(bounds.max, state.ceiling + 1), atCeiling: 0 };
+  if (probing) {
+    return counted >= state.limit
+      ? { limit: state.limit, ceiling: Math.floor(state.limit * PROBE_SUCCESS_FACTOR), probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: state.epoch, changedAt: now }
+      : { ...state, atCeiling: counted };
+  }
+  if (counted < state.probeAfter && now - state.changedAt < MOST_PROBE_INTERVAL_MS) return { ...state, atCeiling: counted };
+  return { ...state, limit: Math.min(bounds.max, state.ceiling + 1), atCeiling: 0, changedAt: now };
 }
 
 export class AdaptiveLimiter {
@@ -160,7 +175,7 @@ export class AdaptiveLimiter {
   private waiters: Array<() => void> = [];
 
   constructor(private readonly bounds: ConcurrencyBounds) {
-    this.state = initialLimiterState(bounds);
+    this.state = initialLimiterState(bounds, limiterClock.now());
   }
 
   /** Calls allowed in flight now. */
@@ -168,18 +183,28 @@ export class AdaptiveLimiter {
     return Math.max(this.bounds.min, Math.floor(this.state.limit));
   }
 
+  /** The limit can go no lower: a concurrency refusal now means other clients hold the budget, and only waiting helps. */
+  get atMinimum(): boolean {
+    return this.concurrency <= this.bounds.min;
+  }
+
   get pausedForMs(): number {
     return Math.max(0, this.pausedUntil - limiterClock.now());
   }
 
-  async acquire(): Promise<Ticket> {
+  /**
+   * A slot for a call: `retry` for a call that was sent before and is being retried, which goes
+   * ahead of the calls that have not been sent yet (behind thousands of set items it would wait
+   * minutes, and that wait would count against its retry time budget).
+   */
+  async acquire(retry = false): Promise<Ticket> {
     await this.sleepOutPause();
-    if (this.active < this.concurrency && this.waiters.length === 0) {
+    if (this.active < this.concurrency && (retry || this.waiters.length === 0)) {
       this.active++;
     } else {
       // First come, first served: `release` counts the waiter in before waking it, so a slot is
       // handed over rather than raced for (thousands of set items may wait here).
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve) => (retry ? this.waiters.unshift(resolve) : this.waiters.push(resolve)));
       await this.sleepOutPause();
     }
     return { epoch: this.state.epoch, inFlight: this.active };
@@ -187,7 +212,7 @@ export class AdaptiveLimiter {
 
   release(ticket: Ticket, outcome: CallOutcome): void {
     this.active--;
-    this.state = nextLimiterState(this.state, ticket, outcome, this.bounds);
+    this.state = nextLimiterState(this.state, ticket, outcome, this.bounds, limiterClock.now());
     if (outcome.kind === "success") this.waitOutRateWindow(outcome.signals);
     while (this.waiters.length > 0 && this.active < this.concurrency) {
       this.active++;

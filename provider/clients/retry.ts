@@ -5,7 +5,7 @@
  * defaults: docs/clients.md.
  */
 import { ApiError, type ApiName } from "./errors";
-import { limiterClock, limiterFor, type BudgetSignals, type CallOutcome } from "./limiter";
+import { limiterClock, limiterFor, type AdaptiveLimiter, type BudgetSignals, type CallOutcome } from "./limiter";
 
 export type FailureKind = "throttled" | "unavailable" | "serverError" | "network" | "fatal";
 
@@ -195,15 +195,20 @@ export type ObserveSignals = (signals: BudgetSignals) => void;
 /**
  * Runs `operation` under the API's limiter and retries it by the policy. `operation` must throw
  * our ApiError shapes (each client converts its library's errors before they get here), and may
- * report the budget headers of its answer through `observe`.
+ * report the budget headers of its answer through `observe`. `limiter` is the process's for `api`
+ * (the simulation tests give each simulated stack its own).
  */
-export async function withRetry<T>(api: ApiName, operation: (attempt: number, observe: ObserveSignals) => Promise<T>, safety: CallSafety = {}): Promise<T> {
-  const limiter = limiterFor(api);
+export async function withRetry<T>(
+  api: ApiName,
+  operation: (attempt: number, observe: ObserveSignals) => Promise<T>,
+  safety: CallSafety = {},
+  limiter: AdaptiveLimiter = limiterFor(api),
+): Promise<T> {
   let started: number | undefined;
   let serverErrors = 0;
   let throttled = 0;
   for (let attempt = 1; ; attempt++) {
-    const ticket = await limiter.acquire();
+    const ticket = await limiter.acquire(attempt > 1);
     // The time budget runs from the first attempt: waiting for a slot behind thousands of set items is not retrying.
     started ??= limiterClock.now();
     let signals: BudgetSignals | undefined;
@@ -232,9 +237,11 @@ export async function withRetry<T>(api: ApiName, operation: (attempt: number, ob
         }
         throw error;
       }
-      // A rate refusal holds every caller of the API back; a concurrency refusal only this call:
-      // the lower limit already keeps the others within the tenant's concurrency.
-      if (reason === "rate") limiter.pause(delay);
+      // A rate refusal holds every caller of the API back; a concurrency refusal only this call
+      // (the lower limit already keeps the others within the tenant's concurrency), unless the
+      // limit is at its minimum: then other stacks hold the tenant, and each of our queued calls
+      // would be refused in turn, hundreds a minute, instead of waiting.
+      if (reason === "rate" || (reason === "concurrency" && limiter.atMinimum)) limiter.pause(delay);
       await sleep(delay);
     }
   }

@@ -2,7 +2,10 @@ import * as assert from "assert";
 import { ApiError } from "../../../provider/clients/errors";
 import {
   AdaptiveLimiter,
+  DEFAULT_CONCURRENCY,
   FIRST_PROBE_AFTER,
+  MOST_PROBE_AFTER,
+  MOST_PROBE_INTERVAL_MS,
   budgetPressure,
   budgetSignalsOf,
   limiterClock,
@@ -16,6 +19,8 @@ import { withRetry } from "../../../provider/clients/retry";
 import { restoreRetryPolicy, useFastRetries } from "./fixture";
 
 const BOUNDS = { initial: 2, min: 1, max: 64 };
+/** The time of the table's transitions: within MOST_PROBE_INTERVAL_MS of its states' last change (0). */
+const NOW = 5_000;
 const CONCURRENCY_TEXT = "You have reached the maximum number of concurrent requests per tenant. Please wait and try again";
 
 describe("adaptive concurrency limiter", () => {
@@ -48,10 +53,10 @@ describe("adaptive concurrency limiter", () => {
   });
 
   describe("nextLimiterState", () => {
-    const state = (changes: Partial<LimiterState>): LimiterState => ({ limit: 4, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3, ...changes });
+    const state = (changes: Partial<LimiterState>): LimiterState => ({ limit: 4, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3, changedAt: 0, ...changes });
     const ticket = { epoch: 3, inFlight: 4 };
     const success = { kind: "success" as const };
-    const cases: Array<{ name: string; from: LimiterState; ticket?: typeof ticket; outcome: Parameters<typeof nextLimiterState>[2]; expected: LimiterState }> = [
+    const cases: Array<{ name: string; from: LimiterState; ticket?: typeof ticket; now?: number; outcome: Parameters<typeof nextLimiterState>[2]; expected: LimiterState }> = [
       { name: "slow start: one more per success until something is refused", from: state({}), outcome: success, expected: state({ limit: 5 }) },
       { name: "never above the maximum", from: state({ limit: 64 }), outcome: success, expected: state({ limit: 64 }) },
       {
@@ -65,7 +70,7 @@ describe("adaptive concurrency limiter", () => {
         from: state({ limit: 10, ceiling: 10 }),
         ticket: { epoch: 3, inFlight: 8 },
         outcome: { kind: "refused", reason: "concurrency" },
-        expected: { limit: 7, ceiling: 7, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4 },
+        expected: { limit: 7, ceiling: 7, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4, changedAt: NOW },
       },
       {
         name: "at the ceiling: successes are counted toward a probe",
@@ -77,27 +82,34 @@ describe("adaptive concurrency limiter", () => {
         name: "at the ceiling, after enough successes: one more is tried",
         from: state({ ceiling: 4, atCeiling: FIRST_PROBE_AFTER - 1 }),
         outcome: success,
-        expected: state({ ceiling: 4, limit: 5, atCeiling: 0 }),
+        expected: state({ ceiling: 4, limit: 5, atCeiling: 0, changedAt: NOW }),
+      },
+      {
+        name: "at the ceiling, MOST_PROBE_INTERVAL_MS after the last change: one more is tried, however many successes probeAfter asks",
+        from: state({ ceiling: 4, atCeiling: 2, probeAfter: MOST_PROBE_AFTER }),
+        now: MOST_PROBE_INTERVAL_MS,
+        outcome: success,
+        expected: state({ ceiling: 4, limit: 5, atCeiling: 0, probeAfter: MOST_PROBE_AFTER, changedAt: MOST_PROBE_INTERVAL_MS }),
       },
       {
         name: "a probe that lasts a round: the budget grew, the probe is the new ceiling and the next probe comes soon (no slow start again)",
         from: state({ ceiling: 4, limit: 5, atCeiling: 4, probeAfter: 64 }),
         outcome: success,
-        expected: { limit: 5, ceiling: 10, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3 },
+        expected: { limit: 5, ceiling: 10, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 3, changedAt: NOW },
       },
       {
         name: "slow start refused: the calls then in flight less one are the limit and the ceiling",
         from: state({ limit: 11 }),
         ticket: { epoch: 3, inFlight: 11 },
         outcome: { kind: "refused", reason: "concurrency" },
-        expected: { limit: 10, ceiling: 10, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4 },
+        expected: { limit: 10, ceiling: 10, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4, changedAt: NOW },
       },
       {
         name: "a probe refused: back to the ceiling, the next probe twice as late",
         from: state({ limit: 11, ceiling: 10 }),
         ticket: { epoch: 3, inFlight: 11 },
         outcome: { kind: "refused", reason: "concurrency" },
-        expected: { limit: 10, ceiling: 10, probeAfter: FIRST_PROBE_AFTER * 2, atCeiling: 0, epoch: 4 },
+        expected: { limit: 10, ceiling: 10, probeAfter: FIRST_PROBE_AFTER * 2, atCeiling: 0, epoch: 4, changedAt: NOW },
       },
       {
         name: "a refusal of a call sent before the last decrease is not acted on again",
@@ -110,20 +122,20 @@ describe("adaptive concurrency limiter", () => {
         name: "a rate refusal halves",
         from: state({ limit: 12 }),
         outcome: { kind: "refused", reason: "rate" },
-        expected: { limit: 6, ceiling: 6, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4 },
+        expected: { limit: 6, ceiling: 6, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4, changedAt: NOW },
       },
-      { name: "never below the minimum", from: state({ limit: 1 }), ticket: { epoch: 3, inFlight: 1 }, outcome: { kind: "refused", reason: "concurrency" }, expected: { limit: 1, ceiling: 1, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4 } },
+      { name: "never below the minimum", from: state({ limit: 1 }), ticket: { epoch: 3, inFlight: 1 }, outcome: { kind: "refused", reason: "concurrency" }, expected: { limit: 1, ceiling: 1, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4, changedAt: NOW } },
       { name: "a budget nearly used holds", from: state({}), outcome: { kind: "success", signals: { budgetUsed: 0.85 } }, expected: state({}) },
       {
         name: "a budget used up decreases by a fifth",
         from: state({ limit: 10 }),
         outcome: { kind: "success", signals: { budgetUsed: 0.93 } },
-        expected: { limit: 8, ceiling: 8, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4 },
+        expected: { limit: 8, ceiling: 8, probeAfter: FIRST_PROBE_AFTER, atCeiling: 0, epoch: 4, changedAt: NOW },
       },
       { name: "other failures change nothing", from: state({ limit: 7 }), outcome: { kind: "other" }, expected: state({ limit: 7 }) },
     ];
-    for (const { name, from, outcome, expected, ticket: sent = ticket } of cases) {
-      it(name, () => assert.deepStrictEqual(nextLimiterState(from, sent, outcome, BOUNDS), expected));
+    for (const { name, from, outcome, expected, ticket: sent = ticket, now = NOW } of cases) {
+      it(name, () => assert.deepStrictEqual(nextLimiterState(from, sent, outcome, BOUNDS, now), expected));
     }
   });
 
@@ -187,20 +199,28 @@ describe("adaptive concurrency limiter", () => {
       resetLimiters();
     });
 
-    it("holds back only the refused call on a concurrency refusal, everyone on a rate refusal", async () => {
-      const pausedAfter = async (message: string): Promise<number> => {
+    it("holds back only the refused call on a concurrency refusal, everyone at the limiter's minimum and on a rate refusal", async () => {
+      // `together` calls at once after a slow start to 10; the last of them is refused once.
+      const pausedAfter = async (message: string, together: number): Promise<number> => {
         resetLimiters();
+        for (let warm = 0; warm < 8; warm++) await withRetry("exchange", async () => undefined);
         let paused = -1;
-        let calls = 0;
-        await withRetry("exchange", async () => {
-          if (++calls > 1) return;
-          setImmediate(() => (paused = limiterFor("exchange").pausedForMs));
-          throw new ApiError("exchange", message, { status: 429, retryAfter: "0.05" });
-        });
+        let refused = false;
+        await Promise.all(
+          Array.from({ length: together }, (_, index) =>
+            withRetry("exchange", async () => {
+              if (index < together - 1 || refused) return new Promise<void>((resolve) => setImmediate(resolve));
+              refused = true;
+              setImmediate(() => (paused = limiterFor("exchange").pausedForMs));
+              throw new ApiError("exchange", message, { status: 429, retryAfter: "0.05" });
+            }),
+          ),
+        );
         return paused;
       };
-      assert.strictEqual(await pausedAfter(CONCURRENCY_TEXT), 0);
-      assert.ok((await pausedAfter("The request was throttled.")) > 0);
+      assert.strictEqual(await pausedAfter(CONCURRENCY_TEXT, 5), 0, "refused with 5 in flight: the limit is 4, the others go on");
+      assert.ok((await pausedAfter(CONCURRENCY_TEXT, 1)) > 0, "refused with 1 in flight: the limit is at its minimum, everyone waits");
+      assert.ok((await pausedAfter("The request was throttled.", 5)) > 0);
     });
   });
 });
@@ -302,6 +322,25 @@ function rateLimited(time: VirtualTime, perSecond: number, depth: number, latenc
   return service;
 }
 
+/**
+ * Batch stacks destroyed `atOnce` at a time against one tenant: each stack is a new provider process
+ * (its own limiter) that starts `startMs` after its worker's previous stack ended and sends `calls`
+ * calls at once through withRetry. The virtual seconds it all took.
+ */
+async function stacksAtOnce(time: VirtualTime, service: SimulatedService, options: { stacks: number; atOnce: number; calls: number; startMs: number }): Promise<number> {
+  const queue = Array.from({ length: options.stacks }, (_, index) => index);
+  const stack = async (): Promise<void> => {
+    const limiter = new AdaptiveLimiter(DEFAULT_CONCURRENCY.exchange);
+    await time.sleep(options.startMs);
+    await Promise.all(Array.from({ length: options.calls }, () => withRetry("exchange", (_attempt, observe) => service.call(observe), {}, limiter)));
+  };
+  const worker = async (): Promise<void> => {
+    while (queue.shift() !== undefined) await stack();
+  };
+  await time.run(Promise.all(Array.from({ length: options.atOnce }, worker)));
+  return time.now / 1000;
+}
+
 /** Runs `calls` calls at once through withRetry (as a set resource does); the virtual seconds they took. */
 async function runAll(time: VirtualTime, api: "exchange" | "graph", calls: number, service: (observe: (signals: BudgetSignals) => void) => Promise<void>): Promise<number> {
   await time.run(Promise.all(Array.from({ length: calls }, () => withRetry(api, (_attempt, observe) => service(observe)))));
@@ -344,6 +383,17 @@ describe("adaptive concurrency limiter against simulated services", function () 
     const ideal = (4000 * 1.25 - 1000 - 1000) / 10 + 300;
     assert.ok(seconds <= ideal * 1.15, `${seconds.toFixed(1)} s against an ideal of ${ideal.toFixed(1)} s`);
     assert.ok(service.refusals <= 0.02 * 4000, `${service.refusals} refusals`);
+  });
+
+  it("shares Exchange's 30 in flight between batch stacks destroyed five at a time: none is starved, within 1.3× the ideal", async () => {
+    // Each new stack finds the tenant full and is held at one call in flight; without a probe at
+    // least every MOST_PROBE_INTERVAL_MS it waited up to 256 successes to try for the budget the
+    // others left, and without a pause at the minimum its queued calls were refused in turn.
+    const service = concurrencyLimited(time, () => 30, [600, 1300]);
+    const seconds = await stacksAtOnce(time, service, { stacks: 20, atOnce: 5, calls: 500, startMs: 2_000 });
+    const ideal = (20 * 500 * 0.95) / 30;
+    assert.ok(seconds <= ideal * 1.3, `${seconds.toFixed(1)} s against an ideal of ${ideal.toFixed(1)} s`);
+    assert.ok(service.refusals <= 0.05 * service.calls, `${service.refusals} refusals in ${service.calls} calls`);
   });
 
   it("keeps Graph's write budget (20 a second, 200 deep) busy without sustained 429s", async () => {
