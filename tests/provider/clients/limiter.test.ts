@@ -172,6 +172,19 @@ describe("adaptive concurrency limiter", () => {
       assert.deepStrictEqual(started, [...started].sort((a, b) => a - b), "first come, first served");
     });
 
+    it("gives a retried call the next free slot, ahead of calls not sent yet", async () => {
+      const limiter = new AdaptiveLimiter({ initial: 1, min: 1, max: 1 });
+      const order: string[] = [];
+      const first = await limiter.acquire();
+      const unsent = limiter.acquire().then((ticket) => (order.push("unsent"), ticket));
+      const retried = limiter.acquire(true).then((ticket) => (order.push("retried"), ticket));
+      await new Promise((resolve) => setImmediate(resolve));
+      limiter.release(first, { kind: "success" });
+      limiter.release(await retried, { kind: "success" });
+      limiter.release(await unsent, { kind: "success" });
+      assert.deepStrictEqual(order, ["retried", "unsent"]);
+    });
+
     it("holds new callers back while paused, then lets them through", async () => {
       const limiter = new AdaptiveLimiter(BOUNDS);
       limiter.pause(20);
