@@ -23,6 +23,8 @@ class FakeTenant {
   acceptedDomainLagProbes = 0;
   /** The next POST /domains fails with an unknown outcome, after it was applied (`applied`) or before. */
   unknownOutcome?: { applied: boolean };
+  /** The next POST /domains/{name}/verify fails with an unknown outcome, after it was applied (`applied`) or before. */
+  verifyUnknownOutcome?: { applied: boolean };
   /** Fake time, advanced by the poll clock's sleeps. */
   now = 0;
   notes: string[] = [];
@@ -59,11 +61,17 @@ class FakeTenant {
     graph.verifyDomain = async (name: string) => {
       this.calls.push(`POST ${name}/verify`);
       const domain = this.domain(name);
+      if (domain.isVerified) throw new GraphApiError(`Graph POST /domains/${name}/verify failed (HTTP 400): the domain is already verified`, { status: 400 });
+      const fault = this.verifyUnknownOutcome;
+      this.verifyUnknownOutcome = undefined;
+      const unknown = () => Object.assign(new GraphApiError(`Graph POST /domains/${name}/verify failed: no answer`, { networkCode: "ECONNRESET" }), { outcomeUnknown: true });
+      if (fault && !fault.applied) throw unknown();
       const parentVerified = [...this.domains.values()].some((other) => other.isVerified && name.endsWith(`.${other.id}`));
       if (!parentVerified && !this.publishedTxt.has(name)) {
         throw new GraphApiError(`Graph POST /domains/${name}/verify failed (HTTP 400): no TXT record ${TXT_CODE} found`, { status: 400 });
       }
       domain.isVerified = true;
+      if (fault) throw unknown();
       return { ...domain };
     };
     graph.setSupportedServices = async (name: string, services: string[]) => {
@@ -255,6 +263,21 @@ describe("RoutingDomain", () => {
       tenant.unknownOutcome = { applied: false };
       await provider.create(await checked(routing));
       assert.deepStrictEqual(tenant.writes.filter((call) => call === "POST o365.contoso.com").length, 2);
+    });
+
+    it("reads back a verify whose outcome is unknown: a verify that went through is not sent again", async () => {
+      tenant.verifyUnknownOutcome = { applied: true };
+      const { outs } = await provider.create(await checked(routing));
+      assert.deepStrictEqual(tenant.writes.filter((call) => call.endsWith("/verify")), ["POST o365.contoso.com/verify"]);
+      assert.deepStrictEqual([outs.isVerified, outs.supportedServices], [true, ["Email"]]);
+      assert.match(tenant.notes.join("\n"), /POST \/domains\/o365\.contoso\.com\/verify got no clear answer; read back, the domain is verified/);
+    });
+
+    it("sends a verify whose outcome is unknown once more, when reading back finds the domain unverified", async () => {
+      tenant.verifyUnknownOutcome = { applied: false };
+      const { outs } = await provider.create(await checked(routing));
+      assert.deepStrictEqual(tenant.writes.filter((call) => call.endsWith("/verify")).length, 2);
+      assert.strictEqual(outs.isVerified, true);
     });
 
     it("waits for Exchange to list the domain (replication lag), saying so while it waits", async () => {
